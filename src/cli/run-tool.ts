@@ -1,0 +1,63 @@
+import { createRunContext, type RunContext, type ToolOutcome } from '../common/context.js';
+import { describeError, isCancelled, isUserError } from '../common/errors.js';
+import { killAllSpawned } from '../common/spawn.js';
+import { createProgressLine } from './progress-line.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export interface CliToolOptions<O> {
+  json: boolean;
+  /** Calls the same core function as the MCP tool. */
+  execute(context: RunContext): Promise<ToolOutcome<O>>;
+  /** True when the result is a failed verdict (threshold, gate): exit code 1. */
+  failed?(structured: O): boolean;
+}
+
+/**
+ * The CLI side of every tool: context, Ctrl-C as cancellation (a second Ctrl-C exits at
+ * once), a live progress line on a TTY, then the summary (or exactly the structured
+ * result with --json) and the exit code: 0 ok, 1 failed verdict or error, 2 bad input.
+ */
+export async function runCliTool<O>(options: CliToolOptions<O>): Promise<number> {
+  const controller = new AbortController();
+  const progress = createProgressLine(process.stderr);
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nstopping… (Ctrl-C again to quit now)\n');
+      controller.abort();
+    } else {
+      killAllSpawned('SIGKILL');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
+  try {
+    const context = await createRunContext({ signal: controller.signal, report: progress.report });
+    const outcome = await options.execute(context);
+    progress.clear();
+    if (options.json) process.stdout.write(`${JSON.stringify(outcome.structured, null, 2)}\n`);
+    else process.stdout.write(`${outcome.summary}\n`);
+    return options.failed?.(outcome.structured) ? EXIT_FAILED : EXIT_OK;
+  } catch (error) {
+    progress.clear();
+    if (isUserError(error)) {
+      process.stderr.write(`perfeng: ${error.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (isCancelled(error)) {
+      process.stderr.write('perfeng: cancelled\n');
+      return 130;
+    }
+    process.stderr.write(`perfeng: ${describeError(error)}\n`);
+    if (process.env.PERFENG_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}

@@ -1,0 +1,216 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { UserError } from './errors.js';
+
+/**
+ * The one place child processes are started. Every child runs in its own process group
+ * (`detached`), and stopping it — on timeout, cancellation or our own exit — signals the
+ * whole group plus every descendant found in /proc (a grandchild that called setsid has
+ * left the group but is still ours). SIGTERM first, SIGKILL after a grace period.
+ */
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Cancels the process tree when aborted. */
+  signal?: AbortSignal;
+  /** Kills the tree after this many ms (0 = no limit). */
+  timeoutMs?: number;
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs?: number;
+  /** The signal that starts a stop (SIGINT lets profilers write their files). */
+  stopSignal?: NodeJS.Signals;
+  stdin?: 'ignore' | 'pipe' | 'inherit';
+  /** Keep at most this many bytes of each stream in the result (the tail is kept). */
+  maxOutputBytes?: number;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+}
+
+export interface ExitInfo {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+}
+
+export interface SpawnedTree {
+  pid: number;
+  subprocess: ResultPromise;
+  exited: Promise<ExitInfo>;
+  /** Stops the whole tree (idempotent); resolves once the leader has exited. */
+  stop(signal?: NodeJS.Signals): Promise<ExitInfo>;
+}
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => killAllSpawned('SIGKILL'));
+}
+
+/** Synchronously signals every live tree; used on our own exit. */
+export function killAllSpawned(signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const pid of liveGroups) signalTree(pid, signal, listDescendants(pid));
+}
+
+/** Pids of every descendant of `rootPid`, from /proc (Linux); empty elsewhere. */
+export function listDescendants(rootPid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process exited while we were reading
+    }
+  }
+  const result: number[] = [];
+  const queue = [rootPid];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      result.push(child);
+      queue.push(child);
+    }
+  }
+  return result;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalTree(groupLeader: number, signal: NodeJS.Signals, descendants: number[]): void {
+  for (const target of [-groupLeader, groupLeader, ...descendants]) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function keepTail(buffer: string, chunk: string, max: number): string {
+  const next = buffer + chunk;
+  return next.length > max ? next.slice(next.length - max) : next;
+}
+
+export function spawnTree(command: string, args: readonly string[], options: SpawnOptions = {}): SpawnedTree {
+  installExitHook();
+  const maxOutput = options.maxOutputBytes ?? 1_000_000;
+  const grace = options.killGraceMs ?? 2000;
+  const started = performance.now();
+  const subprocess = execa(command, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    detached: true,
+    cleanup: false,
+    reject: false,
+    buffer: false,
+    stdin: options.stdin ?? 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    encoding: 'utf8',
+  });
+  const pid = subprocess.pid ?? -1;
+  if (pid > 0) liveGroups.add(pid);
+
+  let stdout = '';
+  let stderr = '';
+  subprocess.stdout?.setEncoding('utf8');
+  subprocess.stderr?.setEncoding('utf8');
+  subprocess.stdout?.on('data', (chunk: string) => {
+    stdout = keepTail(stdout, chunk, maxOutput);
+    options.onStdout?.(chunk);
+  });
+  subprocess.stderr?.on('data', (chunk: string) => {
+    stderr = keepTail(stderr, chunk, maxOutput);
+    options.onStderr?.(chunk);
+  });
+
+  let timedOut = false;
+  let cancelled = false;
+  let stopping: Promise<ExitInfo> | undefined;
+
+  const exited: Promise<ExitInfo> = subprocess.then((result) => {
+    liveGroups.delete(pid);
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    const failure = result as { code?: string; failed?: boolean };
+    if (failure.code === 'ENOENT') {
+      throw new UserError(`command not found: "${command}"`, 'check the spelling, or give the full path');
+    }
+    if (failure.code === 'EACCES') {
+      throw new UserError(`command is not executable: "${command}"`, 'check its permissions (chmod +x)');
+    }
+    // Descendants may outlive the leader (e.g. a daemonised grandchild): they are ours too.
+    const orphans = listDescendants(pid);
+    if (orphans.length) signalTree(pid, 'SIGKILL', orphans);
+    return {
+      command: [command, ...args].join(' '),
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stdout,
+      stderr,
+      timedOut,
+      cancelled,
+      durationMs: performance.now() - started,
+    };
+  });
+
+  const stop = (signal: NodeJS.Signals = options.stopSignal ?? 'SIGTERM'): Promise<ExitInfo> => {
+    if (stopping) return stopping;
+    const descendants = listDescendants(pid);
+    signalTree(pid, signal, descendants);
+    const killer = setTimeout(() => signalTree(pid, 'SIGKILL', [...descendants, ...listDescendants(pid)]), grace);
+    stopping = exited.finally(() => {
+      clearTimeout(killer);
+      // Whatever survived the leader's exit (ignored SIGTERM, own session) is killed now.
+      signalTree(pid, 'SIGKILL', descendants.filter(isAlive));
+    });
+    return stopping;
+  };
+
+  const timer =
+    options.timeoutMs && options.timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          void stop().catch(() => undefined);
+        }, options.timeoutMs)
+      : undefined;
+  const onAbort = () => {
+    cancelled = true;
+    void stop().catch(() => undefined);
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  return { pid, subprocess, exited, stop };
+}
+
+/** Runs a command to completion (or timeout/cancel) and returns what it printed. */
+export function runCommand(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<ExitInfo> {
+  return spawnTree(command, args, options).exited;
+}

@@ -1,0 +1,18 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { killAllSpawned } from '../common/spawn.js';
+import { createServer } from './server.js';
+
+/** `perfeng mcp`: serve the tools over stdio until the client goes away. */
+export async function runMcpServer(): Promise<void> {
+  const server = createServer();
+  const transport = new StdioServerTransport();
+  const shutdown = (code: number) => {
+    killAllSpawned('SIGKILL');
+    void server.close().finally(() => process.exit(code));
+  };
+  process.stdin.on('end', () => shutdown(0));
+  process.stdin.on('close', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  await server.connect(transport);
+}

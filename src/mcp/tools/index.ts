@@ -1,0 +1,10 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+/**
+ * Registers every tool. Each tool lives in its own file and exports `registerXTool(server)`;
+ * each arrives with its own issue (run_load_test, profile_process, analyze_query,
+ * compare_benchmarks) and adds one line here.
+ */
+export function registerAllTools(server: McpServer): void {
+  void server;
+}

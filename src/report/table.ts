@@ -1,0 +1,27 @@
+/**
+ * Aligned plain-text tables for terminal output and markdown tables for summaries.
+ * Written here rather than taken from a library: both are ~30 lines, and the hook/CLI
+ * start-up budget makes every dependency count.
+ */
+export type Align = 'left' | 'right';
+
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+export function renderTextTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const pad = (cell: string, i: number) => {
+    const gap = ' '.repeat(Math.max(0, widths[i]! - visibleLength(cell)));
+    return align[i] === 'right' ? gap + cell : cell + gap;
+  };
+  const lines = [headers.map(pad).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map((r) => r.map((c, i) => pad(c ?? '', i)).join('  '))];
+  return lines.map((l) => l.trimEnd()).join('\n');
+}
+
+export function renderMarkdownTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const rule = headers.map((_, i) => (align[i] === 'right' ? '---:' : '---'));
+  return [headers, rule, ...rows].map((r) => `| ${r.map((c) => escape(c ?? '')).join(' | ')} |`).join('\n');
+}

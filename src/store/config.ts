@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../common/errors.js';
+
+/**
+ * `.perf/config.json`. Every key has a default, so a missing file means "defaults";
+ * unknown keys are an error naming the key (a typo must not silently fall back).
+ */
+const targetsSchema = z.strictObject({
+  p50Ms: z.number().positive().default(100).describe('median latency target'),
+  p95Ms: z.number().positive().default(500),
+  p99Ms: z.number().positive().default(1000),
+  errorRate: z.number().min(0).max(1).default(0.01).describe('share of failed requests, 0.01 = 1 %'),
+  throughputRps: z.number().nonnegative().default(1000),
+  queryMs: z.number().positive().default(100).describe('slow-query threshold'),
+  concurrentUsers: z.number().int().positive().default(200),
+  lcpMs: z.number().positive().default(2500),
+  cls: z.number().nonnegative().default(0.1),
+  inpMs: z.number().positive().default(200),
+});
+
+const loadSchema = z.strictObject({
+  allowHosts: z
+    .array(z.string())
+    .default([])
+    .describe('hosts (names, IPs or *.suffix) that may receive load besides loopback'),
+  maxDurationS: z.number().positive().default(600),
+  maxConnections: z.number().int().positive().default(10_000),
+  maxRate: z.number().positive().default(100_000),
+});
+
+const querySchema = z.strictObject({
+  database: z.string().optional().describe('default connection: SQLite path, postgres:// or mysql:// URL'),
+  minImprovementPct: z.number().min(0).max(100).default(50).describe('keep index suggestions that cut cost by at least this much'),
+  timeoutMs: z.number().int().positive().default(10_000),
+  allowScratchCopy: z.boolean().default(false).describe('MySQL: allow verifying indexes on a scratch copy of a table'),
+});
+
+const profileSchema = z.strictObject({
+  samplingIntervalUs: z.number().int().positive().default(1000),
+  maxDurationS: z.number().positive().default(600),
+});
+
+const compareSchema = z.strictObject({
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  noiseFloorPct: z.number().min(0).default(1),
+  failOn: z.string().optional(),
+});
+
+const hooksSchema = z.strictObject({
+  mode: z.enum(['suggest', 'require', 'off']).default('suggest'),
+  diffLines: z.number().int().positive().default(300),
+  paths: z
+    .array(z.string())
+    .default(['benchmark', 'benchmarks', 'load-test', 'load-tests', 'loadtest', 'perf', 'performance'])
+    .describe('directory names that mark performance-sensitive files, at any depth'),
+  exclude: z
+    .array(z.string())
+    .default(['**/node_modules/**', '**/dist/**', '**/*.lock', '**/package-lock.json', '**/pnpm-lock.yaml', '**/yarn.lock'])
+    .describe('globs left out of the diff-size rule'),
+});
+
+const vitalsSchema = z.strictObject({
+  chromium: z.string().optional().describe('path to a Chromium binary (default /usr/bin/chromium)'),
+});
+
+export const perfConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  targets: targetsSchema.prefault({}),
+  load: loadSchema.prefault({}),
+  query: querySchema.prefault({}),
+  profile: profileSchema.prefault({}),
+  compare: compareSchema.prefault({}),
+  hooks: hooksSchema.prefault({}),
+  vitals: vitalsSchema.prefault({}),
+});
+
+export type PerfConfig = z.infer<typeof perfConfigSchema>;
+export type PerfTargets = PerfConfig['targets'];
+
+export const CONFIG_RELATIVE_PATH = join('.perf', 'config.json');
+
+export function defaultConfig(): PerfConfig {
+  return perfConfigSchema.parse({});
+}
+
+/** Parses config text; errors name the file, the key and what was expected. */
+export function parseConfig(text: string, source = CONFIG_RELATIVE_PATH): PerfConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${source} is not valid JSON: ${(error as Error).message}`, 'fix the syntax or delete the file to use defaults');
+  }
+  const parsed = perfConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const at = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((key) => (at ? `${at}.${key}` : key));
+      return `unknown key ${keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return `"${at || '(root)'}": ${issue.message}`;
+  });
+  throw new UserError(`${source}: ${problems.join('; ')}`, 'see README "Configuration" for the keys and their defaults');
+}
+
+export async function loadConfig(projectDir: string): Promise<PerfConfig> {
+  const path = join(projectDir, CONFIG_RELATIVE_PATH);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return defaultConfig();
+    throw new UserError(`cannot read ${path} (${code})`, 'check the file permissions');
+  }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UserError } from '../common/errors.js';
+import { slugify } from '../common/units.js';
+
+/** What produced a run; the kind is part of the id so `latest:<kind>` can find it. */
+export type RunKind = 'load' | 'profile' | 'query' | 'compare' | 'demo' | 'vitals' | (string & {});
+
+export interface RunMeta {
+  id: string;
+  kind: RunKind;
+  title: string;
+  createdAt: string;
+}
+
+export interface RunHandle extends RunMeta {
+  dir: string;
+  /** Absolute path of a file in the run folder (no I/O). */
+  path(name: string): string;
+  /** Writes a new file atomically; refuses to overwrite. Returns its absolute path. */
+  writeFile(name: string, data: string | Uint8Array): Promise<string>;
+  writeJson(name: string, value: unknown): Promise<string>;
+}
+
+export function runsDir(projectDir: string): string {
+  return join(projectDir, '.perf', 'runs');
+}
+
+function timestampId(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}-` +
+    `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
+  );
+}
+
+function storeError(error: unknown, path: string): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new UserError(`cannot write to ${path} (${code})`, 'make the .perf folder writable, or run from a project folder you own');
+  }
+  if (code === 'ENOSPC') return new UserError(`no space left to write ${path}`, 'free disk space and run again');
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Writes `data` to `path` only if nothing is there: a temporary file, then a hard link
+ * (which, unlike rename, fails when the target exists), then the temporary is removed.
+ * Readers never see a half-written file and concurrent writers never clobber each other.
+ */
+export async function writeFileAtomicNoOverwrite(path: string, data: string | Uint8Array): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(temporary, data, { flag: 'wx' });
+    await link(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UserError(`refusing to overwrite ${path}`, 'run artefacts are never replaced; write under a new name');
+    }
+    throw storeError(error, path);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/** Creates `.perf/runs/<YYYYMMDD-HHMMSS>-<kind>-<slug>[-N]/`, unique even under concurrency. */
+export async function createRun(
+  projectDir: string,
+  kind: RunKind,
+  title: string,
+  now: Date = new Date(),
+): Promise<RunHandle> {
+  const base = `${timestampId(now)}-${slugify(kind, 12)}-${slugify(title)}`;
+  const parent = runsDir(projectDir);
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (error) {
+    throw storeError(error, parent);
+  }
+  for (let attempt = 1; attempt < 10_000; attempt++) {
+    const id = attempt === 1 ? base : `${base}-${attempt}`;
+    const dir = join(parent, id);
+    try {
+      await mkdir(dir); // not recursive: EEXIST tells us another writer owns this id
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw storeError(error, dir);
+    }
+    const meta: RunMeta = { id, kind, title, createdAt: now.toISOString() };
+    const handle = makeHandle(dir, meta);
+    await handle.writeJson('meta.json', meta);
+    return handle;
+  }
+  throw new Error(`could not allocate a run id under ${parent}`);
+}
+
+function makeHandle(dir: string, meta: RunMeta): RunHandle {
+  const path = (name: string) => {
+    if (name.includes('..') || isAbsolute(name)) throw new Error(`invalid artefact name ${name}`);
+    return join(dir, name);
+  };
+  return {
+    ...meta,
+    dir,
+    path,
+    async writeFile(name, data) {
+      const target = path(name);
+      await writeFileAtomicNoOverwrite(target, data);
+      return target;
+    },
+    async writeJson(name, value) {
+      const target = path(name);
+      await writeFileAtomicNoOverwrite(target, `${JSON.stringify(value, null, 2)}\n`);
+      return target;
+    },
+  };
+}
+
+export interface StoredRun extends RunMeta {
+  dir: string;
+}
+
+async function readMeta(dir: string, id: string): Promise<StoredRun | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as RunMeta;
+    return { ...meta, id, dir };
+  } catch {
+    // A folder without meta.json is not ours (or was being created): infer from the id.
+    const match = /^\d{8}-\d{6}-([a-z0-9]+)-/.exec(id);
+    if (!match) return undefined;
+    return { id, kind: match[1]!, title: id, createdAt: '', dir };
+  }
+}
+
+/** Runs in creation order (oldest first), optionally of one kind. */
+export async function listRuns(projectDir: string, kind?: RunKind): Promise<StoredRun[]> {
+  const parent = runsDir(projectDir);
+  let ids: string[];
+  try {
+    ids = (await readdir(parent, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const runs = (await Promise.all(ids.map((id) => readMeta(join(parent, id), id)))).filter(
+    (run): run is StoredRun => run !== undefined && (!kind || run.kind === kind),
+  );
+  return runs.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt)));
+}
+
+/** Resolves a run id, `latest`, `latest:<kind>`, or a path to a run folder. */
+export async function resolveRun(projectDir: string, ref: string): Promise<StoredRun> {
+  const latest = /^latest(?::([a-z0-9-]+))?$/.exec(ref);
+  if (latest) {
+    const runs = await listRuns(projectDir, latest[1]);
+    const run = runs.at(-1);
+    if (!run) {
+      throw new UserError(
+        `no ${latest[1] ? `"${latest[1]}" ` : ''}runs in ${runsDir(projectDir)}`,
+        'run a tool first, or pass a file path instead of a run id',
+      );
+    }
+    return run;
+  }
+  const candidates = [join(runsDir(projectDir), ref), resolve(projectDir, ref)];
+  for (const dir of candidates) {
+    const id = dir.split(/[\\/]/).filter(Boolean).at(-1)!;
+    try {
+      await readdir(dir);
+    } catch {
+      continue;
+    }
+    const run = await readMeta(dir, id);
+    if (run) return run;
+  }
+  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest` or `latest:<kind>`');
+}

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectBuiltServer } from '../helpers/mcp-client.js';
+import { sampleCalls } from './samples/index.js';
+
+describe('MCP server over stdio (built dist/cli.js mcp)', () => {
+  let session: Awaited<ReturnType<typeof connectBuiltServer>>;
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'perfeng-e2e-'));
+    session = await connectBuiltServer({ cwd: workDir, env: { PERFENG_PROJECT_DIR: workDir } });
+  });
+  afterAll(async () => {
+    await session?.close();
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('identifies itself and lists tools with plain-object input schemas and output schemas', async () => {
+    expect(session.client.getServerVersion()?.name).toBe('perfeng');
+    const { tools } = await session.client.listTools();
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object');
+      expect(tool.outputSchema?.type).toBe('object');
+      expect(tool.description?.length ?? 0).toBeGreaterThan(80);
+      expect(tool.annotations).toBeDefined();
+    }
+  });
+
+  it('every listed tool returns structuredContent that matches its outputSchema, with a text summary', async () => {
+    const { tools } = await session.client.listTools();
+    for (const tool of tools) {
+      const sample = sampleCalls[tool.name];
+      expect(sample, `no sample call for tool ${tool.name} in test/mcp/samples`).toBeDefined();
+      const args = await sample!.setup(workDir);
+      try {
+        // The client validates structuredContent against the tool's outputSchema itself.
+        const result = await session.client.callTool({ name: tool.name, arguments: args }, undefined, { timeout: 120_000 });
+        expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+        expect(result.structuredContent).toBeTypeOf('object');
+        const text = (result.content as Array<{ type: string; text?: string }>).find((c) => c.type === 'text')?.text ?? '';
+        expect(text.length).toBeGreaterThan(0);
+        expect(text.length).toBeLessThan(40_000);
+      } finally {
+        await sample!.teardown?.();
+      }
+    }
+  });
+
+  it('turns bad arguments into an isError result and keeps running', async () => {
+    const result = await session.client.callTool({ name: 'no_such_tool', arguments: {} }).catch((error: Error) => ({ isError: true, error }));
+    expect(result.isError).toBe(true);
+    const again = await session.client.listTools();
+    expect(Array.isArray(again.tools)).toBe(true);
+  });
+});
