@@ -1,6 +1,6 @@
 import { createRunContext, type RunContext, type ToolOutcome } from '../common/context.js';
 import { describeError, isCancelled, isUserError } from '../common/errors.js';
-import { killAllSpawned } from '../common/spawn.js';
+import { killAllSpawned } from '../common/process-tree.js';
 import { createProgressLine } from './progress-line.js';
 
 export const EXIT_OK = 0;

@@ -1,5 +1,5 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { killAllSpawned } from '../common/spawn.js';
+import { killAllSpawned } from '../common/process-tree.js';
 import { createServer } from './server.js';
 
 /** `perfeng mcp`: serve the tools over stdio until the client goes away. */
