@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
+import { registerConfigCommand } from './commands/config.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { EXIT_BAD_INPUT } from './run-tool.js';
@@ -12,11 +13,14 @@ export function buildProgram(): Command {
   const program = new Command('perfeng')
     .description('Performance instruments for people and agents: load tests, profiles, query plans, benchmark comparison.')
     .version(PACKAGE_VERSION, '-v, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`perfeng: ${text.replace(/^error: /, '')}`) });
+    // One line that says what was wrong and where to look (subcommands inherit this).
+    .configureOutput({
+      outputError: (text, write) => write(`perfeng: ${text.replace(/^error: /, '').trim()} — see "perfeng --help"\n`),
+    });
   registerMcpCommand(program);
   registerHookCommand(program);
+  registerConfigCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
