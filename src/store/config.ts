@@ -57,12 +57,31 @@ const hooksSchema = z.strictObject({
     .describe('directory names that mark performance-sensitive files, at any depth'),
   exclude: z
     .array(z.string())
-    .default(['**/node_modules/**', '**/dist/**', '**/*.lock', '**/package-lock.json', '**/pnpm-lock.yaml', '**/yarn.lock'])
-    .describe('globs left out of the diff-size rule'),
+    .default([
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/*.lock',
+      '**/package-lock.json',
+      '**/npm-shrinkwrap.json',
+      '**/pnpm-lock.yaml',
+      '**/yarn.lock',
+      '**/go.sum',
+      '**/.perf/**',
+      '**/vendor/**',
+      '**/*.min.js',
+      '**/*.min.css',
+      '**/*.map',
+      '**/__snapshots__/**',
+      '**/*.snap',
+      '**/*.pb.go',
+      '**/*_pb2.py',
+    ])
+    .describe('globs (lock files, build output, generated files) left out of the diff-size rule; files marked linguist-generated in .gitattributes and binary files are always left out'),
 });
 
 const vitalsSchema = z.strictObject({
   chromium: z.string().optional().describe('path to a Chromium binary (default /usr/bin/chromium)'),
+  tbtMs: z.number().positive().default(200).describe('Total Blocking Time target used when no interactions give an INP (Lighthouse: good < 200 ms)'),
 });
 
 export const perfConfigSchema = z.strictObject({
