@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerHookCommand } from './commands/hook.js';
+import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { EXIT_BAD_INPUT } from './run-tool.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     });
   registerMcpCommand(program);
   registerHookCommand(program);
+  registerLoadCommand(program);
   registerConfigCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { registerRunLoadTestTool } from './run-load-test.js';
 
 /**
  * Registers every tool. Each tool lives in its own file and exports `registerXTool(server)`;
@@ -6,5 +7,6 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
  * compare_benchmarks) and adds one line here.
  */
 export function registerAllTools(server: McpServer): void {
+  registerRunLoadTestTool(server);
   void server;
 }

@@ -1,3 +1,5 @@
+import { runLoadTestSample } from './run-load-test.js';
+
 /**
  * One sample call per registered tool, used by the end-to-end test to check each tool's
  * structuredContent against its declared outputSchema through the real stdio server.
@@ -10,4 +12,6 @@ export interface SampleCall {
   teardown?(): Promise<void>;
 }
 
-export const sampleCalls: Record<string, SampleCall> = {};
+export const sampleCalls: Record<string, SampleCall> = {
+  run_load_test: runLoadTestSample,
+};

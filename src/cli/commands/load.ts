@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../../common/errors.js';
+import { parseInput } from '../../common/validate.js';
+import { loadTestInputSchema, type LoadTestOutput } from '../../load/schema.js';
+import { runCliTool } from '../run-tool.js';
+
+interface LoadFlags {
+  input?: string;
+  json?: boolean;
+  connections?: string;
+  rate?: string;
+  duration?: string;
+  method?: string;
+  header?: string[];
+  body?: string;
+  stage?: string[];
+  threshold?: string[];
+  timeout?: string;
+  warmup?: string;
+  pipelining?: string;
+  http2?: boolean;
+  workers?: string;
+  engine?: string;
+  insecure?: boolean;
+  expectStatus?: string;
+  title?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function number(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
+  return n;
+}
+
+/** `--input` takes inline JSON or a path to a JSON file. */
+export function readInputOption(text: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  let source = trimmed;
+  if (!trimmed.startsWith('{')) {
+    try {
+      source = readFileSync(trimmed, 'utf8');
+    } catch (error) {
+      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
+    }
+  }
+  try {
+    return JSON.parse(source) as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Flags → the tool's input object (the same zod schema validates both). */
+export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Record<string, unknown> {
+  const base = flags.input ? readInputOption(flags.input) : {};
+  const input: Record<string, unknown> = { ...base };
+  if (url) input.url = url;
+  if (flags.method) input.method = flags.method;
+  if (flags.body !== undefined) input.body = flags.body;
+  if (flags.header?.length) {
+    const headers: Record<string, string> = { ...((base.headers as Record<string, string>) ?? {}) };
+    for (const h of flags.header) {
+      const colon = h.indexOf(':');
+      if (colon <= 0) throw new UserError(`invalid --header "${h}"`, 'use "Name: value"');
+      headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+    }
+    input.headers = headers;
+  }
+  if (flags.connections) input.connections = number('connections', flags.connections);
+  if (flags.rate) input.rate = number('rate', flags.rate);
+  if (flags.duration) input.duration = flags.duration;
+  if (flags.stage?.length) {
+    input.stages = flags.stage.map((s) => {
+      const [duration, target] = s.split(':');
+      if (!duration || target === undefined) throw new UserError(`invalid --stage "${s}"`, 'use <duration>:<target>, e.g. 30s:100');
+      return { duration, target: number('stage', target) };
+    });
+  }
+  if (flags.threshold?.length) {
+    const thresholds: Record<string, string[]> = {};
+    for (const t of flags.threshold) {
+      const m = /^([^=]+?)\s*=\s*(.+)$/.exec(t);
+      if (!m) throw new UserError(`invalid --threshold "${t}"`, 'use metric=expression, e.g. http_req_duration=p(95)<500');
+      (thresholds[m[1]!] ??= []).push(m[2]!);
+    }
+    input.thresholds = thresholds;
+  }
+  if (flags.timeout) input.timeoutMs = number('timeout', flags.timeout);
+  if (flags.warmup) input.warmup = flags.warmup;
+  if (flags.pipelining) input.pipelining = number('pipelining', flags.pipelining);
+  if (flags.http2) input.http2 = true;
+  if (flags.workers) input.workers = number('workers', flags.workers);
+  if (flags.engine) input.engine = flags.engine;
+  if (flags.insecure) input.insecureTls = true;
+  if (flags.expectStatus) input.expect = { ...((base.expect as object) ?? {}), status: flags.expectStatus.split(',').map((s) => number('expect-status', s)) };
+  if (flags.title) input.title = flags.title;
+  return input;
+}
+
+export function registerLoadCommand(program: Command): void {
+  program
+    .command('load')
+    .description('HTTP load test (closed model with -c, open model with --rate); exit 1 when a threshold fails')
+    .argument('[url]', 'URL to load (or give --input with `requests`)')
+    .option('-c, --connections <n>', 'virtual users (closed) or in-flight cap (with --rate)')
+    .option('-r, --rate <n>', 'open model: requests per second')
+    .option('-d, --duration <d>', 'e.g. 10s, 2m', undefined)
+    .option('-m, --method <method>', 'HTTP method')
+    .option('-H, --header <header>', '"Name: value" (repeatable)', collect)
+    .option('-b, --body <body>', 'request body')
+    .option('-s, --stage <duration:target>', 'ramp stage, e.g. 30s:100 (repeatable)', collect)
+    .option('-t, --threshold <metric=expr>', 'e.g. http_req_duration=p(95)<500 (repeatable)', collect)
+    .option('--expect-status <codes>', 'expected status codes, comma-separated')
+    .option('--timeout <ms>', 'per-request timeout in ms')
+    .option('--warmup <d>', 'unrecorded warm-up, e.g. 5s')
+    .option('-p, --pipelining <n>', 'HTTP/1.1 requests in flight per connection')
+    .option('--http2', 'use HTTP/2')
+    .option('-w, --workers <n>', 'generator threads')
+    .option('--engine <engine>', 'auto | fast | undici')
+    .option('-k, --insecure', 'accept self-signed TLS certificates')
+    .option('--title <title>', 'name of the run')
+    .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file)')
+    .option('--json', 'print exactly the structured result')
+    .action(async (url: string | undefined, flags: LoadFlags) => {
+      process.exitCode = await runCliTool<LoadTestOutput>({
+        json: flags.json === true,
+        execute: async (context) => {
+          const input = parseInput(loadTestInputSchema, loadFlagsToInput(url, flags), 'load test input');
+          const { runLoadTest } = await import('../../load/index.js');
+          return runLoadTest(input, context);
+        },
+        failed: (result) => !result.passed,
+      });
+    });
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { RunAggregate } from './aggregate.js';
+import type { LoadPlan } from './plan.js';
+import { Shard, type ShardEnd } from './shard.js';
+import type { Histogram } from './histogram.js';
+import type { MetricsDelta } from './shard-metrics.js';
+import { evaluateThreshold } from './thresholds.js';
+
+/**
+ * Coordinates the generator threads: starts them on a shared clock, merges their deltas,
+ * ticks once a second (timeline, progress, abortOnFail thresholds, self-monitoring) and
+ * stops them on time, on cancellation or when an abortOnFail threshold fails.
+ */
+export interface EngineTick {
+  elapsedS: number;
+  totalS: number;
+  aggregate: RunAggregate;
+}
+
+export interface EngineResult {
+  aggregate: RunAggregate;
+  ends: ShardEnd[];
+  aborted: boolean;
+  abortReason?: string;
+  measuredMs: number;
+  cpuPct: number;
+  peakRssMb: number;
+  workers: number;
+  inProcess: boolean;
+}
+
+interface ShardHandle {
+  ended: Promise<ShardEnd>;
+  cancel(): void;
+}
+
+/** The compiled worker entry. Under vitest (src/*.ts) it comes from dist/ when built. */
+export function workerEntry(): URL | null {
+  const sibling = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  const built = new URL('../../dist/load/worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : null;
+}
+
+export async function runEngine(
+  plan: LoadPlan,
+  options: { signal: AbortSignal; onTick?(tick: EngineTick): void },
+): Promise<EngineResult> {
+  const entry = plan.workers > 1 ? workerEntry() : null;
+  const shards = entry ? plan.workers : 1;
+  const aggregate = new RunAggregate(plan, shards);
+  // Threads need a moment to start; everyone begins on the same wall-clock instant.
+  const startDelayMs = entry ? 200 : 10;
+  const measureStartLocal = performance.now() + startDelayMs + plan.warmupMs;
+  const measureStartEpochMs = performance.timeOrigin + measureStartLocal;
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  let peakRss = process.memoryUsage.rss();
+
+  const handles: ShardHandle[] = [];
+  if (entry) {
+    for (let shard = 0; shard < shards; shard++) {
+      const worker = new Worker(entry, { workerData: { plan, shard, shards, measureStartEpochMs } });
+      const ended = new Promise<ShardEnd>((resolve, reject) => {
+        let result: ShardEnd | undefined;
+        worker.on('message', (message: { type: string; delta?: MetricsDelta<string>; end?: ShardEnd; message?: string }) => {
+          if (message.type === 'delta') aggregate.merge(shard, message.delta!);
+          else if (message.type === 'end') result = message.end;
+          else if (message.type === 'error') reject(new Error(`load generator thread failed: ${message.message}`));
+        });
+        worker.on('error', reject);
+        worker.on('exit', () => (result ? resolve(result) : reject(new Error('load generator thread exited without a result'))));
+      });
+      handles.push({ ended, cancel: () => worker.postMessage({ type: 'stop' }) });
+    }
+  } else {
+    const shard = new Shard({
+      plan,
+      shard: 0,
+      shards: 1,
+      measureStartMs: measureStartLocal,
+      flush: (delta: MetricsDelta<Histogram>) => aggregate.merge(0, delta),
+    });
+    handles.push({ ended: shard.run(), cancel: () => shard.cancel() });
+  }
+
+  let aborted = false;
+  let abortReason: string | undefined;
+  let stopAt: number | undefined;
+  const stopAll = (reason: string) => {
+    if (aborted) return;
+    aborted = true;
+    abortReason = reason;
+    stopAt = performance.now();
+    for (const handle of handles) handle.cancel();
+  };
+  const onAbort = () => stopAll('cancelled');
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+
+  const abortable = plan.thresholds.filter((t) => t.abortOnFail);
+  const totalS = plan.durationMs / 1000;
+  const tick = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    const elapsed = performance.now() - measureStartLocal;
+    if (elapsed < 0) return;
+    aggregate.elapsedMs = Math.min(elapsed, plan.durationMs);
+    aggregate.finalise();
+    for (const spec of abortable) {
+      if (elapsed < spec.delayAbortEvalMs) continue;
+      const verdict = evaluateThreshold(spec, aggregate);
+      if (!verdict.ok && verdict.actual !== null) {
+        stopAll(`threshold ${spec.metric} "${spec.expression}" failed (actual ${verdict.actual}) at ${(elapsed / 1000).toFixed(1)} s (abortOnFail)`);
+        break;
+      }
+    }
+    options.onTick?.({ elapsedS: Math.min(totalS, elapsed / 1000), totalS, aggregate });
+  };
+  const ticker = setInterval(tick, 1000);
+  let ends: ShardEnd[];
+  try {
+    ends = await Promise.all(handles.map((h) => h.ended));
+  } finally {
+    clearInterval(ticker);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+  const endedAt = stopAt ?? performance.now();
+  const measuredMs = Math.max(0, Math.min(plan.durationMs, endedAt - measureStartLocal));
+  aggregate.elapsedMs = measuredMs;
+  aggregate.finalise(true, measuredMs);
+  const cpu = process.cpuUsage(cpuStart);
+  const wallUs = (performance.now() - wallStart) * 1000;
+  return {
+    aggregate,
+    ends,
+    aborted,
+    abortReason,
+    measuredMs,
+    cpuPct: wallUs > 0 ? ((cpu.user + cpu.system) / wallUs) * 100 : 0,
+    peakRssMb: peakRss / 1024 / 1024,
+    workers: shards,
+    inProcess: !entry,
+  };
+}

@@ -1,0 +1,112 @@
+import type { RunContext, ToolOutcome } from '../common/context.js';
+import { UserError } from '../common/errors.js';
+import { assertHostAllowed } from '../common/hosts.js';
+import { formatMs, formatPct, formatRate } from '../common/units.js';
+import { createRun } from '../store/runs.js';
+import { runEngine } from './engine.js';
+import { encodeHistogram } from './histogram.js';
+import { buildK6Script, buildK6Summary } from './k6.js';
+import { buildPlan } from './plan.js';
+import { renderLoadReport } from './report.js';
+import { buildResult } from './result.js';
+import type { LoadTestInput, LoadTestOutput } from './schema.js';
+
+export { loadTestInputSchema, loadTestOutputSchema } from './schema.js';
+export type { LoadTestInput, LoadTestOutput } from './schema.js';
+
+/**
+ * run_load_test: plan (validate, resolve and allow-list every host) → run the engine
+ * (closed or open model, in-process or worker threads) → model the result → write
+ * result.json, report.html, k6-summary.json and k6-script.js → summary text.
+ */
+export async function runLoadTest(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
+  // Validate everything that needs no network first, so bad input fails fast.
+  const draft = buildPlan(input, context.config);
+  const addresses: Record<string, string> = {};
+  for (const request of draft.requests) {
+    if (addresses[request.hostname] !== undefined) continue;
+    const verdict = await assertHostAllowed(request.url, { allowHosts: context.config.load.allowHosts });
+    const address = verdict.addresses[0];
+    if (!address) throw new UserError(`cannot resolve "${request.hostname}"`, 'check the host name');
+    addresses[request.hostname] = address;
+  }
+  const plan = { ...draft, addresses };
+  context.report(0, plan.durationMs / 1000, plan.warmupMs ? `warming up for ${plan.warmupMs / 1000} s` : 'starting');
+
+  const engine = await runEngine(plan, {
+    signal: context.signal,
+    onTick: ({ elapsedS, totalS: total, aggregate }) => {
+      const last = aggregate.timeline.at(-1);
+      const message = `${elapsedS.toFixed(0)}/${total.toFixed(0)} s · ${formatRate(last?.rps ?? 0)} · p99 ${formatMs(last?.p99 ?? 0)} · ${aggregate.total} requests${aggregate.failed ? `, ${aggregate.failed} failed` : ''}`;
+      context.report(elapsedS, total, message);
+    },
+  });
+  const partial = buildResult(plan, engine);
+  const run = await createRun(context.projectDir, 'load', plan.title);
+  const artifacts = {
+    dir: run.dir,
+    result: run.path('result.json'),
+    report: run.path('report.html'),
+    k6Summary: run.path('k6-summary.json'),
+    k6Script: run.path('k6-script.js'),
+  };
+  const structured: LoadTestOutput = { ...partial, artifacts };
+  const agg = engine.aggregate;
+  await run.writeJson('result.json', {
+    tool: 'run_load_test',
+    version: 1,
+    input,
+    result: structured,
+    histograms: {
+      unit: 'microseconds',
+      overall: encodeHistogram(agg.overall),
+      endpoints: Object.fromEntries(plan.requests.map((r, i) => [r.name, encodeHistogram(agg.endpoints[i]!.hist)])),
+    },
+  });
+  await run.writeFile('report.html', renderLoadReport(structured, agg.overall, plan.title));
+  await run.writeJson('k6-summary.json', buildK6Summary(plan, agg, partial));
+  await run.writeFile('k6-script.js', buildK6Script(plan));
+  context.report(plan.durationMs / 1000, plan.durationMs / 1000, 'done');
+  return { structured, summary: summarise(structured) };
+}
+
+function summarise(r: LoadTestOutput): string {
+  const lines: string[] = [];
+  const failedThresholds = r.thresholds.filter((t) => !t.ok);
+  const verdict = r.aborted ? `ABORTED (${r.abortReason})` : r.passed ? 'PASSED' : 'FAILED';
+  lines.push(
+    `${verdict}: ${r.requests.total} requests in ${r.durationS.toFixed(1)} s (${r.model} model${r.model === 'open' ? ', latency from intended send time' : ''}), ${formatRate(r.throughputRps)}, ` +
+      `p50 ${formatMs(r.latencyMs.p50)}, p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, max ${formatMs(r.latencyMs.max)}; ` +
+      `failed ${r.requests.failed} (${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)})${r.model === 'open' ? `, dropped ${r.requests.dropped}` : ''}.`,
+  );
+  if (r.thresholds.length) {
+    lines.push(
+      failedThresholds.length
+        ? `Thresholds failed: ${failedThresholds.map((t) => `${t.metric} ${t.expression} (actual ${t.actual ?? 'no data'})`).join('; ')}.`
+        : `All ${r.thresholds.length} thresholds held.`,
+    );
+  }
+  if (r.errors.length) lines.push(`Errors: ${r.errors.slice(0, 5).map((e) => `${e.kind}${e.status ? ` ${e.status}` : ''} ×${e.count}`).join(', ')}.`);
+  const failingChecks = r.checks.filter((c) => c.fails > 0);
+  if (failingChecks.length) lines.push(`Checks failing: ${failingChecks.map((c) => `${c.name} (${c.fails}/${c.passes + c.fails})`).join('; ')}.`);
+  if (r.endpoints.length > 1) {
+    lines.push(
+      `Per request: ${r.endpoints
+        .slice(0, 8)
+        .map((e) => `${e.name} ${e.requests} req, p99 ${formatMs(e.latencyMs.p99)}, errors ${formatPct(e.errorRate)}`)
+        .join('; ')}.`,
+    );
+  }
+  const cacheNotes = r.endpoints
+    .filter((e) => e.cache.responses > 0 && e.method === 'GET')
+    .map((e) => {
+      const c = e.cache;
+      if (c.hitRatio !== null) return `${e.name}: cache hit ratio ${formatPct(c.hitRatio)}`;
+      if (c.withCacheControl === 0 && c.withEtag === 0 && c.withLastModified === 0) return `${e.name}: no Cache-Control/ETag/Last-Modified`;
+      return `${e.name}: Cache-Control ${formatPct(c.withCacheControl)} (cacheable ${formatPct(c.cacheable)}), ETag ${formatPct(c.withEtag)}`;
+    });
+  if (cacheNotes.length) lines.push(`Caching evidence: ${cacheNotes.slice(0, 5).join('; ')}.`);
+  for (const warning of r.warnings) lines.push(`Warning: ${warning}`);
+  lines.push(`Report: ${r.artifacts.report} (result.json, k6-summary.json, k6-script.js in ${r.artifacts.dir})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+import { availableParallelism } from 'node:os';
+import { round } from '../common/units.js';
+import type { EngineResult } from './engine.js';
+import { summarise } from './histogram.js';
+import type { LoadPlan } from './plan.js';
+import type { LoadTestOutput } from './schema.js';
+import { evaluateThreshold } from './thresholds.js';
+
+/**
+ * When the generator, not the server, limited the numbers: a thread busy > 90 % of the
+ * time (event-loop utilisation) is saturated; timers firing late (event-loop lag) mean
+ * the client added delay of its own — from its own work or CPU contention on the machine.
+ */
+const LAG_P99_LIMIT_MS = 25;
+const LAG_MEAN_LIMIT_MS = 5;
+const ELU_LIMIT = 0.9;
+
+function share(part: number, whole: number): number {
+  return whole > 0 ? round(part / whole, 4) : 0;
+}
+
+function median(values: number[]): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Builds the structured result (without artefact paths) from what the engine measured. */
+export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTestOutput, 'artifacts'> {
+  const agg = engine.aggregate;
+  const durationS = engine.measuredMs / 1000;
+  const latencyMs = summarise(agg.overall);
+  const thresholds = plan.thresholds.map((spec) => evaluateThreshold(spec, agg));
+  const errors = [...agg.errors.values()].sort((a, b) => b.count - a.count);
+  const endpoints = plan.requests.map((request, i) => {
+    const e = agg.endpoints[i]!;
+    const [responses, cc, cacheable, etag, lastModified, hits, misses] = e.cache as [number, number, number, number, number, number, number];
+    return {
+      name: request.name,
+      method: request.method,
+      url: request.url,
+      requests: e.count,
+      failed: e.failed,
+      throughputRps: durationS > 0 ? round(e.count / durationS, 1) : 0,
+      latencyMs: summarise(e.hist),
+      errorRate: share(e.failed, e.count),
+      cache: {
+        responses,
+        withCacheControl: share(cc, responses),
+        cacheable: share(cacheable, responses),
+        withEtag: share(etag, responses),
+        withLastModified: share(lastModified, responses),
+        hitRatio: hits + misses > 0 ? share(hits, hits + misses) : null,
+      },
+    };
+  });
+  const checks = plan.checks.map((check, i) => ({ name: check.name, passes: agg.checks[i]![0], fails: agg.checks[i]![1] }));
+
+  const lagP99 = Math.max(0, ...engine.ends.map((e) => e.lagP99Ms));
+  const lagMean = Math.max(0, ...engine.ends.map((e) => e.lagMeanMs));
+  const elu = Math.max(0, ...engine.ends.map((e) => e.eventLoopUtilization));
+  const warnings: string[] = [];
+  const cores = availableParallelism();
+  const cpuBound = engine.cpuPct >= 90 * Math.min(cores, engine.workers + (engine.inProcess ? 0 : 1));
+  if (elu > ELU_LIMIT || cpuBound) {
+    warnings.push(
+      `The load generator was the bottleneck (busiest thread ${(elu * 100).toFixed(0)}% busy, process CPU ${engine.cpuPct.toFixed(0)}% with ${cores} cores, event-loop lag p99 ${lagP99.toFixed(1)} ms): ` +
+        'throughput is bounded by the client, not the server, and latencies include client delay. Add workers, or run the generator on another machine.',
+    );
+  } else if (lagP99 > LAG_P99_LIMIT_MS || lagMean > LAG_MEAN_LIMIT_MS) {
+    warnings.push(
+      `The generator's timers ran late (event-loop lag p99 ${lagP99.toFixed(1)} ms, mean ${lagMean.toFixed(1)} ms) although its threads were not saturated (${(elu * 100).toFixed(0)}% busy): ` +
+        'the machine is short of CPU (other processes, or the server on the same cores). Latencies may include up to that much client-side delay.',
+    );
+  }
+  const timeline = agg.timeline;
+  const full = timeline.slice(0, Math.max(0, Math.floor(durationS)));
+  const typical = median(full.map((p) => p.rps));
+  const stalledSeconds = full.filter((p) => p.active > 0 && typical > 0 && p.rps < typical * 0.1).length;
+  const spiky = latencyMs.max > Math.max(10 * latencyMs.p50, latencyMs.p50 + 200);
+  if (plan.model === 'closed' && agg.total > 0 && (stalledSeconds > 0 || spiky)) {
+    warnings.push(
+      `The server stalled (${stalledSeconds ? `${stalledSeconds} s with under 10% of the usual throughput; ` : ''}max ${latencyMs.max} ms vs p50 ${latencyMs.p50} ms). ` +
+        'Closed-model percentiles hide queueing (coordinated omission): users waiting on a stalled server send nothing, so the stall is counted once per user instead of for every request that would have arrived. ' +
+        'Re-run with `rate` (open model) to measure latency from the intended send time.',
+    );
+  }
+  if (agg.dropped > 0) {
+    warnings.push(
+      `${agg.dropped} scheduled requests were dropped: all ${plan.connections} in-flight slots were busy. The server could not keep up with ${plan.rate || 'the scheduled'} req/s at this concurrency; raise \`connections\` to queue instead, or lower the rate.`,
+    );
+  }
+  const unfinished = engine.ends.reduce((sum, e) => sum + e.unfinished, 0);
+  if (unfinished > 0) warnings.push(`${unfinished} requests were still in flight when the run ended and are not counted.`);
+  const refused = agg.errors.get('connection_refused')?.count ?? 0;
+  if (refused > 0 && refused >= agg.total * 0.5) warnings.push('Most requests were refused: is the server running and listening on that port?');
+  if (agg.total === 0 && !engine.aborted) warnings.push('No request finished: nothing was measured.');
+  if (engine.workers === 1 && plan.workers > 1) warnings.push('Worker threads are unavailable here (dist/load/worker.js missing); ran on one thread.');
+
+  const aborted = engine.aborted;
+  const passed = !aborted && thresholds.every((t) => t.ok) && agg.total > 0;
+  return {
+    passed,
+    aborted,
+    ...(engine.abortReason ? { abortReason: engine.abortReason } : {}),
+    model: plan.model,
+    engine: plan.engine === 'fast' ? 'raw-socket HTTP/1.1' : plan.http2 ? 'undici (HTTP/2)' : 'undici',
+    durationS: round(durationS, 3),
+    requests: { total: agg.total, succeeded: agg.total - agg.failed, failed: agg.failed, dropped: agg.dropped },
+    throughputRps: durationS > 0 ? round(agg.total / durationS, 1) : 0,
+    latencyMs,
+    errors: errors.map((e) => ({ kind: e.kind, ...(e.status ? { status: e.status } : {}), count: e.count, ...(e.example ? { example: e.example } : {}) })),
+    checks,
+    thresholds,
+    endpoints,
+    timeline,
+    generator: {
+      workers: engine.workers,
+      eventLoopLagP99Ms: round(lagP99, 2),
+      eventLoopUtilization: round(elu, 3),
+      cpuPct: round(engine.cpuPct, 1),
+      peakRssMb: round(engine.peakRssMb, 1),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,149 @@
+import { newHistogram, type Histogram } from './histogram.js';
+import { CACHE_CONTROL, CACHE_HIT, CACHE_MISS, CACHEABLE, ETAG, LAST_MODIFIED } from './http1-parser.js';
+
+/**
+ * What one generator thread measured since its last flush. Flushed every 250 ms to the
+ * coordinator (as objects in-process, with histograms encoded when posted from a worker),
+ * which merges deltas from every thread. Nothing here grows with the request count.
+ */
+export interface SecondDelta<H> {
+  second: number;
+  hist: H;
+  count: number;
+  failed: number;
+  dropped: number;
+}
+
+export interface EndpointDelta<H> {
+  hist: H;
+  count: number;
+  failed: number;
+  /** responses, Cache-Control, cacheable, ETag, Last-Modified, hits, misses */
+  cache: number[];
+}
+
+export interface ErrorDelta {
+  kind: string;
+  status?: number;
+  count: number;
+  example?: string;
+}
+
+export interface MetricsDelta<H> {
+  /** Time covered (ms since the measured start): everything completed before it is included. */
+  upToMs: number;
+  seconds: Array<SecondDelta<H>>;
+  endpoints: Array<EndpointDelta<H>>;
+  errors: ErrorDelta[];
+  /** [passes, fails] per check, in plan order. */
+  checks: Array<[number, number]>;
+  dropped: number;
+  iterations: number;
+  /** VUs running (closed) or requests in flight (open) at flush time. */
+  active: number;
+}
+
+export const CACHE_FIELDS = 7;
+
+export class ShardMetrics {
+  private seconds = new Map<number, SecondDelta<Histogram>>();
+  private endpoints: Array<EndpointDelta<Histogram>>;
+  private errors = new Map<string, ErrorDelta>();
+  private checks: Array<[number, number]>;
+  private dropped = 0;
+  private iterations = 0;
+
+  constructor(
+    private readonly endpointCount: number,
+    private readonly checkCount: number,
+  ) {
+    this.endpoints = this.freshEndpoints();
+    this.checks = this.freshChecks();
+  }
+
+  private freshEndpoints(): Array<EndpointDelta<Histogram>> {
+    return Array.from({ length: this.endpointCount }, () => ({ hist: newHistogram(), count: 0, failed: 0, cache: new Array<number>(CACHE_FIELDS).fill(0) }));
+  }
+
+  private freshChecks(): Array<[number, number]> {
+    return Array.from({ length: this.checkCount }, () => [0, 0] as [number, number]);
+  }
+
+  private secondBucket(second: number): SecondDelta<Histogram> {
+    let bucket = this.seconds.get(second);
+    if (!bucket) {
+      bucket = { second, hist: newHistogram(), count: 0, failed: 0, dropped: 0 };
+      this.seconds.set(second, bucket);
+    }
+    return bucket;
+  }
+
+  /** One finished request. `latencyUs` < 0: no latency to record (never connected). */
+  recordRequest(endpoint: number, second: number, latencyUs: number, failed: boolean, cacheFlags: number, responded: boolean): void {
+    const bucket = this.secondBucket(second);
+    const ep = this.endpoints[endpoint]!;
+    bucket.count++;
+    ep.count++;
+    if (failed) {
+      bucket.failed++;
+      ep.failed++;
+    }
+    if (latencyUs >= 0) {
+      const value = Math.max(1, Math.round(latencyUs));
+      bucket.hist.recordValue(value);
+      ep.hist.recordValue(value);
+    }
+    if (responded) {
+      const c = ep.cache;
+      c[0]!++;
+      if (cacheFlags !== 0) {
+        if (cacheFlags & CACHE_CONTROL) c[1]!++;
+        if (cacheFlags & CACHEABLE) c[2]!++;
+        if (cacheFlags & ETAG) c[3]!++;
+        if (cacheFlags & LAST_MODIFIED) c[4]!++;
+        if (cacheFlags & CACHE_HIT) c[5]!++;
+        if (cacheFlags & CACHE_MISS) c[6]!++;
+      }
+    }
+  }
+
+  recordError(kind: string, status: number | undefined, message: string | undefined): void {
+    const key = status ? `${kind}:${status}` : kind;
+    const entry = this.errors.get(key);
+    if (entry) entry.count++;
+    else this.errors.set(key, { kind, ...(status ? { status } : {}), count: 1, ...(message ? { example: message } : {}) });
+  }
+
+  recordCheck(check: number, pass: boolean): void {
+    this.checks[check]![pass ? 0 : 1]++;
+  }
+
+  recordDropped(second: number): void {
+    this.dropped++;
+    this.secondBucket(second).dropped++;
+  }
+
+  recordIteration(): void {
+    this.iterations++;
+  }
+
+  flush(upToMs: number, active: number): MetricsDelta<Histogram> {
+    const delta: MetricsDelta<Histogram> = {
+      upToMs,
+      seconds: [...this.seconds.values()],
+      endpoints: this.endpoints,
+      errors: [...this.errors.values()],
+      checks: this.checks,
+      dropped: this.dropped,
+      iterations: this.iterations,
+      active,
+    };
+    this.seconds = new Map();
+    this.endpoints = this.freshEndpoints();
+    this.errors = new Map();
+    this.checks = this.freshChecks();
+    this.dropped = 0;
+    this.iterations = 0;
+    return delta;
+  }
+}

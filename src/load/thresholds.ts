@@ -1,0 +1,183 @@
+import { UserError } from '../common/errors.js';
+import { parseDurationMs } from '../common/units.js';
+import type { PerfTargets } from '../store/config.js';
+
+/**
+ * k6 thresholds (https://grafana.com/docs/k6/latest/using-k6/thresholds/): a metric name,
+ * optionally tagged (`http_req_duration{name:login}`), and expressions `<aggregation> <op> <value>`.
+ * Trend metrics take avg/min/max/med/p(N); rate metrics take rate; counters take count/rate.
+ */
+export type MetricKind = 'trend' | 'rate' | 'counter';
+
+export const METRICS: Record<string, MetricKind> = {
+  http_req_duration: 'trend',
+  http_req_failed: 'rate',
+  http_reqs: 'counter',
+  checks: 'rate',
+  dropped_iterations: 'counter',
+  iterations: 'counter',
+};
+
+const AGGREGATIONS: Record<MetricKind, string[]> = {
+  trend: ['avg', 'min', 'max', 'med', 'p'],
+  rate: ['rate'],
+  counter: ['count', 'rate'],
+};
+
+export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
+
+export interface ThresholdSpec {
+  /** As written, e.g. `http_req_duration{name:login}`. */
+  metric: string;
+  name: string;
+  tag?: { key: string; value: string };
+  expression: string;
+  aggregation: 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count';
+  percentile?: number;
+  op: Operator;
+  value: number;
+  abortOnFail: boolean;
+  delayAbortEvalMs: number;
+}
+
+const EXPRESSION = /^\s*(avg|min|max|med|count|rate|p\(\s*(\d+(?:\.\d+)?)\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
+const METRIC = /^([a-z_][a-z0-9_]*)(?:\{\s*([a-z_]+)\s*:\s*([^}]*?)\s*\})?$/;
+
+type Entry = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string | number };
+
+export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ name: string; url: string }>): ThresholdSpec[] {
+  const specs: ThresholdSpec[] = [];
+  for (const [metric, entries] of Object.entries(raw)) {
+    const m = METRIC.exec(metric.trim());
+    if (!m) throw new UserError(`invalid threshold metric "${metric}"`, 'use e.g. "http_req_duration" or "http_req_duration{name:login}"');
+    const name = m[1]!;
+    const kind = METRICS[name];
+    if (!kind) {
+      throw new UserError(`unknown threshold metric "${name}"`, `supported: ${Object.keys(METRICS).join(', ')}`);
+    }
+    let tag: ThresholdSpec['tag'];
+    if (m[2]) {
+      if (m[2] !== 'name' && m[2] !== 'url') {
+        throw new UserError(`unsupported tag "${m[2]}" in threshold metric "${metric}"`, 'filter by {name:<request name>} or {url:<url>}');
+      }
+      if (name === 'dropped_iterations' || name === 'iterations') {
+        throw new UserError(`threshold metric "${metric}" cannot be tagged`, 'drop the {…} part');
+      }
+      const value = m[3]!;
+      const known = requests.some((r) => (m[2] === 'name' ? r.name === value : r.url === value));
+      if (!known) {
+        throw new UserError(
+          `threshold metric "${metric}" names no request`,
+          `known ${m[2]}s: ${requests.map((r) => (m[2] === 'name' ? r.name : r.url)).join(', ')}`,
+        );
+      }
+      tag = { key: m[2], value };
+    }
+    for (const entry of entries) {
+      const expression = typeof entry === 'string' ? entry : entry.threshold;
+      const e = EXPRESSION.exec(expression);
+      if (!e) {
+        throw new UserError(
+          `invalid threshold expression "${expression}" for ${metric}`,
+          'use "<aggregation> <op> <number>", e.g. "p(95)<500", "avg<200", "rate<0.01", "count>100"',
+        );
+      }
+      const aggregation = (e[1]!.startsWith('p(') ? 'p' : e[1]) as ThresholdSpec['aggregation'];
+      if (!AGGREGATIONS[kind].includes(aggregation)) {
+        throw new UserError(
+          `"${e[1]}" does not apply to ${name} (a ${kind} metric) in "${expression}"`,
+          `use one of: ${AGGREGATIONS[kind].map((a) => (a === 'p' ? 'p(N)' : a)).join(', ')}`,
+        );
+      }
+      const percentile = e[2] !== undefined ? Number(e[2]) : undefined;
+      if (percentile !== undefined && (percentile < 0 || percentile > 100)) {
+        throw new UserError(`percentile ${percentile} out of range in "${expression}"`, 'use p(0)…p(100)');
+      }
+      const delay = typeof entry === 'string' || entry.delayAbortEval === undefined ? 0 : parseDurationMs(entry.delayAbortEval, `delayAbortEval of "${expression}"`);
+      specs.push({
+        metric,
+        name,
+        tag,
+        expression: expression.trim(),
+        aggregation,
+        percentile,
+        op: e[3] as Operator,
+        value: Number(e[4]),
+        abortOnFail: typeof entry !== 'string' && entry.abortOnFail === true,
+        delayAbortEvalMs: delay,
+      });
+    }
+  }
+  return specs;
+}
+
+/**
+ * The project's targets (.perf/config.json → targets) as thresholds. Throughput is only
+ * a verdict in the closed model: with `rate` the caller chose the throughput.
+ */
+export function defaultThresholds(targets: PerfTargets, model: 'open' | 'closed'): ThresholdSpec[] {
+  const raw: Record<string, string[]> = {
+    http_req_duration: [`p(50)<${targets.p50Ms}`, `p(95)<${targets.p95Ms}`, `p(99)<${targets.p99Ms}`],
+    http_req_failed: [`rate<${targets.errorRate}`],
+  };
+  if (model === 'closed' && targets.throughputRps > 0) raw.http_reqs = [`rate>${targets.throughputRps}`];
+  return parseThresholds(raw, []);
+}
+
+export function compare(actual: number, op: Operator, value: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
+    case '==':
+    case '===':
+      return actual === value;
+    case '!=':
+      return actual !== value;
+  }
+}
+
+/** What a threshold needs to read; the aggregate implements it over the whole run so far. */
+export interface MetricSource {
+  /** Latency in ms: avg/min/max/med/p(N), or null when nothing was recorded. */
+  trend(aggregation: 'avg' | 'min' | 'max' | 'med' | 'p', percentile: number | undefined, tag?: ThresholdSpec['tag']): number | null;
+  /** Failed share, check pass share. */
+  rate(metric: 'http_req_failed' | 'checks', tag?: ThresholdSpec['tag']): number | null;
+  count(metric: 'http_reqs' | 'dropped_iterations' | 'iterations', tag?: ThresholdSpec['tag']): number;
+  elapsedS(): number;
+}
+
+export function thresholdActual(spec: ThresholdSpec, source: MetricSource): number | null {
+  const kind = METRICS[spec.name]!;
+  if (kind === 'trend') return source.trend(spec.aggregation as 'avg', spec.percentile, spec.tag);
+  if (kind === 'rate') return source.rate(spec.name as 'checks', spec.tag);
+  const count = source.count(spec.name as 'http_reqs', spec.tag);
+  if (spec.aggregation === 'count') return count;
+  const elapsed = source.elapsedS();
+  return elapsed > 0 ? count / elapsed : null;
+}
+
+export interface ThresholdVerdict {
+  metric: string;
+  expression: string;
+  actual: number | null;
+  ok: boolean;
+  abortOnFail?: boolean;
+}
+
+/**
+ * A threshold with no data (no checks defined, no request of that name finished) passes,
+ * as in k6, except a trend that has no samples at all: nothing was measured, so it cannot
+ * be said to be fast.
+ */
+export function evaluateThreshold(spec: ThresholdSpec, source: MetricSource): ThresholdVerdict {
+  const actual = thresholdActual(spec, source);
+  const kind = METRICS[spec.name]!;
+  const ok = actual === null ? kind !== 'trend' : compare(actual, spec.op, spec.value);
+  return { metric: spec.metric, expression: spec.expression, actual, ok, ...(spec.abortOnFail ? { abortOnFail: true } : {}) };
+}
