@@ -20,10 +20,10 @@ export interface GitRunner {
 
 const MAX_OUTPUT = 8 * 1024 * 1024;
 
-/** Runs git in `cwd` until `deadline` (performance.now() ms); rejects on failure or timeout. */
+/** Runs git in `cwd` until `deadline` (Date.now() ms); rejects on failure or timeout. */
 export function gitRunner(cwd: string, deadline: number): GitRunner {
   return async (args, options = {}) => {
-    const remaining = Math.floor(deadline - performance.now());
+    const remaining = Math.floor(deadline - Date.now());
     if (remaining <= 20) throw new GitBudgetError('time budget used up');
     const maxBytes = options.maxBytes ?? MAX_OUTPUT;
     const result = await runCommand('git', ['-c', 'core.quotepath=off', '-c', 'gc.auto=0', ...args], {

@@ -1,4 +1,6 @@
-import { isAbsolute, relative, sep } from 'node:path';
+import { path } from './builtins.js';
+
+const { isAbsolute, relative, sep } = path;
 
 /**
  * The path rule: is an edited file performance-sensitive? A file matches when one of the

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /**
  * Per-session hook state, one folder per `session_id` under `${CLAUDE_PLUGIN_DATA}` (Claude
@@ -42,8 +42,7 @@ const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const data = env.CLAUDE_PLUGIN_DATA;
-  if (data && data.startsWith('/')) return join(data, 'hook-sessions');
-  if (data && /^[A-Za-z]:[\\/]/.test(data)) return join(data, 'hook-sessions');
+  if (data && isAbsolute(data)) return join(data, 'hook-sessions');
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   return join(tmpdir(), `perfeng-hooks-${uid}`);
 }
@@ -66,7 +65,7 @@ export class SessionState {
    * treat that as "no state, stay silent". In a shared temp dir the root must be a real
    * directory owned by us — another user could have planted a symlink there.
    */
-  static open(sessionId: string, root = stateRoot()): SessionState {
+  static open(sessionId: string, root: string): SessionState {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     const info = lstatSync(root);
     if (!info.isDirectory()) throw new Error(`${root} is not a directory`);
@@ -160,5 +159,15 @@ export class SessionState {
         // raced with another pruner or not ours to remove
       }
     }
+  }
+}
+
+/** The session's state, or undefined (with a note) when the state folder is unusable. */
+export function openSessionState(sessionId: string, env: NodeJS.ProcessEnv, notes: string[]): SessionState | undefined {
+  try {
+    return SessionState.open(sessionId, stateRoot(env));
+  } catch (error) {
+    notes.push(`hook state folder unusable (${(error as Error).message}); staying silent`);
+    return undefined;
   }
 }

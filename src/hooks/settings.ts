@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fs, path } from './builtins.js';
 
 /**
  * The `hooks` section of `.perf/config.json`, read without zod: the hook runs on every edit
@@ -98,7 +97,7 @@ export function hookSettingsFrom(raw: unknown): SettingsResult {
 export function readHookSettings(projectDir: string): SettingsResult {
   let text: string;
   try {
-    text = readFileSync(join(projectDir, '.perf', 'config.json'), 'utf8');
+    text = fs.readFileSync(path.join(projectDir, '.perf', 'config.json'), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return hookSettingsFrom(undefined);
