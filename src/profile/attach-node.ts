@@ -1,0 +1,259 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { WebSocket } from 'undici';
+import type { RunContext } from '../common/context.js';
+import { CancelledError, UserError } from '../common/errors.js';
+import { Locator } from './locate.js';
+import { parseCpuProfile, parseHeapProfile, type V8CpuProfile, type V8HeapProfile } from './parse-v8.js';
+import { sampleTreeRss } from './rss.js';
+import type { Collected } from './runner-types.js';
+
+/**
+ * Attach to a running Node.js process by pid, the way `kill -USR1 <pid>` + DevTools does:
+ * SIGUSR1 makes Node open its inspector (127.0.0.1:9229 unless --inspect-port says
+ * otherwise); we find the port by the listening sockets that process owns (/proc/net/tcp*
+ * inodes ↔ /proc/<pid>/fd), read `/json/list`, and drive the Chrome DevTools Protocol over
+ * its WebSocket: Profiler.setSamplingInterval → start → wait → stop (and
+ * HeapProfiler.startSampling/stopSampling for heap). The inspector is closed again after.
+ */
+
+export type ProcessKind = 'node' | 'python' | 'other';
+
+export function checkPidIsOurs(pid: number): void {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') throw new UserError(`no process with pid ${pid}`, 'check the pid (`pgrep -af node`); the process may have exited');
+    if (code === 'EPERM') {
+      throw new UserError(`process ${pid} belongs to another user`, 'attach only to your own processes (or run perfeng as that user)');
+    }
+    throw error;
+  }
+}
+
+export function processKind(pid: number): { kind: ProcessKind; command: string } {
+  let argv: string[] = [];
+  let exe = '';
+  try {
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    // not Linux or gone
+  }
+  try {
+    exe = basename(readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    exe = basename(argv[0] ?? '');
+  }
+  const command = argv.map((a, i) => (i === 0 ? basename(a) : a)).join(' ').slice(0, 200);
+  if (/^node(js)?\d*$/.test(exe) || /^node(js)?$/.test(basename(argv[0] ?? ''))) return { kind: 'node', command };
+  if (/^python/.test(exe)) return { kind: 'python', command };
+  return { kind: 'other', command };
+}
+
+/** Listening TCP ports owned by a process: /proc/net/tcp{,6} rows in state 0A whose inode is one of its fds. */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue;
+      if (inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return [...ports];
+}
+
+/** Who listens on a port (any process we can see), for the "port taken" message. */
+function ownerOfPort(port: number): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (listeningPorts(Number(entry)).includes(port)) return Number(entry);
+  }
+  return undefined;
+}
+
+async function inspectorTarget(port: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) });
+    const targets = (await response.json()) as Array<{ webSocketDebuggerUrl?: string; type?: string }>;
+    return targets.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl;
+  } catch {
+    return undefined;
+  }
+}
+
+function expectedInspectorPort(pid: number): number {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    for (const arg of argv) {
+      const m = /^--inspect(?:-brk|-port)?=(?:[^:]*:)?(\d+)$/.exec(arg);
+      if (m) return Number(m[1]);
+    }
+  } catch {
+    // default below
+  }
+  return 9229;
+}
+
+/** A minimal CDP client: numbered requests, matched responses. */
+class CdpSession {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private constructor(private readonly socket: WebSocket) {
+    socket.addEventListener('message', (event) => {
+      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
+      if (message.id === undefined) return;
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.error) waiter.reject(new Error(message.error.message));
+      else waiter.resolve(message.result);
+    });
+    socket.addEventListener('close', () => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error('the inspector connection closed'));
+      this.pending.clear();
+    });
+  }
+
+  static open(url: string): Promise<CdpSession> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const timer = setTimeout(() => reject(new Error('timed out connecting to the inspector')), 5000);
+      socket.addEventListener('open', () => (clearTimeout(timer), resolve(new CdpSession(socket))));
+      socket.addEventListener('error', () => (clearTimeout(timer), reject(new Error('could not connect to the inspector WebSocket'))));
+    });
+  }
+
+  send<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function attachNode(options: {
+  pid: number;
+  cwd: string;
+  durationS: number;
+  intervalUs: number;
+  kind: 'cpu' | 'heap';
+  heapBytes: number;
+  context: RunContext;
+}): Promise<Collected> {
+  const { pid, context } = options;
+  const { command } = processKind(pid);
+  const warnings: string[] = [];
+  const before = new Set(listeningPorts(pid));
+  const expected = expectedInspectorPort(pid);
+  let url = before.has(expected) ? await inspectorTarget(expected) : undefined;
+  let openedByUs = false;
+  if (!url) {
+    process.kill(pid, 'SIGUSR1');
+    openedByUs = true;
+    const until = Date.now() + 5000;
+    while (!url && Date.now() < until) {
+      if (context.signal.aborted) throw new CancelledError();
+      await sleep(100);
+      for (const port of listeningPorts(pid)) {
+        if (before.has(port) && port !== expected) continue;
+        url = await inspectorTarget(port);
+        if (url) break;
+      }
+    }
+  }
+  if (!url) {
+    const owner = ownerOfPort(expected);
+    if (owner !== undefined && owner !== pid) {
+      throw new UserError(
+        `process ${pid} could not open its inspector: port ${expected} is taken by process ${owner}`,
+        `stop that process, or start the target with --inspect-port=<free port> (then SIGUSR1 uses it)`,
+      );
+    }
+    throw new UserError(
+      `process ${pid} did not open an inspector after SIGUSR1`,
+      'it may run with --disable-sigusr1, a policy that forbids the inspector, or be busy in a long synchronous task; start it with --inspect=127.0.0.1:0 and try again',
+    );
+  }
+
+  const rss = sampleTreeRss(pid);
+  const session = await CdpSession.open(url);
+  const started = performance.now();
+  let cpuRaw: V8CpuProfile | undefined;
+  let heapRaw: V8HeapProfile | undefined;
+  try {
+    await session.send('Profiler.enable');
+    await session.send('Profiler.setSamplingInterval', { interval: options.intervalUs });
+    await session.send('Profiler.start');
+    if (options.kind === 'heap') {
+      await session.send('HeapProfiler.enable');
+      await session.send('HeapProfiler.startSampling', {
+        samplingInterval: options.heapBytes,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
+    const end = started + options.durationS * 1000;
+    while (performance.now() < end && !context.signal.aborted) {
+      context.report((performance.now() - started) / 1000, options.durationS, `profiling pid ${pid}`);
+      await sleep(Math.min(250, end - performance.now()));
+    }
+    if (context.signal.aborted) warnings.push('cancelled: the profile covers the time until then');
+    cpuRaw = (await session.send<{ profile: V8CpuProfile }>('Profiler.stop')).profile;
+    if (options.kind === 'heap') heapRaw = (await session.send<{ profile: V8HeapProfile }>('HeapProfiler.stopSampling')).profile;
+    await session.send('Profiler.disable').catch(() => undefined);
+    if (openedByUs) {
+      // Close the inspector we opened: leaving a debugger port open is not ours to decide.
+      await Promise.race([
+        session.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true }).catch(() => undefined),
+        sleep(1000),
+      ]);
+    }
+  } finally {
+    session.close();
+  }
+  const wallMs = performance.now() - started;
+  const peakRssBytes = rss.stop();
+  const locator = new Locator(options.cwd);
+  const process_ = { pid, command };
+  return {
+    runtime: 'node',
+    profiler: 'inspector (attached)',
+    cpu: cpuRaw ? [{ profile: parseCpuProfile(cpuRaw, locator, 'inspector (attached)'), process: process_ }] : [],
+    heap: heapRaw ? [{ profile: parseHeapProfile(heapRaw, locator, 'inspector (attached)', wallMs * 1000), process: process_ }] : [],
+    heapUnit: 'bytes allocated (sampled), including objects collected since',
+    rawFiles: [],
+    warnings,
+    wallMs,
+    peakRssBytes,
+    cancelled: context.signal.aborted,
+  };
+}

@@ -1,0 +1,34 @@
+import { frameLabel } from './analyse.js';
+import type { Profile } from './model.js';
+
+/**
+ * Folded stacks, the input of Brendan Gregg's flamegraph.pl, inferno and speedscope:
+ * one line per distinct root→leaf stack, `a;b;c 42`. Frames are "name (file:line)" like
+ * py-spy's output; ";" inside a name would split a frame, so it becomes ":".
+ * The count is the stack's self weight as an integer: µs of CPU, or bytes for heap.
+ */
+export function toFolded(profile: Profile): string {
+  const self = new Float64Array(profile.nodes.length);
+  for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+  const labels = profile.frames.map((f) => frameLabel(f).replace(/;/g, ':').replace(/\s*\n\s*/g, ' '));
+  const pathOf = new Array<string>(profile.nodes.length);
+  const lines: string[] = [];
+  profile.nodes.forEach((node, i) => {
+    pathOf[i] = node.parent < 0 ? labels[node.frame]! : `${pathOf[node.parent]!};${labels[node.frame]!}`;
+    const weight = Math.round(self[i]!);
+    if (weight > 0) lines.push(`${pathOf[i]} ${weight}`);
+  });
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Parses folded lines back into [stack, weight] pairs (used by tests and by diff input). */
+export function parseFolded(text: string): Array<{ stack: string[]; weight: number }> {
+  const out: Array<{ stack: string[]; weight: number }> = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const match = /^(.*) (\d+(?:\.\d+)?)$/.exec(line);
+    if (!match) throw new Error(`not a folded-stack line: ${line.slice(0, 80)}`);
+    out.push({ stack: match[1]!.split(';'), weight: Number(match[2]) });
+  }
+  return out;
+}

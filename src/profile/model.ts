@@ -1,0 +1,159 @@
+/**
+ * The one profile model every runner produces and every exporter reads.
+ *
+ * A call tree (`nodes`, each pointing at its parent and at a `frames` entry) plus samples
+ * that name a node and carry a weight (µs of CPU, or bytes for heap) and, when the
+ * profiler has them, a timestamp. This is the shape of V8's .cpuprofile and of pprof,
+ * so both convert without loss; aggregated sources (cProfile, heap profiles) have one
+ * "sample" per node whose weight is that node's self value and no timestamps.
+ */
+export type Runtime = 'node' | 'python' | 'native';
+export type ProfileKind = 'cpu' | 'heap';
+export type WeightUnit = 'microseconds' | 'bytes';
+
+/** Special buckets: not functions, but where time went (DevTools' names). */
+export type FrameCategory = 'app' | 'dependency' | 'node-internal' | 'native' | 'gc' | 'idle' | 'program' | 'runtime' | 'process';
+
+export interface Frame {
+  name: string;
+  /** Relative to the profiled cwd when inside it; a URL/module id or a binary otherwise. */
+  file: string;
+  /** 1-based; 0 when unknown. */
+  line: number;
+  /** 1-based; 0 when unknown. */
+  column: number;
+  category: FrameCategory;
+}
+
+export interface ProfileNode {
+  frame: number;
+  /** Index of the parent node, -1 for a root. Parents always come before children. */
+  parent: number;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  command: string;
+}
+
+export interface Profile {
+  runtime: Runtime;
+  kind: ProfileKind;
+  unit: WeightUnit;
+  /** Who recorded it: "node --cpu-prof", "inspector", "cProfile", "perf"… */
+  profiler: string;
+  frames: Frame[];
+  nodes: ProfileNode[];
+  /** Node index per sample. */
+  samples: number[];
+  weights: number[];
+  /** µs since `startTime`, same length as samples, when the profiler records time order. */
+  timestamps?: number[];
+  /** Wall-clock span covered, µs. */
+  durationUs: number;
+  /** One entry per process when several were merged; node 0..k of each are its roots. */
+  processes: Array<ProcessInfo & { samples: number; weight: number; rootFrame?: number }>;
+  /** Exact per-function figures when the source counts them (cProfile). */
+  functionStats?: Array<{ frame: number; self: number; total: number; calls: number }>;
+}
+
+/** Builds a profile incrementally, deduplicating frames and child nodes. */
+export class ProfileBuilder {
+  readonly frames: Frame[] = [];
+  readonly nodes: ProfileNode[] = [];
+  private readonly frameIndex = new Map<string, number>();
+  private readonly childIndex = new Map<string, number>();
+
+  frame(frame: Frame): number {
+    const key = `${frame.name}\u0000${frame.file}\u0000${frame.line}\u0000${frame.column}\u0000${frame.category}`;
+    let index = this.frameIndex.get(key);
+    if (index === undefined) {
+      index = this.frames.length;
+      this.frames.push(frame);
+      this.frameIndex.set(key, index);
+    }
+    return index;
+  }
+
+  /** The node for `frame` under `parent` (-1 = root), created on first use. */
+  child(parent: number, frame: number): number {
+    const key = `${parent}:${frame}`;
+    let index = this.childIndex.get(key);
+    if (index === undefined) {
+      index = this.nodes.length;
+      this.nodes.push({ frame, parent });
+      this.childIndex.set(key, index);
+    }
+    return index;
+  }
+
+  /** The node at the end of a root → leaf path of frame indices. */
+  path(frames: readonly number[], root = -1): number {
+    let node = root;
+    for (const frame of frames) node = this.child(node, frame);
+    return node;
+  }
+}
+
+/** Frame indices from root to leaf for a node. */
+export function stackOf(profile: Pick<Profile, 'nodes'>, node: number): number[] {
+  const stack: number[] = [];
+  for (let n = node; n >= 0; n = profile.nodes[n]!.parent) stack.push(profile.nodes[n]!.frame);
+  return stack.reverse();
+}
+
+export function totalWeight(profile: Pick<Profile, 'weights'>): number {
+  let sum = 0;
+  for (const w of profile.weights) sum += w;
+  return sum;
+}
+
+/**
+ * Several processes' profiles as one: each process gets a root frame naming it (so the
+ * flame graph shows one tower per process), frames are shared, timestamps kept.
+ */
+export function mergeProfiles(profiles: Array<{ profile: Profile; process: ProcessInfo }>): Profile {
+  if (profiles.length === 1) {
+    const only = profiles[0]!;
+    return { ...only.profile, processes: [{ ...only.process, samples: only.profile.samples.length, weight: totalWeight(only.profile) }] };
+  }
+  const first = profiles[0]!.profile;
+  const builder = new ProfileBuilder();
+  const samples: number[] = [];
+  const weights: number[] = [];
+  const timestamps: number[] = [];
+  const keepTime = profiles.every((p) => p.profile.timestamps);
+  const processes: Profile['processes'] = [];
+  let durationUs = 0;
+  for (const { profile, process } of profiles) {
+    const rootFrame = builder.frame({ name: `(process ${process.pid}) ${process.command}`.slice(0, 160), file: '', line: 0, column: 0, category: 'process' });
+    const root = builder.child(-1, rootFrame);
+    const frameMap = profile.frames.map((f) => builder.frame(f));
+    const nodeMap = new Array<number>(profile.nodes.length);
+    profile.nodes.forEach((n, i) => {
+      nodeMap[i] = builder.child(n.parent < 0 ? root : nodeMap[n.parent]!, frameMap[n.frame]!);
+    });
+    let weight = 0;
+    for (let i = 0; i < profile.samples.length; i++) {
+      samples.push(nodeMap[profile.samples[i]!]!);
+      weights.push(profile.weights[i]!);
+      weight += profile.weights[i]!;
+      if (keepTime) timestamps.push(profile.timestamps![i]!);
+    }
+    processes.push({ ...process, samples: profile.samples.length, weight, rootFrame });
+    durationUs = Math.max(durationUs, profile.durationUs);
+  }
+  return {
+    runtime: first.runtime,
+    kind: first.kind,
+    unit: first.unit,
+    profiler: first.profiler,
+    frames: builder.frames,
+    nodes: builder.nodes,
+    samples,
+    weights,
+    ...(keepTime ? { timestamps } : {}),
+    durationUs,
+    processes,
+  };
+}

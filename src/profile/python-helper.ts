@@ -1,0 +1,148 @@
+/**
+ * A tiny Python program (stdlib only; python3 is everywhere) written to the temporary
+ * folder and run as `python3 helper.py <mode> <outdir> -- <script.py | -m module | -c code> args…`.
+ * It runs the target in-process like `python -m cProfile` does (runpy, sys.argv rewritten),
+ * and prints nothing of its own: results go to files in <outdir>.
+ *
+ * - cpu: cProfile with `time.process_time` as the timer, so the figures are CPU time like
+ *   every other runtime here (the default wall-clock timer would charge sleeps and I/O
+ *   waits to whichever function waited). Writes `profile.pstats` (for snakeviz/gprof2dot)
+ *   and `pstats.json`: per function (file, line, name) the call counts, tottime, cumtime
+ *   and per-caller edges — what pstats holds, as JSON.
+ * - heap: tracemalloc (25 frames); a snapshot after 1 s and one at the end. Writes
+ *   `tracemalloc.json`: the end snapshot's live allocations by traceback (each frame's
+ *   enclosing function found from the source's AST, since tracemalloc records only
+ *   file:line) and the lines that grew most between the two snapshots.
+ * SIGTERM is turned into SystemExit so the `finally` that writes results runs; SIGINT is
+ * Python's KeyboardInterrupt already.
+ */
+export const PYTHON_HELPER = String.raw`
+import ast, json, os, runpy, signal, sys, sysconfig, threading, time
+
+def main():
+    mode, outdir = sys.argv[1], sys.argv[2]
+    rest = sys.argv[sys.argv.index('--') + 1:]
+    if not rest:
+        sys.stderr.write('perfeng helper: nothing to run\n'); sys.exit(2)
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
+    if rest[0] == '-m':
+        target = ('module', rest[1]); sys.argv = [rest[1]] + rest[2:]
+    elif rest[0] == '-c':
+        target = ('code', rest[1]); sys.argv = ['-c'] + rest[2:]
+    else:
+        if not os.path.exists(rest[0]):
+            sys.stderr.write("perfeng helper: can't open file '%s': no such file\n" % rest[0]); sys.exit(66)
+        target = ('path', rest[0]); sys.argv = rest[:]
+        sys.path.insert(0, os.path.dirname(os.path.abspath(rest[0])))
+    info = {'stdlib': sysconfig.get_paths().get('stdlib', ''), 'purelib': sysconfig.get_paths().get('purelib', ''), 'pid': os.getpid(), 'argv': rest, 'exit': None}
+    keep = {}
+    def run():
+        if target[0] == 'module':
+            keep['g'] = runpy.run_module(target[1], run_name='__main__', alter_sys=True)
+        elif target[0] == 'code':
+            g = {'__name__': '__main__'}; keep['g'] = g
+            exec(compile(target[1], '<string>', 'exec'), g)
+        else:
+            keep['g'] = runpy.run_path(target[1], run_name='__main__')
+    code = 0
+    if mode == 'cpu':
+        import cProfile
+        prof = cProfile.Profile(time.process_time)
+        try:
+            prof.enable()
+            try:
+                run()
+            finally:
+                prof.disable()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except KeyboardInterrupt:
+            code = 130
+        finally:
+            prof.dump_stats(os.path.join(outdir, 'profile.pstats'))
+            write_pstats(prof, outdir, info, code)
+    else:
+        import tracemalloc
+        tracemalloc.start(25)
+        first = {}
+        def early():
+            time.sleep(1.0)
+            try:
+                first['s'] = tracemalloc.take_snapshot()
+            except Exception:
+                pass
+        threading.Thread(target=early, daemon=True).start()
+        try:
+            try:
+                run()
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except KeyboardInterrupt:
+                code = 130
+        finally:
+            write_tracemalloc(tracemalloc, first.get('s'), outdir, info, code)
+    sys.exit(code)
+
+def write_pstats(prof, outdir, info, code):
+    import pstats
+    st = pstats.Stats(prof)
+    keys = list(st.stats.keys())
+    index = {k: i for i, k in enumerate(keys)}
+    funcs = []
+    for k in keys:
+        cc, nc, tt, ct, callers = st.stats[k]
+        funcs.append({'file': k[0], 'line': k[1], 'name': k[2], 'cc': cc, 'nc': nc, 'tt': tt, 'ct': ct,
+                      'callers': [[index[c], v[0], v[1], v[2], v[3]] for c, v in callers.items() if c in index]})
+    info['exit'] = code
+    with open(os.path.join(outdir, 'pstats.json.tmp'), 'w') as f:
+        json.dump({'info': info, 'functions': funcs, 'timer': 'process_time'}, f)
+    os.replace(os.path.join(outdir, 'pstats.json.tmp'), os.path.join(outdir, 'pstats.json'))
+
+_ast_cache = {}
+def enclosing_function(filename, lineno):
+    if filename not in _ast_cache:
+        spans = []
+        try:
+            with open(filename, 'rb') as f:
+                tree = ast.parse(f.read(), filename)
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    spans.append((node.lineno, getattr(node, 'end_lineno', node.lineno), getattr(node, 'name', '<lambda>')))
+        except Exception:
+            pass
+        _ast_cache[filename] = spans
+    best = None
+    for start, end, name in _ast_cache[filename]:
+        if start <= lineno <= end and (best is None or start >= best[0]):
+            best = (start, end, name)
+    return (best[2], best[0]) if best else ('<module>', 1)
+
+def write_tracemalloc(tracemalloc, first, outdir, info, code):
+    snap = tracemalloc.take_snapshot()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    snap = snap.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
+    stacks = []
+    for stat in snap.statistics('traceback')[:5000]:
+        frames = []
+        for fr in reversed(list(stat.traceback)):  # tracemalloc lists most recent first
+            name, start = enclosing_function(fr.filename, fr.lineno)
+            frames.append([fr.filename, fr.lineno, name, start])
+        stacks.append({'frames': frames, 'size': stat.size, 'count': stat.count})
+    growth = []
+    if first is not None:
+        first = first.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
+        for d in snap.compare_to(first, 'lineno')[:50]:
+            fr = d.traceback[0]
+            growth.append({'file': fr.filename, 'line': fr.lineno, 'bytes': d.size_diff, 'count': d.count_diff})
+    info['exit'] = code
+    info['traced_current'] = current
+    info['traced_peak'] = peak
+    with open(os.path.join(outdir, 'tracemalloc.json.tmp'), 'w') as f:
+        json.dump({'info': info, 'stacks': stacks, 'growth': growth}, f)
+    os.replace(os.path.join(outdir, 'tracemalloc.json.tmp'), os.path.join(outdir, 'tracemalloc.json'))
+
+main()
+`;

@@ -1,0 +1,118 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Locator } from './locate.js';
+import type { LaunchPlan } from './launch.js';
+import { parsePstatsJson, parseTracemallocJson, type PstatsJson, type TracemallocJson } from './parse-python.js';
+import { parseSpeedscope } from './parse-speedscope.js';
+import { PYTHON_HELPER } from './python-helper.js';
+import type { ProcessProfile } from './runner-types.js';
+import type { SpeedscopeFile } from './export-speedscope.js';
+
+/**
+ * Python, launched. CPU: py-spy (a sampling profiler, low overhead, sees native extensions
+ * with --native) when it is on PATH, otherwise cProfile through our helper. Heap:
+ * tracemalloc through the helper. The interpreter the user named runs the helper, with
+ * the user's interpreter options kept in front of it (`python3 -X dev app.py`).
+ */
+const OPTIONS_WITH_VALUE = new Set(['-W', '-X', '-Q']);
+
+/** [interpreter options, target…]: "-u -X dev app.py a" → [["-u","-X","dev"], ["app.py","a"]]. */
+export function splitPythonArgs(args: string[]): [string[], string[]] {
+  const options: string[] = [];
+  let i = 0;
+  while (i < args.length) {
+    const arg = args[i]!;
+    if (arg === '-m' || arg === '-c' || !arg.startsWith('-') || arg === '-') break;
+    options.push(arg);
+    if (OPTIONS_WITH_VALUE.has(arg) && i + 1 < args.length) options.push(args[++i]!);
+    i++;
+  }
+  return [options, args.slice(i)];
+}
+
+export async function preparePythonLaunch(options: {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  tmpDir: string;
+  kind: 'cpu' | 'heap';
+  intervalUs: number;
+  pySpy?: string;
+}): Promise<{ plan: LaunchPlan; outDir: string; profiler: 'py-spy' | 'cProfile' | 'tracemalloc' }> {
+  const outDir = join(options.tmpDir, 'python');
+  await mkdir(outDir, { recursive: true });
+  const [python, ...rest] = options.argv;
+  const [interpreterOptions, target] = splitPythonArgs(rest);
+  if (options.kind === 'cpu' && options.pySpy) {
+    const rate = Math.max(1, Math.round(1e6 / options.intervalUs));
+    return {
+      outDir,
+      profiler: 'py-spy',
+      plan: {
+        command: options.pySpy,
+        args: ['record', '--format', 'speedscope', '--output', join(outDir, 'py-spy.speedscope.json'), '--rate', String(rate), '--subprocesses', '--', python!, ...rest],
+        cwd: options.cwd,
+        env: options.env,
+        rssExcludeLeader: true,
+      },
+    };
+  }
+  const helper = join(options.tmpDir, 'perfeng_helper.py');
+  await writeFile(helper, PYTHON_HELPER);
+  return {
+    outDir,
+    profiler: options.kind === 'cpu' ? 'cProfile' : 'tracemalloc',
+    plan: {
+      command: python!,
+      args: [...interpreterOptions, helper, options.kind, outDir, '--', ...target],
+      cwd: options.cwd,
+      env: { ...options.env, PYTHONUNBUFFERED: options.env.PYTHONUNBUFFERED ?? '1' },
+    },
+  };
+}
+
+export async function collectPython(outDir: string, cwd: string, profiler: string, wallMs: number): Promise<{
+  cpu: ProcessProfile[];
+  heap: ProcessProfile[];
+  heapGrowth?: TracemallocJson['growth'];
+  rawFiles: Array<{ name: string; path: string; role?: 'pstats' }>;
+  warnings: string[];
+  missing: boolean;
+}> {
+  const locator = new Locator(cwd);
+  const warnings: string[] = [];
+  if (profiler === 'py-spy') {
+    const path = join(outDir, 'py-spy.speedscope.json');
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (!text) return { cpu: [], heap: [], rawFiles: [], warnings, missing: true };
+    const profile = parseSpeedscope(JSON.parse(text) as SpeedscopeFile, locator, 'python', 'py-spy');
+    return { cpu: [{ profile, process: { pid: 0, command: 'python (py-spy)' } }], heap: [], rawFiles: [{ name: 'py-spy.speedscope.json', path }], warnings, missing: false };
+  }
+  if (profiler === 'cProfile') {
+    const text = await readFile(join(outDir, 'pstats.json'), 'utf8').catch(() => undefined);
+    if (!text) return { cpu: [], heap: [], rawFiles: [], warnings, missing: true };
+    const data = JSON.parse(text) as PstatsJson;
+    const profile = parsePstatsJson(data, locator);
+    profile.durationUs = Math.max(profile.durationUs, wallMs * 1000);
+    warnings.push('Python CPU profile by cProfile (deterministic, per call): it slows call-heavy code, so shares are skewed toward small, frequently called functions; install py-spy for a sampling profile');
+    return {
+      cpu: [{ profile, process: { pid: data.info.pid, command: ['python', ...data.info.argv].join(' ').slice(0, 200) } }],
+      heap: [],
+      rawFiles: [{ name: 'profile.pstats', path: join(outDir, 'profile.pstats'), role: 'pstats' }],
+      warnings,
+      missing: false,
+    };
+  }
+  const text = await readFile(join(outDir, 'tracemalloc.json'), 'utf8').catch(() => undefined);
+  if (!text) return { cpu: [], heap: [], rawFiles: [], warnings, missing: true };
+  const data = JSON.parse(text) as TracemallocJson;
+  const profile = parseTracemallocJson(data, locator, wallMs * 1000);
+  return {
+    cpu: [],
+    heap: [{ profile, process: { pid: data.info.pid, command: ['python', ...data.info.argv].join(' ').slice(0, 200) } }],
+    heapGrowth: data.growth.map((g) => ({ ...g, file: locator.displayPath(g.file) })),
+    rawFiles: [],
+    warnings,
+    missing: false,
+  };
+}

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { loadTestInputSchema } from '../load/schema.js';
+
+/**
+ * Input and output contract of `profile_process` (MCP) and `perfeng profile` (CLI).
+ * Imported at server start: zod (and the load schema) only, nothing heavy.
+ */
+
+export const profileInputSchema = z.object({
+  command: z
+    .union([z.array(z.string()).min(1), z.string().min(1)])
+    .optional()
+    .describe(
+      'what to launch and profile: an argv array (["node","server.js"]) or a string split like a shell would (quotes respected, no shell features). ' +
+        'Node (node, npm, npx, tsx…), Python (python3 app.py, python3 -m mod) and native programs (via Linux perf) are recognised. Give this or `pid`',
+    ),
+  pid: z.number().int().positive().optional().describe('attach to an already running Node.js process (ours) via its inspector instead of launching'),
+  cwd: z.string().optional().describe('working directory for the command (default: the project directory); file:line are shown relative to it'),
+  env: z.record(z.string(), z.string()).optional().describe('extra environment variables for the command'),
+  runtime: z
+    .enum(['auto', 'node', 'python', 'native'])
+    .default('auto')
+    .describe('which profiler to use; "auto" decides from the command (node/npm/npx/tsx → node, python* → python, else native perf)'),
+  kind: z
+    .enum(['cpu', 'heap'])
+    .default('cpu')
+    .describe('"cpu": where on-CPU time goes (sampling). "heap": which functions allocate (Node sampling heap profiler, Python tracemalloc); Node also records CPU alongside'),
+  durationS: z
+    .number()
+    .positive()
+    .optional()
+    .describe('attach: how long to profile (default 10). Launch: an upper bound — the process is stopped (SIGINT, so profiles are written) after this long (default 60, or until `load` finishes)'),
+  samplingIntervalUs: z.number().int().min(50).max(1_000_000).optional().describe('CPU sampling interval in µs (default 1000 = 1 kHz, config profile.samplingIntervalUs)'),
+  heapSamplingBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024)
+    .describe('heap: average bytes between allocation samples (Node default is 512 KiB; smaller = finer, slightly slower)'),
+  waitForPort: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('a TCP port on 127.0.0.1 the launched process opens when ready; `load` starts then. Profiling starts at launch either way'),
+  waitForPortTimeoutS: z.number().positive().default(30).describe('how long to wait for `waitForPort` before giving up'),
+  load: loadTestInputSchema
+    .optional()
+    .describe('a run_load_test input to drive the process while it is profiled (starts when `waitForPort` opens); the process is stopped when the load ends'),
+  baseline: z
+    .string()
+    .optional()
+    .describe('a previous profile to diff against: a run id from .perf/runs, "latest:profile", a run folder, or a .cpuprofile/.speedscope.json file. Frames that grew are red, shrank blue'),
+  top: z.number().int().min(1).max(200).default(15).describe('how many hot functions and hot paths to return'),
+  title: z.string().optional().describe('a name for the run folder and report'),
+});
+
+export type ProfileInput = z.output<typeof profileInputSchema>;
+
+const hotFunctionSchema = z.object({
+  name: z.string(),
+  file: z.string().describe('relative to cwd when inside it; node:internal/… for Node internals; the binary for native frames'),
+  line: z.number().describe('1-based; 0 when unknown'),
+  category: z.enum(['app', 'dependency', 'node-internal', 'native', 'gc', 'idle', 'program', 'runtime']),
+  selfMs: z.number(),
+  selfPct: z.number().describe('share of on-CPU time (idle excluded), 0–100'),
+  totalMs: z.number(),
+  totalPct: z.number(),
+  calls: z.number().optional().describe('call count (Python cProfile only: sampling profilers do not count calls)'),
+});
+
+const diffEntrySchema = z.object({
+  name: z.string(),
+  file: z.string(),
+  line: z.number(),
+  beforePct: z.number().describe('self share in the baseline, 0–100'),
+  afterPct: z.number().describe('self share now, 0–100'),
+  deltaPct: z.number().describe('after − before, percentage points'),
+});
+
+export const profileDiffSummarySchema = z.object({
+  baseline: z.string().describe('what was compared against'),
+  grew: z.array(diffEntrySchema).describe('functions whose self share grew most (red in the flame graph)'),
+  shrank: z.array(diffEntrySchema).describe('functions whose self share shrank most (blue)'),
+});
+
+export const profileOutputSchema = z.object({
+  runtime: z.enum(['node', 'python', 'native']),
+  profiler: z.string().describe('what recorded it: node --cpu-prof, inspector, cProfile, py-spy, tracemalloc, perf'),
+  kind: z.enum(['cpu', 'heap']),
+  durationS: z.number(),
+  samples: z.number().describe('CPU samples taken (for cProfile: call-tree nodes)'),
+  hotFunctions: z.array(hotFunctionSchema).describe('by self time; merged by function+file+line across the call tree and processes'),
+  hotPaths: z.array(z.object({ stack: z.array(z.string()).describe('root → leaf'), selfPct: z.number() })),
+  gcPct: z.number().optional().describe('share of on-CPU time in the garbage collector'),
+  idlePct: z.number().optional().describe('share of all samples where the process was idle (waiting for I/O or timers)'),
+  breakdown: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe('on-CPU share by category: app, dependency (node_modules), node-internal, native, gc, program, runtime'),
+  peakRssBytes: z.number().describe('peak resident memory of the whole process tree, sampled from /proc'),
+  heap: z
+    .object({
+      unit: z.string().describe('"bytes sampled live at the end" (Node) or "bytes allocated and still live" (tracemalloc)'),
+      totalBytes: z.number(),
+      topAllocators: z.array(z.object({ name: z.string(), file: z.string(), line: z.number(), bytes: z.number(), pct: z.number() })),
+      growth: z
+        .array(z.object({ file: z.string(), line: z.number(), bytes: z.number(), count: z.number() }))
+        .optional()
+        .describe('Python: lines whose live memory grew most between the first and last snapshot'),
+    })
+    .optional(),
+  processes: z
+    .array(
+      z.object({
+        pid: z.number(),
+        command: z.string(),
+        samples: z.number(),
+        cpuMs: z.number(),
+        topFunction: z.string().optional(),
+      }),
+    )
+    .describe('each profiled process of the tree (e.g. npm and the node it starts)'),
+  exitCode: z.number().nullable().optional().describe('launched command: its exit code (null when we stopped it)'),
+  load: z
+    .object({
+      passed: z.boolean(),
+      durationS: z.number(),
+      requests: z.number(),
+      failed: z.number(),
+      throughputRps: z.number(),
+      latencyMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }),
+      runDir: z.string(),
+    })
+    .optional()
+    .describe('summary of the run_load_test that drove the process'),
+  diff: profileDiffSummarySchema.optional(),
+  warnings: z.array(z.string()),
+  artifacts: z.object({
+    dir: z.string(),
+    cpuprofile: z.string().optional().describe('Chrome DevTools / VS Code .cpuprofile'),
+    heapprofile: z.string().optional().describe('Chrome DevTools .heapprofile (Node)'),
+    pstats: z.string().optional().describe('Python pstats file (snakeviz, gprof2dot)'),
+    speedscope: z.string().describe('open at https://www.speedscope.app or `npx speedscope`'),
+    folded: z.string().describe('folded stacks "a;b;c 42" for flamegraph.pl / inferno'),
+    pprof: z.string().describe('gzipped pprof protobuf (`go tool pprof -http=: file`)'),
+    flamegraph: z.string().describe('self-contained interactive HTML flame graph and report'),
+    result: z.string(),
+  }),
+});
+
+export type ProfileOutput = z.output<typeof profileOutputSchema>;
+
+export const profileDiffInputSchema = z.object({
+  baseline: z.string().describe('the "before" profile: run id, latest:profile, run folder, .cpuprofile or .speedscope.json'),
+  target: z.string().describe('the "after" profile, same forms'),
+  top: z.number().int().min(1).max(200).default(15),
+});
+
+export type ProfileDiffInput = z.output<typeof profileDiffInputSchema>;
+
+export const profileDiffOutputSchema = z.object({
+  kind: z.enum(['cpu', 'heap']),
+  unit: z.string(),
+  before: z.object({ ref: z.string(), total: z.number() }),
+  after: z.object({ ref: z.string(), total: z.number() }),
+  grew: z.array(diffEntrySchema),
+  shrank: z.array(diffEntrySchema),
+  artifacts: z.object({ dir: z.string(), flamegraph: z.string(), result: z.string() }),
+});
+
+export type ProfileDiffOutput = z.output<typeof profileDiffOutputSchema>;
