@@ -84,3 +84,41 @@ export function errorEvery(n: number, status = 500) {
     } else res.end('ok');
   };
 }
+
+/**
+ * Answers after `ms` as exactly as the event loop allows: a timer to just before the
+ * deadline, then setImmediate polling (a plain setTimeout fires 0–2 ms late).
+ */
+export function preciseDelay(ms: number, body = 'ok') {
+  return (_req: IncomingMessage, res: ServerResponse) => {
+    const deadline = performance.now() + ms;
+    const poll = () => {
+      if (performance.now() >= deadline) res.end(body);
+      else setImmediate(poll);
+    };
+    setTimeout(poll, Math.max(0, ms - 3));
+  };
+}
+
+/** A server in a child process (so its timers do not share our event loop). */
+export async function startChildServer(script: string, env: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const { spawnTree } = await import('../../src/common/spawn.js');
+  let resolvePort!: (port: number) => void;
+  const portPromise = new Promise<number>((resolve) => (resolvePort = resolve));
+  let buffer = '';
+  const tree = spawnTree(process.execPath, [new URL(`./fixtures/${script}`, import.meta.url).pathname], {
+    env,
+    onStdout: (chunk) => {
+      buffer += chunk;
+      const m = /^(\d+)\n/.exec(buffer);
+      if (m) resolvePort(Number(m[1]));
+    },
+  });
+  const port = await Promise.race([portPromise, tree.exited.then(() => Promise.reject(new Error(`${script} exited early`)))]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await tree.stop();
+    },
+  };
+}
