@@ -4,6 +4,7 @@ import { registerConfigCommand } from './commands/config.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
+import { registerProfileCommand } from './commands/profile.js';
 import { EXIT_BAD_INPUT } from './run-tool.js';
 
 /**
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerMcpCommand(program);
   registerHookCommand(program);
   registerLoadCommand(program);
+  registerProfileCommand(program);
   registerConfigCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

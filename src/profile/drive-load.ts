@@ -16,22 +16,9 @@ export interface LoadSummary {
   runDir: string;
 }
 
-interface LoadOutcome {
-  structured: {
-    passed: boolean;
-    durationS: number;
-    requests: { total: number; failed: number };
-    throughputRps: number;
-    latencyMs: { p50: number; p95: number; p99: number; max: number };
-    artifacts: { dir: string };
-  };
-}
-
 export async function driveLoad(raw: Record<string, unknown>, context: RunContext): Promise<LoadSummary> {
   const input = parseInput(loadTestInputSchema, raw, 'load');
-  // A variable specifier: src/load/index.ts is another engineer's module, loaded only when used.
-  const specifier = '../load/index.js';
-  const { runLoadTest } = (await import(specifier)) as { runLoadTest(input: unknown, context: RunContext): Promise<LoadOutcome> };
+  const { runLoadTest } = await import('../load/index.js');
   const outcome = await runLoadTest(input, context);
   const s = outcome.structured;
   return {

@@ -75,15 +75,25 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
     }
     return new UserError(`no ${what} was written for "${target}"`, `the process may have been killed before it could write (SIGKILL) or does not run ${runtime} code. Its last output:\n${output || '(none)'}`);
   };
+  const failedAtOnce = (result: LaunchResult): void => {
+    // A non-zero exit within a second is a broken command, not a profile worth reading.
+    if (!result.stoppedByUs && !result.cancelled && result.exit.exitCode !== 0 && result.wallMs < 1000) {
+      throw new UserError(
+        `"${target}" exited at once with code ${result.exit.exitCode ?? result.exit.signal}`,
+        `fix the command (path, arguments, cwd ${cwd}); its last output:\n${outputTail(result.exit.stderr || result.exit.stdout) || '(none)'}`,
+      );
+    }
+  };
   const exitWarnings = (result: LaunchResult): string[] =>
     !result.stoppedByUs && result.exit.exitCode !== 0 && result.exit.exitCode !== null
-      ? [`the command exited with code ${result.exit.exitCode}: ${outputTail(result.exit.stderr, 3) || '(no output)'}`]
+      ? [`the command exited with code ${result.exit.exitCode}: ${(result.exit.stderr.split('\n').find((l) => /error|exception|traceback/i.test(l)) ?? outputTail(result.exit.stderr, 1)).trim() || '(no output)'}`]
       : [];
 
   if (runtime === 'node') {
     const heapBytes = input.kind === 'heap' ? input.heapSamplingBytes : 0;
     const { plan, outDir } = await prepareNodeLaunch({ argv, cwd, env, tmpDir, intervalUs, heapBytes });
     const result = await launchAndWait(plan, launchOptions);
+    failedAtOnce(result);
     const collected = await collectNodeProfiles(outDir, cwd);
     if (!collected.cpu.length && !collected.heap.length) {
       if (result.exit.exitCode === 9 || /bad option|not allowed in NODE_OPTIONS/.test(result.exit.stderr)) {
@@ -114,6 +124,7 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
     const { plan, outDir, profiler } = await preparePythonLaunch({ argv, cwd, env, tmpDir, kind: input.kind, intervalUs, pySpy });
     const result = await launchAndWait(plan, launchOptions);
     if (result.exit.exitCode === 66) throw new UserError(outputTail(result.exit.stderr, 1).replace(/^perfeng helper: /, ''), 'check the script path (relative to cwd)');
+    failedAtOnce(result);
     const collected = await collectPython(outDir, cwd, profiler, result.wallMs);
     if (collected.missing) throw noProfile(result, `${profiler} profile`);
     return {
@@ -140,6 +151,8 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   const { plan, dataFile } = preparePerfLaunch({ argv, cwd, env, tmpDir, intervalUs, access });
   const result = await launchAndWait(plan as LaunchPlan, launchOptions);
   const failure = perfFailure(result.exit.stderr, access.paranoid);
+  if (failure && !result.stoppedByUs) throw failure;
+  failedAtOnce(result);
   const dataExists = await stat(dataFile).then((s) => s.size > 0).catch(() => false);
   if (!dataExists) throw failure ?? noProfile(result, 'perf.data');
   const collected = await collectPerf({ perf: access.perf, dataFile, intervalUs, signal: new AbortController().signal });

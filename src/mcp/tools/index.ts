@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { registerProfileProcessTool } from './profile-process.js';
 import { registerRunLoadTestTool } from './run-load-test.js';
 
 /**
@@ -8,5 +9,6 @@ import { registerRunLoadTestTool } from './run-load-test.js';
  */
 export function registerAllTools(server: McpServer): void {
   registerRunLoadTestTool(server);
+  registerProfileProcessTool(server);
   void server;
 }
