@@ -5,6 +5,7 @@ import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProfileCommand } from './commands/profile.js';
+import { registerQueryCommand } from './commands/query.js';
 import { EXIT_BAD_INPUT } from './run-tool.js';
 
 /**
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerHookCommand(program);
   registerLoadCommand(program);
   registerProfileCommand(program);
+  registerQueryCommand(program);
   registerConfigCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -1,4 +1,5 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { registerAnalyzeQueryTool } from './analyze-query.js';
 import { registerProfileProcessTool } from './profile-process.js';
 import { registerRunLoadTestTool } from './run-load-test.js';
 
@@ -10,5 +11,6 @@ import { registerRunLoadTestTool } from './run-load-test.js';
 export function registerAllTools(server: McpServer): void {
   registerRunLoadTestTool(server);
   registerProfileProcessTool(server);
+  registerAnalyzeQueryTool(server);
   void server;
 }

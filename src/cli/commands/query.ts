@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../../common/errors.js';
+import { parseInput } from '../../common/validate.js';
+import { queryInputSchema, type QueryOutput } from '../../query/schema.js';
+import { runCliTool } from '../run-tool.js';
+
+interface QueryFlags {
+  input?: string;
+  json?: boolean;
+  database?: string;
+  param?: string[];
+  log?: string;
+  analyze?: boolean;
+  indexes?: boolean;
+  hypopg?: boolean;
+  minImprovement?: string;
+  timeout?: string;
+  top?: string;
+  limit?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function readInput(text: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  let source = trimmed;
+  if (!trimmed.startsWith('{')) {
+    try {
+      source = readFileSync(trimmed, 'utf8');
+    } catch (error) {
+      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
+    }
+  }
+  try {
+    return JSON.parse(source) as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function number(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
+  return n;
+}
+
+/** A --param value: JSON when it parses (42, true, null, "x"), otherwise the text itself. */
+function paramValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function queryFlagsToInput(sql: string | undefined, flags: QueryFlags): Record<string, unknown> {
+  const input: Record<string, unknown> = flags.input ? readInput(flags.input) : {};
+  if (sql) input.sql = sql === '-' ? readFileSync(0, 'utf8') : sql;
+  if (flags.database) input.database = flags.database;
+  if (flags.param?.length) input.params = flags.param.map(paramValue);
+  if (flags.log) input.queryLog = flags.log;
+  if (flags.analyze !== undefined) input.analyze = flags.analyze;
+  if (flags.indexes === false) input.suggestIndexes = false;
+  if (flags.hypopg === false) input.useHypopg = false;
+  if (flags.minImprovement) input.minImprovementPct = number('min-improvement', flags.minImprovement);
+  if (flags.timeout) input.timeoutMs = number('timeout', flags.timeout);
+  if (flags.top) input.fromStatStatements = number('top', flags.top);
+  if (flags.limit) input.limit = number('limit', flags.limit);
+  return input;
+}
+
+export function registerQueryCommand(program: Command): void {
+  program
+    .command('query')
+    .description('Explain one SQL statement safely: plan findings, verified index suggestions, lint; N+1 over a query log; top statements from pg_stat_statements.')
+    .argument('[sql]', 'one SQL statement ("-" reads it from stdin)')
+    .option('-d, --database <db>', 'SQLite file, postgres://… or mysql://… (default: query.database in .perf/config.json)')
+    .option('-p, --param <value>', 'a bind value for $1/? (repeat in order; JSON literals like 42, true, null)', collect)
+    .option('--log <file>', 'query log for N+1 detection (plain, PostgreSQL log, or JSON lines {sql, durationMs, stack})')
+    .option('--analyze', 'execute the statement (EXPLAIN ANALYZE); writes run in a transaction that is rolled back')
+    .option('--no-analyze', 'plan only, do not execute')
+    .option('--no-indexes', 'skip the index advisor')
+    .option('--no-hypopg', 'PostgreSQL: verify indexes with CREATE INDEX in a rolled-back transaction instead of HypoPG')
+    .option('--min-improvement <pct>', 'keep index suggestions that cut cost by at least this % (default 50)')
+    .option('--timeout <ms>', 'statement timeout in ms (default 10000)')
+    .option('--top <n>', 'PostgreSQL: list the top N statements from pg_stat_statements')
+    .option('--limit <n>', 'at most this many items per list in the output')
+    .option('--input <json-or-file>', 'the full tool input as JSON (flags override it)')
+    .option('--json', 'print the structured result as JSON')
+    .action(async (sql: string | undefined, flags: QueryFlags) => {
+      const code = await runCliTool<QueryOutput>({
+        json: !!flags.json,
+        execute: async (context) => {
+          const input = parseInput(queryInputSchema, queryFlagsToInput(sql, flags), 'query input');
+          const { analyzeQuery } = await import('../../query/index.js');
+          return analyzeQuery(input, context);
+        },
+        failed: (result) => result.findings.some((f) => f.severity === 'high' || f.rule === 'slow-query') || result.nPlusOne.length > 0,
+      });
+      process.exitCode = code;
+    });
+}

@@ -1,0 +1,305 @@
+import { CancelledError, UserError } from '../../common/errors.js';
+import type { Plan, PlanNode } from '../plan.js';
+import { redactUrl } from './postgres.js';
+import { StatementTimeoutError, type Driver, type ExplainRequest, type IndexInfo } from './types.js';
+
+/**
+ * MySQL and MariaDB through mysql2. Reads run in START TRANSACTION READ ONLY; DML with
+ * analyze in a transaction that is rolled back — refused for non-transactional engines
+ * (MyISAM, Aria, MEMORY …) where ROLLBACK would not undo the write. Statement timeouts:
+ * MariaDB `max_statement_time` (seconds), MySQL `max_execution_time` (ms, SELECT only),
+ * plus `lock_wait_timeout` / `innodb_lock_wait_timeout`.
+ *
+ * Index candidates are NOT verified here: MySQL has no transactional DDL (CREATE INDEX
+ * commits) and no hypothetical indexes, so they are reported as unverified.
+ */
+type Connection = import('mysql2/promise').Connection;
+
+const TRANSACTIONAL_ENGINES = new Set(['innodb', 'xtradb', 'ndbcluster', 'ndb', 'rocksdb', 'tokudb']);
+/** Built-ins with effects outside the transaction. */
+const SIDE_EFFECT_FUNCTIONS = new Set(['get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'nextval', 'setval', 'lastval', 'load_file', 'sys_exec', 'sys_eval']);
+
+export interface MysqlOptions {
+  url: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** alias → table, to name plan nodes by table (EXPLAIN shows aliases). */
+  aliases?: Map<string, string>;
+}
+
+function connectError(error: unknown, url: string): UserError {
+  const e = error as { code?: string; message?: string };
+  const where = redactUrl(url);
+  if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') return new UserError(`MySQL refused the credentials for ${where}: ${e.message}`, 'check the user and password in the URL');
+  if (e.code === 'ER_BAD_DB_ERROR') return new UserError(`MySQL: ${e.message} (${where})`, 'check the database name in the URL');
+  if (e.code === 'ECONNREFUSED') return new UserError(`cannot connect to MySQL at ${where}: connection refused`, 'is the server running and listening on that host/port?');
+  if (e.code === 'ETIMEDOUT') return new UserError(`connecting to MySQL at ${where} timed out`, 'check the host, port and firewall');
+  return new UserError(`cannot connect to MySQL at ${where}: ${e.message}`, 'check the connection URL');
+}
+
+export async function openMysql(options: MysqlOptions): Promise<Driver> {
+  const mysql = await import('mysql2/promise');
+  let conn: Connection;
+  try {
+    conn = await mysql.createConnection({ uri: options.url, connectTimeout: Math.min(options.timeoutMs, 10_000), multipleStatements: false, dateStrings: true });
+  } catch (error) {
+    throw connectError(error, options.url);
+  }
+  conn.on('error', () => undefined);
+  const warnings: string[] = [];
+  const [versionRows] = await conn.query('SELECT VERSION() AS v');
+  const version = String((versionRows as Array<{ v: string }>)[0]?.v ?? '');
+  const mariadb = /mariadb/i.test(version);
+  const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
+  if (mariadb) await conn.query(`SET SESSION max_statement_time = ${options.timeoutMs / 1000}`);
+  else await conn.query(`SET SESSION max_execution_time = ${Math.floor(options.timeoutMs)}`);
+  await conn.query(`SET SESSION lock_wait_timeout = ${Math.min(seconds, 5)}`);
+  await conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.min(seconds, 5)}`).catch(() => undefined);
+
+  // Cancellation: KILL QUERY from a second connection, then our ROLLBACK runs.
+  const threadId = conn.threadId;
+  const onAbort = () => {
+    void mysql
+      .createConnection({ uri: options.url, connectTimeout: 2000 })
+      .then(async (killer) => {
+        await killer.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
+        await killer.end().catch(() => undefined);
+      })
+      .catch(() => undefined);
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+
+  const mapError = (error: unknown): Error => {
+    if (options.signal.aborted) return new CancelledError();
+    const e = error as { code?: string; errno?: number; message?: string };
+    if (e.errno === 1969 || e.errno === 3024 || e.code === 'ER_STATEMENT_TIMEOUT' || e.code === 'ER_QUERY_TIMEOUT') return new StatementTimeoutError(options.timeoutMs);
+    if (e.code === 'ER_LOCK_WAIT_TIMEOUT') return new UserError(`MySQL: ${e.message}`, 'another session holds a lock; try again later');
+    if (e.code === 'ER_NO_SUCH_TABLE') return new UserError(`MySQL: ${e.message}`, 'check the table name');
+    if (e.code === 'ER_BAD_FIELD_ERROR') return new UserError(`MySQL: ${e.message}`, 'check the column name');
+    if (e.code === 'ER_PARSE_ERROR') return new UserError(`MySQL: ${e.message}`, 'fix the SQL syntax');
+    if (e.code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION') return new UserError(`MySQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
+    if (e.code && e.code.startsWith('ER_')) return new UserError(`MySQL: ${e.message}`, 'fix the statement or its parameters');
+    return error instanceof Error ? error : new Error(String(error));
+  };
+
+  async function inTransaction<T>(readOnly: boolean, work: () => Promise<T>): Promise<T> {
+    if (options.signal.aborted) throw new CancelledError();
+    await conn.query(readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+    try {
+      return await work();
+    } catch (error) {
+      throw mapError(error);
+    } finally {
+      await conn.query('ROLLBACK').catch(() => undefined);
+    }
+  }
+
+  async function engineOf(table: string): Promise<string | undefined> {
+    const [rows] = await conn.query('SELECT ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
+    return (rows as Array<{ e: string | null }>)[0]?.e ?? undefined;
+  }
+
+  const driver: Driver = {
+    dialect: 'mysql',
+    warnings,
+    async explain(request: ExplainRequest) {
+      const params = request.params ?? [];
+      if (request.analyze && !request.readOnly) {
+        for (const table of request.tables ?? []) {
+          const engine = await engineOf(table);
+          if (engine && !TRANSACTIONAL_ENGINES.has(engine.toLowerCase())) {
+            throw new UserError(
+              `refusing to execute the statement: table ${table} uses the ${engine} engine, which ignores ROLLBACK, so the write would stay`,
+              'run with analyze: false for the estimated plan',
+            );
+          }
+        }
+      }
+      return inTransaction(request.readOnly || !request.analyze, async () => {
+        if (request.analyze && mariadb) {
+          const [rows] = await conn.query(`ANALYZE FORMAT=JSON ${request.sql}`, params);
+          const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
+          return normaliseMysqlPlan(json, true, options.aliases);
+        }
+        const [rows] = await conn.query(`EXPLAIN FORMAT=JSON ${request.sql}`, params);
+        const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
+        const plan = normaliseMysqlPlan(json, false, options.aliases);
+        if (request.analyze) {
+          // MySQL's EXPLAIN ANALYZE prints a text tree only: time the statement itself instead.
+          const started = performance.now();
+          await conn.query(request.sql, params);
+          plan.executionMs = performance.now() - started;
+          plan.analyzed = true;
+        }
+        return plan;
+      });
+    },
+    async tableColumns(table) {
+      const [rows] = await conn.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [table]);
+      const names = (rows as Array<{ c: string }>).map((r) => r.c);
+      return names.length ? names : undefined;
+    },
+    async tableRows(table) {
+      const [rows] = await conn.query('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
+      const n = (rows as Array<{ n: number | null }>)[0]?.n;
+      return n === null || n === undefined ? undefined : Number(n);
+    },
+    async indexes(table): Promise<IndexInfo[]> {
+      const [rows] = await conn.query(
+        'SELECT INDEX_NAME AS name, COLUMN_NAME AS col, SUB_PART AS sub FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
+        [table],
+      );
+      const byName = new Map<string, IndexInfo>();
+      for (const row of rows as Array<{ name: string; col: string | null; sub: number | null }>) {
+        const info = byName.get(row.name) ?? { name: row.name, table, columns: [] };
+        if (row.col) info.columns.push(row.col);
+        if (row.sub !== null || !row.col) info.partial = true;
+        byName.set(row.name, info);
+      }
+      return [...byName.values()];
+    },
+    async checkFunctions(names) {
+      const bare = [...new Set(names.map((n) => n.split('.').pop()!.toLowerCase()))];
+      const builtin = bare.filter((n) => SIDE_EFFECT_FUNCTIONS.has(n));
+      if (builtin.length) {
+        throw new UserError(`refusing to analyse a statement that calls ${builtin.map((n) => `${n.toUpperCase()}()`).join(', ')}: it has effects outside the transaction`, 'analyse the query without the call');
+      }
+      if (!bare.length) return;
+      const [rows] = await conn.query(
+        "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND SQL_DATA_ACCESS = 'MODIFIES SQL DATA' AND LOWER(ROUTINE_NAME) IN (?)",
+        [bare],
+      );
+      const risky = (rows as Array<{ n: string }>).map((r) => r.n);
+      if (risky.length) {
+        throw new UserError(`refusing to analyse a statement that calls stored function${risky.length > 1 ? 's' : ''} ${risky.join(', ')} declared MODIFIES SQL DATA`, 'analyse the query without the call');
+      }
+    },
+    async settings() {
+      return {};
+    },
+    async close() {
+      options.signal.removeEventListener('abort', onAbort);
+      await conn.end().catch(() => undefined);
+    },
+  };
+  return driver;
+}
+
+// ------------------------------------------------------------------ plan normalisation
+
+const ACCESS_KIND: Record<string, string> = {
+  ALL: 'seq-scan',
+  index: 'full-index-scan',
+  range: 'index-range-scan',
+  ref: 'index-lookup',
+  eq_ref: 'index-lookup',
+  ref_or_null: 'index-lookup',
+  const: 'const',
+  system: 'const',
+  fulltext: 'fulltext',
+  index_merge: 'index-merge',
+};
+
+type Json = Record<string, unknown>;
+
+function num(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Normalises MySQL (`query_block` with `cost_info`, `ordering_operation.using_filesort`,
+ * `grouping_operation.using_temporary_table`) and MariaDB (`filesort`, `temporary_table`,
+ * `block-nl-join`, ANALYZE's `r_rows`/`r_loops`/`r_total_time_ms`) EXPLAIN JSON.
+ * Total cost: MySQL's `query_cost`; MariaDB 10.x prints none, so rows examined
+ * (rows × prefix rows through the join order) stands in for it.
+ */
+export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<string, string>): Plan {
+  const nodes: PlanNode[] = [];
+  let examined = 0;
+  let prefix = 1;
+  const add = (node: Omit<PlanNode, 'id'>) => {
+    const full = { ...node, id: nodes.length + 1 } as PlanNode;
+    nodes.push(full);
+    return full.id;
+  };
+  const visit = (value: unknown, parentId: number | null, depth: number): void => {
+    if (Array.isArray(value)) {
+      value.forEach((v) => visit(v, parentId, depth));
+      return;
+    }
+    if (!value || typeof value !== 'object') return;
+    const obj = value as Json;
+    for (const [key, child] of Object.entries(obj)) {
+      if (!child || typeof child !== 'object') continue;
+      if (key === 'table' && !Array.isArray(child) && (child as Json).table_name !== undefined) {
+        const t = child as Json;
+        const name = String(t.table_name);
+        const relation = aliases?.get(name.toLowerCase()) ?? name;
+        const access = String(t.access_type ?? '');
+        const rows = num(t.rows_examined_per_scan) ?? num(t.rows);
+        const filtered = num(t.filtered);
+        const flags: string[] = [];
+        if (t.using_filesort) flags.push('using_filesort');
+        if (t.using_temporary_table) flags.push('using_temporary_table');
+        if (t.using_index) flags.push('using_index');
+        const loops = num(t.r_loops);
+        const id = add({
+          parentId,
+          depth,
+          kind: ACCESS_KIND[access] ?? (access || 'table'),
+          label: `${access || 'table'} on ${relation}${name !== relation ? ` ${name}` : ''}${t.key ? ` using ${String(t.key)}` : ''}`,
+          relation,
+          ...(name !== relation ? { alias: name } : {}),
+          ...(t.key ? { index: String(t.key) } : {}),
+          ...(t.attached_condition ? { filter: String(t.attached_condition) } : {}),
+          ...(rows !== undefined ? { estimatedRows: rows } : {}),
+          ...(num((t.cost_info as Json | undefined)?.prefix_cost) !== undefined ? { totalCost: num((t.cost_info as Json).prefix_cost) } : {}),
+          ...(analyzed && num(t.r_rows) !== undefined ? { actualRows: num(t.r_rows) } : {}),
+          ...(analyzed && loops !== undefined ? { loops } : {}),
+          ...(analyzed && num(t.r_table_time_ms) !== undefined ? { actualTotalMs: ((num(t.r_table_time_ms) ?? 0) + (num(t.r_other_time_ms) ?? 0)) / Math.max(1, loops ?? 1) } : {}),
+          ...(filtered !== undefined ? { filteredPct: filtered } : {}),
+          ...(analyzed && num(t.r_rows) !== undefined && num(t.r_filtered) !== undefined
+            ? { rowsRemovedByFilter: Math.round((num(t.r_rows)! * (100 - num(t.r_filtered)!)) / 100) }
+            : {}),
+          ...(flags.length ? { flags } : {}),
+        });
+        if (rows !== undefined) {
+          examined += prefix * rows;
+          prefix *= Math.max(1, (rows * (filtered ?? 100)) / 100);
+        }
+        visit(Object.fromEntries(Object.entries(t).filter(([k]) => k !== 'table_name')), id, depth + 1);
+        continue;
+      }
+      if (key === 'ordering_operation' || key === 'grouping_operation' || key === 'duplicates_removal' || key === 'filesort' || key === 'temporary_table') {
+        const op = child as Json;
+        const flags: string[] = [];
+        if (key === 'filesort' || op.using_filesort) flags.push('using_filesort');
+        if (key === 'temporary_table' || op.using_temporary_table) flags.push('using_temporary_table');
+        const kind = flags.includes('using_filesort') ? 'sort' : flags.includes('using_temporary_table') ? 'temporary' : key.replace(/_/g, '-');
+        const id = add({
+          parentId,
+          depth,
+          kind,
+          label: key === 'filesort' ? `filesort${op.sort_key ? ` (${String(op.sort_key)})` : ''}` : key === 'temporary_table' ? 'temporary table' : `${key.replace(/_/g, ' ')}${flags.length ? ` (${flags.join(', ')})` : ''}`,
+          ...(flags.length ? { flags } : {}),
+        });
+        visit(op, id, depth + 1);
+        continue;
+      }
+      if (key === 'r_engine_stats' || key === 'cost_info' || key === 'query_optimization') continue;
+      visit(child, parentId, depth);
+    }
+  };
+  visit(json, null, 0);
+  const block = (json.query_block ?? {}) as Json;
+  const queryCost = num((block.cost_info as Json | undefined)?.query_cost);
+  return {
+    dialect: 'mysql',
+    analyzed,
+    nodes,
+    totalCost: queryCost ?? Math.round(examined),
+    raw: json,
+    ...(analyzed && num(block.r_total_time_ms) !== undefined ? { executionMs: num(block.r_total_time_ms) } : {}),
+  };
+}

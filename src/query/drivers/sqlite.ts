@@ -1,0 +1,230 @@
+import { access, constants, stat } from 'node:fs/promises';
+import { CancelledError, UserError } from '../../common/errors.js';
+import type { Plan } from '../plan.js';
+import { normaliseSqlitePlan, parseStat1, type EqpRow, type SqliteStats } from './sqlite-plan.js';
+import { SqliteChild } from './sqlite-child.js';
+import {
+  StatementTimeoutError,
+  candidateIndexName,
+  quoteIdent,
+  type CandidateIndex,
+  type Driver,
+  type ExplainRequest,
+  type IndexInfo,
+  type IndexTrial,
+  type BindValue,
+} from './types.js';
+
+/**
+ * SQLite through better-sqlite3 in a helper process (see sqlite-child.ts). Reads run on a
+ * connection opened read-only; writes (DML with analyze, index trials) on a second
+ * connection inside a transaction that is always rolled back.
+ */
+export interface SqliteOptions {
+  path: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** alias → table, to name plan nodes by table (EXPLAIN QUERY PLAN shows aliases). */
+  aliases?: Map<string, string>;
+}
+
+/** better-sqlite3 binds numbers, strings, bigint, buffers and null; booleans become 0/1. */
+function bindable(params: BindValue[] | undefined): unknown[] {
+  return (params ?? []).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+/** Sample size for ANALYZE during index trials (PRAGMA analysis_limit), as .expert samples. */
+export const ANALYSIS_LIMIT = 1000;
+
+export async function openSqlite(options: SqliteOptions): Promise<Driver> {
+  try {
+    const info = await stat(options.path);
+    if (!info.isFile()) throw new UserError(`${options.path} is not a file`, 'give the path of a SQLite database file');
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`SQLite database file not found: ${options.path}`, 'check the path (relative paths are resolved from the project folder), or give a postgres:// or mysql:// URL');
+  }
+  const warnings: string[] = [];
+  let child: SqliteChild | undefined;
+  let writable: boolean | undefined;
+  const rowCache = new Map<string, number | undefined>();
+
+  const mapError = (error: unknown): Error => {
+    if (options.signal.aborted) return new CancelledError();
+    if (error instanceof StatementTimeoutError || error instanceof UserError) return error;
+    return error instanceof Error ? error : new Error(String(error));
+  };
+
+  async function call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (options.signal.aborted) throw new CancelledError();
+    if (!child || !child.alive) {
+      child = new SqliteChild(options.timeoutMs, options.signal);
+      const opened = await child.request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }).catch((e: unknown) => {
+        throw mapError(e);
+      });
+      if (opened.error) throw new UserError(`cannot open the SQLite database ${options.path}: ${opened.error}`, 'check that it is a SQLite database file');
+      // A file that is not a database opens fine and fails on first read: check now.
+      const probe = await child.request({ op: 'all', conn: 'ro', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
+      if (probe.error) throw new UserError(`cannot read the SQLite database ${options.path}: ${probe.error}`, 'check that it is a SQLite database file');
+      writable = undefined;
+    }
+    let reply;
+    try {
+      reply = await child.request(message);
+    } catch (error) {
+      throw mapError(error);
+    }
+    if (reply.error) {
+      const text = reply.error;
+      if (/no such table/i.test(text)) throw new UserError(`SQLite: ${text}`, 'check the table name');
+      if (/no such column/i.test(text)) throw new UserError(`SQLite: ${text}`, 'check the column name');
+      if (/syntax error|incomplete input|unrecognized token/i.test(text)) throw new UserError(`SQLite: ${text}`, 'fix the SQL syntax');
+      if (/readonly|read-only/i.test(text)) throw new UserError(`SQLite refused a write on our read-only connection: ${text}`, 'the statement writes; nothing was changed');
+      if (/Too (few|many) parameter|Missing named parameter|bind/i.test(text)) throw new UserError(`SQLite: ${text}`, 'give one value per placeholder in `params`');
+      throw new UserError(`SQLite: ${text}`, 'fix the statement');
+    }
+    return reply as Record<string, unknown>;
+  }
+
+  async function ensureWritable(): Promise<boolean> {
+    if (writable !== undefined) return writable;
+    try {
+      await access(options.path, constants.W_OK);
+      await call({ op: 'open', conn: 'rw', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) });
+      await call({ op: 'exec', conn: 'rw', sql: `PRAGMA analysis_limit = ${ANALYSIS_LIMIT}` });
+      writable = true;
+    } catch {
+      writable = false;
+      warnings.push(`${options.path} is not writable: index candidates and DML with analyze cannot be tried (they need a transaction that is rolled back)`);
+    }
+    return writable;
+  }
+
+  /** BEGIN … ROLLBACK on the writable connection; the rollback also runs on error. */
+  async function inRolledBackTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await call({ op: 'exec', conn: 'rw', sql: 'BEGIN' });
+    try {
+      return await work();
+    } finally {
+      if (child?.alive) await call({ op: 'exec', conn: 'rw', sql: 'ROLLBACK' }).catch(() => undefined);
+      // If the helper was killed (timeout/cancel) mid-transaction, SQLite rolls the hot journal back on next open.
+    }
+  }
+
+  async function tableRows(conn: string, table: string): Promise<number | undefined> {
+    const key = `${conn}:${table.toLowerCase()}`;
+    if (rowCache.has(key)) return rowCache.get(key);
+    let n: number | undefined;
+    try {
+      const r = await call({ op: 'all', conn, sql: `SELECT count(*) AS n FROM ${quoteIdent(table, 'sqlite')}` });
+      n = Number((r.rows as Array<{ n: number }>)[0]?.n);
+    } catch (error) {
+      if (error instanceof StatementTimeoutError || error instanceof CancelledError) throw error;
+      n = undefined;
+    }
+    rowCache.set(key, n);
+    return n;
+  }
+
+  async function loadStats(conn: string, tables: string[]): Promise<SqliteStats> {
+    const counts = new Map<string, number | undefined>();
+    for (const t of tables) counts.set(t.toLowerCase(), await tableRows(conn, t));
+    const stat1 = new Map<string, number[]>();
+    try {
+      const r = await call({ op: 'all', conn, sql: 'SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL' });
+      for (const row of r.rows as Array<{ idx: string; stat: string }>) stat1.set(row.idx.toLowerCase(), parseStat1(row.stat));
+    } catch {
+      // no sqlite_stat1: defaults
+    }
+    return {
+      rows: (t) => counts.get(t.toLowerCase()),
+      avgEq: (index, nEq) => stat1.get(index.toLowerCase())?.[nEq],
+    };
+  }
+
+  async function eqp(conn: string, request: ExplainRequest): Promise<EqpRow[]> {
+    const r = await call({ op: 'all', conn, sql: `EXPLAIN QUERY PLAN ${request.sql}`, params: bindable(request.params) });
+    return (r.rows as Array<{ id: number; parent: number; detail: string }>).map((row) => ({ id: row.id, parent: row.parent, detail: row.detail }));
+  }
+
+  async function planFor(conn: string, request: ExplainRequest, executionMs?: number): Promise<Plan> {
+    const rows = await eqp(conn, request);
+    const named = rows.map((row) => /^(?:SCAN|SEARCH) (?:TABLE )?(\S+)/.exec(row.detail)?.[1]).filter((t): t is string => !!t);
+    const tables = [...new Set(named.map((t) => options.aliases?.get(t.toLowerCase()) ?? t))];
+    const stats = await loadStats(conn, tables);
+    return normaliseSqlitePlan(rows, stats, executionMs !== undefined, executionMs, options.aliases);
+  }
+
+  const driver: Driver = {
+    dialect: 'sqlite',
+    warnings,
+    async explain(request) {
+      if (!request.analyze) return planFor('ro', request);
+      if (request.readOnly) {
+        const timed = await call({ op: 'time', conn: 'ro', sql: request.sql, params: bindable(request.params) });
+        const plan = await planFor('ro', request, timed.ms as number);
+        const top = plan.nodes.find((n) => n.parentId === null);
+        if (top) top.actualRows = timed.rows as number;
+        return plan;
+      }
+      if (!(await ensureWritable())) return planFor('ro', { ...request, analyze: false });
+      return inRolledBackTransaction(async () => {
+        const timed = await call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
+        return planFor('rw', request, timed.ms as number);
+      });
+    },
+    async tableColumns(table) {
+      const r = await call({ op: 'all', conn: 'ro', sql: 'SELECT name FROM pragma_table_info(?)', params: [table] });
+      const names = (r.rows as Array<{ name: string }>).map((row) => row.name);
+      return names.length ? names : undefined;
+    },
+    tableRows: (table) => tableRows('ro', table),
+    async indexes(table): Promise<IndexInfo[]> {
+      const list = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, partial FROM pragma_index_list(?)', params: [table] });
+      const out: IndexInfo[] = [];
+      for (const idx of list.rows as Array<{ name: string; partial: number }>) {
+        const cols = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, cid FROM pragma_index_info(?) ORDER BY seqno', params: [idx.name] });
+        const rows = cols.rows as Array<{ name: string | null; cid: number }>;
+        out.push({ name: idx.name, table, columns: rows.filter((c) => c.name).map((c) => c.name!), partial: !!idx.partial || rows.some((c) => c.cid < 0) });
+      }
+      // An INTEGER PRIMARY KEY is the rowid: the table itself is the index.
+      const pk = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, type FROM pragma_table_info(?) WHERE pk > 0', params: [table] });
+      const pkRows = pk.rows as Array<{ name: string; type: string }>;
+      if (pkRows.length === 1 && /^integer$/i.test(pkRows[0]!.type)) out.push({ name: 'INTEGER PRIMARY KEY', table, columns: [pkRows[0]!.name] });
+      return out;
+    },
+    async tryIndex(request, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
+      if (!(await ensureWritable())) throw new UserError('cannot try indexes on a read-only SQLite file');
+      const name = candidateIndexName(candidate);
+      const planOnly = { ...request, analyze: false };
+      return inRolledBackTransaction(async () => {
+        // Statistics on a sample (as sqlite3_expert does) so both plans are costed alike.
+        await call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(candidate.table, 'sqlite')}` });
+        const beforePlan = await planFor('rw', planOnly);
+        await call({
+          op: 'exec',
+          conn: 'rw',
+          sql: `CREATE INDEX ${quoteIdent(name, 'sqlite')} ON ${quoteIdent(candidate.table, 'sqlite')} (${candidate.columns.map((c) => quoteIdent(c, 'sqlite')).join(', ')})`,
+        });
+        await call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(name, 'sqlite')}` });
+        const plan = await planFor('rw', planOnly);
+        let ms: number | undefined;
+        if (request.analyze && request.readOnly) {
+          const timed = await call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
+          ms = timed.ms as number;
+        }
+        return { plan, beforePlan, indexName: name, method: 'expert' as const, ...(ms !== undefined ? { ms } : {}) };
+      });
+    },
+    async checkFunctions() {
+      // SQLite SQL cannot define functions; every built-in is side-effect free on a read-only connection.
+    },
+    async settings() {
+      return {};
+    },
+    async close() {
+      await child?.close();
+    },
+  };
+  return driver;
+}

@@ -1,0 +1,281 @@
+import type { RunContext, ToolOutcome } from '../common/context.js';
+import { UserError, throwIfAborted } from '../common/errors.js';
+import { round } from '../common/units.js';
+import { parseInput } from '../common/validate.js';
+import { createRun } from '../store/runs.js';
+import { adviseIndexes } from './advisor.js';
+import { resolveConnection, type ConnectionSpec } from './connection.js';
+import { StatementTimeoutError, type Driver, type ExplainRequest } from './drivers/types.js';
+import { fingerprintSql } from './fingerprint.js';
+import { lintStatement } from './lint.js';
+import { detectNPlusOne } from './n-plus-one.js';
+import { renderCompactPlan, type Dialect, type Plan } from './plan.js';
+import { readQueryLog } from './query-log.js';
+import { renderReport, renderSummary, verdictOf } from './render.js';
+import { applyPlanRules } from './rules.js';
+import { queryInputSchema, type IndexSuggestion, type LoggedQuery, type QueryInput, type QueryOutput, type TopQuery } from './schema.js';
+import { loadPgParser, parseStatement, parseWithNodeSqlParser, type ParsedStatement } from './statement.js';
+
+export { queryInputSchema, queryOutputSchema } from './schema.js';
+export type { QueryInput, QueryOutput } from './schema.js';
+
+/**
+ * analyze_query: parse → (connect) → EXPLAIN [ANALYZE] safely → normalise the plan → rules,
+ * lint, verified index suggestions, N+1 over a query log, top statements → artefacts.
+ * Never changes data: see statement.ts (what is refused) and the drivers (how it runs).
+ */
+export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown>, context: RunContext): Promise<ToolOutcome<QueryOutput>> {
+  const input = parseInput(queryInputSchema, rawInput, 'analyze_query input');
+  const cfg = context.config.query;
+  const timeoutMs = input.timeoutMs ?? cfg.timeoutMs;
+  const minImprovementPct = input.minImprovementPct ?? cfg.minImprovementPct;
+  const targetMs = context.config.targets.queryMs;
+  if (!input.sql && !input.queryLog && !input.queries?.length && !input.fromStatStatements) {
+    throw new UserError('nothing to analyse', 'give `sql` (one statement), `queryLog`/`queries` (for N+1 detection) or `fromStatStatements` (PostgreSQL)');
+  }
+  const warnings: string[] = [];
+  const steps = 6;
+  context.report(0, steps, 'reading input');
+
+  const logged: LoggedQuery[] = [...(input.queries ?? [])];
+  if (input.queryLog) logged.push(...(await readQueryLog(input.queryLog, context.projectDir)));
+
+  const database = input.database ?? cfg.database;
+  const connection: ConnectionSpec | undefined = database ? await resolveConnection(database, context.projectDir, context.config.load.allowHosts) : undefined;
+  const dialect: Dialect | 'none' = connection?.dialect ?? 'none';
+  if (input.fromStatStatements && dialect !== 'postgres') throw new UserError('fromStatStatements needs a PostgreSQL database', 'give database: postgres://…');
+
+  // Without `sql`, analyse the statement that cost the most in the log (by total time, else count).
+  let sql = input.sql;
+  let params = input.params;
+  if (!sql && logged.length && connection) {
+    sql = heaviestStatement(logged);
+    params = undefined;
+    warnings.push(`no sql given: analysed the statement with the highest total time in the log`);
+  }
+
+  // N+1
+  context.report(1, steps, 'fingerprinting the query log');
+  let pgFingerprint: ((sql: string) => string | undefined) | undefined;
+  if (dialect === 'postgres' && logged.length) {
+    const pg = await loadPgParser();
+    const cache = new Map<string, string | undefined>();
+    pgFingerprint = (text) => {
+      const key = fingerprintSql(text);
+      if (!cache.has(key)) {
+        try {
+          cache.set(key, pg.fingerprintSync(text));
+        } catch {
+          cache.set(key, undefined);
+        }
+      }
+      return cache.get(key);
+    };
+  }
+  const nPlusOneAll = logged.length ? detectNPlusOne(logged, { minCount: input.nPlusOneMinCount, dialect, ...(pgFingerprint ? { pgFingerprint } : {}) }) : [];
+  throwIfAborted(context.signal);
+
+  let parsed: ParsedStatement | undefined;
+  let plan: Plan | undefined;
+  let timedOutAfterMs: number | undefined;
+  let findings: QueryOutput['findings'] = [];
+  let suggestions: IndexSuggestion[] = [];
+  let tried: IndexSuggestion[] = [];
+  let lint: QueryOutput['lint'] = [];
+  let analyzed = false;
+
+  if (sql) {
+    context.report(2, steps, 'parsing the statement');
+    if (dialect === 'none') {
+      // No database: lint only, with PostgreSQL's parser (then MySQL's) to read the text.
+      try {
+        parsed = await parseStatement(sql, 'postgres');
+      } catch (error) {
+        if (error instanceof UserError && /refusing/.test(error.message)) throw error;
+        parsed = parseWithNodeSqlParser(sql, 'mysql');
+      }
+      warnings.push('no database given (input `database` or query.database in .perf/config.json): lint only, no plan');
+    } else {
+      parsed = await parseStatement(sql, dialect);
+    }
+    warnings.push(...parsed.warnings);
+    lint = lintStatement(sql, parsed.kind, parsed.shape, dialect === 'none' ? 'postgres' : dialect);
+
+    if (connection) {
+      context.report(3, steps, `connecting to ${connection.dialect}`);
+      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal);
+      try {
+        await driver.checkFunctions(parsed.shape.functions);
+        const analyze = input.analyze ?? parsed.readOnly;
+        if (analyze && !parsed.readOnly) {
+          warnings.push(
+            `the ${parsed.kind.toUpperCase()} was executed inside a transaction that was rolled back: the rows are unchanged, but effects outside the transaction are not undone (sequence values consumed, triggers that notify or call out, ${dialect === 'mysql' ? 'non-transactional tables' : 'unlogged side effects'})`,
+          );
+        }
+        const request: ExplainRequest = {
+          sql,
+          ...(params ? { params } : {}),
+          analyze,
+          readOnly: parsed.readOnly,
+          tables: parsed.shape.tables.map((t) => t.name),
+        };
+        context.report(3, steps, analyze ? 'running EXPLAIN ANALYZE' : 'running EXPLAIN');
+        try {
+          plan = await driver.explain(request);
+        } catch (error) {
+          if (!(error instanceof StatementTimeoutError) || !analyze) throw error;
+          timedOutAfterMs = timeoutMs;
+          warnings.push(`EXPLAIN ANALYZE was stopped by the ${timeoutMs} ms statement timeout; showing the estimated plan`);
+          plan = await driver.explain({ ...request, analyze: false });
+        }
+        analyzed = plan.analyzed;
+        throwIfAborted(context.signal);
+
+        context.report(4, steps, 'checking the plan');
+        const tableRows = new Map<string, number>();
+        for (const relation of new Set(plan.nodes.map((n) => n.relation).filter((r): r is string => !!r))) {
+          const rows = await driver.tableRows(relation).catch(() => undefined);
+          if (rows !== undefined) tableRows.set(relation.toLowerCase(), rows);
+        }
+        const settings = await driver.settings();
+        findings = applyPlanRules(plan, { tableRows, targetMs, ...(settings.workMemKb ? { workMemKb: settings.workMemKb } : {}), ...(timedOutAfterMs ? { timedOutAfterMs } : {}) });
+
+        if (input.suggestIndexes && parsed.parsedFully) {
+          const advised = await adviseIndexes(
+            driver,
+            { ...request, analyze: analyze && parsed.readOnly && !timedOutAfterMs },
+            parsed.shape,
+            plan,
+            { minImprovementPct, signal: context.signal, onProgress: (done, total, message) => context.report(4 + done / Math.max(1, total), steps, message) },
+            warnings,
+          );
+          suggestions = advised.suggestions;
+          tried = advised.tried;
+        }
+      } finally {
+        warnings.push(...driver.warnings);
+        await driver.close();
+      }
+    }
+  }
+  throwIfAborted(context.signal);
+
+  let topQueries: TopQuery[] | undefined;
+  if (input.fromStatStatements && connection) {
+    const { readStatStatements } = await import('./drivers/postgres.js');
+    const rows = await readStatStatements(connection.target, input.fromStatStatements, timeoutMs);
+    topQueries = [];
+    for (const row of rows) {
+      const query = String(row.query);
+      let lintRules: string[] = [];
+      try {
+        const p = await parseStatement(query, 'postgres');
+        lintRules = lintStatement(query, p.kind, p.shape, 'postgres').map((l) => l.rule);
+      } catch {
+        // utility statements in pg_stat_statements are listed without lint
+      }
+      topQueries.push({
+        query,
+        calls: Number(row.calls),
+        totalMs: round(Number(row.total_ms)),
+        meanMs: round(Number(row.mean_ms)),
+        rows: Number(row.rows),
+        sharedBlksHit: Number(row.shared_blks_hit),
+        sharedBlksRead: Number(row.shared_blks_read),
+        lint: lintRules,
+      });
+    }
+  }
+
+  context.report(5, steps, 'writing the report');
+  const run = await createRun(context.projectDir, 'query', sql ? sql.slice(0, 40) : 'query-log');
+  const limit = input.limit;
+  const compact = plan ? renderCompactPlan(plan) : '';
+  const full: QueryOutput = {
+    dialect,
+    statementKind: parsed?.kind ?? 'none',
+    analyzed,
+    ...(plan?.executionMs !== undefined ? { executionMs: round(plan.executionMs) } : {}),
+    ...(plan?.planningMs !== undefined ? { planningMs: round(plan.planningMs) } : {}),
+    ...(plan?.totalCost !== undefined ? { totalCost: round(plan.totalCost, 2) } : {}),
+    plan: {
+      summary: (plan?.nodes ?? []).map((n) => ({
+        id: n.id,
+        parentId: n.parentId,
+        depth: n.depth,
+        kind: n.kind,
+        label: n.label,
+        ...(n.relation ? { relation: n.relation } : {}),
+        ...(n.index ? { index: n.index } : {}),
+        ...(n.estimatedRows !== undefined ? { estimatedRows: n.estimatedRows } : {}),
+        ...(n.totalCost !== undefined ? { totalCost: n.totalCost } : {}),
+        ...(n.actualRows !== undefined ? { actualRows: n.actualRows } : {}),
+        ...(n.loops !== undefined ? { loops: n.loops } : {}),
+        ...(n.exclusiveMs !== undefined ? { exclusiveMs: round(n.exclusiveMs) } : {}),
+        ...(n.exclusivePct !== undefined ? { exclusivePct: round(n.exclusivePct, 1) } : {}),
+      })),
+      compact,
+    },
+    findings,
+    indexSuggestions: suggestions,
+    lint,
+    nPlusOne: nPlusOneAll,
+    ...(topQueries ? { topQueries } : {}),
+    warnings,
+    artifacts: { dir: run.dir, report: run.path('report.html'), ...(plan ? { plan: run.path('plan.json') } : {}) },
+  };
+  const verdict = verdictOf(full, targetMs);
+  if (plan) await run.writeJson('plan.json', { normalised: plan.nodes, raw: plan.raw, executionMs: plan.executionMs, planningMs: plan.planningMs, totalCost: plan.totalCost });
+  await run.writeJson('result.json', { ...full, indexCandidatesTried: tried, sql, params });
+  await run.writeFile('report.html', renderReport(full, plan, sql, verdict));
+
+  // The structured result stays small: top-N of each list; the artefacts hold everything.
+  const structured: QueryOutput = {
+    ...full,
+    findings: full.findings.slice(0, limit),
+    indexSuggestions: full.indexSuggestions.slice(0, limit),
+    lint: full.lint.slice(0, limit),
+    nPlusOne: full.nPlusOne.slice(0, limit),
+    plan: { summary: full.plan.summary.slice(0, 200), compact: compact.length > 8000 ? `${compact.slice(0, 8000)}\n… (full plan in ${run.path('plan.json')})` : compact },
+  };
+  context.report(steps, steps, 'done');
+  return { structured, summary: renderSummary(full, verdict) };
+}
+
+/** Same core, under the name the other capabilities use. */
+export const runQuery = analyzeQuery;
+
+/** Whether a result is a failed verdict (CLI exit code 1). */
+export function queryFailed(result: QueryOutput): boolean {
+  return verdictOf(result, Infinity).failed || result.findings.some((f) => f.rule === 'slow-query');
+}
+
+function heaviestStatement(logged: LoggedQuery[]): string {
+  const totals = new Map<string, { sql: string; ms: number; count: number }>();
+  for (const q of logged) {
+    const key = fingerprintSql(q.sql);
+    const entry = totals.get(key) ?? { sql: q.sql, ms: 0, count: 0 };
+    entry.ms += q.durationMs ?? 0;
+    entry.count++;
+    totals.set(key, entry);
+  }
+  return [...totals.values()].sort((a, b) => b.ms - a.ms || b.count - a.count)[0]!.sql;
+}
+
+async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal): Promise<Driver> {
+  if (connection.dialect === 'postgres') {
+    const { openPostgres } = await import('./drivers/postgres.js');
+    return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal });
+  }
+  const aliases = new Map<string, string>();
+  for (const t of parsed.shape.tables) {
+    aliases.set(t.name.toLowerCase(), t.name);
+    if (t.alias) aliases.set(t.alias.toLowerCase(), t.name);
+  }
+  if (connection.dialect === 'mysql') {
+    const { openMysql } = await import('./drivers/mysql.js');
+    return openMysql({ url: connection.target, timeoutMs, signal, aliases });
+  }
+  const { openSqlite } = await import('./drivers/sqlite.js');
+  return openSqlite({ path: connection.target, timeoutMs, signal, aliases });
+}

@@ -1,0 +1,117 @@
+import type { Dialect } from './plan.js';
+import { callSiteOf } from './query-log.js';
+import { fingerprintSql } from './fingerprint.js';
+import type { LoggedQuery, NPlusOneItem } from './schema.js';
+
+/**
+ * N+1 detection over a query log, as Bullet and Prosopite do it: the same query shape
+ * (fingerprint) repeated back to back from the same call site. "Back to back" allows up to
+ * MAX_GAP other statements between repeats, so a loop that looks up several tables per row
+ * (customer, product, customer, product …) is one run per shape rather than none.
+ */
+export const MAX_GAP = 4;
+
+export interface NPlusOneOptions {
+  minCount: number;
+  dialect?: Dialect | 'none';
+  /** libpg_query fingerprint, computed once per distinct fingerprint (PostgreSQL). */
+  pgFingerprint?: (sql: string) => string | undefined;
+}
+
+interface Run {
+  key: string;
+  fingerprint: string;
+  callSite?: string;
+  start: number;
+  lastIndex: number;
+  count: number;
+  totalMs: number;
+  timed: boolean;
+  example: string;
+}
+
+export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions): NPlusOneItem[] {
+  const fingerprints = queries.map((q) => fingerprintSql(q.sql));
+  const open = new Map<string, Run>();
+  const finished: Run[] = [];
+  queries.forEach((query, index) => {
+    const fingerprint = fingerprints[index]!;
+    const callSite = callSiteOf(query.stack);
+    const key = `${fingerprint}\u0000${callSite ?? ''}`;
+    const run = open.get(key);
+    if (run && index - run.lastIndex - 1 <= MAX_GAP) {
+      run.count++;
+      run.lastIndex = index;
+      if (query.durationMs !== undefined) {
+        run.totalMs += query.durationMs;
+        run.timed = true;
+      }
+    } else {
+      if (run) finished.push(run);
+      open.set(key, {
+        key,
+        fingerprint,
+        ...(callSite ? { callSite } : {}),
+        start: index,
+        lastIndex: index,
+        count: 1,
+        totalMs: query.durationMs ?? 0,
+        timed: query.durationMs !== undefined,
+        example: query.sql,
+      });
+    }
+  });
+  finished.push(...open.values());
+
+  const groups = new Map<string, { runs: Run[] }>();
+  for (const run of finished) {
+    if (run.count < options.minCount) continue;
+    const group = groups.get(run.key) ?? { runs: [] };
+    group.runs.push(run);
+    groups.set(run.key, group);
+  }
+  const items: Array<NPlusOneItem & { order: number }> = [];
+  for (const { runs } of groups.values()) {
+    const first = runs[0]!;
+    const count = runs.reduce((s, r) => s + r.count, 0);
+    const timed = runs.some((r) => r.timed);
+    const totalMs = runs.reduce((s, r) => s + r.totalMs, 0);
+    // The statement just before the run usually loaded the parent rows (the "1" of N+1).
+    const parentIndex = first.start - 1;
+    const parent = parentIndex >= 0 ? fingerprints[parentIndex] : undefined;
+    const pgFingerprint = options.pgFingerprint?.(first.example);
+    items.push({
+      fingerprint: first.fingerprint,
+      ...(pgFingerprint ? { pgFingerprint } : {}),
+      count,
+      runs: runs.length,
+      ...(timed ? { totalMs: Math.round(totalMs * 1000) / 1000 } : {}),
+      example: first.example,
+      ...(first.callSite ? { callSite: first.callSite } : {}),
+      suggestion: suggestBatch(first.fingerprint, count, options.dialect ?? 'none', parent !== first.fingerprint ? parent : undefined),
+      order: timed ? totalMs : count,
+    });
+  }
+  return items.sort((a, b) => b.order - a.order || b.count - a.count).map(({ order: _order, ...item }) => item);
+}
+
+/** A concrete rewrite for a repeated statement: one batched statement instead of N. */
+export function suggestBatch(fingerprint: string, count: number, dialect: Dialect | 'none', parent?: string): string {
+  const kind = /^\s*\(?\s*(\w+)/.exec(fingerprint)?.[1] ?? '';
+  const lookup = /\bwhere\s+((?:[\w"`]+\.)?[\w"`]+)\s*=\s*\?/.exec(fingerprint);
+  const table = /\b(?:from|update|into)\s+([\w"`.]+)/.exec(fingerprint)?.[1];
+  const listForm = dialect === 'postgres' ? `= any($1)` : `in (?, ?, …)`;
+  const keysNote = dialect === 'postgres' ? 'with all keys as one array parameter' : `with the ${count} keys in one list`;
+  if (kind === 'insert') {
+    return dialect === 'postgres'
+      ? `${count} single-row INSERTs into ${table ?? 'the table'}: send one multi-row INSERT … VALUES (…), (…) or INSERT … SELECT * FROM unnest($1::type[], …), or COPY for bulk loads`
+      : `${count} single-row INSERTs into ${table ?? 'the table'}: send one multi-row INSERT … VALUES (…), (…) per batch`;
+  }
+  if (lookup) {
+    const column = lookup[1]!;
+    const rewritten = fingerprint.replace(lookup[0], `where ${column} ${listForm}`);
+    const join = parent && kind === 'select' ? `; or fetch them together with the parent rows: JOIN ${table ?? 'the table'} ON ${column} = <parent key> in "${parent.length > 120 ? `${parent.slice(0, 117)}…` : parent}"` : '';
+    return `${count}× the same lookup by ${column}: run it once ${keysNote} — ${rewritten}${join} (an ORM's eager loading — includes/preload/select_related/prefetch_related/JOIN FETCH — does this)`;
+  }
+  return `${count}× the same statement: batch it into one statement over all keys (IN list / = ANY / JOIN) or cache its result for the request`;
+}

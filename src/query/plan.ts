@@ -1,0 +1,124 @@
+/**
+ * One plan model for every dialect. Each driver normalises its EXPLAIN output into this
+ * shape, so rules, the advisor and the renderers never look at dialect-specific JSON.
+ * Times are milliseconds per loop as the database reports them (PostgreSQL convention);
+ * `exclusiveMs` is computed once for all loops.
+ */
+export type Dialect = 'postgres' | 'mysql' | 'sqlite';
+
+export interface PlanNode {
+  id: number;
+  parentId: number | null;
+  depth: number;
+  /** Normalised kind: seq-scan, index-scan, index-only-scan, bitmap-heap-scan, bitmap-index-scan, sort, hash, hash-join, merge-join, nested-loop, aggregate, limit, temp-btree, automatic-index, other… */
+  kind: string;
+  /** What the database calls it: "Seq Scan on orders", "SCAN orders", "ALL on orders". */
+  label: string;
+  relation?: string;
+  alias?: string;
+  index?: string;
+  /** Condition text: filter, index condition, join condition. */
+  filter?: string;
+  indexCond?: string;
+  estimatedRows?: number;
+  startupCost?: number;
+  totalCost?: number;
+  actualRows?: number;
+  /** Per-loop time of the node including its children (PostgreSQL "Actual Total Time"). */
+  actualTotalMs?: number;
+  loops?: number;
+  rowsRemovedByFilter?: number;
+  rowsRemovedByJoinFilter?: number;
+  heapFetches?: number;
+  sortMethod?: string;
+  sortSpaceType?: string;
+  sortSpaceKb?: number;
+  hashBatches?: number;
+  originalHashBatches?: number;
+  peakMemoryKb?: number;
+  lossyHeapBlocks?: number;
+  exactHeapBlocks?: number;
+  sharedHitBlocks?: number;
+  sharedReadBlocks?: number;
+  tempWrittenBlocks?: number;
+  workers?: number;
+  /** Flags the dialects expose directly (MySQL using_filesort, SQLite USE TEMP B-TREE …). */
+  flags?: string[];
+  /** MySQL: share of rows kept by the attached condition (0–100). */
+  filteredPct?: number;
+  /** Filled by computeExclusiveTimes. */
+  exclusiveMs?: number;
+  exclusivePct?: number;
+}
+
+export interface Plan {
+  dialect: Dialect;
+  analyzed: boolean;
+  nodes: PlanNode[];
+  totalCost?: number;
+  planningMs?: number;
+  executionMs?: number;
+  /** The database's own output, kept for the artefact. */
+  raw: unknown;
+}
+
+export function childrenOf(plan: Plan, id: number): PlanNode[] {
+  return plan.nodes.filter((n) => n.parentId === id);
+}
+
+/**
+ * Exclusive time as pev2 and explain.depesz.com compute it: a node's total time × loops
+ * minus its direct children's total time × loops (InitPlan/SubPlan children included).
+ * Parallel workers report per-worker averages; we divide by (workers + 1) as pev2 does.
+ */
+export function computeExclusiveTimes(plan: Plan): void {
+  const total = plan.executionMs;
+  for (const node of plan.nodes) {
+    if (node.actualTotalMs === undefined) continue;
+    const inclusive = node.actualTotalMs * (node.loops ?? 1);
+    let children = 0;
+    for (const child of childrenOf(plan, node.id)) {
+      if (child.actualTotalMs !== undefined) children += child.actualTotalMs * (child.loops ?? 1);
+    }
+    const divisor = node.workers ? node.workers + 1 : 1;
+    node.exclusiveMs = Math.max(0, inclusive - children) / divisor;
+    if (total && total > 0) node.exclusivePct = (node.exclusiveMs / total) * 100;
+  }
+}
+
+export function nodeRef(node: PlanNode): string {
+  return `#${node.id} ${node.label}`;
+}
+
+/** Indented text tree, one line per node, with the numbers that matter. */
+export function renderCompactPlan(plan: Plan): string {
+  const lines: string[] = [];
+  for (const node of plan.nodes) {
+    const parts: string[] = [];
+    if (node.totalCost !== undefined) parts.push(`cost=${round1(node.totalCost)}`);
+    if (node.estimatedRows !== undefined) parts.push(`est=${Math.round(node.estimatedRows)}`);
+    if (node.actualRows !== undefined) parts.push(`rows=${Math.round(node.actualRows)}`);
+    if (node.loops !== undefined && node.loops !== 1) parts.push(`loops=${node.loops}`);
+    if (node.exclusiveMs !== undefined) parts.push(`self=${round1(node.exclusiveMs)}ms${node.exclusivePct !== undefined ? ` (${round1(node.exclusivePct)}%)` : ''}`);
+    if (node.rowsRemovedByFilter) parts.push(`removed=${node.rowsRemovedByFilter}`);
+    const cond = node.indexCond ?? node.filter;
+    const detail = cond ? ` [${cond.length > 80 ? `${cond.slice(0, 77)}…` : cond}]` : '';
+    lines.push(`${'  '.repeat(node.depth)}#${node.id} ${node.label}${parts.length ? ` (${parts.join(' ')})` : ''}${detail}`);
+  }
+  return lines.join('\n');
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Tables a plan reads, for the advisor (only scans of base relations). */
+export function scannedRelations(plan: Plan): string[] {
+  return [...new Set(plan.nodes.map((n) => n.relation).filter((r): r is string => !!r))];
+}
+
+/** Whether any node uses an index with this name (case-insensitive). */
+export function planUsesIndex(plan: Plan, indexName: string): boolean {
+  const wanted = indexName.toLowerCase();
+  return plan.nodes.some((n) => n.index?.toLowerCase() === wanted || (n.index?.toLowerCase().includes(wanted) ?? false));
+}
