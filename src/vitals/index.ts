@@ -1,0 +1,215 @@
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RunContext, ToolOutcome } from '../common/context.js';
+import { CancelledError, UserError } from '../common/errors.js';
+import { assertHostAllowed } from '../common/hosts.js';
+import { createRun } from '../store/runs.js';
+import { analyseRun, representativeRun, runValues, summarise, summariseInteractions, type RunMetrics } from './analyse.js';
+import { findChromium, launchChromium, type ChromiumSession } from './chromium.js';
+import { parseTraceEvents, pickFilmstrip, screenshotsFromTrace } from './filmstrip.js';
+import { measureRun, type RunObservation } from './measure-run.js';
+import { createNetworkGuard, type NetworkGuard } from './network-guard.js';
+import { resolveThrottling } from './profiles.js';
+import { renderVitalsReport, renderVitalsSummary } from './report.js';
+import type { VitalsInput, VitalsOutput } from './schema.js';
+import { defaultThresholds, evaluateThresholds, parseThreshold } from './thresholds.js';
+
+export { vitalsInputSchema, vitalsOutputSchema, type VitalsInput, type VitalsOutput } from './schema.js';
+
+/**
+ * measure_web_vitals: loads a page N times, cold, in the system Chromium and measures Core
+ * Web Vitals from the page itself. Pipeline: validate + guard → measure (measure-run.ts, one
+ * cold load each) → analyse (metrics.ts / analyse.ts) → judge (thresholds.ts) → render.
+ */
+
+/** `file://…`, an absolute or relative path to an .html file, or an http(s) URL. */
+export function normaliseUrl(raw: string, projectDir: string): string {
+  const text = raw.trim();
+  if (/^https?:\/\//i.test(text) || /^file:\/\//i.test(text)) {
+    try {
+      return new URL(text).href;
+    } catch {
+      throw new UserError(`invalid URL "${raw}"`, 'give a full URL such as http://127.0.0.1:3000/ or file:///path/page.html');
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+    throw new UserError(`unsupported URL scheme in "${raw}"`, 'use http://, https:// or file://');
+  }
+  if (/\.html?$/i.test(text)) return pathToFileURL(resolvePath(projectDir, text)).href;
+  throw new UserError(`"${raw}" is not a URL`, 'give a full URL such as http://127.0.0.1:3000/ (or a path to an .html file)');
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new CancelledError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(signal.aborted ? new CancelledError() : error);
+      },
+    );
+  });
+}
+
+export async function measureWebVitals(input: VitalsInput, context: RunContext): Promise<ToolOutcome<VitalsOutput>> {
+  const url = normaliseUrl(input.url, context.projectDir);
+  const allowHosts = context.config.load.allowHosts;
+  if (!url.startsWith('file:')) await assertHostAllowed(url, { allowHosts });
+  const thresholdTexts = input.thresholds ?? defaultThresholds(context.config.targets, context.config.vitals.tbtMs, input.interactions.some((s) => s.action !== 'wait' && s.action !== 'hover'));
+  const parsedThresholds = thresholdTexts.map(parseThreshold);
+  const executable = findChromium(context.config.vitals.chromium);
+  const throttling = resolveThrottling(input.throttling);
+  const totalSteps = input.runs + 2;
+  context.report(0, totalSteps, 'starting Chromium');
+
+  let guard: NetworkGuard | undefined;
+  let session: ChromiumSession | undefined;
+  const onAbort = () => void session?.close();
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  const observations: RunObservation[] = [];
+  try {
+    guard = await createNetworkGuard(url, allowHosts);
+    session = await launchChromium({ executable, extraArgs: guard.chromiumArgs(), signal: context.signal });
+    for (let i = 0; i < input.runs; i++) {
+      if (context.signal.aborted) throw new CancelledError();
+      context.report(i + 1, totalSteps, `run ${i + 1}/${input.runs}`);
+      const observation = await abortable(
+        measureRun(
+          session.browser,
+          guard,
+          {
+            url,
+            device: input.device,
+            throttling,
+            interactions: input.interactions,
+            quietMs: input.quietMs,
+            timeoutMs: input.timeoutMs,
+            trace: input.trace,
+            browserVersion: session.version,
+            signal: context.signal,
+          },
+          i,
+        ),
+        context.signal,
+      );
+      observations.push(observation);
+    }
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
+    await session?.close();
+    await guard?.close();
+  }
+  if (context.signal.aborted) throw new CancelledError();
+  context.report(input.runs + 1, totalSteps, 'writing report');
+
+  const runs: RunMetrics[] = observations.map(analyseRun);
+  const rep = representativeRun(runs);
+  const repRun = runs[rep]!;
+  const repObservation = observations[rep]!;
+  const warnings = collectWarnings(observations, runs, guard?.backstopHits() ?? []);
+  const thresholds = evaluateThresholds(parsedThresholds, runValues(runs));
+  for (const t of thresholds) if (t.actual === null) warnings.push(`threshold "${t.expression}" fails: the page reported no ${t.metric.toUpperCase()} value`);
+  const badStatus = observations.find((o) => o.status !== null && o.status >= 400);
+  const passed = thresholds.every((t) => t.ok) && !badStatus;
+
+  const run = await createRun(context.projectDir, 'vitals', url.replace(/^file:\/\/.*\//, 'file-'));
+  const traces: string[] = [];
+  for (const o of observations) {
+    if (o.trace) traces.push(await run.writeFile(`trace-run-${o.index + 1}.json`, o.trace));
+  }
+  const repTrace = repObservation.trace ? run.path(`trace-run-${rep + 1}.json`) : undefined;
+
+  const structured: VitalsOutput = {
+    url,
+    runs: runs.length,
+    device: input.device,
+    throttling,
+    browser: session?.version ?? '',
+    metrics: {
+      ...(summarise(runs.map((r) => r.lcpMs)) ? { lcpMs: summarise(runs.map((r) => r.lcpMs))! } : {}),
+      cls: summarise(runs.map((r) => r.cls), 4)!,
+      ...(summarise(runs.map((r) => r.inpMs)) ? { inpMs: summarise(runs.map((r) => r.inpMs))! } : {}),
+      tbtMs: summarise(runs.map((r) => r.tbtMs))!,
+      ...(summarise(runs.map((r) => r.fcpMs)) ? { fcpMs: summarise(runs.map((r) => r.fcpMs))! } : {}),
+      ttfbMs: summarise(runs.map((r) => r.ttfbMs))!,
+      ...(summarise(runs.map((r) => r.loadMs)) ? { loadMs: summarise(runs.map((r) => r.loadMs))! } : {}),
+    },
+    lcpElement: repRun.lcpElement,
+    representativeRun: rep + 1,
+    longTasks: [...repRun.longTasks].sort((a, b) => b.durationMs - a.durationMs).slice(0, input.limit),
+    layoutShifts: [...repRun.layoutShifts].sort((a, b) => b.value - a.value).slice(0, input.limit),
+    interactions: summariseInteractions(input.interactions, runs),
+    resources: {
+      count: repRun.requests,
+      bytes: repRun.bytes,
+      byType: repRun.byType,
+      blocked: [...new Set(observations.flatMap((o) => o.blocked))].slice(0, 20),
+    },
+    thresholds,
+    passed,
+    warnings,
+    artifacts: {
+      dir: run.dir,
+      report: run.path('report.html'),
+      result: run.path('result.json'),
+      ...(repTrace ? { trace: repTrace } : {}),
+      traces,
+    },
+  };
+
+  const frames = repObservation.trace ? screenshotsFromTrace(parseTraceEvents(repObservation.trace), url) : [];
+  const filmEnd = Math.max(repRun.lcpMs ?? 0, repRun.loadMs ?? 0, repRun.fcpMs ?? 0, 100) * 1.1;
+  const html = renderVitalsReport({
+    result: structured,
+    runs,
+    filmstrip: frames.length ? pickFilmstrip(frames, filmEnd) : [],
+    allLongTasks: repRun.longTasks,
+    timelineEndMs: Math.max(repObservation.settledAtMs, filmEnd),
+    fcpMs: repRun.fcpMs,
+    lcpMs: repRun.lcpMs,
+    loadMs: repRun.loadMs,
+  });
+  await run.writeFile('report.html', html);
+  await run.writeJson('result.json', { ...structured, perRun: runs.map(({ steps, ...rest }) => ({ ...rest, steps: steps.map((s) => s ?? null) })) });
+  context.report(totalSteps, totalSteps, 'done');
+  return { structured, summary: renderVitalsSummary(structured) };
+}
+
+const CHROMIUM_SERVICE_HOST = /(^|\.)(google\.com|googleapis\.com|gstatic\.com|gvt1\.com)(:\d+)?$/;
+
+function collectWarnings(observations: readonly RunObservation[], runs: readonly RunMetrics[], backstopHits: string[]): string[] {
+  const warnings = observations.flatMap((o) => o.warnings);
+  const statuses = observations.map((o) => o.status).filter((s): s is number => s !== null && s >= 400);
+  if (statuses.length) warnings.push(`the page returned HTTP ${statuses[0]} in ${statuses.length} of ${observations.length} runs: the numbers describe an error page (verdict: failed)`);
+  const blocked = [...new Set(observations.flatMap((o) => o.blocked))];
+  if (blocked.length) {
+    const hosts = [...new Set(blocked.map((u) => { try { return new URL(u).host; } catch { return u; } }))];
+    warnings.push(`blocked ${blocked.length} request(s) to hosts outside the allow-list (${hosts.slice(0, 5).join(', ')}): the page was measured without them; add hosts you own to load.allowHosts`);
+  }
+  // Chromium's own services (time, component updates, sign-in) knock on Google's doors even
+  // with every background flag set; the backstop stops them and they say nothing about the page.
+  const foreign = backstopHits.filter((h) => !CHROMIUM_SERVICE_HOST.test(h));
+  if (foreign.length > 0) warnings.push(`${foreign.length} connection(s) that bypassed request interception (WebSockets, preconnects) were stopped at the network level: ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
+  const errors = [...new Set(observations.flatMap((o) => o.pageErrors))];
+  if (errors.length) warnings.push(`uncaught page errors: ${errors.slice(0, 3).join(' | ')}`);
+  const unsupported = [...new Set(observations.flatMap((o) => o.observations.unsupported))];
+  if (unsupported.length) warnings.push(`this Chromium does not support: ${unsupported.join(', ')} (those metrics are missing)`);
+  if (runs.some((r) => r.lcpMs === undefined)) warnings.push('some runs reported no LCP (nothing contentful was painted, or the page was hidden)');
+  const lcps = runs.map((r) => r.lcpMs).filter((v): v is number => v !== undefined);
+  if (lcps.length >= 3) {
+    const sorted = [...lcps].sort((a, b) => a - b);
+    const spread = sorted.at(-1)! - sorted[0]!;
+    const mid = sorted[Math.floor(sorted.length / 2)]!;
+    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(sorted[0]!)}–${Math.round(sorted.at(-1)!)} ms): the machine or the server is noisy; use more runs`);
+  }
+  const elements = new Set(runs.map((r) => r.lcpElement?.selector).filter(Boolean));
+  if (elements.size > 1) warnings.push(`the LCP element differed between runs (${[...elements].slice(0, 3).join(', ')})`);
+  if (runs.length < 3) warnings.push(`only ${runs.length} run(s): lab metrics vary from load to load; 5 runs give a usable median`);
+  return warnings;
+}

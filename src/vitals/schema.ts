@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/**
+ * Input and output contract of `measure_web_vitals` (MCP) and `perfeng vitals` (CLI).
+ * Imported at server start: zod only, nothing heavy.
+ */
+
+const interactionSchema = z.discriminatedUnion('action', [
+  z.object({
+    action: z.literal('click'),
+    selector: z.string().min(1).describe('Playwright selector (CSS, text=…, role=…) of the element to click'),
+  }),
+  z.object({
+    action: z.literal('type'),
+    selector: z.string().min(1).describe('selector of the input to type into'),
+    text: z.string().min(1).max(200).describe('typed key by key: each key press is one interaction'),
+  }),
+  z.object({
+    action: z.literal('press'),
+    selector: z.string().min(1).describe('selector of the element that receives the key'),
+    key: z.string().min(1).describe('a key name such as "Enter", "ArrowDown", "a"'),
+  }),
+  z.object({
+    action: z.literal('hover'),
+    selector: z.string().min(1).describe('selector of the element to move the pointer over (not an interaction for INP, but may trigger work)'),
+  }),
+  z.object({
+    action: z.literal('wait'),
+    ms: z.number().int().min(0).max(30_000).describe('pause between steps'),
+  }),
+]);
+
+const customThrottlingSchema = z.object({
+  cpuSlowdown: z.number().min(1).max(20).default(1).describe('CPU slowdown multiplier (Lighthouse mobile uses 4)'),
+  latencyMs: z.number().min(0).max(10_000).default(0).describe('added round-trip latency per request'),
+  downloadKbps: z.number().min(0).default(0).describe('download throughput in kbit/s (0 = unlimited)'),
+  uploadKbps: z.number().min(0).default(0).describe('upload throughput in kbit/s (0 = unlimited)'),
+});
+
+export const vitalsInputSchema = z.object({
+  url: z
+    .string()
+    .min(1)
+    .describe('page to load: http(s):// on loopback (or a host in load.allowHosts), or a file:// path'),
+  runs: z.number().int().min(1).max(20).default(5).describe('cold-cache page loads; medians are reported (Lighthouse recommends 5)'),
+  device: z
+    .enum(['desktop', 'mobile'])
+    .default('desktop')
+    .describe('viewport/UA: desktop 1350×940 @1x, mobile 412×823 @1.75x with touch (Lighthouse\'s screen presets)'),
+  throttling: z
+    .union([z.enum(['none', 'mobile-slow-4g']), customThrottlingSchema])
+    .default('none')
+    .describe('"mobile-slow-4g" = Lighthouse mobile preset via CDP (CPU ×4, 562.5 ms RTT, 1.4 Mbit/s down); or a custom object'),
+  interactions: z
+    .array(interactionSchema)
+    .max(50)
+    .default([])
+    .describe('scripted steps run after the page has settled; when given, INP is measured from them (otherwise TBT is the lab proxy)'),
+  thresholds: z
+    .array(z.string())
+    .optional()
+    .describe('pass/fail expressions on run medians, e.g. ["lcp<2500", "cls<=0.1", "inp<200", "tbt<200", "fcp<1.8s", "ttfb<800", "bytes<1MB", "requests<50", "lcp.max<3000"]. Default: the config targets (LCP ≤ 2500 ms, CLS ≤ 0.1, INP ≤ 200 ms or TBT ≤ vitals.tbtMs)'),
+  quietMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(1000)
+    .describe('after the load event, wait until neither a request nor a long task happened for this long (Lighthouse waits 1000 ms; its TTI uses 5000)'),
+  timeoutMs: z.number().int().min(1000).max(120_000).default(30_000).describe('per page load: give up waiting for load/quiet after this long'),
+  trace: z.boolean().default(true).describe('record a Chrome trace with screenshots per run (DevTools-loadable; the filmstrip comes from it)'),
+  limit: z.number().int().min(1).max(100).default(10).describe('longest long tasks / layout shifts to return'),
+});
+
+const metricSchema = z.object({
+  median: z.number().describe('median over the runs that reported the metric'),
+  min: z.number(),
+  max: z.number(),
+  values: z.array(z.number().nullable()).describe('one per run, in run order (null = not reported in that run)'),
+});
+
+const elementSchema = z.object({
+  selector: z.string().describe('short CSS path of the element'),
+  tag: z.string(),
+  url: z.string().optional().describe('image/video URL for media elements'),
+  text: z.string().optional().describe('first characters of the text for text elements'),
+  size: z.number().optional().describe('rendered area in CSS px²'),
+});
+
+export const vitalsOutputSchema = z.object({
+  url: z.string(),
+  runs: z.number().int().describe('runs completed'),
+  device: z.enum(['desktop', 'mobile']),
+  throttling: z.object({
+    profile: z.string(),
+    cpuSlowdown: z.number(),
+    latencyMs: z.number(),
+    downloadKbps: z.number(),
+    uploadKbps: z.number(),
+  }),
+  browser: z.string().describe('Chromium version used'),
+  metrics: z.object({
+    lcpMs: metricSchema.optional().describe('Largest Contentful Paint'),
+    cls: metricSchema.describe('Cumulative Layout Shift (largest session window)'),
+    inpMs: metricSchema.optional().describe('Interaction to Next Paint, only with interactions'),
+    tbtMs: metricSchema.describe('Total Blocking Time from FCP until the page went quiet'),
+    fcpMs: metricSchema.optional().describe('First Contentful Paint'),
+    ttfbMs: metricSchema.describe('Time To First Byte of the main document'),
+    loadMs: metricSchema.optional().describe('load event end'),
+  }),
+  lcpElement: elementSchema.nullable().describe('LCP element of the representative run'),
+  representativeRun: z.number().int().describe('1-based run closest to the medians; its trace, filmstrip and long tasks are shown'),
+  longTasks: z
+    .array(
+      z.object({
+        startMs: z.number(),
+        durationMs: z.number(),
+        blockingMs: z.number().describe('part beyond 50 ms after FCP (what TBT adds up)'),
+        source: z.string().optional().describe('script that ran longest in the frame (Long Animation Frames attribution)'),
+      }),
+    )
+    .describe('longest long tasks of the representative run'),
+  layoutShifts: z
+    .array(z.object({ startMs: z.number(), value: z.number(), sources: z.array(z.string()) }))
+    .describe('largest layout shifts of the representative run'),
+  interactions: z
+    .array(
+      z.object({
+        step: z.number().int().describe('1-based index in the input interactions'),
+        action: z.string(),
+        target: z.string(),
+        latencyMs: z.number().nullable().describe('median over runs of the step\'s worst interaction latency; null = under the 16 ms Event Timing floor'),
+        inputDelayMs: z.number().nullable(),
+        processingMs: z.number().nullable(),
+        presentationDelayMs: z.number().nullable(),
+      }),
+    )
+    .describe('per scripted step (empty without interactions)'),
+  resources: z.object({
+    count: z.number().int().describe('requests of the representative run (data: URLs excluded)'),
+    bytes: z.number().int().describe('bytes transferred on the wire (headers + encoded bodies)'),
+    byType: z.record(z.string(), z.object({ count: z.number().int(), bytes: z.number().int() })),
+    blocked: z.array(z.string()).describe('URLs blocked by the host allow-list'),
+  }),
+  thresholds: z.array(
+    z.object({
+      metric: z.string(),
+      expression: z.string(),
+      actual: z.number().nullable(),
+      ok: z.boolean(),
+    }),
+  ),
+  passed: z.boolean(),
+  warnings: z.array(z.string()),
+  artifacts: z.object({
+    dir: z.string(),
+    report: z.string(),
+    result: z.string(),
+    trace: z.string().optional().describe('Chrome trace of the representative run (DevTools → Performance → Load profile)'),
+    traces: z.array(z.string()).describe('one trace per run'),
+  }),
+});
+
+export type VitalsInput = z.output<typeof vitalsInputSchema>;
+export type VitalsOutput = z.output<typeof vitalsOutputSchema>;
+export type Interaction = z.output<typeof interactionSchema>;
+export type MetricSummary = z.output<typeof metricSchema>;
+export type ElementInfo = z.output<typeof elementSchema>;
