@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
+import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerProfileCommand(program);
   registerQueryCommand(program);
   registerConfigCommand(program);
+  registerCompareCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

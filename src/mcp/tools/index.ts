@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerAnalyzeQueryTool } from './analyze-query.js';
+import { registerCompareBenchmarksTool } from './compare-benchmarks.js';
 import { registerProfileProcessTool } from './profile-process.js';
 import { registerRunLoadTestTool } from './run-load-test.js';
 
@@ -11,6 +12,7 @@ import { registerRunLoadTestTool } from './run-load-test.js';
 export function registerAllTools(server: McpServer): void {
   registerRunLoadTestTool(server);
   registerProfileProcessTool(server);
+  registerCompareBenchmarksTool(server);
   registerAnalyzeQueryTool(server);
   void server;
 }

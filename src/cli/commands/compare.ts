@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../../common/errors.js';
+import { parseInput } from '../../common/validate.js';
+import { compareInputSchema, type CompareOutput } from '../../compare/schema.js';
+import { runCliTool } from '../run-tool.js';
+
+interface CompareFlags {
+  input?: string;
+  json?: boolean;
+  format?: string;
+  alpha?: string;
+  confidence?: string;
+  correction?: string;
+  failOn?: string;
+  noiseFloor?: string;
+  equivalence?: string;
+  filter?: string;
+  limit?: string;
+  baselineCmd?: string;
+  candidateCmd?: string;
+  runs?: string;
+  warmup?: string;
+}
+
+function number(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
+  return n;
+}
+
+/** `--input` takes inline JSON or a path to a JSON file with the full tool input. */
+function readInputOption(text: string): Record<string, unknown> {
+  const trimmed = text.trim();
+  let source = trimmed;
+  if (!trimmed.startsWith('{')) {
+    try {
+      source = readFileSync(trimmed, 'utf8');
+    } catch (error) {
+      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
+    }
+  }
+  try {
+    return JSON.parse(source) as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Positional files and flags → the tool input (validated by the same zod schema as MCP). */
+export function compareFlagsToInput(files: string[], flags: CompareFlags): Record<string, unknown> {
+  const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
+  if (files.length === 1) throw new UserError('compare needs two inputs (baseline and candidate)', 'perfeng compare old.json new.json');
+  if (files.length === 2) {
+    input.baseline = files[0];
+    input.candidate = files[1];
+  } else if (files.length > 2) input.inputs = files;
+  if (flags.format) input.format = flags.format;
+  if (flags.alpha) input.alpha = number('alpha', flags.alpha);
+  if (flags.confidence) input.confidence = number('confidence', flags.confidence);
+  if (flags.correction) input.correction = flags.correction;
+  if (flags.failOn) input.failOn = flags.failOn;
+  if (flags.noiseFloor) input.noiseFloorPct = number('noise-floor', flags.noiseFloor);
+  if (flags.equivalence) input.equivalencePct = number('equivalence', flags.equivalence);
+  if (flags.filter) input.filter = flags.filter;
+  if (flags.limit) input.limit = number('limit', flags.limit);
+  if (flags.baselineCmd || flags.candidateCmd) {
+    if (!flags.baselineCmd || !flags.candidateCmd) throw new UserError('--baseline-cmd and --candidate-cmd go together');
+    input.run = {
+      ...((input.run as object) ?? {}),
+      baseline: flags.baselineCmd,
+      candidate: flags.candidateCmd,
+      ...(flags.runs ? { runs: number('runs', flags.runs) } : {}),
+      ...(flags.warmup ? { warmup: number('warmup', flags.warmup) } : {}),
+    };
+  }
+  return input;
+}
+
+export function registerCompareCommand(program: Command): void {
+  program
+    .command('compare')
+    .description(
+      'Compare benchmark results like benchstat: medians ± CI, Mann-Whitney U, Holm correction, verdicts and a CI gate. ' +
+        'Inputs: files, globs, .perf/runs ids or latest:load; formats auto-detected (hyperfine, Go -bench, Google Benchmark, pytest-benchmark, pyperf, vitest bench, k6, autocannon, CSV, run_load_test). ' +
+        'Exit code 1 when the --fail-on gate fails, 2 on bad input.',
+    )
+    .argument('[inputs...]', 'baseline then candidate (more: each compared against the first)')
+    .option('--format <id>', 'force an input format (default: auto-detect)')
+    .option('--alpha <p>', 'significance level (default 0.05)')
+    .option('--confidence <c>', 'confidence level of intervals (default 0.95)')
+    .option('--correction <method>', 'none | holm | bh (default holm)')
+    .option('--fail-on <gate>', 'gate: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "rps<1000"')
+    .option('--noise-floor <pct>', 'significant changes below this % count as same (default 1)')
+    .option('--equivalence <pct>', 'non-significant rows are "same" if the shift CI is within ±this % (default 5)')
+    .option('--filter <text>', 'only benchmarks whose name contains this text, or /regex/')
+    .option('--limit <n>', 'rows in the result (default 40)')
+    .option('--baseline-cmd <cmd>', 'measure this command as the baseline (with --candidate-cmd)')
+    .option('--candidate-cmd <cmd>', 'measure this command as the candidate, interleaved with the baseline')
+    .option('--runs <n>', 'measured runs per command (default 10)')
+    .option('--warmup <n>', 'warm-up runs per command (default 1)')
+    .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file); flags override it')
+    .option('--json', 'print exactly the structured result')
+    .action(async (files: string[], flags: CompareFlags) => {
+      process.exitCode = await runCliTool<CompareOutput>({
+        json: Boolean(flags.json),
+        failed: (result) => result.gate.failed,
+        execute: async (context) => {
+          const input = parseInput(compareInputSchema, compareFlagsToInput(files, flags), 'compare input');
+          const { compareBenchmarks } = await import('../../compare/index.js');
+          return compareBenchmarks(input, context);
+        },
+      });
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * The Samples model every parser produces and every later stage consumes (like benchstat's
+ * benchfmt records): plain, JSON-serialisable data.
+ */
+export type Direction = 'lower-is-better' | 'higher-is-better';
+
+/** Summary statistics, for formats that do not keep the raw samples. */
+export interface SummaryOnly {
+  n?: number;
+  mean?: number;
+  sd?: number;
+  median?: number;
+  min?: number;
+  max?: number;
+  /** Percentiles by name, e.g. { p90: 12.1, p95: 14, p99: 20 }. */
+  percentiles?: Record<string, number>;
+}
+
+export interface Benchmark {
+  /** Benchmark name as the tool printed it (with sub-benchmark / parameters). */
+  name: string;
+  /** Unit of the values: "ns/op", "s", "ms", "req/s", "B/op", … */
+  unit: string;
+  direction: Direction;
+  /** Raw samples (one per run / repetition / round / second). */
+  values?: number[];
+  /** A whole distribution as (value, count) pairs, e.g. a decoded HDR latency histogram. */
+  histogram?: Array<[number, number]>;
+  /** When neither values nor a histogram exist. */
+  summary?: SummaryOnly;
+  /** For rows that stand for one percentile of a distribution (load runs): 0.95 for p95. */
+  percentileOf?: number;
+}
+
+export type FormatId =
+  | 'perfeng-load'
+  | 'k6'
+  | 'autocannon'
+  | 'hyperfine'
+  | 'go-bench'
+  | 'google-benchmark'
+  | 'pytest-benchmark'
+  | 'pyperf'
+  | 'vitest-bench'
+  | 'tinybench'
+  | 'csv'
+  | 'inline'
+  | 'runner';
+
+export interface SampleSet {
+  /** File path, run id or "inline". */
+  source: string;
+  format: FormatId;
+  benchmarks: Benchmark[];
+  /** What the file says about where it was measured: host, CPU, OS, tool version… */
+  context: Record<string, string>;
+  /** Things the parser noticed that the user should know (e.g. "no raw samples in this file"). */
+  notes: string[];
+}
+
+/** Time units we can convert between, in seconds. */
+export const TIME_UNITS_S: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  'ns/op': 1e-9,
+  'us/op': 1e-6,
+  'ms/op': 1e-3,
+  's/op': 1,
+};
+
+/** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */
+export function directionForUnit(unit: string): Direction {
+  const u = unit.toLowerCase();
+  if (/(^|\/)s$|\/sec$|ops|req\/s|rps|mb\/s|b\/s|hz|per.?sec|iterations\/s|throughput/.test(u) && !(u in TIME_UNITS_S)) return 'higher-is-better';
+  return 'lower-is-better';
+}
+
+/** The conversion factor from `from` to `to` when both are time units, else undefined. */
+export function unitFactor(from: string, to: string): number | undefined {
+  if (from === to) return 1;
+  const a = TIME_UNITS_S[from];
+  const b = TIME_UNITS_S[to];
+  if (a === undefined || b === undefined) return undefined;
+  // ns/op and ns are the same quantity only if both are per-op or both are not.
+  if (from.endsWith('/op') !== to.endsWith('/op')) return undefined;
+  return a / b;
+}

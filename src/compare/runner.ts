@@ -1,0 +1,67 @@
+import { UserError, throwIfAborted } from '../common/errors.js';
+import { runCommand } from '../common/spawn.js';
+import type { ProgressReporter } from '../common/progress.js';
+import type { SampleSet } from './model.js';
+
+export interface RunnerOptions {
+  baseline: string;
+  candidate: string;
+  runs: number;
+  warmup: number;
+  timeoutS: number;
+  cwd: string;
+  signal: AbortSignal;
+  report: ProgressReporter;
+}
+
+export interface RunnerResult {
+  baseline: SampleSet;
+  candidate: SampleSet;
+  /** Every measurement in order, for the artefact: [side, run index, wall ms]. */
+  log: Array<{ side: 'baseline' | 'candidate'; run: number; warmup: boolean; ms: number }>;
+}
+
+async function timeOnce(command: string, options: RunnerOptions): Promise<number> {
+  const started = performance.now();
+  // Like hyperfine, commands are shell strings; /bin/sh start-up (~1 ms) is in both sides equally.
+  const exit = await runCommand('/bin/sh', ['-c', command], { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
+  const elapsed = performance.now() - started;
+  throwIfAborted(options.signal);
+  if (exit.timedOut) throw new UserError(`"${command}" ran longer than ${options.timeoutS} s`, 'raise run.timeoutS or make the command shorter');
+  if (exit.exitCode !== 0) {
+    const tail = (exit.stderr || exit.stdout).trim().split('\n').slice(-3).join(' / ');
+    throw new UserError(`"${command}" exited with ${exit.exitCode ?? exit.signal}${tail ? `: ${tail}` : ''}`, 'a benchmark command must succeed; fix it or check it by hand first');
+  }
+  return elapsed;
+}
+
+/**
+ * Runs the two commands interleaved — A B A B … — so that drift over time (thermal
+ * throttling, other load on the machine, cache state) hits both sides alike instead of
+ * biasing whichever ran second. Warm-up runs come first, also interleaved, and are dropped.
+ */
+export async function runInterleaved(options: RunnerOptions): Promise<RunnerResult> {
+  const total = (options.runs + options.warmup) * 2;
+  const log: RunnerResult['log'] = [];
+  const times = { baseline: [] as number[], candidate: [] as number[] };
+  let done = 0;
+  for (let i = 0; i < options.warmup + options.runs; i++) {
+    const warmup = i < options.warmup;
+    for (const side of ['baseline', 'candidate'] as const) {
+      throwIfAborted(options.signal);
+      const ms = await timeOnce(options[side], options);
+      log.push({ side, run: warmup ? i : i - options.warmup, warmup, ms });
+      if (!warmup) times[side].push(ms);
+      done++;
+      options.report(done, total, `${warmup ? 'warm-up' : 'run'} ${side} ${warmup ? i + 1 : i - options.warmup + 1}/${warmup ? options.warmup : options.runs}: ${ms.toFixed(1)} ms`);
+    }
+  }
+  const set = (side: 'baseline' | 'candidate'): SampleSet => ({
+    source: `${side}: ${options[side]}`,
+    format: 'runner',
+    benchmarks: [{ name: 'wall time', unit: 'ms', direction: 'lower-is-better', values: times[side] }],
+    context: {},
+    notes: [],
+  });
+  return { baseline: set('baseline'), candidate: set('candidate'), log };
+}
