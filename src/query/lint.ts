@@ -95,7 +95,7 @@ export function lintStatement(sql: string, kind: StatementKind, shape: QueryShap
       fix: 'add a LIMIT (and paginate by key), or a WHERE that bounds the rows',
     });
   }
-  if (/count\s*\(\s*\*\s*\)\s*\)?\s*(?:>\s*0|>=\s*1|<>\s*0|!=\s*0)(?!\d)/i.test(sql) || /\b(?:0\s*<|1\s*<=)\s*\(\s*select\s+count\s*\(\s*\*\s*\)/i.test(sql)) {
+  if (/count\s*\(\s*\*\s*\)(?:[^()]*\))?\s*(?:>\s*0|>=\s*1|<>\s*0|!=\s*0)(?!\d)/i.test(sql) || /\b(?:0\s*<|1\s*<=)\s*\(\s*select\s+count\s*\(\s*\*\s*\)/i.test(sql)) {
     add({
       rule: 'count-for-existence',
       severity: 'low',

@@ -1,0 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRunContext, type RunContext } from '../../src/common/context.js';
+import { defaultConfig } from '../../src/store/config.js';
+
+export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
+
+/** A project folder of its own (artefacts land in its .perf/) and a context with default config. */
+export async function makeContext(options: { signal?: AbortSignal; queryMs?: number } = {}): Promise<{ context: RunContext; dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'perfeng-query-'));
+  const config = defaultConfig();
+  if (options.queryMs !== undefined) config.targets.queryMs = options.queryMs;
+  const context = await createRunContext({ projectDir: dir, config, ...(options.signal ? { signal: options.signal } : {}) });
+  return { context, dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Unique per test file and process, so parallel files never share a fixture. */
+export function fixtureName(prefix: string): string {
+  return `${prefix}_${process.pid}`;
+}
