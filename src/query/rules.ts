@@ -74,7 +74,9 @@ export function applyPlanRules(plan: Plan, context: RuleContext): Finding[] {
   for (const node of plan.nodes) {
     const ref = nodeRef(node);
     // Exclusive time share (pev2 / depesz).
-    if (node.exclusivePct !== undefined && node.exclusiveMs !== undefined && (plan.executionMs ?? 0) >= 1) {
+    // Only when the query as a whole matters (≥ 10 % of the target): a 3 ms query spends
+    // 100 % of its time somewhere, and saying so is noise.
+    if (node.exclusivePct !== undefined && node.exclusiveMs !== undefined && (plan.executionMs ?? 0) >= context.targetMs * 0.1 && plan.nodes.length > 1) {
       const sev = bandOf(node.exclusivePct, EXCLUSIVE_SHARE);
       if (sev) {
         add({

@@ -179,11 +179,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     async tryIndex(request, candidate: CandidateIndex): Promise<IndexTrial> {
       if (hypopg === undefined) {
         hypopg = false;
+        const lockNote = 'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
         if (options.useHypopg) {
           const r = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
           hypopg = (r.rowCount ?? 0) > 0;
-          if (!hypopg) warnings.push('HypoPG is not installed in this database: index candidates were built inside a transaction that was rolled back (CREATE INDEX takes a SHARE lock that blocks writes to the table while it builds). CREATE EXTENSION hypopg avoids that.');
-        }
+          if (!hypopg) warnings.push(`HypoPG is not installed in this database: ${lockNote}. CREATE EXTENSION hypopg avoids that.`);
+        } else warnings.push(`useHypopg is false: ${lockNote}`);
       }
       const name = candidateIndexName(candidate);
       const ddl = `CREATE INDEX ${quoteIdent(name, 'postgres')} ON ${quoteQualified(candidate.table, 'postgres')} (${candidate.columns.map((c) => quoteIdent(c, 'postgres')).join(', ')})`;
