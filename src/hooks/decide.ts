@@ -1,7 +1,7 @@
 import type { ChangeSize } from './diff-size.js';
 import type { HookMode } from './settings.js';
 import type { MatchFact } from './session-state.js';
-import type { PathMatch } from './paths.js';
+import { isGlobEntry, type PathMatch } from './paths.js';
 import type { ToolAdvice } from './tool-advice.js';
 
 /**
@@ -20,7 +20,7 @@ const PREFIX = 'performance-engineer plugin hook:';
 
 export function postToolUseOutput(match: PathMatch, toolName: string, advice: ToolAdvice, baselineRun?: string): HookOutput {
   const rule =
-    match.rule === match.matchedDir
+    isGlobEntry(match.rule)
       ? `the glob "${match.rule}" in hooks.paths`
       : `the directory "${match.matchedDir}/" (hooks.paths entry "${match.rule}")`;
   let toolSentence = `${advice.why}.`;

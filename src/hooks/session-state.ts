@@ -32,6 +32,8 @@ export interface Baseline {
   /** Tree object of the whole working tree (tracked + untracked, .gitignore applied). */
   tree: string;
   toplevel: string;
+  /** The repository's real index (copied for each snapshot so unchanged files are not re-hashed). */
+  indexPath: string;
   at: number;
 }
 

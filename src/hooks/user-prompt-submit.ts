@@ -19,7 +19,7 @@ export async function onUserPromptSubmit(payload: HookPayload, context: HookCont
   if (!state || state.readBaseline()) return { notes };
   try {
     const { repo, tree } = await takeSnapshot(projectDir, state, context.deadline);
-    state.writeBaseline({ tree, toplevel: repo.toplevel, at: Date.now() });
+    state.writeBaseline({ tree, toplevel: repo.toplevel, indexPath: repo.indexPath, at: Date.now() });
   } catch (error) {
     // Recorded so later prompts do not pay for the same failure again (e.g. a huge repo).
     const reason = (error as Error).message;

@@ -1,14 +1,15 @@
 import type { DiffFacts } from './decide.js';
 import { measureChange } from './diff-size.js';
-import { diffTrees, gitRunner, repoInfo, snapshotTree } from './git-snapshot.js';
+import { diffTrees, gitRunner, repoInfo, snapshotTree, type RepoInfo } from './git-snapshot.js';
 import { matchesAnyGlob } from './glob.js';
 import type { SessionState } from './session-state.js';
 import type { HookSettings } from './settings.js';
 
 /** Snapshot of the project's working tree as a git tree id (see git-snapshot.ts). */
-export async function takeSnapshot(projectDir: string, state: SessionState, deadline: number) {
+export async function takeSnapshot(projectDir: string, state: SessionState, deadline: number, known?: RepoInfo) {
   const git = gitRunner(projectDir, deadline);
-  const repo = await repoInfo(git, projectDir);
+  // The baseline already knows where the repository is: one git process fewer at Stop.
+  const repo = known ?? (await repoInfo(git, projectDir));
   const tree = await snapshotTree(git, repo, state.scratchPath('index'));
   return { git, repo, tree };
 }
@@ -18,10 +19,11 @@ export async function measureSinceBaseline(projectDir: string, state: SessionSta
   const baseline = state.readBaseline();
   if (baseline && 'unavailable' in baseline) return { measured: false, reason: baseline.unavailable };
   try {
-    const { git, repo, tree } = await takeSnapshot(projectDir, state, deadline);
+    const known = baseline?.toplevel && baseline.indexPath ? { toplevel: baseline.toplevel, indexPath: baseline.indexPath } : undefined;
+    const { git, repo, tree } = await takeSnapshot(projectDir, state, deadline, known);
     if (!baseline) {
       // No prompt was seen (plugin enabled mid-session): this stop becomes the baseline.
-      state.writeBaseline({ tree, toplevel: repo.toplevel, at: Date.now() });
+      state.writeBaseline({ tree, toplevel: repo.toplevel, indexPath: repo.indexPath, at: Date.now() });
       return { measured: false, reason: 'no baseline yet; recorded one now' };
     }
     const diff = await diffTrees(git, repo, baseline.tree, tree);

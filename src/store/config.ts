@@ -52,11 +52,11 @@ const hooksSchema = z.strictObject({
   mode: z.enum(['suggest', 'require', 'off']).default('suggest'),
   diffLines: z.number().int().positive().default(300),
   paths: z
-    .array(z.string())
+    .array(z.string().min(1))
     .default(['benchmark', 'benchmarks', 'load-test', 'load-tests', 'loadtest', 'perf', 'performance'])
     .describe('directory names that mark performance-sensitive files, at any depth'),
   exclude: z
-    .array(z.string())
+    .array(z.string().min(1))
     .default([
       '**/node_modules/**',
       '**/dist/**',
