@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { RunAggregate } from './aggregate.js';
 import type { LoadPlan } from './plan.js';
-import { Shard, type ShardEnd } from './shard.js';
+import { loadConnectionFactory, Shard, type ShardEnd } from './shard.js';
 import type { Histogram } from './histogram.js';
 import type { MetricsDelta } from './shard-metrics.js';
 import { evaluateThreshold } from './thresholds.js';
@@ -52,33 +52,46 @@ export async function runEngine(
   const entry = plan.workers > 1 ? workerEntry() : null;
   const shards = entry ? plan.workers : 1;
   const aggregate = new RunAggregate(plan, shards);
-  // Threads need a moment to start; everyone begins on the same wall-clock instant.
-  const startDelayMs = entry ? 200 : 10;
-  const measureStartLocal = performance.now() + startDelayMs + plan.warmupMs;
-  const measureStartEpochMs = performance.timeOrigin + measureStartLocal;
-  const cpuStart = process.cpuUsage();
-  const wallStart = performance.now();
-  let peakRss = process.memoryUsage.rss();
-
   const handles: ShardHandle[] = [];
+  let measureStartLocal: number;
   if (entry) {
+    const workers: Worker[] = [];
+    const ready: Array<Promise<void>> = [];
     for (let shard = 0; shard < shards; shard++) {
-      const worker = new Worker(entry, { workerData: { plan, shard, shards, measureStartEpochMs } });
+      const worker = new Worker(entry, { workerData: { plan, shard, shards } });
+      workers.push(worker);
+      let markReady!: () => void;
+      ready.push(new Promise<void>((resolve) => (markReady = resolve)));
       const ended = new Promise<ShardEnd>((resolve, reject) => {
         let result: ShardEnd | undefined;
         worker.on('message', (message: { type: string; delta?: MetricsDelta<string>; end?: ShardEnd; message?: string }) => {
-          if (message.type === 'delta') aggregate.merge(shard, message.delta!);
+          if (message.type === 'ready') markReady();
+          else if (message.type === 'delta') aggregate.merge(shard, message.delta!);
           else if (message.type === 'end') result = message.end;
           else if (message.type === 'error') reject(new Error(`load generator thread failed: ${message.message}`));
         });
-        worker.on('error', reject);
-        worker.on('exit', () => (result ? resolve(result) : reject(new Error('load generator thread exited without a result'))));
+        worker.on('error', (error) => {
+          markReady();
+          reject(error);
+        });
+        worker.on('exit', () => {
+          markReady();
+          if (result) resolve(result);
+          else reject(new Error('load generator thread exited without a result'));
+        });
       });
       handles.push({ ended, cancel: () => worker.postMessage({ type: 'stop' }) });
     }
+    await Promise.all(ready);
+    // Every thread can send now: start them together on one wall-clock instant.
+    measureStartLocal = performance.now() + 20 + plan.warmupMs;
+    for (const worker of workers) worker.postMessage({ type: 'start', measureStartEpochMs: performance.timeOrigin + measureStartLocal });
   } else {
+    const connect = await loadConnectionFactory(plan);
+    measureStartLocal = performance.now() + 5 + plan.warmupMs;
     const shard = new Shard({
       plan,
+      connect,
       shard: 0,
       shards: 1,
       measureStartMs: measureStartLocal,
@@ -86,6 +99,9 @@ export async function runEngine(
     });
     handles.push({ ended: shard.run(), cancel: () => shard.cancel() });
   }
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  let peakRss = process.memoryUsage.rss();
 
   let aborted = false;
   let abortReason: string | undefined;

@@ -1,19 +1,40 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PACKAGE_VERSION } from '../common/version.js';
 import type { Connection, Outcome, RequestContext, RuntimeRequest } from './connection.js';
-import { FastConnection, serialiseRequest } from './fast-connection.js';
+import { serialiseRequest } from './fast-connection.js';
 import type { Histogram } from './histogram.js';
 import { ArrivalSchedule, targetAt, type LoadPlan } from './plan.js';
 import { ShardMetrics, type MetricsDelta } from './shard-metrics.js';
-import { UndiciConnection } from './undici-connection.js';
+import type { UndiciConnectionOptions } from './undici-connection.js';
 
 /**
  * One generator thread's share of the load: the scheduler (closed model: virtual users
  * in a loop; open model: arrivals on a schedule), its connections, and its metrics.
  * Runs in-process or inside a worker thread (worker.ts) — the same code either way.
  */
+export type ConnectionFactory = (
+  request: RuntimeRequest,
+  capacity: number,
+  complete: (context: RequestContext, outcome: Outcome) => void,
+  options: Omit<UndiciConnectionOptions, 'origin' | 'capacity' | 'address'> & { address?: string },
+) => Connection;
+
+/**
+ * Loads the client the plan needs before the clock starts (undici alone takes a noticeable
+ * time to import on a busy machine; the fast path never loads it).
+ */
+export async function loadConnectionFactory(plan: Pick<LoadPlan, 'engine'>): Promise<ConnectionFactory> {
+  if (plan.engine === 'fast') {
+    const { FastConnection } = await import('./fast-connection.js');
+    return (request, capacity, complete, options) => new FastConnection(options.address ?? request.hostname, request.port, capacity, complete);
+  }
+  const { UndiciConnection } = await import('./undici-connection.js');
+  return (request, capacity, complete, options) => new UndiciConnection({ ...options, origin: request.origin, capacity }, complete);
+}
+
 export interface ShardOptions {
   plan: LoadPlan;
+  connect: ConnectionFactory;
   shard: number;
   shards: number;
   /** performance.now() of this thread at which the measured part starts (after warm-up). */
@@ -151,22 +172,13 @@ export class Shard {
 
   private newConnection(request: RuntimeRequest, capacity: number): Connection {
     const complete = (context: RequestContext, outcome: Outcome) => this.complete(context, outcome);
-    const address = this.plan.addresses[request.hostname] ?? request.hostname;
-    const connection: Connection =
-      this.plan.engine === 'fast'
-        ? new FastConnection(address, request.port, capacity, complete)
-        : new UndiciConnection(
-            {
-              origin: request.origin,
-              address: this.plan.addresses[request.hostname],
-              capacity,
-              timeoutMs: this.plan.timeoutMs,
-              http2: this.plan.http2,
-              insecureTls: this.plan.insecureTls,
-              userAgent: this.userAgent,
-            },
-            complete,
-          );
+    const connection = this.options.connect(request, capacity, complete, {
+      address: this.plan.addresses[request.hostname],
+      timeoutMs: this.plan.timeoutMs,
+      http2: this.plan.http2,
+      insecureTls: this.plan.insecureTls,
+      userAgent: this.userAgent,
+    });
     this.allConnections.add(connection);
     return connection;
   }

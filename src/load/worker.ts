@@ -2,19 +2,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { encodeHistogram, type Histogram } from './histogram.js';
 import type { LoadPlan } from './plan.js';
-import { Shard } from './shard.js';
+import { loadConnectionFactory, Shard } from './shard.js';
 import type { MetricsDelta } from './shard-metrics.js';
 
 /**
- * Worker-thread entry: runs one Shard and posts its metric deltas (histograms encoded
- * with HdrHistogram's compressed format) to the coordinator. `stop` cancels it.
+ * Worker-thread entry: loads its client, says `ready`, and on `start` runs one Shard,
+ * posting its metric deltas (histograms in HdrHistogram's compressed format) to the
+ * coordinator. `stop` cancels it. The handshake matters on a busy machine: a thread can
+ * take seconds to load, and the clock must not start before every thread can send.
  */
 export interface WorkerInit {
   plan: LoadPlan;
   shard: number;
   shards: number;
-  /** Wall-clock epoch (ms, sub-ms precision) of the measured start, shared by all threads. */
-  measureStartEpochMs: number;
 }
 
 function encodeDelta(delta: MetricsDelta<Histogram>): MetricsDelta<string> {
@@ -27,23 +27,32 @@ function encodeDelta(delta: MetricsDelta<Histogram>): MetricsDelta<string> {
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const shard = new Shard({
-  plan: init.plan,
-  shard: init.shard,
-  shards: init.shards,
-  measureStartMs: init.measureStartEpochMs - performance.timeOrigin,
-  flush: (delta) => port.postMessage({ type: 'delta', delta: encodeDelta(delta) }),
+const connect = await loadConnectionFactory(init.plan);
+let shard: Shard | undefined;
+port.on('message', (message: { type: string; measureStartEpochMs?: number }) => {
+  if (message.type === 'start') {
+    shard = new Shard({
+      plan: init.plan,
+      connect,
+      shard: init.shard,
+      shards: init.shards,
+      // Wall-clock epoch (sub-ms) shared by all threads → this thread's performance.now().
+      measureStartMs: message.measureStartEpochMs! - performance.timeOrigin,
+      flush: (delta) => port.postMessage({ type: 'delta', delta: encodeDelta(delta) }),
+    });
+    shard.run().then(
+      (end) => {
+        port.postMessage({ type: 'end', end });
+        port.close();
+      },
+      (error: unknown) => {
+        port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        port.close();
+      },
+    );
+  } else if (message.type === 'stop') {
+    if (shard) shard.cancel();
+    else port.close();
+  }
 });
-port.on('message', (message: { type: string }) => {
-  if (message.type === 'stop') shard.cancel();
-});
-shard.run().then(
-  (end) => {
-    port.postMessage({ type: 'end', end });
-    port.close();
-  },
-  (error: unknown) => {
-    port.postMessage({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
-    port.close();
-  },
-);
+port.postMessage({ type: 'ready' });
