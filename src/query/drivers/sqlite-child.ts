@@ -123,14 +123,14 @@ export class SqliteChild {
   }
 
   /** Sends one request; kills the child if it does not answer within the statement timeout. */
-  request(message: Record<string, unknown>): Promise<SqliteReply> {
+  request(message: Record<string, unknown>, limitMs = this.timeoutMs): Promise<SqliteReply> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<SqliteReply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(new StatementTimeoutError(this.timeoutMs));
         void this.tree.stop('SIGKILL');
-      }, this.timeoutMs);
+      }, limitMs);
       this.pending.set(id, {
         resolve: (r) => {
           clearTimeout(timer);

@@ -59,7 +59,8 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     if (options.signal.aborted) throw new CancelledError();
     if (!child || !child.alive) {
       child = new SqliteChild(options.timeoutMs, options.signal);
-      const opened = await child.request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }).catch((e: unknown) => {
+      // Starting the helper (Node boot + loading the add-on) is not a statement: it gets its own, longer limit.
+      const opened = await child.request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000)).catch((e: unknown) => {
         throw mapError(e);
       });
       if (opened.error) throw new UserError(`cannot open the SQLite database ${options.path}: ${opened.error}`, 'check that it is a SQLite database file');
