@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProfileCommand } from './commands/profile.js';
 import { registerQueryCommand } from './commands/query.js';
+import { registerVitalsCommand } from './commands/vitals.js';
 import { EXIT_BAD_INPUT } from './run-tool.js';
 
 /**
@@ -23,10 +25,12 @@ export function buildProgram(): Command {
       outputError: (text, write) => write(`perfeng: ${text.replace(/^error: /, '').trim()} — see "perfeng --help"\n`),
     });
   registerMcpCommand(program);
+  registerDemoCommand(program);
   registerHookCommand(program);
   registerLoadCommand(program);
   registerProfileCommand(program);
   registerQueryCommand(program);
+  registerVitalsCommand(program);
   registerConfigCommand(program);
   registerCompareCommand(program);
   for (const sub of program.commands) sub.exitOverride();

@@ -48,21 +48,21 @@ interface OrderRow {
 
 /** Baseline: the ORM-style lazy load — one query per order for each relation. */
 function recentOrdersNPlusOne(ctx: HandlerContext, limit: number) {
-  const orders = ctx.db.all<OrderRow>(
+  const orders = ctx.db.queryAll<OrderRow>(
     ctx.scope,
     'SELECT id, reference, customer_id, product_id, status, total_cents, created_at FROM orders ORDER BY created_at DESC LIMIT ?',
     limit,
   );
   return orders.map((order) => {
-    const customer = ctx.db.get<{ name: string; country: string }>(ctx.scope, 'SELECT name, country FROM customers WHERE id = ?', order.customer_id);
-    const product = ctx.db.get<{ name: string; category: string }>(ctx.scope, 'SELECT name, category FROM products WHERE id = ?', order.product_id);
+    const customer = ctx.db.queryOne<{ name: string; country: string }>(ctx.scope, 'SELECT name, country FROM customers WHERE id = ?', order.customer_id);
+    const product = ctx.db.queryOne<{ name: string; category: string }>(ctx.scope, 'SELECT name, category FROM products WHERE id = ?', order.product_id);
     return { ...order, customer, product };
   });
 }
 
 /** Fixed: the page and its relations in one JOIN. */
 function recentOrdersJoined(ctx: HandlerContext, limit: number) {
-  const rows = ctx.db.all<OrderRow & { customer_name: string; country: string; product_name: string; category: string }>(
+  const rows = ctx.db.queryAll<OrderRow & { customer_name: string; country: string; product_name: string; category: string }>(
     ctx.scope,
     `SELECT o.id, o.reference, o.customer_id, o.product_id, o.status, o.total_cents, o.created_at,
             c.name AS customer_name, c.country, p.name AS product_name, p.category
@@ -89,7 +89,7 @@ export function handleOrderSearch(ctx: HandlerContext): HandlerResult {
   const reference = ctx.query.get('reference');
   if (!reference) return json({ error: 'reference is required' }, 400);
   // The SQL is the same in both modes: the fix is the index (see applySchemaFixes).
-  const orders = ctx.db.all<OrderRow>(
+  const orders = ctx.db.queryAll<OrderRow>(
     ctx.scope,
     'SELECT id, customer_id, product_id, status, total_cents, created_at FROM orders WHERE reference = ?',
     reference,
@@ -175,7 +175,7 @@ export function normaliseRows(rows: SalesRow[]): NormalisedRow[] {
 
 export function handleSalesReport(ctx: HandlerContext): HandlerResult {
   const top = intParam(ctx.query, 'top', 20, 200);
-  const rows = ctx.db.all<SalesRow>(
+  const rows = ctx.db.queryAll<SalesRow>(
     ctx.scope,
     `SELECT o.id, o.reference, o.status, o.total_cents, o.created_at, c.name AS customer, c.country,
             p.name AS product, p.category, p.description
@@ -198,7 +198,7 @@ export function handleSalesReport(ctx: HandlerContext): HandlerResult {
 
 function buildCatalog(ctx: HandlerContext): string {
   // Per category: counts, the price range and the three dearest products (a window function).
-  const rows = ctx.db.all<{ category: string; products: number; min_price: number; max_price: number; avg_price: number; name: string; price_cents: number }>(
+  const rows = ctx.db.queryAll<{ category: string; products: number; min_price: number; max_price: number; avg_price: number; name: string; price_cents: number }>(
     ctx.scope,
     `SELECT category, products, min_price, max_price, avg_price, name, price_cents FROM (
        SELECT category, name, price_cents,

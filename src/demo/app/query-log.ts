@@ -37,6 +37,11 @@ export class QueryLog {
     return this.lines;
   }
 
+  /** False without a log file: then queries are not even timed (no instrumentation cost). */
+  get enabled(): boolean {
+    return this.stream !== undefined;
+  }
+
   write(entry: QueryLogEntry): void {
     if (!this.stream) return;
     if (this.lines >= this.maxLines) {
@@ -73,7 +78,10 @@ function callSite(): string {
     .join('\n');
 }
 
-/** better-sqlite3 with every statement timed and logged; statements are prepared once. */
+/**
+ * better-sqlite3 with every statement timed and logged; statements are prepared once.
+ * (Named queryAll/queryOne so profiles read well: native SQLite time is attributed to them.)
+ */
 export class LoggedDatabase {
   private readonly statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
 
@@ -88,14 +96,14 @@ export class LoggedDatabase {
     return statement;
   }
 
-  all<T>(scope: RequestScope, sql: string, ...params: unknown[]): T[] {
+  queryAll<T>(scope: RequestScope, sql: string, ...params: unknown[]): T[] {
     const started = performance.now();
     const rows = this.statement(sql).all(...params) as T[];
     this.record(scope, sql, started);
     return rows;
   }
 
-  get<T>(scope: RequestScope, sql: string, ...params: unknown[]): T | undefined {
+  queryOne<T>(scope: RequestScope, sql: string, ...params: unknown[]): T | undefined {
     const started = performance.now();
     const row = this.statement(sql).get(...params) as T | undefined;
     this.record(scope, sql, started);
@@ -103,6 +111,7 @@ export class LoggedDatabase {
   }
 
   private record(scope: RequestScope, sql: string, started: number): void {
+    if (!this.log.enabled) return;
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     this.log.write({ sql, durationMs, stack: callSite(), ts: Date.now(), requestId: scope.requestId, route: scope.route });
   }
