@@ -115,7 +115,9 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
           }
         }
       }
-      return inTransaction(request.readOnly || !request.analyze, async () => {
+      // MariaDB refuses even a plain EXPLAIN UPDATE inside a READ ONLY transaction, so writes are
+      // planned in an ordinary transaction — EXPLAIN does not execute them, and it is rolled back anyway.
+      return inTransaction(request.readOnly, async () => {
         if (request.analyze && mariadb) {
           const [rows] = await conn.query(`ANALYZE FORMAT=JSON ${request.sql}`, params);
           const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
