@@ -76,8 +76,8 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
     return new UserError(`no ${what} was written for "${target}"`, `the process may have been killed before it could write (SIGKILL) or does not run ${runtime} code. Its last output:\n${output || '(none)'}`);
   };
   const failedAtOnce = (result: LaunchResult): void => {
-    // A non-zero exit within a second is a broken command, not a profile worth reading.
-    if (!result.stoppedByUs && !result.cancelled && result.exit.exitCode !== 0 && result.wallMs < 1000) {
+    // A non-zero exit within a few seconds (start-up on a loaded machine) is a broken command, not a profile worth reading.
+    if (!result.stoppedByUs && !result.cancelled && result.exit.exitCode !== 0 && result.wallMs < 3000) {
       throw new UserError(
         `"${target}" exited at once with code ${result.exit.exitCode ?? result.exit.signal}`,
         `fix the command (path, arguments, cwd ${cwd}); its last output:\n${outputTail(result.exit.stderr || result.exit.stdout) || '(none)'}`,

@@ -21,6 +21,9 @@ export interface LaunchPlan {
   cwd: string;
   /** Leave the leader out of the RSS sum (it is `perf`, not the program). */
   rssExcludeLeader?: boolean;
+  /** Runs before we signal the tree (e.g. ask busy Node processes to write their profiles). */
+  beforeStop?: () => Promise<void>;
+  killGraceMs?: number;
 }
 
 export interface LaunchOptions {
@@ -82,12 +85,13 @@ export async function launchAndWait(plan: LaunchPlan, options: LaunchOptions): P
   const warnings: string[] = [];
   const started = performance.now();
   let recentOutput = '';
+  // Cancellation is handled below rather than by spawnTree, so profilers get their stop
+  // request (beforeStop) before the signal.
   const tree = spawnTree(plan.command, plan.args, {
     cwd: plan.cwd,
     env: plan.env,
-    signal: context.signal,
     stopSignal: 'SIGINT',
-    killGraceMs: options.killGraceMs ?? 10_000,
+    killGraceMs: plan.killGraceMs ?? options.killGraceMs ?? 10_000,
     maxOutputBytes: 64 * 1024,
     onStderr: (chunk) => (recentOutput = (recentOutput + chunk).slice(-8192)),
     onStdout: (chunk) => (recentOutput = (recentOutput + chunk).slice(-8192)),
@@ -155,6 +159,7 @@ export async function launchAndWait(plan: LaunchPlan, options: LaunchOptions): P
     if (!exited && !exitError) {
       if (context.signal.aborted) warnings.push('cancelled: the profile covers the time until then');
       else stoppedByUs = true;
+      await plan.beforeStop?.().catch(() => undefined);
       await tree.stop('SIGINT').catch(() => undefined);
       await exitPromise;
     }

@@ -47,6 +47,19 @@ function frameOf(builder: ProfileBuilder, locator: Locator, callFrame: V8CallFra
   return builder.frame(located);
 }
 
+/**
+ * scriptId:functionName → position, from a CPU profile of the same process. A heap profile
+ * taken as the process exits can lack url/line for its frames while keeping the scriptId.
+ */
+export function positionsByScript(raw: V8CpuProfile): Map<string, V8CallFrame> {
+  const out = new Map<string, V8CallFrame>();
+  for (const node of raw.nodes) {
+    const f = node.callFrame;
+    if (f.url && f.scriptId !== undefined) out.set(`${f.scriptId}:${f.functionName}`, f);
+  }
+  return out;
+}
+
 export function isCpuProfile(value: unknown): value is V8CpuProfile {
   const v = value as V8CpuProfile;
   return !!v && Array.isArray(v.nodes) && typeof v.startTime === 'number';
@@ -115,14 +128,24 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
  * still live when the profile was taken (V8 drops samples whose objects were collected
  * unless asked to keep them).
  */
-export function parseHeapProfile(raw: V8HeapProfile, locator: Locator, profiler = 'node --heap-prof', durationUs = 0): Profile {
+export function parseHeapProfile(
+  raw: V8HeapProfile,
+  locator: Locator,
+  profiler = 'node --heap-prof',
+  durationUs = 0,
+  positions?: Map<string, V8CallFrame>,
+): Profile {
   const builder = new ProfileBuilder();
   const samples: number[] = [];
   const weights: number[] = [];
   const stack: Array<[V8HeapNode, number]> = (raw.head.children ?? []).map((c) => [c, -1]);
   while (stack.length) {
     const [node, parent] = stack.pop()!;
-    const index = builder.child(parent, frameOf(builder, locator, node.callFrame));
+    let callFrame = node.callFrame;
+    if (!callFrame.url && positions && callFrame.scriptId !== undefined && String(callFrame.scriptId) !== '0') {
+      callFrame = positions.get(`${callFrame.scriptId}:${callFrame.functionName}`) ?? callFrame;
+    }
+    const index = builder.child(parent, frameOf(builder, locator, callFrame));
     if (node.selfSize > 0) {
       samples.push(index);
       weights.push(node.selfSize);

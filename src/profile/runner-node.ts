@@ -1,9 +1,10 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { isAlive } from '../common/spawn.js';
 import { Locator } from './locate.js';
 import type { LaunchPlan } from './launch.js';
 import { NODE_PRELOAD_CJS } from './node-preload.js';
-import { parseCpuProfile, parseHeapProfile, type V8CpuProfile, type V8HeapProfile } from './parse-v8.js';
+import { parseCpuProfile, parseHeapProfile, positionsByScript, type V8CallFrame, type V8CpuProfile, type V8HeapProfile } from './parse-v8.js';
 import type { ProcessProfile } from './runner-types.js';
 
 /**
@@ -33,6 +34,9 @@ export async function prepareNodeLaunch(options: {
       command: options.argv[0]!,
       args: options.argv.slice(1),
       cwd: options.cwd,
+      beforeStop: () => requestNodeProfiles(outDir),
+      // Profiles are on disk before we signal, so the grace before SIGKILL can be short.
+      killGraceMs: 3000,
       env: {
         ...options.env,
         NODE_OPTIONS: nodeOptions,
@@ -42,6 +46,25 @@ export async function prepareNodeLaunch(options: {
       },
     },
   };
+}
+
+/**
+ * Writes the `stop` file the preload's watcher threads look for, then waits (≤ 5 s) until
+ * every process that started profiling and is still alive has written its .cpuprofile.
+ */
+export async function requestNodeProfiles(outDir: string, timeoutMs = 5000): Promise<void> {
+  await writeFile(join(outDir, 'stop'), '');
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const files = await readdir(outDir).catch(() => [] as string[]);
+    const pending = files
+      .filter((f) => f.endsWith('.started'))
+      .map((f) => f.slice(0, -'.started'.length))
+      .filter((base) => !files.includes(`${base}.cpuprofile`) && !files.includes(`error-${base.split('-')[1]}.txt`))
+      .filter((base) => isAlive(Number(base.split('-')[1])));
+    if (!pending.length) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 interface ProcMeta {
@@ -75,7 +98,7 @@ export async function collectNodeProfiles(outDir: string, cwd: string): Promise<
   const heap: ProcessProfile[] = [];
   const rawFiles: Array<{ name: string; path: string; role?: 'cpuprofile' | 'heapprofile' }> = [];
   const warnings: string[] = [];
-  const bases = new Set(files.filter((f) => /^node-\d+-\d+\.(cpuprofile|heapprofile|json)$/.test(f)).map((f) => f.replace(/\.(cpuprofile|heapprofile|json)$/, '')));
+  const bases = new Set(files.filter((f) => /^node-\d+-\d+\.(cpuprofile|heapprofile|json|started)$/.test(f)).map((f) => f.replace(/\.(cpuprofile|heapprofile|json|started)$/, '')));
   const ordered: Array<{ base: string; meta: ProcMeta | undefined }> = [];
   for (const base of bases) {
     const meta = await readFile(join(outDir, `${base}.json`), 'utf8')
@@ -91,18 +114,20 @@ export async function collectNodeProfiles(outDir: string, cwd: string): Promise<
     const command = `${meta ? describeArgv(meta.argv) : 'node'}${thread ? ` (worker ${thread})` : ''}`;
     const launcher = !!meta && LAUNCHER_SCRIPTS.test(meta.argv[1] ?? '');
     const durationUs = meta ? (meta.endedAt - meta.startedAt) * 1000 : 0;
+    let positions: Map<string, V8CallFrame> | undefined;
     if (files.includes(`${base}.cpuprofile`)) {
       const path = join(outDir, `${base}.cpuprofile`);
       const raw = JSON.parse(await readFile(path, 'utf8')) as V8CpuProfile;
+      positions = positionsByScript(raw);
       cpu.push({ profile: parseCpuProfile(raw, locator, 'inspector (preload)'), process: { pid, command }, launcher });
       rawFiles.push({ name: `${base}.cpuprofile`, path, role: 'cpuprofile' });
-    } else if (meta) {
+    } else {
       warnings.push(`process ${pid} (${command}) exited without writing a CPU profile (killed with SIGKILL, or it crashed)`);
     }
     if (files.includes(`${base}.heapprofile`)) {
       const path = join(outDir, `${base}.heapprofile`);
       const raw = JSON.parse(await readFile(path, 'utf8')) as V8HeapProfile;
-      heap.push({ profile: parseHeapProfile(raw, locator, 'inspector (preload)', durationUs), process: { pid, command }, launcher });
+      heap.push({ profile: parseHeapProfile(raw, locator, 'inspector (preload)', durationUs, positions), process: { pid, command }, launcher });
       rawFiles.push({ name: `${base}.heapprofile`, path, role: 'heapprofile' });
     }
   }

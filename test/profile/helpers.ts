@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isAlive, listDescendants } from '../../src/common/spawn.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,4 +15,16 @@ export async function tempProject(): Promise<{ dir: string; context: RunContext;
   const controller = new AbortController();
   const context = await createRunContext({ projectDir: dir, config: defaultConfig(), signal: controller.signal });
   return { dir, context, controller, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Our descendants still running a fixture program (the esbuild service and vitest's own are not ours to judge). */
+export function leftoverFixtureProcesses(): number[] {
+  return listDescendants(process.pid).filter((pid) => {
+    if (!isAlive(pid)) return false;
+    try {
+      return /fixtures|hot\.js|parent\.js|server\.js|idle\.js|alloc\.|hot\.py|perf record/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      return false;
+    }
+  });
 }
