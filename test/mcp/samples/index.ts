@@ -1,3 +1,4 @@
+import { analyzeQuerySample } from './analyze-query.js';
 import { runLoadTestSample } from './run-load-test.js';
 
 /**
@@ -14,4 +15,5 @@ export interface SampleCall {
 
 export const sampleCalls: Record<string, SampleCall> = {
   run_load_test: runLoadTestSample,
+  analyze_query: analyzeQuerySample,
 };
