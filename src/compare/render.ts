@@ -32,7 +32,12 @@ export function formatSide(side: CompareRow['baseline'], unit: string): string {
 export function formatDelta(row: CompareRow): string {
   const p = row.pAdjusted !== null ? `p=${row.pAdjusted < 0.001 ? row.pAdjusted.toExponential(1) : row.pAdjusted.toFixed(3)} ` : '';
   const n = `n=${row.baseline.n}+${row.candidate.n}`;
-  const stats = row.test === 'none' ? '(no test)' : row.test === 'quantile-ci' ? `(CI ${row.significant ? 'apart' : 'overlap'})` : `(${p}${n})`;
+  const stats =
+    row.test === 'none'
+      ? '(no test)'
+      : row.test === 'quantile-ci'
+        ? `(CI ${row.significant ? 'apart' : 'overlap'})`
+        : `(${row.test === 'welch' ? 'Welch ' : ''}${p}${n})`;
   if (row.deltaPct === null) return `— ${stats}`;
   // benchstat prints "~" for a difference that is not significant.
   if (!row.significant && row.test !== 'none') return `~ ${stats}`;

@@ -39,11 +39,12 @@ export const autocannonFormat: JsonFormat = {
       max: optionalNumber(latency.max),
       percentiles: percentilesOf(latency),
     };
-    const name = typeof root.title === 'string' && root.title ? root.title : typeof root.url === 'string' ? root.url : 'autocannon';
+    // The URL (with its ephemeral port) is not a stable name across runs; a --title is.
+    const name = typeof root.title === 'string' && root.title ? `${root.title} ` : '';
     const benchmarks: Benchmark[] = [
-      { name: `${name} latency`, unit: 'ms', direction: 'lower-is-better', summary: latencySummary },
+      { name: `${name}latency`, unit: 'ms', direction: 'lower-is-better', summary: latencySummary },
       {
-        name: `${name} throughput`,
+        name: `${name}throughput`,
         unit: 'req/s',
         direction: 'higher-is-better',
         summary: {
@@ -62,7 +63,7 @@ export const autocannonFormat: JsonFormat = {
     const notes = [
       'autocannon --json keeps no raw samples: latency is compared by its percentiles and mean/stddev (Welch), throughput by per-second mean/stddev (Welch); no rank test possible',
     ];
-    if (errors) notes.push(`${name}: ${errors} errors/timeouts/non-2xx responses in this run`);
+    if (errors) notes.push(`${name || 'run'}: ${errors} errors/timeouts/non-2xx responses in this run`);
     return { benchmarks, context, notes };
   },
 };
