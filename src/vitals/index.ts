@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { RunContext, ToolOutcome } from '../common/context.js';
 import { CancelledError, UserError } from '../common/errors.js';
 import { assertHostAllowed } from '../common/hosts.js';
@@ -119,11 +120,15 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const passed = thresholds.every((t) => t.ok) && !badStatus;
 
   const run = await createRun(context.projectDir, 'vitals', url.replace(/^file:\/\/.*\//, 'file-'));
+  // The representative run's trace as plain JSON (DevTools loads it as is); the others
+  // gzipped, since a trace with screenshots is several MB.
   const traces: string[] = [];
+  let repTrace: string | undefined;
   for (const o of observations) {
-    if (o.trace) traces.push(await run.writeFile(`trace-run-${o.index + 1}.json`, o.trace));
+    if (!o.trace) continue;
+    if (o.index === rep) traces.push((repTrace = await run.writeFile(`trace-run-${o.index + 1}.json`, o.trace)));
+    else traces.push(await run.writeFile(`trace-run-${o.index + 1}.json.gz`, gzipSync(o.trace)));
   }
-  const repTrace = repObservation.trace ? run.path(`trace-run-${rep + 1}.json`) : undefined;
 
   const structured: VitalsOutput = {
     url,
@@ -176,7 +181,15 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     loadMs: repRun.loadMs,
   });
   await run.writeFile('report.html', html);
-  await run.writeJson('result.json', { ...structured, perRun: runs.map(({ steps, ...rest }) => ({ ...rest, steps: steps.map((s) => s ?? null) })) });
+  await run.writeJson('result.json', {
+    ...structured,
+    perRun: runs.map(({ steps, ...rest }, i) => ({
+      ...rest,
+      steps: steps.map((s) => s ?? null),
+      status: observations[i]!.status,
+      requestList: observations[i]!.requests.slice(0, 500),
+    })),
+  });
   context.report(totalSteps, totalSteps, 'done');
   return { structured, summary: renderVitalsSummary(structured) };
 }

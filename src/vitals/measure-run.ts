@@ -62,7 +62,7 @@ const TRACE_CATEGORIES = [
   'v8.execute',
   'disabled-by-default-devtools.timeline',
   'disabled-by-default-devtools.timeline.frame',
-  'toplevel',
+  // 'toplevel' is left out: it logs every browser-process task and triples the file size.
   'blink.console',
   'blink.user_timing',
   'latencyInfo',

@@ -60,7 +60,7 @@ interface ReportInput {
 
 const STYLES = `
 .film{display:flex;gap:8px;overflow-x:auto;padding-bottom:6px}.film figure{margin:0;text-align:center;font-size:12px;color:var(--muted)}
-.film img,.film .blank{width:120px;height:auto;border:1px solid var(--line);display:block;background:#fff}.film .blank{height:84px}
+.film img,.film .blank{width:96px;height:auto;border:1px solid var(--line);display:block;background:#fff}.film .blank{height:84px}
 svg.timeline text{font:11px system-ui,sans-serif;fill:#5d6778}
 `;
 
@@ -183,7 +183,7 @@ export function renderVitalsReport(input: ReportInput): string {
   if (r.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${r.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });
   sections.push({
     title: 'Artefacts',
-    html: `<ul>${r.artifacts.traces.map((t) => `<li><code>${escapeHtml(t)}</code></li>`).join('')}</ul><p class="muted">Open a trace in Chrome DevTools → Performance → “Load profile…”.</p>`,
+    html: `<ul>${r.artifacts.traces.map((t) => `<li><code>${escapeHtml(t)}</code></li>`).join('')}</ul><p class="muted">Open a trace in Chrome DevTools → Performance → “Load profile…” (gunzip the .gz ones first).</p>`,
   });
   const failed = r.thresholds.filter((t) => !t.ok);
   return renderPage({

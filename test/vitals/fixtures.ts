@@ -29,34 +29,38 @@ const HERO_SVG = (() => {
 export const LONG_TASK_MS = 300;
 
 /**
- * /shift: #content (full width × 400 px) starts at y = 0; 500 ms after load a 300 px banner is
- * inserted above it. Impact region = 700 px of the 940 px viewport height, move distance =
- * 300 px of the 1350 px largest viewport dimension: score = (700/940) × (300/1350) = 0.1655.
+ * /combo puts three known behaviours on one page (each browser start costs seconds here):
+ * - LCP: the hero image (the largest element) arrives HERO_DELAY_MS after it is requested.
+ * - CLS: #content (full width × 400 px) starts at y = 0; 500 ms after load a 300 px banner is
+ *   inserted above it. Everything else is absolutely positioned and does not move. Impact
+ *   region = 700 px of the 940 px viewport height, move distance = 300 px of the 1350 px
+ *   largest viewport dimension: score = (700/940) × (300/1350) = 0.1655.
+ * - INP: the button's click handler blocks the main thread for LONG_TASK_MS.
  */
 export const EXPECTED_SHIFT_CLS = (700 / 940) * (300 / 1350);
 
+const COMBO = page(
+  `<div id="content" style="height:400px;background:#cde">Content that will be pushed down</div>
+<img id="hero" src="/hero.svg" width="800" height="400" alt="hero" style="position:absolute;top:400px;left:0">
+<button id="buy" style="position:absolute;top:840px;left:20px;font-size:20px">Buy</button>
+<p id="out" style="position:absolute;top:840px;left:200px;margin:0">idle</p>
+<script>
+addEventListener('load',()=>setTimeout(()=>{const b=document.createElement('div');b.id='banner';b.style.height='300px';b.style.background='#fc9';b.textContent='Late banner';document.body.insertBefore(b,document.getElementById('content'));},500));
+document.getElementById('buy').addEventListener('click',()=>{${busy(LONG_TASK_MS)};document.getElementById('out').textContent='bought';});
+</script>`,
+);
+
 const ROUTES: Record<string, () => string> = {
   '/clean': () => page('<h1>Clean page</h1><p>Fast, stable, nothing blocking.</p>'),
-  // The hero image arrives HERO_DELAY_MS after it is requested; it is the largest element.
-  '/hero': () => page(`<p>Welcome</p><img id="hero" src="/hero.svg" width="800" height="400" alt="hero">`),
-  '/shift': () =>
+  '/combo': () => COMBO,
+  // A 300 ms long task 200 ms after load (after FCP): TBT = 300 − 50 = 250 ms. It also asks
+  // for subresources outside the allow-list (.invalid never resolves, RFC 2606), which the
+  // browser must block: an image, a script and a WebSocket (routing cannot see WebSockets).
+  '/busy': () =>
     page(
-      `<div id="content" style="height:400px;background:#cde">Content that will be pushed down</div>
-<script>addEventListener('load',()=>setTimeout(()=>{const b=document.createElement('div');b.id='banner';b.style.height='300px';b.style.background='#fc9';b.textContent='Late banner';document.body.insertBefore(b,document.getElementById('content'));},500));</script>`,
-    ),
-  // A 300 ms long task 200 ms after load (after FCP): TBT = 300 − 50 = 250 ms.
-  '/busy': () => page(`<h1>Busy after load</h1><script>addEventListener('load',()=>setTimeout(()=>${busy(LONG_TASK_MS)},200));</script>`),
-  // A click handler that blocks for 300 ms: the interaction's latency is at least that.
-  '/click': () =>
-    page(
-      `<h1>Click me</h1><button id="buy" style="font-size:24px">Buy</button><input id="q" placeholder="search"><p id="out">idle</p>
-<script>document.getElementById('buy').addEventListener('click',()=>{${busy(LONG_TASK_MS)};document.getElementById('out').textContent='bought';});</script>`,
-    ),
-  // Subresources outside the allow-list (.invalid never resolves, RFC 2606): blocked in the browser.
-  '/external': () =>
-    page(
-      `<h1>External</h1><img src="http://example.invalid/tracker.png" alt=""><script src="https://cdn.example.invalid/lib.js"></script>
-<script>try{new WebSocket('ws://socket.example.invalid/')}catch(e){}</script>`,
+      `<h1>Busy after load</h1><img src="http://example.invalid/tracker.png" alt=""><script src="https://cdn.example.invalid/lib.js"></script>
+<script>try{new WebSocket('ws://socket.example.invalid/')}catch(e){}
+addEventListener('load',()=>setTimeout(()=>${busy(LONG_TASK_MS)},200));</script>`,
     ),
 };
 
