@@ -55,13 +55,18 @@ async function main(): Promise<void> {
     if (error instanceof MissingSqliteError) fail(error.message, 3);
     fail((error as Error).message, 1);
   }
+  let stopping = false;
   const stop = () => {
+    // `on`, not `once`: a process-group stop delivers the signal more than once, and a
+    // second one without a handler would kill us before the log is flushed.
+    if (stopping) return;
+    stopping = true;
     void app.close().then(() => process.exit(0));
     // A stuck close must not keep a profiled process alive.
     setTimeout(() => process.exit(0), 3000).unref();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const seeded = app.seeded ? ` (database created and filled in ${Math.round(app.seedMs)} ms)` : '';
   process.stdout.write(`perfeng-demo listening on ${app.url} fixes=${fixes.join(',') || 'none'}${seeded}\n`);
 }
