@@ -171,7 +171,10 @@ export async function attachNode(options: {
 }): Promise<Collected> {
   const { pid, context } = options;
   const { command } = processKind(pid);
-  const warnings: string[] = [];
+  const warnings: string[] = [
+    // V8 records inlining positions only for code compiled while a profiler runs.
+    'attached to a running process: functions V8 optimised before we attached may show the time of callees inlined into them as their own (launch through `command` to avoid this)',
+  ];
   const before = new Set(listeningPorts(pid));
   const expected = expectedInspectorPort(pid);
   let url = before.has(expected) ? await inspectorTarget(expected) : undefined;

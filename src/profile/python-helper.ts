@@ -127,7 +127,7 @@ def write_tracemalloc(tracemalloc, first, outdir, info, code):
     stacks = []
     for stat in snap.statistics('traceback')[:5000]:
         frames = []
-        for fr in reversed(list(stat.traceback)):  # tracemalloc lists most recent first
+        for fr in stat.traceback:  # oldest → most recent since Python 3.7
             name, start = enclosing_function(fr.filename, fr.lineno)
             frames.append([fr.filename, fr.lineno, name, start])
         stacks.append({'frames': frames, 'size': stat.size, 'count': stat.count})
