@@ -21,21 +21,35 @@ const enum T {
   Semi,
 }
 
+// Character classes in one lookup table: the scanner's inner loops are a table read per char.
+const WORD = 1; // letters, _, and (as continuation) digits and $
+const DIGIT = 2;
+const SPACE = 4;
+const OP = 8; // = < > ! + - / % | & ^ ~ @ # :
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) CLASS[c] = WORD;
+  else if (c >= 48 && c <= 57) CLASS[c] = DIGIT;
+  else if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12) CLASS[c] = SPACE;
+  else if ('=<>!+-/%|&^~@#:'.includes(String.fromCharCode(c))) CLASS[c] = OP;
+}
+function cls(c: number): number {
+  return c < 128 ? CLASS[c]! : c === 160 ? SPACE : WORD;
+}
 function isWordStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c > 127;
+  return cls(c) === WORD;
 }
 function isWordChar(c: number): boolean {
-  return isWordStart(c) || (c >= 48 && c <= 57) || c === 36;
+  return (cls(c) & (WORD | DIGIT)) !== 0 || c === 36;
 }
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 function isSpace(c: number): boolean {
-  return c === 32 || c === 10 || c === 9 || c === 13 || c === 12;
+  return c < 128 && CLASS[c] === SPACE;
 }
 function isOpChar(c: number): boolean {
-  // = < > ! + - / % | & ^ ~ @ # :
-  return c === 61 || c === 60 || c === 62 || c === 33 || c === 43 || c === 45 || c === 47 || c === 37 || c === 124 || c === 38 || c === 94 || c === 126 || c === 64 || c === 35 || c === 58;
+  return c < 128 && CLASS[c] === OP;
 }
 
 export function fingerprintSql(sql: string): string {
@@ -139,7 +153,11 @@ export function fingerprintSql(sql: string): string {
     if (isWordStart(c)) {
       const start = i;
       i++;
-      while (i < n && isWordChar(sql.charCodeAt(i))) i++;
+      while (i < n) {
+        const d = sql.charCodeAt(i);
+        if (d < 128 ? (CLASS[d]! & (WORD | DIGIT)) === 0 && d !== 36 : d === 160) break;
+        i++;
+      }
       // E'…', N'…', X'…', B'…' literal prefixes
       if (i - start === 1 && sql.charCodeAt(i) === 39) continue;
       emitWord(sql.slice(start, i).toLowerCase());
