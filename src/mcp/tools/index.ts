@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerAnalyzeQueryTool } from './analyze-query.js';
 import { registerCompareBenchmarksTool } from './compare-benchmarks.js';
+import { registerMeasureWebVitalsTool } from './measure-web-vitals.js';
 import { registerProfileProcessTool } from './profile-process.js';
 import { registerRunLoadTestTool } from './run-load-test.js';
 
@@ -14,5 +15,6 @@ export function registerAllTools(server: McpServer): void {
   registerProfileProcessTool(server);
   registerCompareBenchmarksTool(server);
   registerAnalyzeQueryTool(server);
+  registerMeasureWebVitalsTool(server);
   void server;
 }

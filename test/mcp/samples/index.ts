@@ -1,4 +1,5 @@
 import { analyzeQuerySample } from './analyze-query.js';
+import { measureWebVitalsSample } from './measure-web-vitals.js';
 import { runLoadTestSample } from './run-load-test.js';
 
 /**
@@ -16,4 +17,5 @@ export interface SampleCall {
 export const sampleCalls: Record<string, SampleCall> = {
   run_load_test: runLoadTestSample,
   analyze_query: analyzeQuerySample,
+  measure_web_vitals: measureWebVitalsSample,
 };
