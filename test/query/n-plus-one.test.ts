@@ -94,3 +94,29 @@ describe('query logs', () => {
     expect(callSiteOf(undefined)).toBeUndefined();
   });
 });
+
+describe('analyze_query with only a query log', () => {
+  it('needs no database: N+1 groups, no plan, dialect none', async () => {
+    const { analyzeQuery } = await import('../../src/query/index.js');
+    const { makeContext } = await import('./helpers.js');
+    const { context, cleanup } = await makeContext();
+    try {
+      const { structured, summary } = await analyzeQuery({ queries: loop(30) }, context);
+      expect(structured).toMatchObject({ dialect: 'none', statementKind: 'none', plan: { summary: [], compact: '' } });
+      expect(structured.nPlusOne[0]).toMatchObject({ count: 30 });
+      expect(summary.split('\n')[0]).toMatch(/^NEEDS WORK: .*1 N\+1 pattern/);
+    } finally {
+      await cleanup();
+    }
+  });
+  it('refuses an empty request with what to give instead', async () => {
+    const { analyzeQuery } = await import('../../src/query/index.js');
+    const { makeContext } = await import('./helpers.js');
+    const { context, cleanup } = await makeContext();
+    try {
+      await expect(analyzeQuery({}, context)).rejects.toThrow(/nothing to analyse — give `sql`/);
+    } finally {
+      await cleanup();
+    }
+  });
+});

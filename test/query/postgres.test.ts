@@ -92,7 +92,7 @@ describe('analyze_query on PostgreSQL', () => {
 
   it('UPDATE: plain EXPLAIN by default (not executed), rows unchanged', async () => {
     const before = await checksum();
-    const { structured } = await run({ sql: `UPDATE ${T} SET status = 99 WHERE customer_id = 42` });
+    const { structured } = await run({ sql: `UPDATE ${T} SET status = 99 WHERE customer_id = 42`, suggestIndexes: false });
     expect(structured).toMatchObject({ statementKind: 'update', analyzed: false });
     expect(structured.executionMs).toBeUndefined();
     expect(await checksum()).toBe(before);
@@ -100,7 +100,7 @@ describe('analyze_query on PostgreSQL', () => {
 
   it('UPDATE and DELETE with analyze: executed inside a transaction that is rolled back, with a warning', async () => {
     const before = await checksum();
-    const upd = await run({ sql: `UPDATE ${T} SET status = 99 WHERE customer_id = 42`, analyze: true });
+    const upd = await run({ sql: `UPDATE ${T} SET status = 99 WHERE customer_id = 42`, analyze: true, suggestIndexes: false });
     expect(upd.structured.analyzed).toBe(true);
     expect(upd.structured.plan.summary[0]!.actualRows).toBe(0);
     expect(upd.structured.warnings.join(' ')).toMatch(/rolled back.*sequence/);
@@ -111,9 +111,9 @@ describe('analyze_query on PostgreSQL', () => {
 
   it('a data-modifying CTE is treated as a write; SELECT … FOR UPDATE too', async () => {
     const before = await checksum();
-    const { structured } = await run({ sql: `WITH d AS (DELETE FROM ${T} WHERE id < 100 RETURNING id) SELECT count(*) FROM d` });
+    const { structured } = await run({ sql: `WITH d AS (DELETE FROM ${T} WHERE id < 100 RETURNING id) SELECT count(*) FROM d`, suggestIndexes: false });
     expect(structured.analyzed).toBe(false);
-    const forUpdate = await run({ sql: `SELECT id FROM ${T} WHERE id = 1 FOR UPDATE` });
+    const forUpdate = await run({ sql: `SELECT id FROM ${T} WHERE id = 1 FOR UPDATE`, suggestIndexes: false });
     expect(forUpdate.structured.analyzed).toBe(false);
     expect(await checksum()).toBe(before);
   });

@@ -37,6 +37,10 @@ beforeAll(async () => {
       INSERT INTO customers SELECT x, 'customer ' || x, 'city ' || (x % 50) FROM g;
     WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000)
       INSERT INTO orders SELECT x, (x % 5000) + 1, x % 7, datetime('2024-01-01', '+' || x || ' minutes'), x * 0.5 FROM g;
+    CREATE TABLE tickets (id INTEGER PRIMARY KEY, owner INT, state INT);
+    WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 100000)
+      INSERT INTO tickets SELECT x, x % 100, x % 1000 FROM g;
+    CREATE INDEX tickets_owner ON tickets (owner);
   `);
   db.close();
 });
@@ -59,8 +63,24 @@ describe('analyze_query on SQLite', () => {
     expect(summary).toContain('CREATE INDEX "idx_orders_customer_id_created_at" ON "orders" ("customer_id", "created_at")');
     expect(await fileHash()).toBe(before);
     const db = new Database(dbPath, { readonly: true });
-    expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'index' OR name = 'sqlite_stat1'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE (type = 'index' AND name <> 'tickets_owner') OR name = 'sqlite_stat1'").get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('skips a candidate an existing index covers by prefix, and reports progress', async () => {
+    const { context, cleanup } = await makeContext();
+    const progress: number[] = [];
+    context.report = (p) => progress.push(p);
+    try {
+      const { structured } = await analyzeQuery({ database: dbPath, sql: 'SELECT id FROM tickets WHERE owner = 5 AND state = 7' }, context);
+      const tried = structured.indexSuggestions.map((s) => s.columns.join(','));
+      expect(tried).not.toContain('owner');
+      expect(tried[0]).toMatch(/^(owner,state|state)$/);
+      expect(progress.length).toBeGreaterThan(3);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    } finally {
+      await cleanup();
+    }
   });
 
   it('join through aliases: names the table, no suggestion when the lookup is by INTEGER PRIMARY KEY', async () => {
@@ -78,7 +98,7 @@ describe('analyze_query on SQLite', () => {
 
   it('UPDATE/DELETE: plain plan by default; with analyze executed and rolled back; file bytes identical', async () => {
     const before = await fileHash();
-    const plain = await run({ sql: 'UPDATE orders SET status = 99 WHERE customer_id = 42' });
+    const plain = await run({ sql: 'UPDATE orders SET status = 99 WHERE customer_id = 42', suggestIndexes: false });
     expect(plain.structured).toMatchObject({ statementKind: 'update', analyzed: false });
     const analyzed = await run({ sql: 'DELETE FROM orders WHERE status = 3', analyze: true, suggestIndexes: false });
     expect(analyzed.structured.analyzed).toBe(true);
