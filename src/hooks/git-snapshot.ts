@@ -19,11 +19,14 @@ export interface GitRunner {
 }
 
 const MAX_OUTPUT = 8 * 1024 * 1024;
+const GIT_MARGIN_MS = 250;
 
 /** Runs git in `cwd` until `deadline` (Date.now() ms); rejects on failure or timeout. */
 export function gitRunner(cwd: string, deadline: number): GitRunner {
   return async (args, options = {}) => {
-    const remaining = Math.floor(deadline - Date.now());
+    // Git stops a little before the hook's own watchdog so the handler can still record
+    // "no measurement" (and not retry at every prompt) before the answer is due.
+    const remaining = Math.floor(deadline - GIT_MARGIN_MS - Date.now());
     if (remaining <= 20) throw new GitBudgetError('time budget used up');
     const maxBytes = options.maxBytes ?? MAX_OUTPUT;
     const result = await runCommand('git', ['-c', 'core.quotepath=off', '-c', 'gc.auto=0', ...args], {

@@ -37,7 +37,15 @@ export interface Baseline {
   at: number;
 }
 
-export type BaselineRecord = Baseline | { unavailable: string; at: number };
+/** Why there is no baseline; a timeout may be retried at a later prompt (`attempts` so far). */
+export interface NoBaseline {
+  unavailable: string;
+  at: number;
+  attempts?: number;
+  retryable?: boolean;
+}
+
+export type BaselineRecord = Baseline | NoBaseline;
 
 /** Sessions older than this are removed when a new baseline is recorded. */
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;

@@ -3,7 +3,10 @@ import type { HookPayload } from './payload.js';
 import { projectDirOf } from './project.js';
 import { openSessionState } from './session-state.js';
 import { readHookSettings } from './settings.js';
+import { GitBudgetError } from './git-snapshot.js';
 import { takeSnapshot } from './working-tree.js';
+
+const MAX_ATTEMPTS = 3;
 
 /**
  * UserPromptSubmit: the first prompt of a session records the working tree as the baseline
@@ -16,15 +19,20 @@ export async function onUserPromptSubmit(payload: HookPayload, context: HookCont
   notes.push(...configNotes);
   if (settings.mode === 'off') return { notes };
   const state = openSessionState(payload.sessionId, context.env, notes);
-  if (!state || state.readBaseline()) return { notes };
+  if (!state) return { notes };
+  const existing = state.readBaseline();
+  const attempts = existing && 'unavailable' in existing ? (existing.attempts ?? 1) : 0;
+  // A baseline is kept for the session. A git that ran out of time (a busy machine) gets up
+  // to MAX_ATTEMPTS prompts; anything else (no git, not a repository) is not retried.
+  if (existing && !('unavailable' in existing && existing.retryable && attempts < MAX_ATTEMPTS)) return { notes };
   try {
     const { repo, tree } = await takeSnapshot(projectDir, state, context.deadline);
     state.writeBaseline({ tree, toplevel: repo.toplevel, indexPath: repo.indexPath, at: Date.now() });
   } catch (error) {
-    // Recorded so later prompts do not pay for the same failure again (e.g. a huge repo).
     const reason = (error as Error).message;
-    state.writeBaseline({ unavailable: reason, at: Date.now() });
-    notes.push(`no working-tree baseline (${reason}); the diff-size rule is off for this session`);
+    const retryable = error instanceof GitBudgetError;
+    state.writeBaseline({ unavailable: reason, at: Date.now(), attempts: attempts + 1, retryable });
+    notes.push(`no working-tree baseline (${reason}); the diff-size rule is off${retryable && attempts + 1 < MAX_ATTEMPTS ? ' until a later prompt succeeds' : ' for this session'}`);
   }
   state.pruneOldSessions();
   return { notes };

@@ -143,3 +143,27 @@ export const payloads = {
 
 /** No stack trace may reach Claude: stderr holds at most one-line notes. */
 export const STACK_TRACE = /\n\s+at .+\(.+:\d+:\d+\)|^\s+at /m;
+
+/**
+ * The same contract as runHookCli, but the handler runs inside the test process (no Node
+ * start-up per call, which dominates this directory's run time on a loaded machine). Git
+ * still runs for real. The CLI-level tests keep using runHookCli.
+ */
+export async function runHookInProcess(event: string, stdin: string, env: Record<string, string | undefined>): Promise<HookRun> {
+  const { parseHookPayload } = await import('../../src/hooks/payload.js');
+  const started = Date.now();
+  const fullEnv: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: undefined, CLAUDE_PLUGIN_DATA: undefined, ...env };
+  for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key];
+  const payload = parseHookPayload(stdin, event);
+  if (!payload) return { code: 0, stdout: '', stderr: 'not a payload', ms: Date.now() - started, json: undefined };
+  const modules = {
+    PostToolUse: async () => (await import('../../src/hooks/post-tool-use.js')).onPostToolUse,
+    UserPromptSubmit: async () => (await import('../../src/hooks/user-prompt-submit.js')).onUserPromptSubmit,
+    Stop: async () => (await import('../../src/hooks/stop.js')).onStop,
+    SubagentStop: async () => (await import('../../src/hooks/subagent-stop.js')).onSubagentStop,
+  };
+  const handler = await modules[payload.event]();
+  const result = await handler(payload, { deadline: Date.now() + 15_000, env: fullEnv });
+  const stdout = result.output ? `${JSON.stringify(result.output)}\n` : '';
+  return { code: 0, stdout, stderr: result.notes.join('\n'), ms: Date.now() - started, json: result.output as Record<string, any> | undefined };
+}
