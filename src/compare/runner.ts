@@ -1,5 +1,5 @@
 import { UserError, throwIfAborted } from '../common/errors.js';
-import { runCommand } from '../common/spawn.js';
+import { spawnTree } from '../common/spawn.js';
 import type { ProgressReporter } from '../common/progress.js';
 import type { SampleSet } from './model.js';
 
@@ -22,10 +22,17 @@ export interface RunnerResult {
 }
 
 async function timeOnce(command: string, options: RunnerOptions): Promise<number> {
-  const started = performance.now();
   // Like hyperfine, commands are shell strings; /bin/sh start-up (~1 ms) is in both sides equally.
-  const exit = await runCommand('/bin/sh', ['-c', command], { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
-  const elapsed = performance.now() - started;
+  const started = performance.now();
+  const tree = spawnTree('/bin/sh', ['-c', command], { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
+  // Stop the clock when the process exits, not when the spawner has finished its clean-up
+  // (reading stdio to the end, scanning /proc for orphans): that work is ours, not the command's.
+  let ended: number | undefined;
+  tree.subprocess.once('exit', () => {
+    ended = performance.now();
+  });
+  const exit = await tree.exited;
+  const elapsed = (ended ?? performance.now()) - started;
   throwIfAborted(options.signal);
   if (exit.timedOut) throw new UserError(`"${command}" ran longer than ${options.timeoutS} s`, 'raise run.timeoutS or make the command shorter');
   if (exit.exitCode !== 0) {

@@ -1,4 +1,5 @@
 import { analyzeQuerySample } from './analyze-query.js';
+import { compareBenchmarksSample } from './compare-benchmarks.js';
 import { measureWebVitalsSample } from './measure-web-vitals.js';
 import { runLoadTestSample } from './run-load-test.js';
 
@@ -18,4 +19,5 @@ export const sampleCalls: Record<string, SampleCall> = {
   run_load_test: runLoadTestSample,
   analyze_query: analyzeQuerySample,
   measure_web_vitals: measureWebVitalsSample,
+  compare_benchmarks: compareBenchmarksSample,
 };
