@@ -1,6 +1,7 @@
 import { analyzeQuerySample } from './analyze-query.js';
 import { compareBenchmarksSample } from './compare-benchmarks.js';
 import { measureWebVitalsSample } from './measure-web-vitals.js';
+import { profileProcessSample } from './profile-process.js';
 import { runLoadTestSample } from './run-load-test.js';
 
 /**
@@ -17,6 +18,7 @@ export interface SampleCall {
 
 export const sampleCalls: Record<string, SampleCall> = {
   run_load_test: runLoadTestSample,
+  profile_process: profileProcessSample,
   analyze_query: analyzeQuerySample,
   measure_web_vitals: measureWebVitalsSample,
   compare_benchmarks: compareBenchmarksSample,
