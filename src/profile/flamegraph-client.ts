@@ -79,13 +79,13 @@ export const FLAMEGRAPH_CLIENT_JS = String.raw`
       var x, w;
       if (onPath) { x = 0; w = W; }
       else { x = (x0[i] - zx) * scale; w = n[6] * scale; }
-      if (!onPath && (x + w < 0 || x > W)) continue;
+      if (!onPath && (x + w <= 0.01 || x >= W - 0.01)) continue;
       if (w < 0.5) continue;
       var name = T.names[n[1]]; var file = T.files[n[2]];
-      var hit = re && i > 0 && re.test(name + ' ' + file);
+      var hit = re && i > 0 && (re.test(name) || re.test(file));
       if (hit) {
         // Count a match once: not again under a matching ancestor.
-        var a = n[0], under = false; while (a > 0) { var an = T.nodes[a]; if (re.test(T.names[an[1]] + ' ' + T.files[an[2]])) { under = true; break; } a = an[0]; }
+        var a = n[0], under = false; while (a > 0) { var an = T.nodes[a]; if (re.test(T.names[an[1]]) || re.test(T.files[an[2]])) { under = true; break; } a = an[0]; }
         if (!under) matchTotal += n[6];
       }
       var g = document.createElementNS(NS, 'g');
