@@ -103,7 +103,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
     if (connection) {
       context.report(3, steps, `connecting to ${connection.dialect}`);
-      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal);
+      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal, cfg.allowScratchCopy);
       try {
         await driver.checkFunctions(parsed.shape.functions);
         const analyze = input.analyze ?? parsed.readOnly;
@@ -262,7 +262,7 @@ function heaviestStatement(logged: LoggedQuery[]): string {
   return [...totals.values()].sort((a, b) => b.ms - a.ms || b.count - a.count)[0]!.sql;
 }
 
-async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal): Promise<Driver> {
+async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal, allowScratchCopy: boolean): Promise<Driver> {
   if (connection.dialect === 'postgres') {
     const { openPostgres } = await import('./drivers/postgres.js');
     return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal });
@@ -274,7 +274,7 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
   }
   if (connection.dialect === 'mysql') {
     const { openMysql } = await import('./drivers/mysql.js');
-    return openMysql({ url: connection.target, timeoutMs, signal, aliases });
+    return openMysql({ url: connection.target, timeoutMs, signal, aliases, allowScratchCopy });
   }
   const { openSqlite } = await import('./drivers/sqlite.js');
   return openSqlite({ path: connection.target, timeoutMs, signal, aliases });

@@ -100,7 +100,7 @@ const indexSuggestion = z.object({
   sql: z.string(),
   table: z.string(),
   columns: z.array(z.string()),
-  method: z.enum(['hypopg', 'rollback', 'expert', 'none']).describe('hypopg: hypothetical index; rollback: built in a rolled-back transaction; expert: SQLite, built in a rolled-back transaction with sampled statistics; none: not verified (MySQL)'),
+  method: z.enum(['hypopg', 'rollback', 'expert', 'scratch-copy', 'none']).describe('hypopg: hypothetical index; rollback: built in a rolled-back transaction; expert: SQLite, built in a rolled-back transaction with sampled statistics; scratch-copy: MySQL, built on a session-private temporary copy (query.allowScratchCopy); none: not verified (MySQL default)'),
   before: costPoint,
   after: costPoint,
   improvementPct: z.number().nullable(),

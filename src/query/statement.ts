@@ -186,7 +186,20 @@ export function parseWithNodeSqlParser(sql: string, dialect: 'mysql' | 'sqlite')
   }
   if (/\binto\s+(outfile|dumpfile)\b/i.test(text)) refuse('SELECT … INTO OUTFILE', 'it writes a file on the server');
   try {
-    const ast = getNspParser().astify(text, { database: dialect === 'mysql' ? 'mariadb' : 'sqlite' });
+    // node-sql-parser's MariaDB grammar rejects plain `status = 3` (keyword clash); its MySQL
+    // grammar reads both dialects' common statements, so it goes first.
+    const grammars = dialect === 'mysql' ? ['mysql', 'mariadb'] : ['sqlite'];
+    let ast: unknown;
+    let firstError: unknown;
+    for (const database of grammars) {
+      try {
+        ast = getNspParser().astify(text, { database });
+        break;
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (ast === undefined) throw firstError;
     const one = (Array.isArray(ast) ? ast[0] : ast) as unknown as Record<string, any>;
     const shape = shapeFromNspStatement(one);
     const readOnly = kind === 'select' && !shape.writes && one.type === 'select';

@@ -20,7 +20,7 @@ async function ourConnections(): Promise<number> {
   const [rows] = await admin.query("SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%perfeng_marker%' AND ID <> CONNECTION_ID()");
   return Number((rows as Array<{ n: number }>)[0]!.n);
 }
-async function run(input: Record<string, unknown>, options: { signal?: AbortSignal } = {}) {
+async function run(input: Record<string, unknown>, options: { signal?: AbortSignal; allowScratchCopy?: boolean } = {}) {
   const { context, cleanup } = await makeContext(options);
   try {
     return await analyzeQuery({ database: MYSQL_URL, ...input }, context);
@@ -61,6 +61,18 @@ describe('analyze_query on MySQL/MariaDB', () => {
     expect(first).toMatchObject({ table: T, method: 'none', verified: false, improvementPct: null, after: { cost: null } });
     expect(first.columns.length).toBe(2);
     expect(first.note).toMatch(/not verified/);
+    expect(await checksum()).toBe(before);
+  });
+
+  it('with query.allowScratchCopy: indexes verified on a session-private TEMPORARY copy; the real table keeps its rows and indexes', async () => {
+    const before = await checksum();
+    const { structured } = await run({ sql: `SELECT id, total FROM ${T} WHERE customer_id = 42 AND status = 3` }, { allowScratchCopy: true });
+    const best = structured.indexSuggestions[0]!;
+    expect(best).toMatchObject({ table: T, method: 'scratch-copy', verified: true, usedByPlan: true });
+    expect(best.after.cost!).toBeLessThan(best.before.cost! / 2);
+    expect(structured.warnings.join(' ')).toMatch(/TEMPORARY copy/);
+    const [indexes] = await admin.query(`SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [T]);
+    expect((indexes as Array<{ n: string }>).map((r) => r.n)).toEqual(['PRIMARY']);
     expect(await checksum()).toBe(before);
   });
 

@@ -1,7 +1,7 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 import { redactUrl } from './postgres.js';
-import { StatementTimeoutError, type Driver, type ExplainRequest, type IndexInfo } from './types.js';
+import { StatementTimeoutError, candidateIndexName, quoteIdent, type CandidateIndex, type Driver, type ExplainRequest, type IndexInfo, type IndexTrial } from './types.js';
 
 /**
  * MySQL and MariaDB through mysql2. Reads run in START TRANSACTION READ ONLY; DML with
@@ -10,8 +10,11 @@ import { StatementTimeoutError, type Driver, type ExplainRequest, type IndexInfo
  * MariaDB `max_statement_time` (seconds), MySQL `max_execution_time` (ms, SELECT only),
  * plus `lock_wait_timeout` / `innodb_lock_wait_timeout`.
  *
- * Index candidates are NOT verified here: MySQL has no transactional DDL (CREATE INDEX
- * commits) and no hypothetical indexes, so they are reported as unverified.
+ * Index candidates: MySQL has no transactional DDL (CREATE INDEX commits) and no hypothetical
+ * indexes, so by default they are reported as unverified. Only when the user allows it
+ * (.perf/config.json → query.allowScratchCopy) they are verified on a scratch copy: a
+ * session-private TEMPORARY table with the same name, which hides the real table for this
+ * connection only (MySQL/MariaDB documented behaviour) and disappears with the connection.
  */
 type Connection = import('mysql2/promise').Connection;
 
@@ -25,7 +28,12 @@ export interface MysqlOptions {
   signal: AbortSignal;
   /** alias → table, to name plan nodes by table (EXPLAIN shows aliases). */
   aliases?: Map<string, string>;
+  /** query.allowScratchCopy: verify index candidates on a TEMPORARY copy of the table. */
+  allowScratchCopy?: boolean;
 }
+
+/** Tables larger than this are not copied for a scratch verification. */
+export const SCRATCH_COPY_MAX_ROWS = 2_000_000;
 
 function connectError(error: unknown, url: string): UserError {
   const e = error as { code?: string; message?: string };
@@ -97,6 +105,52 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   async function engineOf(table: string): Promise<string | undefined> {
     const [rows] = await conn.query('SELECT ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
     return (rows as Array<{ e: string | null }>)[0]?.e ?? undefined;
+  }
+
+  /** Tables that currently have a scratch TEMPORARY copy hiding them in this session. */
+  const scratch = new Set<string>();
+
+  /** True only when `table` resolves to a TEMPORARY table in this session (never ALTER the real one). */
+  async function isScratch(table: string): Promise<boolean> {
+    const [rows] = await conn.query(`SHOW CREATE TABLE ${quoteIdent(table, 'mysql')}`);
+    const ddl = String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[1] ?? '');
+    return /^CREATE TEMPORARY TABLE/i.test(ddl);
+  }
+
+  async function ensureScratch(table: string): Promise<void> {
+    if (scratch.has(table)) return;
+    const rows = await driver.tableRows(table);
+    if (rows !== undefined && rows > SCRATCH_COPY_MAX_ROWS) {
+      throw new UserError(`${table} has ~${rows} rows, more than the ${SCRATCH_COPY_MAX_ROWS} a scratch copy may hold`, 'verify this index on a staging copy instead');
+    }
+    const copy = `perfeng_scratch_${process.pid}`;
+    await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(copy, 'mysql')}`);
+    await conn.query(`CREATE TEMPORARY TABLE ${quoteIdent(copy, 'mysql')} LIKE ${quoteIdent(table, 'mysql')}`);
+    await conn.query(`INSERT INTO ${quoteIdent(copy, 'mysql')} SELECT * FROM ${quoteIdent(table, 'mysql')}`);
+    await conn.query(`ALTER TABLE ${quoteIdent(copy, 'mysql')} RENAME TO ${quoteIdent(table, 'mysql')}`);
+    if (!(await isScratch(table))) throw new Error(`scratch copy of ${table} is not in place`);
+    scratch.add(table);
+    warnings.push(`index candidates for ${table} were verified on a session-private TEMPORARY copy (query.allowScratchCopy); the real table was only read`);
+  }
+
+  async function tryIndex(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
+    try {
+      await ensureScratch(candidate.table);
+      const planOnly = { ...request, analyze: false };
+      const beforePlan = await driver.explain(planOnly);
+      const name = candidateIndexName(candidate);
+      // Re-checked before every ALTER: the statement must reach the TEMPORARY copy, never the real table.
+      if (!(await isScratch(candidate.table))) throw new Error(`refusing to ALTER ${candidate.table}: it is not the scratch copy`);
+      await conn.query(`ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} ADD INDEX ${quoteIdent(name, 'mysql')} (${candidate.columns.map((c) => quoteIdent(c, 'mysql')).join(', ')})`);
+      try {
+        const plan = await driver.explain(planOnly);
+        return { plan, beforePlan, indexName: name, method: 'scratch-copy' as const };
+      } finally {
+        if (await isScratch(candidate.table)) await conn.query(`ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} DROP INDEX ${quoteIdent(name, 'mysql')}`);
+      }
+    } catch (error) {
+      throw mapError(error);
+    }
   }
 
   const driver: Driver = {
@@ -179,7 +233,9 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     async settings() {
       return {};
     },
+    ...(options.allowScratchCopy ? { tryIndex } : {}),
     async close() {
+      for (const table of scratch) await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(table, 'mysql')}`).catch(() => undefined);
       options.signal.removeEventListener('abort', onAbort);
       await conn.end().catch(() => undefined);
     },

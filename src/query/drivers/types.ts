@@ -30,7 +30,7 @@ export interface CandidateIndex {
 export interface IndexTrial {
   plan: Plan;
   indexName: string;
-  method: 'hypopg' | 'rollback' | 'expert';
+  method: 'hypopg' | 'rollback' | 'expert' | 'scratch-copy';
   /** Measured execution time with the index in place, when it was safe to run. */
   ms?: number;
 }
