@@ -10,6 +10,12 @@ import { measureWebVitals } from '../../src/vitals/index.js';
 import { vitalsInputSchema, vitalsOutputSchema } from '../../src/vitals/schema.js';
 import { EXPECTED_SHIFT_CLS, HERO_DELAY_MS, LONG_TASK_MS, startFixtureServer, type FixtureServer } from './fixtures.js';
 
+interface TraceEvent {
+  name: string;
+  ts: number;
+  args?: { data?: { documentLoaderURL?: string; cumulative_score?: number } };
+}
+
 /**
  * Real Chromium against real pages on 127.0.0.1. Tolerances are one-sided where the machine
  * can only make things slower (two shared cores): a delayed image cannot paint before its
@@ -75,8 +81,19 @@ describe('measure_web_vitals in Chromium: LCP, CLS, INP, artefacts, cancellation
     expect(html).toContain('img#hero');
     expect(html).toContain('data:image/jpeg;base64,');
     expect(r.artifacts.traces).toHaveLength(2);
-    const trace = JSON.parse(readFileSync(r.artifacts.trace!, 'utf8')) as { traceEvents: Array<{ name: string }> };
+    const trace = JSON.parse(readFileSync(r.artifacts.trace!, 'utf8')) as { traceEvents: TraceEvent[] };
     expect(trace.traceEvents.some((e) => e.name === 'Screenshot')).toBe(true);
+    // Cross-check against Chromium's own record of the same load (what DevTools and
+    // Lighthouse read): the last LCP candidate, FCP and the cumulative layout-shift score.
+    const events = trace.traceEvents;
+    const navigation = events.find((e) => e.name === 'navigationStart' && e.args?.data?.documentLoaderURL === `${server.origin}/combo`)!;
+    const sinceNavigation = (e: TraceEvent | undefined) => (e!.ts - navigation.ts) / 1000;
+    const rep = r.representativeRun - 1;
+    const lcpCandidate = events.filter((e) => e.name === 'largestContentfulPaint::Candidate').at(-1);
+    expect(Math.abs(sinceNavigation(lcpCandidate) - r.metrics.lcpMs!.values[rep]!)).toBeLessThan(25);
+    expect(Math.abs(sinceNavigation(events.find((e) => e.name === 'firstContentfulPaint')) - r.metrics.fcpMs!.values[rep]!)).toBeLessThan(25);
+    const shifts = events.filter((e) => e.name === 'LayoutShift');
+    expect(shifts.at(-1)?.args?.data?.cumulative_score).toBeCloseTo(r.metrics.cls.values[rep]!, 3);
     const other = r.artifacts.traces.find((t) => t.endsWith('.gz'))!;
     expect(JSON.parse(gunzipSync(readFileSync(other)).toString('utf8')).traceEvents.length).toBeGreaterThan(100);
     const stored = JSON.parse(readFileSync(r.artifacts.result, 'utf8')) as { perRun: unknown[] };
