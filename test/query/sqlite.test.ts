@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +56,8 @@ describe('analyze_query on SQLite', () => {
     expect(structured).toMatchObject({ dialect: 'sqlite', statementKind: 'select', analyzed: true });
     expect(structured.findings.find((f) => f.rule === 'sqlite-full-scan')).toMatchObject({ severity: 'high', node: '#1 SCAN orders', evidence: { tableRows: 200_000 } });
     expect(structured.findings.map((f) => f.rule)).toContain('sqlite-temp-btree');
+    // Modelled rows visited are not estimates of output rows: no fake estimate-miss finding.
+    expect(structured.findings.map((f) => f.rule)).not.toContain('row-estimate');
     const best = structured.indexSuggestions[0]!;
     expect(best).toMatchObject({ table: 'orders', method: 'expert', verified: true, usedByPlan: true });
     expect(best.columns).toEqual(['customer_id', 'created_at']);
@@ -155,5 +158,17 @@ describe('analyze_query on SQLite', () => {
     await expect(run({ sql: 'SELECT nope FROM orders' })).rejects.toThrow(/no such column: nope/);
     await expect(run({ sql: 'SELECT id FROM orders WHERE' })).rejects.toThrow(/SQLite: incomplete input|syntax error/);
     await expect(run({ sql: 'SELECT id FROM orders WHERE id = ?' })).rejects.toThrow(/params|parameter/);
+  });
+  it('leaves no helper process behind (after timeouts and cancellations too)', async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    const { listDescendants } = await import('../../src/common/spawn.js');
+    const helpers = listDescendants(process.pid).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes('PERFENG_BETTER_SQLITE3');
+      } catch {
+        return false;
+      }
+    });
+    expect(helpers).toEqual([]);
   });
 });

@@ -163,10 +163,9 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       if (!request.analyze) return planFor('ro', request);
       if (request.readOnly) {
         const timed = await call({ op: 'time', conn: 'ro', sql: request.sql, params: bindable(request.params) });
-        const plan = await planFor('ro', request, timed.ms as number);
-        const top = plan.nodes.find((n) => n.parentId === null);
-        if (top) top.actualRows = timed.rows as number;
-        return plan;
+        // SQLite has no per-loop actuals; the result row count is not comparable with the
+        // modelled rows visited, so it is not put on a node (it would fake an estimate miss).
+        return planFor('ro', request, timed.ms as number);
       }
       if (!(await ensureWritable())) return planFor('ro', { ...request, analyze: false });
       return inRolledBackTransaction(async () => {
