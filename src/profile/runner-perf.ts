@@ -23,21 +23,24 @@ export interface PerfAccess {
   warnings: string[];
 }
 
-export function checkPerfAccess(): PerfAccess {
-  const perf = findExecutable('perf', process.cwd());
+/** `host` replaces what is read from the machine (tests use it to play an unprivileged user). */
+export function checkPerfAccess(host: { perf?: string | null; paranoid?: number; uid?: number } = {}): PerfAccess {
+  const perf = host.perf === null ? undefined : (host.perf ?? findExecutable('perf', process.cwd()));
   if (!perf) {
     throw new UserError(
       'Linux perf is not installed, and it is what profiles native (non-Node, non-Python) programs',
       'install it: `apt-get install linux-perf` (Debian), `apt-get install linux-tools-$(uname -r)` (Ubuntu), `dnf install perf` (Fedora) — or profile a Node/Python program',
     );
   }
-  let paranoid: number | undefined;
-  try {
-    paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim());
-  } catch {
-    paranoid = undefined;
+  let paranoid: number | undefined = host.paranoid;
+  if (paranoid === undefined) {
+    try {
+      paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim());
+    } catch {
+      paranoid = undefined;
+    }
   }
-  const root = process.getuid?.() === 0;
+  const root = (host.uid ?? process.getuid?.()) === 0;
   const warnings: string[] = [];
   if (!root && paranoid !== undefined && paranoid >= 3) {
     throw new UserError(
