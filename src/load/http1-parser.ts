@@ -9,7 +9,8 @@
  * transfer coding (with extensions and trailers), bodies delimited by connection close,
  * bodiless responses (HEAD, 1xx, 204, 304), keep-alive vs `Connection: close`, and
  * HTTP/1.0. It scans Buffers in place and never concatenates strings; a header block split
- * across TCP segments is the only case that copies.
+ * across TCP segments is the only case that copies. It never keeps a reference to the
+ * buffer it is fed (the caller may reuse it for the next read).
  */
 
 export const CACHE_CONTROL = 1;
@@ -171,7 +172,7 @@ export class Http1ResponseParser {
           const end = buf.indexOf('\r\n\r\n', i, 'latin1');
           if (end < 0) {
             if (len - i > MAX_HEAD) throw new HttpParseError('response header block larger than 64 KiB');
-            this.partial = buf.subarray(i);
+            this.partial = Buffer.from(buf.subarray(i));
             return;
           }
           const informational = this.parseHead(buf, i, end);
@@ -196,7 +197,7 @@ export class Http1ResponseParser {
           const eol = buf.indexOf(LF, i);
           if (eol < 0) {
             if (len - i > 1024) throw new HttpParseError('chunk size line too long');
-            this.partial = buf.subarray(i);
+            this.partial = Buffer.from(buf.subarray(i));
             return;
           }
           let size = 0;
@@ -236,7 +237,7 @@ export class Http1ResponseParser {
           // CRLF after chunk data (tolerate a bare LF as most parsers do).
           if (buf[i] === CR) {
             if (i + 1 >= len) {
-              this.partial = buf.subarray(i);
+              this.partial = Buffer.from(buf.subarray(i));
               return;
             }
             if (buf[i + 1] !== LF) throw new HttpParseError('missing CRLF after chunk data');
@@ -250,7 +251,7 @@ export class Http1ResponseParser {
           const eol = buf.indexOf(LF, i);
           if (eol < 0) {
             if (len - i > MAX_HEAD) throw new HttpParseError('trailer section too large');
-            this.partial = buf.subarray(i);
+            this.partial = Buffer.from(buf.subarray(i));
             return;
           }
           const empty = eol === i || (eol === i + 1 && buf[i] === CR);

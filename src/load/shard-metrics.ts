@@ -69,12 +69,16 @@ export class ShardMetrics {
     return Array.from({ length: this.checkCount }, () => [0, 0] as [number, number]);
   }
 
+  private lastBucket: SecondDelta<Histogram> | null = null;
+
   private secondBucket(second: number): SecondDelta<Histogram> {
+    if (this.lastBucket?.second === second) return this.lastBucket;
     let bucket = this.seconds.get(second);
     if (!bucket) {
       bucket = { second, hist: newHistogram(), count: 0, failed: 0, dropped: 0 };
       this.seconds.set(second, bucket);
     }
+    this.lastBucket = bucket;
     return bucket;
   }
 
@@ -139,6 +143,7 @@ export class ShardMetrics {
       active,
     };
     this.seconds = new Map();
+    this.lastBucket = null;
     this.endpoints = this.freshEndpoints();
     this.errors = new Map();
     this.checks = this.freshChecks();

@@ -94,6 +94,8 @@ export class Shard {
   // closed model
   private readonly users: VirtualUser[] = [];
   private runningUsers = 0;
+  /** Closed model: users wanted now; refreshed every CONTROL_MS (not per request: hot path). */
+  private wantedUsers = 0;
   // open model
   private readonly pools = new Map<string, PoolEntry[]>();
   private schedule: ArrivalSchedule | null = null;
@@ -194,6 +196,7 @@ export class Shard {
     if (this.stopping) return;
     const now = this.now();
     const total = Math.round(targetAt(this.plan, now - this.options.measureStartMs));
+    this.wantedUsers = total;
     // Virtual users are dealt round-robin across threads: user i runs on thread i mod N.
     for (let i = this.options.shard; i < total; i += this.options.shards) {
       const slot = Math.floor(i / this.options.shards);
@@ -211,8 +214,7 @@ export class Shard {
   }
 
   private userActive(user: VirtualUser): boolean {
-    if (this.stopping) return false;
-    return user.index < Math.round(targetAt(this.plan, this.now() - this.options.measureStartMs));
+    return !this.stopping && user.index < this.wantedUsers;
   }
 
   private fillUser(user: VirtualUser): void {

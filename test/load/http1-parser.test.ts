@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CACHE_CONTROL, CACHE_HIT, CACHEABLE, ETAG, Http1ResponseParser, HttpParseError, LAST_MODIFIED, type ParsedResponse } from '../../src/load/http1-parser.js';
 
-function parseAll(input: Buffer | string, options: { head?: boolean[]; capture?: boolean; splits?: number[] } = {}): ParsedResponse[] {
+function parseAll(input: Buffer | string, options: { head?: boolean[]; capture?: boolean; splits?: number[]; reuse?: boolean } = {}): ParsedResponse[] {
   const out: ParsedResponse[] = [];
   let n = 0;
   const parser = new Http1ResponseParser(
@@ -11,7 +11,17 @@ function parseAll(input: Buffer | string, options: { head?: boolean[]; capture?:
   );
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1');
   const cuts = [0, ...(options.splits ?? []).filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b), buf.length];
-  for (let i = 0; i + 1 < cuts.length; i++) parser.feed(buf.subarray(cuts[i], cuts[i + 1]));
+  // reuse: every read lands in the same scratch buffer, as with net's `onread` option.
+  const scratch = Buffer.alloc(buf.length);
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const piece = buf.subarray(cuts[i], cuts[i + 1]);
+    if (options.reuse) {
+      scratch.fill(0x58);
+      piece.copy(scratch);
+      parser.feed(scratch.subarray(0, piece.length));
+      scratch.fill(0x58);
+    } else parser.feed(piece);
+  }
   parser.finish();
   return out;
 }
@@ -91,6 +101,8 @@ describe('Http1ResponseParser', () => {
       fc.property(fc.array(fc.integer({ min: 1, max: whole.length - 1 }), { maxLength: 12 }), (splits) => {
         const got = parseAll(whole, { splits }).map((r) => [r.status, r.body!.toString(), r.cache]);
         expect(got).toEqual(expected);
+        const reused = parseAll(whole, { splits, reuse: true }).map((r) => [r.status, r.body!.toString(), r.cache]);
+        expect(reused).toEqual(expected);
       }),
       { numRuns: 300 },
     );
