@@ -74,6 +74,14 @@ const TRACE_CATEGORIES = [
 
 const ACTION_TIMEOUT_MS = 5000;
 
+function isMainFrame(request: { frame(): { parentFrame(): unknown } }): boolean {
+  try {
+    return request.frame().parentFrame() === null;
+  } catch {
+    return false; // service-worker requests have no frame
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface NetworkTracker {
@@ -214,9 +222,17 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
       serviceWorkers: 'block',
     });
     await context.addInitScript({ content: PAGE_OBSERVER_SCRIPT });
+    const documentLatencyMs = settings.throttling.latencyMs;
     await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      if (guard.allowsUrl(url)) return route.continue();
+      const request = route.request();
+      const url = request.url();
+      if (guard.allowsUrl(url)) {
+        // Chromium (checked on 156) applies CDP network emulation to subresources but not to
+        // navigation requests, so the document's round trip is added here, where the request
+        // is paused before it is sent. Its body is not bandwidth-limited (a caveat we report).
+        if (documentLatencyMs > 0 && request.isNavigationRequest() && isMainFrame(request)) await sleep(documentLatencyMs);
+        return route.continue();
+      }
       blocked.push(url);
       return route.abort('blockedbyclient');
     });

@@ -51,7 +51,7 @@ document.getElementById('buy').addEventListener('click',()=>{${busy(LONG_TASK_MS
 );
 
 const ROUTES: Record<string, () => string> = {
-  '/clean': () => page('<h1>Clean page</h1><p>Fast, stable, nothing blocking.</p>'),
+  '/clean': () => page('<h1 id="title">Clean page</h1><p>Fast, stable, nothing blocking.</p><input id="q" aria-label="search">'),
   '/combo': () => COMBO,
   // A 300 ms long task 200 ms after load (after FCP): TBT = 300 − 50 = 250 ms. It also asks
   // for subresources outside the allow-list (.invalid never resolves, RFC 2606), which the

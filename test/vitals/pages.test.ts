@@ -46,6 +46,29 @@ describe('measure_web_vitals in Chromium: clean page, TBT, network guard', () =>
     expect(existsSync(r.artifacts.report)).toBe(true);
   });
 
+  it('applies the Lighthouse mobile preset and runs tap, type and key-press interactions', async () => {
+    const { structured: r } = await run({
+      url: `${server.origin}/clean`,
+      runs: 1,
+      trace: false,
+      quietMs: 300,
+      device: 'mobile',
+      throttling: 'mobile-slow-4g',
+      interactions: [
+        { action: 'click', selector: '#title' },
+        { action: 'type', selector: '#q', text: 'ab' },
+        { action: 'press', selector: '#q', key: 'Enter' },
+      ],
+    });
+    expect(r.device).toBe('mobile');
+    expect(r.throttling).toEqual({ profile: 'mobile-slow-4g', cpuSlowdown: 4, latencyMs: 562.5, downloadKbps: 1474.56, uploadKbps: 675 });
+    // CDP adds 562.5 ms to every request's round trip: the first byte cannot come sooner.
+    expect(r.metrics.ttfbMs.median).toBeGreaterThanOrEqual(562);
+    expect(r.interactions.map((s) => s.action)).toEqual(['click', 'type', 'press']);
+    expect(r.metrics.inpMs).toBeDefined();
+    expect(r.thresholds.map((t) => t.metric)).toEqual(['lcp', 'cls', 'inp']);
+  });
+
   it('reports load-time blocking as TBT and blocks every request that leaves loopback', async () => {
     const before = server.requests.length;
     const { structured: r } = await run({ url: `${server.origin}/busy`, runs: 1, trace: false, quietMs: 800, thresholds: ['tbt<200', 'requests<10'] });
