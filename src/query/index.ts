@@ -123,6 +123,10 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
         try {
           plan = await driver.explain(request);
         } catch (error) {
+          // The database's syntax error has no position (SQLite) — add the parser's, which has.
+          if (error instanceof UserError && !parsed.parsedFully && /syntax|incomplete input|parse/i.test(error.message)) {
+            throw new UserError(`${error.message} (${parsed.warnings[0]?.replace(/^the SQL parser could not read the statement \((.*)\); lint.*$/, 'parser: $1') ?? ''})`);
+          }
           if (!(error instanceof StatementTimeoutError) || !analyze) throw error;
           timedOutAfterMs = timeoutMs;
           warnings.push(`EXPLAIN ANALYZE was stopped by the ${timeoutMs} ms statement timeout; showing the estimated plan`);

@@ -84,6 +84,29 @@ describe('analyze_query on PostgreSQL', () => {
     expect(await checksum()).toBe(before);
   });
 
+  it('a database without the HypoPG extension: verified by CREATE INDEX in a rolled-back transaction, with a warning', async () => {
+    const name = `perfeng_nohypo_${process.pid}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = PG_URL.replace(/\/test$/, `/${name}`);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('CREATE TABLE events AS SELECT g AS id, g % 1000 AS account_id FROM generate_series(1, 100000) g');
+      await other.query('ANALYZE events');
+      const sum = async () => (await other.query('SELECT count(*)::int AS n, sum(account_id)::bigint AS s FROM events')).rows[0];
+      const before = await sum();
+      const { structured } = await run({ database: url, sql: 'SELECT id FROM events WHERE account_id = 7' });
+      expect(structured.indexSuggestions[0]).toMatchObject({ columns: ['account_id'], method: 'rollback', verified: true });
+      expect(structured.warnings.join(' ')).toMatch(/HypoPG is not installed in this database/);
+      expect((await other.query("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'events'")).rows[0].n).toBe(0);
+      expect(await sum()).toEqual(before);
+    } finally {
+      await other.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+
   it('skips candidates an existing index already covers and keeps nothing that does not cut cost by the bar', async () => {
     const { structured } = await run({ sql: `SELECT id FROM ${T} WHERE id = 5` });
     expect(structured.indexSuggestions).toEqual([]);

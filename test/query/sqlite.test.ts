@@ -156,7 +156,7 @@ describe('analyze_query on SQLite', () => {
     await expect(run({ sql: 'SELECT 1', database: junk })).rejects.toThrow(/not a database/);
     await expect(run({ sql: 'SELECT * FROM nope' })).rejects.toThrow(/no such table: nope/);
     await expect(run({ sql: 'SELECT nope FROM orders' })).rejects.toThrow(/no such column: nope/);
-    await expect(run({ sql: 'SELECT id FROM orders WHERE' })).rejects.toThrow(/SQLite: incomplete input|syntax error/);
+    await expect(run({ sql: 'SELECT id FROM orders WHERE' })).rejects.toThrow(/SQLite: (incomplete input|syntax error).*parser: .*at line 1, column \d+/);
     await expect(run({ sql: 'SELECT id FROM orders WHERE id = ?' })).rejects.toThrow(/params|parameter/);
   });
   it('leaves no helper process behind (after timeouts and cancellations too)', async () => {
