@@ -391,7 +391,7 @@ export class Shard {
 
   private flush(): void {
     const active = this.plan.model === 'closed' ? this.runningUsers : this.inFlight;
-    this.options.flush(this.metrics.flush(this.now() - this.options.measureStartMs, active));
+    this.metrics.flush(this.now() - this.options.measureStartMs, active, this.options.flush);
   }
 
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
