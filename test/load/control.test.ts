@@ -164,7 +164,8 @@ describe('stages', () => {
     expect(r.requests.total + r.requests.dropped).toBeGreaterThan(380);
     expect(r.requests.total + r.requests.dropped).toBeLessThan(420);
     expect(r.timeline[0]!.rps).toBeLessThan(r.timeline[2]!.rps);
-    expect(r.timeline[2]!.rps).toBeGreaterThan(170);
+    expect(r.timeline[2]!.target).toBe(200);
+    expect(r.timeline[1]!.target).toBe(150);
   });
 });
 
