@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,27 @@ describe('analyze_query on SQLite', () => {
     expect(performance.now() - started).toBeLessThan(8000);
     expect(structured.analyzed).toBe(false);
     expect(structured.findings[0]).toMatchObject({ rule: 'slow-query', severity: 'high', evidence: { timeoutMs: 600 } });
+  });
+
+  it('a write killed by the timeout mid-transaction is rolled back from the journal: file bytes identical', async () => {
+    const before = await fileHash();
+    const { structured } = await run({
+      // Correlated count per row: quadratic, so rows are being rewritten when the timeout hits.
+      sql: 'UPDATE orders SET total = total + (SELECT count(*) FROM orders o2 WHERE o2.id <= orders.id)',
+      analyze: true,
+      timeoutMs: 800,
+      suggestIndexes: false,
+    });
+    expect(structured.analyzed).toBe(false);
+    expect(structured.findings[0]).toMatchObject({ rule: 'slow-query', evidence: { timeoutMs: 800 } });
+    expect(await fileHash()).toBe(before);
+    // A journal left behind must not be "hot" (SQLite treats a zeroed header as not hot) …
+    if (existsSync(`${dbPath}-journal`)) expect(readFileSync(`${dbPath}-journal`).subarray(0, 8).every((b) => b === 0)).toBe(true);
+    // … and opening the file for writing (which would roll back a hot journal) changes nothing.
+    const db = new Database(dbPath);
+    expect(db.prepare('SELECT count(*) AS n, sum(total) AS s FROM orders').get()).toEqual({ n: 200_000, s: 10_000_050_000 });
+    db.close();
+    expect(await fileHash()).toBe(before);
   });
 
   it('cancellation stops a running statement promptly', async () => {

@@ -58,7 +58,17 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
   async function call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (options.signal.aborted) throw new CancelledError();
     if (!child || !child.alive) {
+      const killedMidWrite = child !== undefined && writable === true;
+      // Wait until the killed helper is gone: while it lives it holds its locks and the journal is not yet "hot".
+      if (child) await child.close();
       child = new SqliteChild(options.timeoutMs, options.signal);
+      if (killedMidWrite) {
+        // The helper was killed inside our rolled-back write transaction: the file has a hot
+        // journal. Only a writable connection may roll it back (a read-only one gets
+        // SQLITE_READONLY_ROLLBACK), so open one first and read: SQLite restores the pages.
+        await child.request({ op: 'open', conn: 'recover', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000));
+        await child.request({ op: 'all', conn: 'recover', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
+      }
       // Starting the helper (Node boot + loading the add-on) is not a statement: it gets its own, longer limit.
       const opened = await child.request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000)).catch((e: unknown) => {
         throw mapError(e);
