@@ -72,42 +72,58 @@ export function isHeapProfile(value: unknown): value is V8HeapProfile {
 
 export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 'node --cpu-prof'): Profile {
   const builder = new ProfileBuilder();
-  const byId = new Map<number, V8CpuProfile['nodes'][number]>();
-  for (const node of raw.nodes) byId.set(node.id, node);
+  // Node ids are small dense integers in every V8 profile: index them with a typed array.
+  let maxId = 0;
+  for (const node of raw.nodes) if (node.id > maxId) maxId = node.id;
+  const byId = new Array<V8CpuProfile['nodes'][number] | undefined>(maxId + 1);
+  for (const node of raw.nodes) byId[node.id] = node;
   // V8's root node "(root)" is not a function: its children become roots. Walk breadth-first
   // so parents are created before children whatever order the file lists nodes in.
   const root = raw.nodes.find((n) => n.callFrame.functionName === '(root)') ?? raw.nodes[0];
-  const modelNode = new Map<number, number>();
+  const modelNode = new Int32Array(maxId + 1).fill(-1);
   const queue: Array<[id: number, parent: number]> = (root?.children ?? []).map((id) => [id, -1]);
   for (let head = 0; head < queue.length; head++) {
     const [id, parent] = queue[head]!;
-    const node = byId.get(id);
+    const node = byId[id];
     if (!node) continue;
     const index = builder.child(parent, frameOf(builder, locator, node.callFrame));
-    modelNode.set(id, index);
+    modelNode[id] = index;
     for (const child of node.children ?? []) queue.push([child, index]);
   }
 
-  const samples: number[] = [];
-  const weights: number[] = [];
-  const timestamps: number[] = [];
+  // One pass, arrays sized up front: this loop runs once per sample (millions in a long run).
+  // DevTools attributes the interval up to the next sample to a sample; the last runs to endTime.
   const ids = raw.samples ?? [];
   const deltas = raw.timeDeltas ?? [];
+  const count = ids.length;
+  const samples = new Array<number>(count);
+  const weights = new Array<number>(count);
+  const timestamps = new Array<number>(count);
+  let k = 0;
   let t = raw.startTime;
-  const times = new Array<number>(ids.length);
-  for (let i = 0; i < ids.length; i++) {
+  let previousNode = -1;
+  let previousTime = t;
+  for (let i = 0; i < count; i++) {
     t += deltas[i] ?? 0;
-    times[i] = t;
+    if (previousNode >= 0) {
+      samples[k] = previousNode;
+      weights[k] = t > previousTime ? t - previousTime : 0;
+      timestamps[k] = previousTime - raw.startTime;
+      k++;
+    }
+    const id = ids[i]!;
+    previousNode = id <= maxId ? modelNode[id]! : -1; // a sample of "(root)" itself carries no frame
+    previousTime = t;
   }
-  for (let i = 0; i < ids.length; i++) {
-    const node = modelNode.get(ids[i]!);
-    if (node === undefined) continue; // a sample of "(root)" itself carries no frame
-    // DevTools attributes the interval up to the next sample to this one; the last runs to endTime.
-    const next = i + 1 < ids.length ? times[i + 1]! : raw.endTime;
-    samples.push(node);
-    weights.push(Math.max(0, next - times[i]!));
-    timestamps.push(times[i]! - raw.startTime);
+  if (previousNode >= 0) {
+    samples[k] = previousNode;
+    weights[k] = raw.endTime > previousTime ? raw.endTime - previousTime : 0;
+    timestamps[k] = previousTime - raw.startTime;
+    k++;
   }
+  samples.length = k;
+  weights.length = k;
+  timestamps.length = k;
   return {
     runtime: 'node',
     kind: 'cpu',

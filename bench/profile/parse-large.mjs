@@ -1,0 +1,88 @@
+// Parsing a 100 MB .cpuprofile and producing the summary: target < 3 s and < 1 GB RSS.
+// Generates a synthetic but realistic profile (a deep, bushy call tree of ~60k nodes,
+// ~5M samples at 1 ms — the shape of a long server profile), then, in a fresh child
+// process, times read + JSON.parse + model + analysis + flame tree and reports peak RSS.
+// Usage: node bench/profile/parse-large.mjs [MB]   (needs dist/: npm run build)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../../dist/profile/', import.meta.url));
+
+if (process.argv[2] === '--child') {
+  const file = process.argv[3];
+  const { readFileSync } = await import('node:fs');
+  const { Locator } = await import(join(dist, 'locate.js'));
+  const { parseCpuProfile } = await import(join(dist, 'parse-v8.js'));
+  const { analyseProfile } = await import(join(dist, 'analyse.js'));
+  const { buildFlameTree } = await import(join(dist, 'flame-tree.js'));
+  const t0 = performance.now();
+  const raw = JSON.parse(readFileSync(file, 'utf8'));
+  const t1 = performance.now();
+  const profile = parseCpuProfile(raw, new Locator('/srv/app'));
+  const t2 = performance.now();
+  const analysis = analyseProfile(profile, { pathLimit: 15 });
+  const t3 = performance.now();
+  const tree = buildFlameTree(profile);
+  const t4 = performance.now();
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({
+    samples: profile.samples.length, nodes: profile.nodes.length, top: analysis.functions[0].name, flameNodes: tree.nodes.length,
+    jsonParseMs: Math.round(t1 - t0), modelMs: Math.round(t2 - t1), analyseMs: Math.round(t3 - t2), flameMs: Math.round(t4 - t3),
+    totalMs: Math.round(t4 - t0), peakRssMb: Math.round(rssMb),
+  }));
+  process.exit(0);
+}
+
+const targetMb = Number(process.argv[2] ?? 100);
+const dir = mkdtempSync(join(tmpdir(), 'perfeng-bench-'));
+const file = join(dir, 'big.cpuprofile');
+// Deterministic pseudo-random tree.
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const nodes = [{ id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] }];
+const nodeCount = 60_000;
+for (let id = 2; id <= nodeCount; id++) {
+  const parent = nodes[Math.floor(Math.pow(rand(), 0.6) * nodes.length)];
+  const fn = Math.floor(rand() * 4000);
+  const node = {
+    id,
+    callFrame: { functionName: `fn${fn}`, scriptId: String(fn % 300), url: `file:///srv/app/src/module${fn % 300}.js`, lineNumber: fn % 500, columnNumber: fn % 40 },
+    hitCount: 0,
+    children: [],
+  };
+  parent.children.push(id);
+  nodes.push(node);
+}
+const head = JSON.stringify({ nodes, startTime: 0, endTime: 0 }).slice(0, -1);
+// Samples and deltas dominate the size: add them until the target size.
+const bytesPerSample = 10.7; // "12345," + "1000," measured
+const sampleCount = Math.max(1000, Math.floor((targetMb * 1024 * 1024 - head.length) / bytesPerSample));
+const samples = new Array(sampleCount);
+const deltas = new Array(sampleCount);
+for (let i = 0; i < sampleCount; i++) {
+  samples[i] = 1 + Math.floor(Math.pow(rand(), 3) * nodeCount);
+  deltas[i] = 900 + Math.floor(rand() * 200);
+}
+const text = `{"nodes":${JSON.stringify(nodes)},"startTime":0,"endTime":${deltas.reduce((a, b) => a + b, 0) + 1000},"samples":[${samples.join(',')}],"timeDeltas":[${deltas.join(',')}]}`;
+writeFileSync(file, text);
+const sizeMb = statSync(file).size / 1024 / 1024;
+console.log(`generated ${sizeMb.toFixed(1)} MB .cpuprofile: ${nodeCount} nodes, ${sampleCount} samples`);
+const runs = [];
+for (let i = 0; i < 3; i++) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8' });
+  if (child.status !== 0) {
+    console.error(child.stderr);
+    process.exit(1);
+  }
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  runs.push(result);
+  console.log(`run ${i + 1}: ${JSON.stringify(result)}`);
+}
+rmSync(dir, { recursive: true, force: true });
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = median(runs.map((r) => r.totalMs));
+const rss = median(runs.map((r) => r.peakRssMb));
+console.log(`median: ${ms} ms, peak RSS ${rss} MB for ${sizeMb.toFixed(0)} MB — target < 3000 ms and < 1024 MB: ${ms < 3000 && rss < 1024 ? 'MET' : 'NOT MET'}`);
