@@ -57,6 +57,8 @@ describe('analyze_query on MySQL/MariaDB', () => {
     expect(scan?.node).toMatch(new RegExp(`ALL on ${T} o`));
     expect(Number(scan?.evidence.rows)).toBeGreaterThan(100_000);
     expect(structured.findings.map((f) => f.rule)).toContain('mysql-filesort');
+    const tableNode = structured.plan.summary.find((n) => n.relation === T)!;
+    expect(tableNode.exclusivePct).toBeGreaterThan(10);
     const first = structured.indexSuggestions[0]!;
     expect(first).toMatchObject({ table: T, method: 'none', verified: false, improvementPct: null, after: { cost: null } });
     expect(first.columns.length).toBe(2);

@@ -315,7 +315,13 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
           ...(num((t.cost_info as Json | undefined)?.prefix_cost) !== undefined ? { totalCost: num((t.cost_info as Json).prefix_cost) } : {}),
           ...(analyzed && num(t.r_rows) !== undefined ? { actualRows: num(t.r_rows) } : {}),
           ...(analyzed && loops !== undefined ? { loops } : {}),
-          ...(analyzed && num(t.r_table_time_ms) !== undefined ? { actualTotalMs: ((num(t.r_table_time_ms) ?? 0) + (num(t.r_other_time_ms) ?? 0)) / Math.max(1, loops ?? 1) } : {}),
+          // MariaDB's r_table_time_ms + r_other_time_ms is the time spent in this table alone, all loops.
+          ...(analyzed && num(t.r_table_time_ms) !== undefined
+            ? {
+                actualTotalMs: ((num(t.r_table_time_ms) ?? 0) + (num(t.r_other_time_ms) ?? 0)) / Math.max(1, loops ?? 1),
+                exclusiveMs: (num(t.r_table_time_ms) ?? 0) + (num(t.r_other_time_ms) ?? 0),
+              }
+            : {}),
           ...(filtered !== undefined ? { filteredPct: filtered } : {}),
           ...(analyzed && num(t.r_rows) !== undefined && num(t.r_filtered) !== undefined
             ? { rowsRemovedByFilter: Math.round((num(t.r_rows)! * (100 - num(t.r_filtered)!)) / 100) }
@@ -352,6 +358,8 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
   visit(json, null, 0);
   const block = (json.query_block ?? {}) as Json;
   const queryCost = num((block.cost_info as Json | undefined)?.query_cost);
+  const total = num(block.r_total_time_ms);
+  if (analyzed && total && total > 0) for (const n of nodes) if (n.exclusiveMs !== undefined) n.exclusivePct = (n.exclusiveMs / total) * 100;
   return {
     dialect: 'mysql',
     analyzed,
