@@ -110,8 +110,14 @@ export function requireString(value: unknown, path: JsonPath): string {
   return value;
 }
 
+/** A list of finite numbers; checked in one pass without allocating per element (50 MB files). */
 export function requireNumbers(value: unknown, path: JsonPath): number[] {
-  return requireArray(value, path).map((v, i) => requireNumber(v, [...path, i]));
+  const array = requireArray(value, path);
+  for (let i = 0; i < array.length; i++) {
+    const v = array[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeProblem([...path, i], 'a finite number');
+  }
+  return array as number[];
 }
 
 /** Context values as strings, skipping nested objects. */

@@ -53,26 +53,52 @@ const MAX_PAIRS = 4_000_000;
 export function hodgesLehmann(baseline: Distribution, candidate: Distribution, confidence: number, tieSum = 0): HodgesLehmann | undefined {
   const pairs = baseline.values.length * candidate.values.length;
   if (pairs === 0 || pairs > MAX_PAIRS) return undefined;
-  const diffs = new Float64Array(pairs);
-  const weights = new Float64Array(pairs);
-  let p = 0;
-  for (let j = 0; j < candidate.values.length; j++) {
-    for (let i = 0; i < baseline.values.length; i++) {
-      diffs[p] = candidate.values[j]! - baseline.values[i]!;
-      weights[p++] = candidate.counts[j]! * baseline.counts[i]!;
-    }
-  }
-  const order = Array.from({ length: pairs }, (_, k) => k).sort((x, y) => diffs[x]! - diffs[y]!);
   const total = baseline.n * candidate.n;
-  const at = (rank: number): number => {
-    // rank is 1-based among all mn weighted differences
-    let seen = 0;
-    for (const k of order) {
-      seen += weights[k]!;
-      if (seen >= rank) return diffs[k]!;
+  let at: (rank: number) => number;
+  if (pairs === total) {
+    // Every observation distinct (raw samples without ties): a plain typed-array sort.
+    const diffs = new Float64Array(pairs);
+    let p = 0;
+    for (let j = 0; j < candidate.values.length; j++) {
+      const c = candidate.values[j]!;
+      for (let i = 0; i < baseline.values.length; i++) diffs[p++] = c - baseline.values[i]!;
     }
-    return diffs[order[order.length - 1]!]!;
-  };
+    diffs.sort();
+    at = (rank) => diffs[Math.min(pairs, Math.max(1, rank)) - 1]!;
+  } else {
+    // Weighted pairs (ties or histogram buckets): sort by difference, then find ranks by
+    // binary search over the cumulative weights.
+    const diffs = new Float64Array(pairs);
+    const weights = new Float64Array(pairs);
+    let p = 0;
+    for (let j = 0; j < candidate.values.length; j++) {
+      for (let i = 0; i < baseline.values.length; i++) {
+        diffs[p] = candidate.values[j]! - baseline.values[i]!;
+        weights[p++] = candidate.counts[j]! * baseline.counts[i]!;
+      }
+    }
+    const order = new Uint32Array(pairs);
+    for (let k = 0; k < pairs; k++) order[k] = k;
+    order.sort((x, y) => diffs[x]! - diffs[y]!);
+    const sorted = new Float64Array(pairs);
+    const cumulative = new Float64Array(pairs);
+    let running = 0;
+    for (let k = 0; k < pairs; k++) {
+      sorted[k] = diffs[order[k]!]!;
+      running += weights[order[k]!]!;
+      cumulative[k] = running;
+    }
+    at = (rank) => {
+      let lo = 0;
+      let hi = pairs - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (cumulative[mid]! >= rank) hi = mid;
+        else lo = mid + 1;
+      }
+      return sorted[lo]!;
+    };
+  }
   const shift = total % 2 === 1 ? at((total + 1) / 2) : (at(total / 2) + at(total / 2 + 1)) / 2;
   const m = baseline.n;
   const n = candidate.n;

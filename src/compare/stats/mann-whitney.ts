@@ -122,7 +122,18 @@ export function mannWhitneyU(a: Distribution, b: Distribution): MannWhitneyResul
 }
 
 /** The smallest two-sided exact p-value possible (complete separation): 2 / C(n1+n2, n1). */
+const minPCache = new Map<number, number>();
+
 export function minimumTwoSidedP(n1: number, n2: number): number {
+  const key = n1 * 100_003 + n2;
+  const cached = minPCache.get(key);
+  if (cached !== undefined) return cached;
+  const p = computeMinimumTwoSidedP(n1, n2);
+  minPCache.set(key, p);
+  return p;
+}
+
+function computeMinimumTwoSidedP(n1: number, n2: number): number {
   let logC = 0;
   for (let k = 1; k <= n1; k++) logC += Math.log(n2 + k) - Math.log(k);
   return Math.min(1, 2 * Math.exp(-logC));
