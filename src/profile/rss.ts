@@ -5,8 +5,9 @@ import { listDescendants } from '../common/spawn.js';
  * Peak resident memory of a process tree, sampled from /proc/<pid>/status (VmRSS) of the
  * root and every descendant — what `ps`/`top` show, summed, the way clinic doctor and
  * /usr/bin/time -v report it (they watch one process; we watch the tree, since `npm start`
- * and worker pools put the memory in children). Sampling every 100 ms can miss a spike
- * shorter than that; the figure is a lower bound, said in the tool's description.
+ * and worker pools put the memory in children). Sampling every 200 ms can miss a spike
+ * shorter than that (and a child younger than a second is picked up at the next tree walk);
+ * the figure is a lower bound.
  */
 export function readRssBytes(pid: number): number {
   try {
@@ -23,16 +24,26 @@ export interface RssSampler {
   peak(): number;
 }
 
-export function sampleTreeRss(rootPid: number, options: { intervalMs?: number; excludeRoot?: boolean } = {}): RssSampler {
+export function sampleTreeRss(rootPid: number, options: { intervalMs?: number; treeRefreshMs?: number; excludeRoot?: boolean } = {}): RssSampler {
   let peak = 0;
+  // Walking /proc for the tree is the expensive part (every process on the machine); it runs
+  // in our process, next to an in-process load generator, so refresh the pid list once a
+  // second and only read the known pids' status in between.
+  let pids: number[] = [];
+  let listedAt = -Infinity;
+  const refreshMs = options.treeRefreshMs ?? 1000;
   const sample = () => {
-    const pids = options.excludeRoot ? listDescendants(rootPid) : [rootPid, ...listDescendants(rootPid)];
+    const now = performance.now();
+    if (now - listedAt >= refreshMs) {
+      pids = options.excludeRoot ? listDescendants(rootPid) : [rootPid, ...listDescendants(rootPid)];
+      listedAt = now;
+    }
     let sum = 0;
     for (const pid of pids) sum += readRssBytes(pid);
     if (sum > peak) peak = sum;
   };
   sample();
-  const timer = setInterval(sample, options.intervalMs ?? 100);
+  const timer = setInterval(sample, options.intervalMs ?? 200);
   timer.unref();
   return {
     stop() {
