@@ -68,9 +68,10 @@ describe('analyze_query on MySQL/MariaDB', () => {
 
   it('with query.allowScratchCopy: indexes verified on a session-private TEMPORARY copy; the real table keeps its rows and indexes', async () => {
     const before = await checksum();
-    const { structured } = await run({ sql: `SELECT id, total FROM ${T} WHERE customer_id = 42 AND status = 3` }, { allowScratchCopy: true });
+    // One candidate column keeps this test short: each trial rebuilds the 200k-row copy's indexes.
+    const { structured } = await run({ sql: `SELECT id, total FROM ${T} WHERE customer_id = 42` }, { allowScratchCopy: true });
     const best = structured.indexSuggestions[0]!;
-    expect(best).toMatchObject({ table: T, method: 'scratch-copy', verified: true, usedByPlan: true });
+    expect(best).toMatchObject({ table: T, columns: ['customer_id'], method: 'scratch-copy', verified: true, usedByPlan: true });
     expect(best.after.cost!).toBeLessThan(best.before.cost! / 2);
     expect(structured.warnings.join(' ')).toMatch(/TEMPORARY copy/);
     const [indexes] = await admin.query(`SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [T]);
