@@ -30,7 +30,13 @@ export function formatSide(side: CompareRow['baseline'], unit: string): string {
 }
 
 export function formatDelta(row: CompareRow): string {
-  const p = row.pAdjusted !== null ? `p=${row.pAdjusted < 0.001 ? row.pAdjusted.toExponential(1) : row.pAdjusted.toFixed(3)} ` : '';
+  // Below double precision a p-value underflows to 0: say "p<1e-300" rather than "p=0".
+  const p =
+    row.pAdjusted === null
+      ? ''
+      : row.pAdjusted === 0
+        ? 'p<1e-300 '
+        : `p=${row.pAdjusted < 0.001 ? row.pAdjusted.toExponential(1) : row.pAdjusted.toFixed(3)} `;
   const n = `n=${row.baseline.n}+${row.candidate.n}`;
   const stats =
     row.test === 'none'

@@ -153,6 +153,15 @@ describe('files, formats and warnings', () => {
     expect(result.warnings.join('\n')).toMatch(/not independent samples/);
   });
 
+  it('reads result.json files written by the real run_load_test (1 ms vs 3 ms server delay)', async () => {
+    const result = await compare({ baseline: join(FIXTURES, 'perfeng-load-real-baseline.json'), candidate: join(FIXTURES, 'perfeng-load-real-candidate.json') });
+    const latency = result.rows.find((r) => r.name === 'latency')!;
+    expect(latency.verdict).toBe('slower');
+    expect(latency.baseline.median).toBeGreaterThanOrEqual(1);
+    expect(latency.candidate.median).toBeGreaterThanOrEqual(3);
+    expect(result.rows.find((r) => r.name === 'latency p95')!.verdict).toBe('slower');
+  });
+
   it('summary-only formats: Welch where mean/sd/n exist, otherwise no test — and says so', async () => {
     const pytest = await compare({ baseline: join(FIXTURES, 'pytest-benchmark-no-data.json'), candidate: join(FIXTURES, 'pytest-benchmark-candidate.json') });
     expect(pytest.rows.every((r) => r.test === 'welch')).toBe(true);

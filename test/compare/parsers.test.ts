@@ -22,6 +22,8 @@ const EXPECTED: Array<{ file: string; format: string; names: string[]; samples?:
   { file: 'pyperf-baseline.json', format: 'pyperf', names: ['json_dumps'], samples: 60 },
   { file: 'tinybench-baseline.json', format: 'tinybench', names: ['sort 1k'], samples: 40 },
   { file: 'csv-baseline.csv', format: 'csv', names: ['parse', 'render, full page', 'throughput'], samples: 12 },
+  { file: 'perfeng-load-real-baseline.json', format: 'perfeng-load', names: ['latency', 'latency p99', 'throughput', 'error rate'] },
+  { file: 'k6-from-perfeng-load-baseline.json', format: 'k6', names: ['http_req_duration', 'http_reqs rate'], summaryOnly: true },
   { file: 'perfeng-load-baseline.json', format: 'perfeng-load', names: ['latency', 'latency p95', 'GET /items latency', 'throughput', 'error rate'] },
 ];
 
