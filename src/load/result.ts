@@ -62,7 +62,8 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
   const warnings: string[] = [];
   const cores = availableParallelism();
   const cpuBound = engine.cpuPct >= 90 * Math.min(cores, engine.workers + (engine.inProcess ? 0 : 1));
-  if (elu > ELU_LIMIT || cpuBound) {
+  const generatorBound = elu > ELU_LIMIT || cpuBound;
+  if (generatorBound) {
     warnings.push(
       `The load generator was the bottleneck (busiest thread ${(elu * 100).toFixed(0)}% busy, process CPU ${engine.cpuPct.toFixed(0)}% with ${cores} cores, event-loop lag p99 ${lagP99.toFixed(1)} ms): ` +
         'throughput is bounded by the client, not the server, and latencies include client delay. Add workers, or run the generator on another machine.',
@@ -86,9 +87,10 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
     );
   }
   if (agg.dropped > 0) {
-    warnings.push(
-      `${agg.dropped} scheduled requests were dropped: all ${plan.connections} in-flight slots were busy. The server could not keep up with ${plan.rate || 'the scheduled'} req/s at this concurrency; raise \`connections\` to queue instead, or lower the rate.`,
-    );
+    const cause = generatorBound
+      ? 'The generator itself was overloaded (see above), so the drops say little about the server.'
+      : `The server could not keep up with ${plan.rate ? `${plan.rate} req/s` : 'the schedule'} at this concurrency; raise \`connections\` to allow more in flight, or lower the rate.`;
+    warnings.push(`${agg.dropped} scheduled requests were dropped: all ${plan.connections} in-flight slots were busy. ${cause}`);
   }
   const unfinished = engine.ends.reduce((sum, e) => sum + e.unfinished, 0);
   if (unfinished > 0) warnings.push(`${unfinished} requests were still in flight when the run ended and are not counted.`);

@@ -64,7 +64,7 @@ export const loadTestInputSchema = z.object({
     .int()
     .positive()
     .optional()
-    .describe('closed model: virtual users, each with one request in flight (default 10). With `rate`: the cap on requests in flight (default: enough for the timeout); arrivals beyond it are counted as dropped'),
+    .describe('closed model: virtual users, each with one request in flight (default 10). With `rate`: the cap on requests in flight (default: rate × timeout, at most 1000); arrivals beyond it are counted as dropped'),
   rate: z
     .number()
     .positive()
