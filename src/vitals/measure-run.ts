@@ -74,14 +74,6 @@ const TRACE_CATEGORIES = [
 
 const ACTION_TIMEOUT_MS = 5000;
 
-function isMainFrame(request: { frame(): { parentFrame(): unknown } }): boolean {
-  try {
-    return request.frame().parentFrame() === null;
-  } catch {
-    return false; // service-worker requests have no frame
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface NetworkTracker {
@@ -125,12 +117,60 @@ async function trackNetwork(cdp: CDPSession): Promise<NetworkTracker> {
     const record = tracker.records.get(event.requestId);
     if (record) {
       record.failed = event.errorText;
-      if (event.errorText.includes('BLOCKED_BY_CLIENT')) record.blocked = true;
+      // "inspector": Network.setBlockedURLs; BLOCKED_BY_CLIENT: our interceptor; PROXY/TUNNEL: the backstop.
+      if (event.blockedReason === 'inspector' || /BLOCKED_BY_CLIENT|ERR_PROXY_CONNECTION_FAILED|ERR_TUNNEL_CONNECTION_FAILED/.test(event.errorText)) record.blocked = true;
     }
     tracker.inflight.delete(event.requestId);
   });
   await cdp.send('Network.enable');
   return tracker;
+}
+
+/**
+ * The host allow-list inside the browser (see network-guard.ts). Navigation requests are not
+ * covered by Network.setBlockedURLs and not slowed by CDP network emulation, so when
+ * throttling adds latency the document requests are paused here (Fetch domain, documents
+ * only — subresources never make the round trip to Node), judged, delayed and sent on.
+ * A Chromium without pattern-based blocking falls back to Playwright's route(), which
+ * pauses every request (slower, see bench/vitals/route-overhead.mjs) and is reported.
+ */
+async function guardRequests(
+  context: BrowserContext,
+  cdp: CDPSession,
+  guard: NetworkGuard,
+  documentLatencyMs: number,
+  blocked: string[],
+  warnings: string[],
+): Promise<void> {
+  try {
+    await cdp.send('Network.setBlockedURLs', guard.blockRules());
+  } catch {
+    warnings.push('this Chromium cannot block by URL pattern; requests were checked by route interception, which adds a little latency to every request');
+    await context.route('**/*', async (route) => {
+      const request = route.request();
+      const url = request.url();
+      if (!guard.allowsUrl(url)) {
+        blocked.push(url);
+        return route.abort('blockedbyclient');
+      }
+      if (documentLatencyMs > 0 && request.isNavigationRequest()) await sleep(documentLatencyMs);
+      return route.continue();
+    });
+    return;
+  }
+  if (documentLatencyMs <= 0) return;
+  cdp.on('Fetch.requestPaused', (event: { requestId: string; request: { url: string } }) => {
+    void (async () => {
+      if (!guard.allowsUrl(event.request.url)) {
+        blocked.push(event.request.url);
+        await cdp.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' });
+        return;
+      }
+      await sleep(documentLatencyMs);
+      await cdp.send('Fetch.continueRequest', { requestId: event.requestId });
+    })().catch(() => undefined); // the page may be gone (cancelled run)
+  });
+  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }] });
 }
 
 async function applyThrottling(cdp: CDPSession, throttling: Throttling): Promise<void> {
@@ -222,26 +262,13 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
       serviceWorkers: 'block',
     });
     await context.addInitScript({ content: PAGE_OBSERVER_SCRIPT });
-    const documentLatencyMs = settings.throttling.latencyMs;
-    await context.route('**/*', async (route) => {
-      const request = route.request();
-      const url = request.url();
-      if (guard.allowsUrl(url)) {
-        // Chromium (checked on 156) applies CDP network emulation to subresources but not to
-        // navigation requests, so the document's round trip is added here, where the request
-        // is paused before it is sent. Its body is not bandwidth-limited (a caveat we report).
-        if (documentLatencyMs > 0 && request.isNavigationRequest() && isMainFrame(request)) await sleep(documentLatencyMs);
-        return route.continue();
-      }
-      blocked.push(url);
-      return route.abort('blockedbyclient');
-    });
     const page = await context.newPage();
     page.on('pageerror', (error) => {
       if (pageErrors.length < 5) pageErrors.push(error.message.split('\n')[0]!.slice(0, 200));
     });
     const cdp = await context.newCDPSession(page);
     const tracker = await trackNetwork(cdp);
+    await guardRequests(context, cdp, guard, settings.throttling.latencyMs, blocked, warnings);
     await applyThrottling(cdp, settings.throttling);
 
     if (settings.trace) {
@@ -296,7 +323,7 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
       quiet,
       marks,
       requests: [...tracker.records.values()],
-      blocked,
+      blocked: [...new Set([...blocked, ...[...tracker.records.values()].filter((r) => r.blocked).map((r) => r.url)])],
       pageErrors,
       warnings,
       trace,

@@ -13,7 +13,7 @@ import {
   type EventEntry,
   type ShiftEntry,
 } from '../../src/vitals/metrics.js';
-import { isSubresourceAllowed } from '../../src/vitals/network-guard.js';
+import { blockRules, isSubresourceAllowed } from '../../src/vitals/network-guard.js';
 import { defaultThresholds, evaluateThresholds, parseThreshold, type RunValues } from '../../src/vitals/thresholds.js';
 import { defaultConfig } from '../../src/store/config.js';
 
@@ -209,5 +209,25 @@ describe('per-run analysis', () => {
     const runs = [observation(0, 3000, 600), observation(1, 1200, 200), observation(2, 1100, 180)].map(analyseRun);
     expect(representativeRun(runs)).toBe(1);
     expect(summarise(runs.map((r) => r.lcpMs))).toEqual({ median: 1200, min: 1100, max: 3000, values: [3000, 1200, 1100] });
+  });
+});
+
+describe('network guard: rules for Chromium request blocking', () => {
+  it('allows loopback, the page host and allow-listed hosts as URLPatterns, then blocks everything', () => {
+    const rules = blockRules('myapp.test', ['*.example.com', 'fe80::1']);
+    expect(rules.urls).toEqual(['*']);
+    expect(rules.urlPatterns.every((p) => p.block === false)).toBe(true);
+    expect(rules.urlPatterns.map((p) => p.urlPattern)).toEqual([
+      '*://127.0.0.1:*/*',
+      '*://localhost:*/*',
+      '*://*.localhost:*/*',
+      '*://[\\:\\:1]:*/*',
+      '*://myapp.test:*/*',
+      '*://*.example.com:*/*',
+      '*://[fe80\\:\\:1]:*/*',
+      'file:///*',
+      'data:*',
+      'blob:*',
+    ]);
   });
 });
