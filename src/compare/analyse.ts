@@ -75,8 +75,11 @@ function rowKey(b: Benchmark): string {
 
 /**
  * Order-statistic CI for quantile q (the median CI generalised): Bin(n, q) bounds the count
- * below the population quantile; normal approximation with continuity correction for large
- * n, exact central interval otherwise.
+ * below the population quantile; normal approximation for large n, exact central interval
+ * otherwise. A percentile row counts as significant when the two intervals do not overlap —
+ * a conservative test (for equal widths about α = 0.006 at 95 %: Schenker & Gentleman 2001,
+ * "On judging the significance of differences by examining the overlap between confidence
+ * intervals"); these rows carry no p-value and are outside the Holm family.
  */
 function quantileCI(d: Distribution, q: number, confidence: number): { value: number; low: number; high: number } {
   const n = d.n;
@@ -338,7 +341,7 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
   // Geomean over the main rows, each ratio oriented so that > 1 is worse.
   const logs: number[] = [];
   for (const { row } of drafts) {
-    if (!row.primary || row.test === 'none' && row.unit === 'ratio') continue;
+    if (!row.primary || (row.test === 'none' && row.unit === 'ratio')) continue;
     const b = row.baseline.median;
     const c = row.candidate.median;
     if (!(b > 0 && c > 0)) continue;

@@ -170,13 +170,13 @@ describe('property-based fuzzing (fast-check): no crash, always a clear error', 
         parent[path.at(-1)!] = replacement;
         expectCleanFailure(JSON.stringify(doc, null, 1), file);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
   it('arbitrary text and arbitrary JSON', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => expectCleanFailure(text, 'random.txt')), { numRuns: 300 });
-    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => expectCleanFailure(text, 'random.json')), { numRuns: 300 });
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => expectCleanFailure(text, 'random.txt')), { numRuns: 200 });
+    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => expectCleanFailure(text, 'random.json')), { numRuns: 200 });
   });
 
   it('Go and CSV lines with random fields', () => {

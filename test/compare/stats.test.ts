@@ -71,6 +71,15 @@ describe('Hodges-Lehmann confidence interval', () => {
     expect(hl.low).toBeGreaterThan(0.5);
   });
 
+  it('uses the tabulated critical value: m = n = 10 at 95 % → [D(24), D(77)] (U crit 23)', () => {
+    const base = [1.3, 2.9, 3.1, 4.7, 5.2, 6.8, 7.05, 8.4, 9.9, 10.6];
+    const cand = [2.2, 3.65, 4.1, 5.95, 6.3, 7.7, 8.15, 9.35, 11.2, 12.45];
+    const diffs = cand.flatMap((c) => base.map((b) => c - b)).sort((a, b) => a - b);
+    const hl = hodgesLehmann(distributionFromSamples(base), distributionFromSamples(cand), 0.95)!;
+    expect(hl.low).toBe(diffs[23]);
+    expect(hl.high).toBe(diffs[76]);
+  });
+
   it('is unbounded when the samples are too small for the confidence level', () => {
     const hl = hodgesLehmann(distributionFromSamples([1, 2]), distributionFromSamples([3, 4]), 0.95)!;
     expect(hl.low).toBe(-Infinity);
