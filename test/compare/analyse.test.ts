@@ -217,6 +217,19 @@ describe('files, formats and warnings', () => {
     expect(pooled).toMatch(/glob "nothing-matches-\*\.json" matched no files/);
   });
 
+  it('filter keeps matching rows (text or /regex/) and limit keeps the most interesting ones', async () => {
+    const baseline = ['parse json', 'parse xml', 'render'].map((name) => ({ name, unit: 'ms', samples: samples(10, 10) }));
+    const candidate = baseline.map((b, i) => ({ ...b, samples: samples(i === 2 ? 12 : 10, 10, 0.01, 1) }));
+    const text = await compare({ baseline, candidate, filter: 'PARSE' });
+    expect(text.rows.map((r) => r.name).sort()).toEqual(['parse json', 'parse xml']);
+    const regex = await compare({ baseline, candidate, filter: '/^r/' });
+    expect(regex.rows.map((r) => r.name)).toEqual(['render']);
+    const limited = await compare({ baseline, candidate, limit: 1 });
+    expect(limited.rowsTotal).toBe(3);
+    expect(limited.rows.map((r) => [r.name, r.verdict])).toEqual([['render', 'slower']]);
+    await expect(compare({ baseline, candidate, filter: '/(/' })).rejects.toThrow(/not a valid regular expression/);
+  });
+
   it('bad references are UserErrors that say what to pass', async () => {
     await expect(compare({ baseline: 'no-such-file.json', candidate: 'x.json' })).rejects.toThrow(/neither a file, a glob match nor a run in \.perf\/runs/);
     await expect(compare({ baseline: 'latest:load', candidate: 'x.json' })).rejects.toThrow(/no "load" runs/);
