@@ -41,8 +41,13 @@ function latestCompareRun(projectDir: string): string | undefined {
   }
 }
 
+/**
+ * `hooks.exclude` is not applied here: it shapes the diff-size rule (its documented job), and
+ * compiling its globs would cost half of a matching edit's budget. Dependency and VCS folders
+ * are never matched anyway (paths.ts).
+ */
 async function matchPath(filePath: string, projectDir: string, settings: HookSettings): Promise<PathVerdict> {
-  let glob = settings.paths.some(isGlobEntry) ? await import('./glob.js') : undefined;
+  const glob = settings.paths.some(isGlobEntry) ? await import('./glob.js') : undefined;
   const globMatch = glob ? glob.matchesAnyGlob : () => false;
   let verdict = matchPerformancePath(filePath, projectDir, settings.paths, [], globMatch);
   if (verdict.kind === 'no-match' && verdict.reason === 'outside-project') {
@@ -56,10 +61,6 @@ async function matchPath(filePath: string, projectDir: string, settings: HookSet
     } catch {
       // a path that does not resolve stays outside
     }
-  }
-  if (verdict.kind === 'match' && settings.exclude.length) {
-    glob ??= await import('./glob.js');
-    if (glob.matchesAnyGlob(verdict.match.relPath, settings.exclude)) return { kind: 'no-match', reason: 'excluded' };
   }
   return verdict;
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
 /**
@@ -54,13 +52,36 @@ export function stateRoot(env: NodeJS.ProcessEnv = process.env): string {
   const data = env.CLAUDE_PLUGIN_DATA;
   if (data && isAbsolute(data)) return join(data, 'hook-sessions');
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return join(tmpdir(), `perfeng-hooks-${uid}`);
+  return join(process.getBuiltinModule('node:os').tmpdir(), `perfeng-hooks-${uid}`);
 }
 
-/** A file-name-safe, collision-free folder name for any session id. */
+/**
+ * 64-bit FNV-1a (two 32-bit halves) as hex. Used only to turn arbitrary strings into file
+ * names; written here because loading node:crypto costs ~10 ms of the matching edit's
+ * 30 ms budget (bench/hooks). Not a security boundary: names only need to be distinct.
+ */
+export function fnv1a64(text: string): string {
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
+  for (let index = 0; index < text.length; index++) {
+    low = (low ^ text.charCodeAt(index)) >>> 0;
+    // multiply the 64-bit value by the FNV prime 0x100000001b3 using 32-bit halves
+    const lowProduct = low * 0x1b3;
+    const carry = Math.floor(lowProduct / 0x100000000);
+    high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + carry) >>> 0;
+    low = lowProduct >>> 0;
+  }
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+}
+
+/** A file-name-safe folder name for any session id (readable ids are kept as they are). */
 export function sessionFolderName(sessionId: string): string {
   if (/^[A-Za-z0-9_-]{1,80}$/.test(sessionId)) return sessionId;
-  return `h-${createHash('sha256').update(sessionId).digest('hex').slice(0, 32)}`;
+  return `h-${fnv1a64(sessionId)}-${sessionId.length}`;
+}
+
+function markerName(key: string): string {
+  return `fired-${fnv1a64(key)}`;
 }
 
 export class SessionState {
@@ -87,7 +108,7 @@ export class SessionState {
 
   /** True exactly once per key and session, even under concurrent callers. */
   claimOnce(key: string): boolean {
-    const marker = join(this.dir, `fired-${createHash('sha1').update(key).digest('hex').slice(0, 20)}`);
+    const marker = join(this.dir, markerName(key));
     try {
       closeSync(openSync(marker, 'wx'));
       return true;
@@ -99,7 +120,7 @@ export class SessionState {
 
   hasFired(key: string): boolean {
     try {
-      statSync(join(this.dir, `fired-${createHash('sha1').update(key).digest('hex').slice(0, 20)}`));
+      statSync(join(this.dir, markerName(key)));
       return true;
     } catch {
       return false;

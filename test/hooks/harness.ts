@@ -4,15 +4,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * Drives the *built* hook the way Claude Code does: `node dist/cli.js hook <event>` with the
- * payload on stdin, CLAUDE_PROJECT_DIR and CLAUDE_PLUGIN_DATA in the environment. Needs
- * `dist/` (npm run build, or `npx tsc -p tsconfig.json --noCheck`).
+ * Drives the *built* hook the way Claude Code does (hooks/hooks.json): `node
+ * dist/hooks/hook.cjs <event>` with the payload on stdin, CLAUDE_PROJECT_DIR and
+ * CLAUDE_PLUGIN_DATA in the environment. `perfeng hook <event>` (dist/cli.js) runs the same code.
+ * Needs the build: `npx tsc -p tsconfig.json --noCheck && node scripts/bundle-hook.mjs`.
  */
+export const HOOK_BUNDLE = resolve(import.meta.dirname, '../../dist/hooks/hook.cjs');
 export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 
 export function assertBuilt(): void {
-  if (!existsSync(resolve(import.meta.dirname, '../../dist/hooks/main.js'))) {
-    throw new Error('dist/ is missing the hook: build first (npx tsc -p tsconfig.json --noCheck)');
+  for (const file of [HOOK_BUNDLE, resolve(import.meta.dirname, '../../dist/hooks/stop.js')]) {
+    if (!existsSync(file)) {
+      throw new Error(`${file} is missing: build first (npx tsc -p tsconfig.json --noCheck && node scripts/bundle-hook.mjs)`);
+    }
   }
 }
 
@@ -24,10 +28,11 @@ export interface HookRun {
   json: Record<string, any> | undefined;
 }
 
-export function runHookCli(event: string, stdin: string, env: Record<string, string | undefined>): Promise<HookRun> {
+export function runHookCli(event: string, stdin: string, env: Record<string, string | undefined>, via: 'bundle' | 'perfeng' = 'bundle'): Promise<HookRun> {
   return new Promise((resolvePromise, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [CLI, 'hook', event], {
+    const args = via === 'bundle' ? [HOOK_BUNDLE, event] : [CLI, 'hook', event];
+    const child = spawn(process.execPath, args, {
       // Functional tests get a generous time budget: this 2-core machine is shared and git
       // can take seconds under load. The budget tests pass PERFENG_HOOK_BUDGET_MS: undefined.
       env: { ...process.env, CLAUDE_PROJECT_DIR: undefined, CLAUDE_PLUGIN_DATA: undefined, PERFENG_HOOK_BUDGET_MS: '15000', ...env },

@@ -50,6 +50,10 @@ describe.concurrent('PostToolUse: performance-sensitive edits', () => {
 
     const otherSession = await runHookCli('post-tool-use', payloads.postToolUse(sessionId(), repo, 'Edit', file), env);
     expect(otherSession.json?.hookSpecificOutput?.additionalContext).toContain('db.bench.ts');
+
+    // `perfeng hook <event>` is the same hook, unbundled.
+    const viaCli = await runHookCli('post-tool-use', payloads.postToolUse(sessionId(), repo, 'Edit', file), env, 'perfeng');
+    expect(viaCli.json?.hookSpecificOutput?.additionalContext).toContain('db.bench.ts');
   });
 
   it('names run_load_test for a k6 script given by Write content, and handles NotebookEdit', async () => {
@@ -131,6 +135,7 @@ describe.concurrent('Stop: size of this change', () => {
   it('299 changed lines: silent; 301: says what changed', async () => {
     const small = await stopAfter((repo) => writeFileSync(join(repo, 'src', 'new.ts'), lines(299)), { cli: true });
     expect(small.stop.stdout).toBe('');
+    expect(small.stop.stderr).not.toMatch(/skipped/);
     const large = await stopAfter((repo) => writeFileSync(join(repo, 'src', 'new.ts'), lines(301)), { cli: true });
     const context: string = large.stop.json?.hookSpecificOutput?.additionalContext;
     expect(large.stop.json?.hookSpecificOutput?.hookEventName).toBe('Stop');

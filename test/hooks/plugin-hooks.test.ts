@@ -63,7 +63,7 @@ describe.skipIf(!hasClaude())('claude plugin validate', { concurrent: true }, ()
 describe('hooks.json wiring', () => {
   const entries = Object.entries(hooksJson.hooks as Record<string, Array<{ matcher?: string; hooks: Array<Record<string, unknown>> }>>);
 
-  it('runs the built CLI in exec form (no shell) for each event, naming the event it is wired to', () => {
+  it('runs the hook bundle in exec form (no shell) for each event, naming the event it is wired to', () => {
     expect(entries.map(([event]) => event).sort()).toEqual(['PostToolUse', 'Stop', 'SubagentStop', 'UserPromptSubmit']);
     for (const [event, groups] of entries) {
       for (const group of groups) {
@@ -71,8 +71,9 @@ describe('hooks.json wiring', () => {
           expect(hook.type).toBe('command');
           expect(hook.command).toBe('node');
           const args = hook.args as string[];
-          expect(args.slice(0, 2)).toEqual(['${CLAUDE_PLUGIN_ROOT}/dist/cli.js', 'hook']);
-          expect(normaliseEventName(args[2])).toBe(event);
+          expect(args[0]).toBe('${CLAUDE_PLUGIN_ROOT}/dist/hooks/hook.cjs');
+          expect(args).toHaveLength(2);
+          expect(normaliseEventName(args[1])).toBe(event);
           expect(hook.timeout).toBeGreaterThanOrEqual(3);
         }
       }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHookPayload } from '../../src/hooks/payload.js';
 import { isReviewAgent, reviewToolOf } from '../../src/hooks/review.js';
 import { adviseTool } from '../../src/hooks/tool-advice.js';
+import { fnv1a64, sessionFolderName } from '../../src/hooks/session-state.js';
 
 describe('payload parsing', () => {
   it('reads a real PostToolUse payload', () => {
@@ -103,5 +104,21 @@ describe('tool advice', () => {
     expect(advice.looksLike).toContain(looksLike);
     // Factual text only: Claude Code's injection defences distrust shouted imperatives.
     expect(advice.why).not.toMatch(/\b(MUST|ALWAYS|NEVER|IMMEDIATELY|IMPORTANT|NOW|RUN|USE)\b/);
+  });
+});
+
+describe('state file names', () => {
+  it('keeps readable session ids and hashes the rest into distinct safe names', () => {
+    expect(sessionFolderName('0b6c1f6e-4a1d-4c59-9b1a-2f0d7a5e9c11')).toBe('0b6c1f6e-4a1d-4c59-9b1a-2f0d7a5e9c11');
+    const odd = ['../../etc', 'a/b', 'a b', 'x'.repeat(200), 'ü'];
+    const names = odd.map(sessionFolderName);
+    for (const name of names) expect(name).toMatch(/^h-[0-9a-f]{16}-\d+$/);
+    expect(new Set(names).size).toBe(odd.length);
+  });
+  it('fnv1a64 matches the reference vectors', () => {
+    // Published FNV-1a 64-bit test vectors (Fowler/Noll/Vo): "" and "a".
+    expect(fnv1a64('')).toBe('cbf29ce484222325');
+    expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
   });
 });

@@ -1,0 +1,27 @@
+// Builds dist/hooks/hook.cjs, the Claude Code hook entry (see src/hooks/bin.ts for why it
+// is CommonJS). Run after tsc: Stop and UserPromptSubmit load the tsc output next to it.
+//   node scripts/bundle-hook.mjs
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/hooks/bin.ts'],
+  outfile: 'dist/hooks/hook.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // Only the hot path is bundled. picomatch stays a runtime require (loaded only when
+  // hooks.paths holds a glob): compiling its 60 KB on every edit would cost more than it saves.
+  external: ['execa', 'picomatch'],
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: false,
+  legalComments: 'inline',
+  logLevel: 'warning',
+  // main.ts reads import.meta.url only when __filename is absent (the unbundled ESM build).
+  logOverride: { 'empty-import-meta': 'silent' },
+});
