@@ -16,6 +16,10 @@ import { toPprof } from './export-pprof.js';
 import { toSpeedscope } from './export-speedscope.js';
 import { buildFlameTree } from './flame-tree.js';
 import { launchAndWait, outputTail, type LaunchPlan, type LaunchResult } from './launch.js';
+import { Locator } from './locate.js';
+import { parseSpeedscope } from './parse-speedscope.js';
+import { sampleTreeRss } from './rss.js';
+import { runCommand } from '../common/spawn.js';
 import { mergeProfiles, type Profile } from './model.js';
 import { headline, reportSections, summaryText } from './present.js';
 import { renderFlamegraphPage } from './render-flamegraph.js';
@@ -173,18 +177,63 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   };
 }
 
-async function attach(input: ProfileInput, context: RunContext, cwd: string, intervalUs: number, durationS: number): Promise<Collected & { target: string }> {
+async function attach(input: ProfileInput, context: RunContext, cwd: string, tmpDir: string, intervalUs: number, durationS: number): Promise<Collected & { target: string }> {
   const pid = input.pid!;
   checkPidIsOurs(pid);
   const { kind, command } = processKind(pid);
-  if (kind !== 'node') {
-    throw new UserError(
-      `process ${pid} (${command || 'unknown'}) is not Node.js; attaching by pid works for Node.js processes`,
-      kind === 'python' ? 'relaunch it through `command` (cProfile), or use `py-spy record --pid` directly' : 'relaunch it through `command` to profile it with perf',
-    );
+  const target = `pid ${pid} (${command})`;
+  if (kind === 'node') {
+    const collected = await attachNode({ pid, cwd, durationS, intervalUs, kind: input.kind, heapBytes: input.heapSamplingBytes, context });
+    return { ...collected, target };
   }
-  const collected = await attachNode({ pid, cwd, durationS, intervalUs, kind: input.kind, heapBytes: input.heapSamplingBytes, context });
-  return { ...collected, target: `pid ${pid} (${command})` };
+  if (input.kind === 'heap') {
+    throw new UserError(`process ${pid} (${command || 'unknown'}) is not Node.js: heap profiles by pid need Node.js`, 'relaunch it through `command` (Python: tracemalloc)');
+  }
+  // Python with py-spy on PATH, anything else with perf: both sample a running pid.
+  const pySpy = kind === 'python' ? findExecutable('py-spy', cwd) : undefined;
+  if (kind === 'python' && !pySpy) {
+    throw new UserError(`process ${pid} is Python and py-spy is not installed, which is what attaches to a running Python process`, 'install py-spy (`pip install py-spy`), or relaunch it through `command` (cProfile)');
+  }
+  const rss = sampleTreeRss(pid);
+  const started = performance.now();
+  const seconds = String(Math.max(1, Math.round(durationS)));
+  try {
+    if (pySpy) {
+      const file = join(tmpDir, 'py-spy.speedscope.json');
+      const exit = await runCommand(pySpy, ['record', '--pid', String(pid), '--duration', seconds, '--rate', String(Math.round(1e6 / intervalUs)), '--format', 'speedscope', '--output', file], {
+        signal: context.signal,
+        stopSignal: 'SIGINT',
+      });
+      const text = await readFile(file, 'utf8').catch(() => undefined);
+      if (!text) throw new UserError(`py-spy could not record pid ${pid}: ${outputTail(exit.stderr, 2)}`, 'py-spy needs ptrace permission (same user, or CAP_SYS_PTRACE / kernel.yama.ptrace_scope=0)');
+      const profile = parseSpeedscope(JSON.parse(text), new Locator(cwd), 'python', 'py-spy');
+      return { runtime: 'python', profiler: 'py-spy', cpu: [{ profile, process: { pid, command } }], heap: [], rawFiles: [], warnings: ['sampled by py-spy (attached)'], wallMs: performance.now() - started, peakRssBytes: rss.stop(), target };
+    }
+    const access = checkPerfAccess();
+    const dataFile = join(tmpDir, 'perf.data');
+    const exit = await runCommand(
+      access.perf,
+      ['record', '-e', access.userOnly ? 'cpu-clock:u' : 'cpu-clock', '-F', String(Math.max(1, Math.round(1e6 / intervalUs))), '-g', '-p', String(pid), '-o', dataFile, '--', 'sleep', seconds],
+      { signal: context.signal, stopSignal: 'SIGINT', killGraceMs: 10_000 },
+    );
+    const failure = perfFailure(exit.stderr, access.paranoid);
+    if (failure) throw failure;
+    const collected = await collectPerf({ perf: access.perf, dataFile, intervalUs, signal: new AbortController().signal });
+    return {
+      runtime: 'native',
+      profiler: 'perf (attached)',
+      cpu: collected.cpu.map((c) => ({ ...c, process: { pid, command } })),
+      heap: [],
+      rawFiles: [],
+      warnings: [...access.warnings, ...collected.warnings, ...(context.signal.aborted ? ['cancelled: the profile covers the time until then'] : [])],
+      wallMs: performance.now() - started,
+      peakRssBytes: rss.stop(),
+      cancelled: context.signal.aborted,
+      target,
+    };
+  } finally {
+    rss.stop();
+  }
 }
 
 function rowsToHot(analysis: Analysis, unitToMs: number, top: number): ProfileOutput['hotFunctions'] {
@@ -227,7 +276,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
   const baseline = input.baseline ? await loadProfileRef(input.baseline, context.projectDir) : undefined;
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {
-    const collected = input.pid ? await attach(input, context, cwd, intervalUs, durationS) : await launch(input, context, cwd, tmpDir, intervalUs, durationS);
+    const collected = input.pid ? await attach(input, context, cwd, tmpDir, intervalUs, durationS) : await launch(input, context, cwd, tmpDir, intervalUs, durationS);
     context.report(durationS, durationS, 'analysing');
     const warnings = [...collected.warnings];
     const cpu = merged(collected.cpu, warnings);
@@ -266,7 +315,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     const usToMs = 1 / 1000;
     const out: ProfileOutput = {
       runtime: collected.runtime,
-      profiler: main.profiler === 'inspector (preload)' ? collected.profiler : main.profiler,
+      profiler: collected.profiler,
       kind: input.kind,
       durationS: round(collected.wallMs / 1000, 3),
       samples: cpu?.samples.length ?? 0,

