@@ -62,7 +62,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
   const durationS = input.durationS ?? (input.quick ? 1.2 : 5);
   const warmupS = input.quick ? 0.3 : 1;
   const connections = input.connections ?? (input.quick ? 8 : 16);
-  const endpoints = DEMO_ENDPOINTS;
+  const endpoints = input.endpoints ? DEMO_ENDPOINTS.filter((e) => input.endpoints!.includes(e.name as never)) : DEMO_ENDPOINTS;
   const fixArgs = input.fixes.length ? ['--fix', input.fixes.join(',')] : [];
   demoAppEntry(); // fail fast, before creating anything, when the app is not built
 
@@ -73,6 +73,8 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
   const queryLog = run.path('queries.jsonl');
   const warnings: string[] = [];
   const steps: Step[] = [];
+  /** Query logging for an app under load: the same cap for every phase, so all pay the same cost per query. */
+  const measuredLog = (phase: string) => ['--query-log', run.path(`${phase}-queries.jsonl`), '--query-log-max-lines', '20000'];
   const totalSteps = 5 + endpoints.length * 3;
   let done = 0;
 
@@ -147,19 +149,21 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
   let query: DemoOutput['query'];
   try {
     // 1. A query log recorded from a walk through the baseline app (this first start also
-    //    creates and fills the database), then the baseline app for the load tests — without
-    //    query logging, like the fixed app, so both phases carry the same instrumentation.
+    //    creates and fills the database), then the baseline app for the load tests. Every app
+    //    that is measured logs its queries (capped), as an app with ORM query logging or APM
+    //    does: that per-query cost (timing, call-site capture, a log line) is what makes N+1
+    //    expensive even on an embedded database, and both phases pay it alike.
     await step('record a query log (baseline app, every endpoint 3×)', undefined, async () => {
       const logging = await startAppProcess(['--port', '0', '--db', database, '--query-log', queryLog], { signal: context.signal });
       try {
-        const requests = await walkThrough(logging.url, endpoints, 3, context.signal);
+        const requests = await walkThrough(logging.url, DEMO_ENDPOINTS, 3, context.signal);
         return { value: requests, detail: `${requests} requests logged to ${queryLog}` };
       } finally {
         await logging.stop();
       }
     });
     app = await step('start the demo app (baseline)', undefined, async () => {
-      const running = await startAppProcess(['--port', '0', '--db', database], { signal: context.signal });
+      const running = await startAppProcess(['--port', '0', '--db', database, ...measuredLog('baseline-load')], { signal: context.signal });
       return { value: running, detail: `${running.url}, no fixes` };
     });
     if (!app) throw new UserError(`the demo app did not start: ${steps.at(-1)?.detail ?? 'unknown reason'}`, 'see the message; `node dist/demo/app/main.js --db /tmp/demo.sqlite` shows the app on its own');
@@ -174,7 +178,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
         const port = await freeLoopbackPort();
         const { structured } = await runProfile(
           {
-            command: [process.execPath, demoAppEntry(), '--port', String(port), '--db', database],
+            command: [process.execPath, demoAppEntry(), '--port', String(port), '--db', database, ...measuredLog('profile')],
             waitForPort: port,
             load: {
               requests: endpoints.map((e) => ({ name: e.name, url: `http://127.0.0.1:${port}${e.path}` })),
@@ -226,7 +230,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
 
     // 4. Fixed app, same load.
     app = await step('restart the demo app with the fixes', undefined, async () => {
-      const running = await startAppProcess(['--port', '0', '--db', database, ...fixArgs], { signal: context.signal });
+      const running = await startAppProcess(['--port', '0', '--db', database, ...measuredLog('fixed-load'), ...fixArgs], { signal: context.signal });
       return { value: running, detail: `${running.url}, fixes: ${input.fixes.join(', ') || 'none'}` };
     });
     if (app) {

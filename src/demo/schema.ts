@@ -5,6 +5,8 @@ import { z } from 'zod';
  * demo application. zod only (the CLI imports it before deciding to run anything).
  */
 export const DEMO_FIXES = ['index', 'batch', 'hotloop', 'cache'] as const;
+/** The demo app's endpoint names (app/endpoints.ts; a test keeps the two lists equal). */
+export const DEMO_ENDPOINT_NAMES = ['recent-orders', 'order-search', 'sales-report', 'catalog'] as const;
 
 export const demoInputSchema = z.object({
   quick: z.boolean().default(false).describe('short load phases (about 30 s in all) for tests and a first look; figures are noisier'),
@@ -14,6 +16,11 @@ export const demoInputSchema = z.object({
     .array(z.enum(DEMO_FIXES))
     .default([...DEMO_FIXES])
     .describe('which fixes the "after" phase applies: index (orders.reference), batch (N+1 → JOIN), hotloop (regex/JSON), cache (memo + Cache-Control/ETag)'),
+  endpoints: z
+    .array(z.enum(DEMO_ENDPOINT_NAMES))
+    .min(1)
+    .optional()
+    .describe('load-test and compare only these endpoints (default: all four)'),
   profile: z.boolean().default(true).describe('profile the app under load (profile_process) between the two load phases'),
 });
 

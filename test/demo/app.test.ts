@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnTree } from '../../src/common/spawn.js';
 import { loadSqlite, openDemoDatabase, SEED_COUNTS } from '../../src/demo/app/database.js';
 import { ALL_FIXES, DEMO_ENDPOINTS, ORDER_SEARCH_SQL, SEARCH_REFERENCE } from '../../src/demo/app/endpoints.js';
-import { normaliseRows, normaliseRowsNaive } from '../../src/demo/app/handlers.js';
+import { normaliseRows, normaliseRowsNaive, rankProducts, rankProductsNaive } from '../../src/demo/app/handlers.js';
+import { DEMO_ENDPOINT_NAMES, DEMO_FIXES } from '../../src/demo/schema.js';
 import { startDemoApp, type DemoApp } from '../../src/demo/app/server.js';
 import type { QueryLogEntry } from '../../src/demo/app/query-log.js';
 import { BUILT_CLI } from '../helpers/mcp-client.js';
@@ -44,6 +45,14 @@ async function withApp<T>(fixes: typeof ALL_FIXES, name: string, body: (app: Dem
     await app.close();
   }
 }
+
+describe('demo catalogue', () => {
+  it('the schema lists the same endpoints and fixes as the app', () => {
+    expect([...DEMO_ENDPOINT_NAMES]).toEqual(DEMO_ENDPOINTS.map((e) => e.name));
+    expect([...DEMO_FIXES]).toEqual([...ALL_FIXES]);
+    expect(new Set(DEMO_ENDPOINTS.map((e) => e.fixFlag))).toEqual(new Set(ALL_FIXES));
+  });
+});
 
 describe('demo database', () => {
   it('holds at least 100k rows, is deterministic and is reused when the seed version matches', () => {
@@ -146,6 +155,9 @@ describe('demo app problems and fixes', () => {
     expect(naive.filter((r) => r.promoted).map((r) => r.product)).toContain('Classic Mug 17');
     expect(naive.find((r) => r.product === 'Classic Mug 170')!.promoted).toBe(false);
     expect(naive[0]!.description).not.toMatch(/["“”]|\s\s/);
+    const ranked = rankProductsNaive(naive, 50);
+    expect(rankProducts(naive, 50)).toEqual(ranked);
+    expect(ranked[0]!.orders).toBeGreaterThan(1);
 
     const path = DEMO_ENDPOINTS.find((e) => e.name === 'sales-report')!.path;
     const before = await withApp([], 'sales-before', async (app) => (await fetch(app.url + path)).json());

@@ -79,7 +79,7 @@ describe('runDemo --quick (real app, real tools)', () => {
     expect(indexHtml).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
     expect(summary.split('\n')[0]).toBe(output.verdict);
     expect(summary).toContain('index.html');
-    expect(summary).toMatch(/recent-orders\s+\S+ ms → \S+ ms/);
+    expect(summary).toMatch(/recent-orders\s+[\d.]+ m?s → [\d.]+ m?s/);
     expect(JSON.parse(readFileSync(output.artifacts.result, 'utf8')).result.verdict).toBe(output.verdict);
     expect(readFileSync(output.artifacts.queryLog, 'utf8').split('\n').filter(Boolean).length).toBe(3 * (101 + 1 + 1 + 1));
   });

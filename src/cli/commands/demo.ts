@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ProgressReporter } from '../../common/progress.js';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
-import { demoInputSchema, DEMO_FIXES, type DemoOutput } from '../../demo/schema.js';
+import { demoInputSchema, DEMO_ENDPOINT_NAMES, DEMO_FIXES, type DemoOutput } from '../../demo/schema.js';
 import { runCliTool } from '../run-tool.js';
 import { readInputOption } from './load.js';
 
@@ -13,6 +13,7 @@ interface DemoFlags {
   duration?: string;
   connections?: string;
   fix?: string;
+  endpoint?: string;
   profile?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function demoFlagsToInput(flags: DemoFlags): Record<string, unknown> {
   if (flags.duration !== undefined) input.durationS = number('duration', flags.duration);
   if (flags.connections !== undefined) input.connections = number('connections', flags.connections);
   if (flags.fix !== undefined) input.fixes = flags.fix.split(',').map((f) => f.trim()).filter(Boolean);
+  if (flags.endpoint !== undefined) input.endpoints = flags.endpoint.split(',').map((e) => e.trim()).filter(Boolean);
   if (flags.profile === false) input.profile = false;
   return input;
 }
@@ -59,6 +61,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <s>', 'seconds of measured load per endpoint and phase (default 5, quick 1.2)')
     .option('--connections <n>', 'virtual users per endpoint (default 16, quick 8)')
     .option('--fix <list>', `fixes for the "after" phase, comma-separated (default all: ${DEMO_FIXES.join(',')})`)
+    .option('--endpoint <list>', `only these endpoints, comma-separated (default all: ${DEMO_ENDPOINT_NAMES.join(',')})`)
     .option('--no-profile', 'skip the profile_process step')
     .option('--input <json-or-file>', 'the full input as JSON (inline or a file); flags override it')
     .option('--json', 'print exactly the structured result')

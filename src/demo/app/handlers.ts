@@ -124,7 +124,7 @@ interface NormalisedRow {
 
 const PROMOTED_TEXT =
   'This season: deals on every compact lamp, smart kettle, rugged backpack and silent drill; ' +
-  'members save on classic mug 17, eco tent 230, turbo racket 1999 and vintage chair 404. '.repeat(3);
+  'members save on classic mug 17, eco tent 230, turbo racket 1999 and vintage chair 404. '.repeat(12);
 
 /**
  * Baseline hot loop, the way it is often written: a JSON round trip per row "to be safe",
@@ -173,6 +173,50 @@ export function normaliseRows(rows: SalesRow[]): NormalisedRow[] {
   });
 }
 
+export interface ProductRevenue {
+  product: string;
+  category: string;
+  revenueCents: number;
+  orders: number;
+  promoted: boolean;
+  slug: string;
+}
+
+/**
+ * Baseline aggregation, the "reduce with spread" idiom: every row copies the whole
+ * accumulator into a new object, so the work grows with rows × distinct products
+ * (quadratic; see Rich Snapp, "The reduce ({...spread}) anti-pattern", 2019).
+ */
+export function rankProductsNaive(rows: NormalisedRow[], top: number): ProductRevenue[] {
+  const totals = rows.reduce<Record<string, ProductRevenue>>((acc, row) => {
+    const previous = acc[row.product];
+    return {
+      ...acc,
+      [row.product]: previous
+        ? { ...previous, revenueCents: previous.revenueCents + row.totalCents, orders: previous.orders + 1 }
+        : { product: row.product, category: row.category, revenueCents: row.totalCents, orders: 1, promoted: row.promoted, slug: row.slug },
+    };
+  }, {});
+  return Object.values(totals)
+    .sort((a, b) => b.revenueCents - a.revenueCents || a.product.localeCompare(b.product))
+    .slice(0, top);
+}
+
+/** Fixed aggregation: one Map updated in place (linear). */
+export function rankProducts(rows: NormalisedRow[], top: number): ProductRevenue[] {
+  const totals = new Map<string, ProductRevenue>();
+  for (const row of rows) {
+    const entry = totals.get(row.product);
+    if (entry) {
+      entry.revenueCents += row.totalCents;
+      entry.orders++;
+    } else {
+      totals.set(row.product, { product: row.product, category: row.category, revenueCents: row.totalCents, orders: 1, promoted: row.promoted, slug: row.slug });
+    }
+  }
+  return [...totals.values()].sort((a, b) => b.revenueCents - a.revenueCents || a.product.localeCompare(b.product)).slice(0, top);
+}
+
 export function handleSalesReport(ctx: HandlerContext): HandlerResult {
   const top = intParam(ctx.query, 'top', 20, 200);
   const rows = ctx.db.queryAll<SalesRow>(
@@ -180,17 +224,11 @@ export function handleSalesReport(ctx: HandlerContext): HandlerResult {
     `SELECT o.id, o.reference, o.status, o.total_cents, o.created_at, c.name AS customer, c.country,
             p.name AS product, p.category, p.description
        FROM orders o JOIN customers c ON c.id = o.customer_id JOIN products p ON p.id = o.product_id
-      ORDER BY o.created_at DESC LIMIT 800`,
+      ORDER BY o.created_at DESC LIMIT 400`,
   );
-  const normalised = ctx.fixes.has('hotloop') ? normaliseRows(rows) : normaliseRowsNaive(rows);
-  const byProduct = new Map<string, { product: string; category: string; revenueCents: number; orders: number; promoted: boolean; slug: string }>();
-  for (const row of normalised) {
-    const entry = byProduct.get(row.product) ?? { product: row.product, category: row.category, revenueCents: 0, orders: 0, promoted: row.promoted, slug: row.slug };
-    entry.revenueCents += row.totalCents;
-    entry.orders++;
-    byProduct.set(row.product, entry);
-  }
-  const ranked = [...byProduct.values()].sort((a, b) => b.revenueCents - a.revenueCents).slice(0, top);
+  const fixed = ctx.fixes.has('hotloop');
+  const normalised = fixed ? normaliseRows(rows) : normaliseRowsNaive(rows);
+  const ranked = fixed ? rankProducts(normalised, top) : rankProductsNaive(normalised, top);
   return json({ rows: normalised.length, promoted: normalised.filter((r) => r.promoted).length, top: ranked });
 }
 

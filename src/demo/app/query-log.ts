@@ -47,7 +47,7 @@ export class QueryLog {
     if (this.lines >= this.maxLines) {
       if (!this.stoppedNoticeShown) {
         this.stoppedNoticeShown = true;
-        process.stderr.write(`demo app: query log reached ${this.maxLines} lines; later queries are not logged\n`);
+        process.stderr.write(`demo app: query log reached ${this.maxLines} lines; later queries are timed but not written\n`);
       }
       return;
     }
