@@ -1,7 +1,8 @@
-// What our safety layer costs the measurement: every request the page makes is paused in
-// the browser and judged by the route handler in Node (the host allow-list) before it goes
-// out. This loads the same loopback page (a document + 20 subresources) in fresh contexts,
-// alternating with and without the route handler, and compares TTFB, FCP and load.
+// What the host allow-list costs the measurement. Three ways to load the same loopback page
+// (a document + 20 parser-blocking scripts) in fresh contexts, rotated so machine drift hits
+// all alike: no guard at all ("plain"), Playwright's route() judging every request in Node
+// ("route", what we first used), and Chromium's own pattern blocking via
+// Network.setBlockedURLs ("rules", what measure_web_vitals uses now). Compares TTFB, FCP, load.
 //
 // Run: npm run build && node bench/vitals/route-overhead.mjs [pairs]
 // Shared 2-core machine: run it several times; the paired median difference is the figure.
@@ -24,10 +25,14 @@ const url = `http://127.0.0.1:${server.address().port}/`;
 const guard = await createNetworkGuard(url, []);
 const session = await launchChromium({ executable: findChromium(), extraArgs: guard.chromiumArgs(), signal: new AbortController().signal });
 
-async function load(routed) {
+async function load(mode) {
   const context = await session.browser.newContext();
-  if (routed) await context.route('**/*', (route) => (guard.allowsUrl(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
   const page = await context.newPage();
+  if (mode === 'route') await context.route('**/*', (route) => (guard.allowsUrl(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
+  if (mode === 'rules') {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.setBlockedURLs', guard.blockRules());
+  }
   await page.goto(url, { waitUntil: 'load' });
   const t = await page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0];
@@ -43,22 +48,23 @@ const median = (v) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-await load(false); // warm up the browser process itself
-const results = { plain: [], routed: [] };
+await load('plain'); // warm up the browser process itself
+const modes = ['plain', 'route', 'rules'];
+const results = { plain: [], route: [], rules: [] };
 for (let i = 0; i < pairs; i++) {
-  // Alternate the order inside each pair so drift on the machine does not favour one side.
-  const order = i % 2 ? [true, false] : [false, true];
-  for (const routed of order) results[routed ? 'routed' : 'plain'].push(await load(routed));
+  for (let k = 0; k < modes.length; k++) {
+    const mode = modes[(i + k) % modes.length];
+    results[mode].push(await load(mode));
+  }
 }
 await session.close();
 await guard.close();
 server.close();
 
-console.log(`route interception overhead, ${pairs} alternating pairs, document + 20 scripts on loopback (Chromium ${session.version})`);
-console.log('metric  plain median  routed median  paired median diff');
+console.log(`allow-list overhead, ${pairs} rotations, document + 20 scripts on loopback (Chromium ${session.version})`);
+console.log('metric  plain median  route − plain  rules − plain   (paired medians, ms)');
 for (const key of ['ttfb', 'fcp', 'load']) {
   const plain = results.plain.map((r) => r[key]);
-  const routed = results.routed.map((r) => r[key]);
-  const diffs = routed.map((v, i) => v - plain[i]);
-  console.log(`${key.padEnd(6)}  ${median(plain).toFixed(1).padStart(12)}  ${median(routed).toFixed(1).padStart(13)}  ${median(diffs).toFixed(1).padStart(18)}`);
+  const diff = (mode) => median(results[mode].map((r, i) => r[key] - plain[i])).toFixed(1);
+  console.log(`${key.padEnd(6)}  ${median(plain).toFixed(1).padStart(12)}  ${diff('route').padStart(13)}  ${diff('rules').padStart(13)}`);
 }
