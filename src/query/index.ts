@@ -166,29 +166,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
   let topQueries: TopQuery[] | undefined;
   if (input.fromStatStatements && connection) {
-    const { readStatStatements } = await import('./drivers/postgres.js');
-    const rows = await readStatStatements(connection.target, input.fromStatStatements, timeoutMs);
-    topQueries = [];
-    for (const row of rows) {
-      const query = String(row.query);
-      let lintRules: string[] = [];
-      try {
-        const p = await parseStatement(query, 'postgres');
-        lintRules = lintStatement(query, p.kind, p.shape, 'postgres').map((l) => l.rule);
-      } catch {
-        // utility statements in pg_stat_statements are listed without lint
-      }
-      topQueries.push({
-        query,
-        calls: Number(row.calls),
-        totalMs: round(Number(row.total_ms)),
-        meanMs: round(Number(row.mean_ms)),
-        rows: Number(row.rows),
-        sharedBlksHit: Number(row.shared_blks_hit),
-        sharedBlksRead: Number(row.shared_blks_read),
-        lint: lintRules,
-      });
-    }
+    topQueries = await analyseTopStatements(connection.target, input.fromStatStatements, timeoutMs, targetMs, context.signal, warnings);
   }
 
   context.report(5, steps, 'writing the report');
@@ -282,4 +260,63 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
   }
   const { openSqlite } = await import('./drivers/sqlite.js');
   return openSqlite({ path: connection.target, timeoutMs, signal, aliases });
+}
+
+/**
+ * pg_stat_statements top N by total time: each DML statement is linted and planned with a
+ * plain EXPLAIN (never executed: the texts are normalised, with $n for the literals — planned
+ * as a generic plan on PostgreSQL 16+, skipped with a note on older servers).
+ */
+async function analyseTopStatements(url: string, limit: number, timeoutMs: number, targetMs: number, signal: AbortSignal, warnings: string[]): Promise<TopQuery[]> {
+  const { readStatStatements, openPostgres } = await import('./drivers/postgres.js');
+  const rows = await readStatStatements(url, limit, timeoutMs);
+  const out: TopQuery[] = [];
+  let driver: Driver | undefined;
+  let skippedUtility = 0;
+  try {
+    for (const row of rows) {
+      if (out.length >= limit) break;
+      const query = String(row.query);
+      let parsed: ParsedStatement;
+      try {
+        parsed = await parseStatement(query, 'postgres');
+      } catch {
+        skippedUtility++;
+        continue;
+      }
+      const entry: TopQuery = {
+        query,
+        calls: Number(row.calls),
+        totalMs: round(Number(row.total_ms)),
+        meanMs: round(Number(row.mean_ms)),
+        rows: Number(row.rows),
+        sharedBlksHit: Number(row.shared_blks_hit),
+        sharedBlksRead: Number(row.shared_blks_read),
+        lint: lintStatement(query, parsed.kind, parsed.shape, 'postgres').map((l) => l.rule),
+        findings: [],
+      };
+      try {
+        driver ??= await openPostgres({ url, timeoutMs, useHypopg: false, signal });
+        await driver.checkFunctions(parsed.shape.functions);
+        const plan = await driver.explain({ sql: query, analyze: false, readOnly: parsed.readOnly });
+        const tableRows = new Map<string, number>();
+        for (const relation of new Set(plan.nodes.map((n) => n.relation).filter((r): r is string => !!r))) {
+          const n = await driver.tableRows(relation).catch(() => undefined);
+          if (n !== undefined) tableRows.set(relation.toLowerCase(), n);
+        }
+        entry.findings = applyPlanRules(plan, { tableRows, targetMs })
+          .slice(0, 3)
+          .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message }));
+      } catch (error) {
+        entry.planNote = /\$\d/.test(query) && /params/.test((error as Error).message)
+          ? 'not planned: the normalised text has $n placeholders and this server is older than PostgreSQL 16 (EXPLAIN (GENERIC_PLAN)); run analyze_query on it with params'
+          : `not planned: ${(error as Error).message}`;
+      }
+      out.push(entry);
+    }
+  } finally {
+    await driver?.close();
+  }
+  if (skippedUtility) warnings.push(`${skippedUtility} utility statement(s) (CREATE, SET, VACUUM …) in pg_stat_statements were left out of topQueries`);
+  return out;
 }

@@ -46,7 +46,11 @@ export function renderSummary(result: QueryOutput, verdict: Verdicts, limit = 5)
   }
   for (const l of result.lint.slice(0, limit)) lines.push(`lint ${l.rule}: ${l.message}`);
   for (const n of result.nPlusOne.slice(0, 3)) lines.push(`N+1 ×${n.count}${n.totalMs !== undefined ? ` (${formatMs(n.totalMs)})` : ''}${n.callSite ? ` at ${n.callSite}` : ''}: ${n.fingerprint} → ${n.suggestion}`);
-  for (const t of (result.topQueries ?? []).slice(0, 3)) lines.push(`top: ${formatMs(t.totalMs)} total, ${t.calls} calls: ${t.query.slice(0, 100)}`);
+  for (const t of (result.topQueries ?? []).slice(0, 5)) {
+    lines.push(`top: ${formatMs(t.totalMs)} total, ${t.calls} calls, ${formatMs(t.meanMs)} mean: ${t.query.slice(0, 100)}`);
+    for (const f of t.findings) lines.push(`  [${f.severity}] ${f.rule}: ${f.message}`);
+    if (t.planNote) lines.push(`  ${t.planNote}`);
+  }
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   lines.push(`report: ${result.artifacts.report}`);
   return lines.join('\n');
@@ -114,7 +118,11 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
   if (result.topQueries?.length) {
     sections.push({
       title: 'Top statements (pg_stat_statements)',
-      html: renderHtmlTable(['total ms', 'calls', 'mean ms', 'rows', 'query', 'lint'], result.topQueries.map((t) => [t.totalMs, t.calls, t.meanMs, t.rows, t.query, t.lint.join(', ')]), [0, 1, 2, 3]),
+      html: renderHtmlTable(
+        ['total ms', 'calls', 'mean ms', 'rows', 'query', 'lint', 'plan findings'],
+        result.topQueries.map((t) => [t.totalMs, t.calls, t.meanMs, t.rows, t.query, t.lint.join(', '), t.findings.map((f) => `${f.severity} ${f.rule}`).join(', ') || t.planNote || '']),
+        [0, 1, 2, 3],
+      ),
     });
   }
   if (result.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });

@@ -136,6 +136,10 @@ const topQuery = z.object({
   sharedBlksHit: z.number().optional(),
   sharedBlksRead: z.number().optional(),
   lint: z.array(z.string()),
+  findings: z
+    .array(z.object({ rule: z.string(), severity, message: z.string() }))
+    .describe('plan findings from a plain EXPLAIN (generic plan for $n placeholders on PostgreSQL 16+)'),
+  planNote: z.string().optional().describe('why the statement was not planned, when it was not'),
 });
 
 export const queryOutputSchema = z.object({

@@ -210,6 +210,27 @@ describe('analyze_query on PostgreSQL', () => {
     }
   });
 
+  // Needs a server started with shared_preload_libraries = 'pg_stat_statements' (the shared test
+  // server is not, and restarting it is not ours to do): set PERFENG_PGSS_URL to run it.
+  it.runIf(!!process.env.PERFENG_PGSS_URL)('fromStatStatements lists top statements by total time, lints them and explains what it could not plan', async () => {
+    const url = process.env.PERFENG_PGSS_URL!;
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await other.query(`CREATE TABLE IF NOT EXISTS perfeng_pgss_${process.pid} AS SELECT g AS id, g % 100 AS a FROM generate_series(1, 50000) g`);
+      for (let i = 0; i < 3; i++) await other.query(`SELECT * FROM perfeng_pgss_${process.pid} WHERE a = ${i} ORDER BY id`);
+      const { structured } = await run({ database: url, fromStatStatements: 3 });
+      const top = structured.topQueries!.find((t) => t.query.includes(`perfeng_pgss_${process.pid} where a = $1`.replace('where', 'WHERE')));
+      expect(top).toMatchObject({ calls: 3, lint: ['select-star'] });
+      expect(top!.findings.length > 0 || /PostgreSQL 16/.test(top!.planNote ?? '')).toBe(true);
+      expect(structured.topQueries!.some((t) => /^create/i.test(t.query))).toBe(false);
+    } finally {
+      await other.query(`DROP TABLE IF EXISTS perfeng_pgss_${process.pid}`);
+      await other.end();
+    }
+  });
+
   it('writes plan.json, result.json and a self-contained report.html', async () => {
     const { context, cleanup } = await makeContext();
     try {

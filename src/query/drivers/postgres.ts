@@ -261,8 +261,11 @@ export async function readStatStatements(url: string, limit: number, timeoutMs: 
          FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND query NOT ILIKE 'EXPLAIN%'
+          AND toplevel
+          AND query NOT LIKE '%pg_stat_statements%'
         ORDER BY total_exec_time DESC LIMIT $1`,
-      [limit],
+      // Utility statements (CREATE, SET, VACUUM …) are tracked too; read extra rows so the caller can drop them.
+      [limit * 4],
     );
     return r.rows;
   } catch (error) {
