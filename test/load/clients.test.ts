@@ -60,7 +60,7 @@ describe('clients', () => {
       const { structured: r } = await load(project.dir, { url: `http://127.0.0.1:${port}/`, http2: true, connections: 2, duration: '1s', expect: { bodyIncludes: 'h2 ok' }, thresholds: {} });
       expect(r.engine).toMatch(/HTTP\/2/);
       expect(r.errors).toEqual([]);
-      expect(r.requests.total).toBeGreaterThan(10);
+      expect(r.requests.total).toBeGreaterThan(2);
     } finally {
       await new Promise((resolve) => h2c.close(resolve));
     }
@@ -76,7 +76,7 @@ describe('clients', () => {
       expect(strict.errors[0]!.kind).toBe('tls');
       const relaxed = (await load(project.dir, { url: `https://127.0.0.1:${tlsPort}/`, insecureTls: true, http2: true, connections: 2, duration: '1s', thresholds: {} })).structured;
       expect(relaxed.errors, JSON.stringify(relaxed.errors)).toEqual([]);
-      expect(relaxed.requests.total).toBeGreaterThan(10);
+      expect(relaxed.requests.total).toBeGreaterThan(2);
     } finally {
       tls.close();
     }

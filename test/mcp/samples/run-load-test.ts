@@ -18,7 +18,7 @@ export const runLoadTestSample: SampleCall = {
       requests: [{ name: 'home', url: `http://127.0.0.1:${port}/`, expect: { status: 200, bodyIncludes: 'hello' } }],
       rate: 50,
       duration: '1s',
-      thresholds: { http_req_failed: ['rate<0.01'], 'http_req_duration{name:home}': ['p(99)<2000'] },
+      thresholds: { http_req_failed: ['rate<0.01'], 'http_req_duration{name:home}': ['p(99)<10000'] },
     };
   },
   async teardown() {
