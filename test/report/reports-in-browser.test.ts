@@ -40,7 +40,8 @@ describe.skipIf(!HAVE_CHROMIUM)(`reports in Chromium${SKIP_REASON}`, () => {
     projectDir = await mkdtemp(join(tmpdir(), 'perfeng-reports-'));
     await mkdir(ARTIFACTS, { recursive: true });
     const context = await createRunContext({ projectDir });
-    ({ structured: demo } = await runDemo({ quick: true, durationS: 0.5, connections: 4 }, context));
+    // Two endpoints keep the run short and still produce every kind of report.
+    ({ structured: demo } = await runDemo({ quick: true, durationS: 0.5, connections: 4, endpoints: ['sales-report', 'catalog'] }, context));
     const report = (tool: string) => demo.steps.find((s) => s.tool === tool && s.status === 'ok' && s.report)?.report;
     reports.load = report('run_load_test')!;
     reports.profile = report('profile_process')!;
@@ -165,12 +166,12 @@ describe.skipIf(!HAVE_CHROMIUM)(`reports in Chromium${SKIP_REASON}`, () => {
   it('demo index: every link opens an existing report and the table is there', async () => {
     const { page, errors, external } = await open(reports.index!);
     const hrefs = await page.$$eval('a[href]', (links) => links.map((a) => (a as HTMLAnchorElement).href));
-    expect(hrefs.length).toBeGreaterThanOrEqual(14);
+    expect(hrefs.length).toBeGreaterThanOrEqual(8);
     for (const href of hrefs) {
       expect(href.startsWith('file://')).toBe(true);
       expect(existsSync(decodeURIComponent(new URL(href).pathname)), href).toBe(true);
     }
-    expect(await page.$$eval('#summary tbody tr', (rows) => rows.length)).toBe(4);
+    expect(await page.$$eval('#summary tbody tr', (rows) => rows.length)).toBe(2);
     await screenshot(page, 'demo-index');
     // Following a link really opens the run's report.
     await page.click('#steps a[href]');
