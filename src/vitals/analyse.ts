@@ -48,7 +48,8 @@ export function analyseRun(observation: RunObservation): RunMetrics {
     const inside = latencies.filter((l) => l.startTime >= mark.startMs && l.startTime <= mark.endMs);
     return inside.length ? inside.reduce((a, b) => (b.latency > a.latency ? b : a)) : undefined;
   });
-  const inp = observation.marks.length ? (interactionToNextPaint(latencies) ?? 0) : undefined;
+  // With interactions but none over the 16 ms Event Timing floor, INP is reported as 0.
+  const inp = observation.measuresInp ? (interactionToNextPaint(latencies) ?? 0) : undefined;
 
   const counted = observation.requests.filter((r) => !r.blocked);
   const byType: RunMetrics['byType'] = {};

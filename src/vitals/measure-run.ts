@@ -32,6 +32,8 @@ export interface RunObservation {
   status: number | null;
   observations: PageObservations;
   navigation: { responseStart: number; domContentLoadedEventEnd: number; loadEventEnd: number; activationStart: number } | null;
+  /** Whether a step could produce an INP interaction (click, type, press; not hover or wait). */
+  measuresInp: boolean;
   /** Page time (ms) when the quiet wait ended and interactions began. */
   settledAtMs: number;
   quiet: boolean;
@@ -320,6 +322,7 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
       observations: read.store,
       navigation: read.navigation,
       settledAtMs,
+      measuresInp: settings.interactions.some((step) => step.action === 'click' || step.action === 'type' || step.action === 'press'),
       quiet,
       marks,
       requests: [...tracker.records.values()],

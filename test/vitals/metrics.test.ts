@@ -177,6 +177,7 @@ describe('per-run analysis', () => {
     status: 200,
     navigation: { responseStart: 40, domContentLoadedEventEnd: 300, loadEventEnd: 500, activationStart: 0 },
     settledAtMs: 3000,
+    measuresInp: true,
     quiet: true,
     marks: [{ step: 1, startMs: 3100, endMs: 3600 }],
     observations: {
