@@ -182,7 +182,8 @@ export async function attachNode(options: {
   if (!url) {
     process.kill(pid, 'SIGUSR1');
     openedByUs = true;
-    const until = Date.now() + 5000;
+    // Node opens the inspector within milliseconds of SIGUSR1 unless its event loop is blocked.
+    const until = Date.now() + 3000;
     while (!url && Date.now() < until) {
       if (context.signal.aborted) throw new CancelledError();
       await sleep(100);

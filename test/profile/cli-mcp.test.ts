@@ -34,15 +34,15 @@ describe('perfeng profile (built CLI) and profile_process over MCP', () => {
     expect((failure as { stderr: string }).stderr).toMatch(/command not found: "no-such-program-xyz"/);
   });
 
-  it('the MCP tool returns a result that matches its output schema, and an isError for a bad pid', async () => {
+  // The success path over MCP is test/mcp/e2e.test.ts (samples/profile-process.ts).
+  it('the MCP tool is listed with honest annotations and turns a bad pid into isError', async () => {
     const session = await connectBuiltServer({ cwd: project.dir, env: { PERFENG_PROJECT_DIR: project.dir } });
     try {
       const { tools } = await session.client.listTools();
       const tool = tools.find((t) => t.name === 'profile_process')!;
       expect(tool.annotations?.readOnlyHint).toBe(false);
-      const ok = await session.client.callTool({ name: 'profile_process', arguments: { command: ['node', 'hot.js', '800'], cwd: FIXTURES } }, undefined, { timeout: 60_000 });
-      expect(ok.isError).toBeFalsy();
-      expect((ok.structuredContent as { hotFunctions: Array<{ name: string }> }).hotFunctions[0]!.name).toBe('hotLoop');
+      expect(tool.annotations?.destructiveHint).toBe(true);
+      expect(tool.outputSchema?.properties).toHaveProperty('hotFunctions');
       const bad = await session.client.callTool({ name: 'profile_process', arguments: { pid: 4_000_000 } });
       expect(bad.isError).toBe(true);
       expect(JSON.stringify(bad.content)).toMatch(/no process with pid 4000000/);
