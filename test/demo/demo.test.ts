@@ -60,7 +60,7 @@ describe('runDemo --quick (real app, real tools)', () => {
   });
 
   it('the diagnosis finds the planted problems: hot loop, N+1 and the missing index', () => {
-    expect(output.profile!.topFunctions.map((f) => f.name)).toContain('normaliseRowsNaive');
+    expect(output.profile!.topFunctions.map((f) => f.name).filter((n) => /^(rankProductsNaive|normaliseRowsNaive)$/.test(n)).length).toBeGreaterThan(0);
     const nPlusOne = output.query!.nPlusOne;
     expect(nPlusOne.some((n) => /from customers where id = \?/i.test(n.fingerprint) && n.count >= 50)).toBe(true);
     // Only the N+1 endpoint repeats a query inside one request.
