@@ -22,9 +22,9 @@ export interface RunnerResult {
 }
 
 async function timeOnce(command: string, options: RunnerOptions): Promise<number> {
-  // Like hyperfine, commands are shell strings; /bin/sh start-up (~1 ms) is in both sides equally.
+  const [file, args] = argvFor(command);
   const started = performance.now();
-  const tree = spawnTree('/bin/sh', ['-c', command], { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
+  const tree = spawnTree(file, args, { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
   // Stop the clock when the process exits, not when the spawner has finished its clean-up
   // (reading stdio to the end, scanning /proc for orphans): that work is ours, not the command's.
   let ended: number | undefined;
@@ -41,6 +41,25 @@ async function timeOnce(command: string, options: RunnerOptions): Promise<number
   }
   return elapsed;
 }
+
+/** Characters that need a shell: quoting, expansion, redirection, pipes, globs, lists. */
+const SHELL_SYNTAX = /[^\w\s./=:,@%+-]/;
+
+/**
+ * Commands are shell strings, as in hyperfine. A plain command ("sleep 0.02", "node bench.js
+ * --n=5") is executed directly, like `hyperfine -N`: an extra /bin/sh per run costs a process
+ * start on both sides and adds its jitter (tens of ms on a loaded machine). Anything with shell
+ * syntax runs under /bin/sh -c.
+ */
+export function argvFor(command: string): [string, string[]] {
+  const trimmed = command.trim();
+  const [file, ...args] = trimmed.split(/\s+/);
+  // Builtins have no executable, and a leading VAR=value is an assignment: both need the shell.
+  if (SHELL_SYNTAX.test(trimmed) || SHELL_BUILTINS.has(file!) || file!.includes('=')) return ['/bin/sh', ['-c', command]];
+  return [file!, args];
+}
+
+const SHELL_BUILTINS = new Set(['exit', 'cd', 'export', 'source', '.', 'eval', 'exec', 'set', 'unset', 'alias', 'ulimit', 'umask', 'wait', 'read', 'trap', 'shift', 'return', 'times', 'type', 'command', 'hash', 'getopts', 'readonly', ':']);
 
 /**
  * Runs the two commands interleaved — A B A B … — so that drift over time (thermal

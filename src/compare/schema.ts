@@ -61,7 +61,7 @@ export const compareInputSchema = z.object({
   limit: z.number().int().min(1).max(1000).default(40).describe('rows returned (regressions first); the artefact holds all of them'),
   run: z
     .object({
-      baseline: z.string().min(1).describe('shell command for the baseline (run with /bin/sh -c)'),
+      baseline: z.string().min(1).describe('command for the baseline: plain commands run directly (like hyperfine -N), anything with shell syntax under /bin/sh -c'),
       candidate: z.string().min(1).describe('shell command for the candidate'),
       runs: z.number().int().min(2).max(1000).default(10).describe('measured runs per side'),
       warmup: z.number().int().min(0).max(100).default(1).describe('unmeasured runs per side first'),

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunContext } from '../../src/common/context.js';
 import { listDescendants } from '../../src/common/spawn.js';
 import { compareBenchmarks } from '../../src/compare/index.js';
+import { argvFor } from '../../src/compare/runner.js';
 import { compareInputSchema } from '../../src/compare/schema.js';
 
 let dir: string;
@@ -35,6 +36,15 @@ describe('interleaved runner (real child processes)', () => {
     expect(summary).toMatch(/wall time/);
     // Interleaved: A B A B … (warm-up first).
     expect(progress.slice(0, 4).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['warm-up baseline', 'warm-up candidate', 'run baseline', 'run candidate']);
+  });
+
+  it('runs plain commands directly and anything with shell syntax or builtins under /bin/sh', () => {
+    expect(argvFor('sleep 0.02')).toEqual(['sleep', ['0.02']]);
+    expect(argvFor('node bench.js --n=5')).toEqual(['node', ['bench.js', '--n=5']]);
+    expect(argvFor('echo a | cat')).toEqual(['/bin/sh', ['-c', 'echo a | cat']]);
+    expect(argvFor('node -e "x"')).toEqual(['/bin/sh', ['-c', 'node -e "x"']]);
+    expect(argvFor('exit 3')).toEqual(['/bin/sh', ['-c', 'exit 3']]);
+    expect(argvFor('FOO=1 node x.js')).toEqual(['/bin/sh', ['-c', 'FOO=1 node x.js']]);
   });
 
   it('a failing command is a UserError naming it', async () => {
