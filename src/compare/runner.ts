@@ -23,8 +23,11 @@ export interface RunnerResult {
 
 async function timeOnce(command: string, options: RunnerOptions): Promise<number> {
   const [file, args] = argvFor(command);
-  const started = performance.now();
   const tree = spawnTree(file, args, { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
+  // The process exists once spawnTree returns (execa forks synchronously), so the clock starts
+  // here: execa's own option handling before the fork is ours, not the command's, and under
+  // load it added 50–80 ms of jitter per run (bench/compare/runner-vs-hyperfine.mjs).
+  const started = performance.now();
   // Stop the clock when the process exits, not when the spawner has finished its clean-up
   // (reading stdio to the end, scanning /proc for orphans): that work is ours, not the command's.
   let ended: number | undefined;
