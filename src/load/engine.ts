@@ -139,6 +139,11 @@ export async function runEngine(
   let ends: ShardEnd[];
   try {
     ends = await Promise.all(handles.map((h) => h.ended));
+  } catch (error) {
+    // One thread failed: stop the others too, so no load keeps going behind the error.
+    for (const handle of handles) handle.cancel();
+    await Promise.allSettled(handles.map((h) => h.ended));
+    throw error;
   } finally {
     clearInterval(ticker);
     options.signal.removeEventListener('abort', onAbort);
