@@ -83,7 +83,7 @@ function summarise(r: LoadTestOutput): string {
     lines.push(
       failedThresholds.length
         ? `Thresholds failed: ${failedThresholds.map((t) => `${t.metric} ${t.expression} (actual ${t.actual ?? 'no data'})`).join('; ')}.`
-        : `All ${r.thresholds.length} thresholds held.`,
+        : r.thresholds.length === 1 ? 'The threshold held.' : `All ${r.thresholds.length} thresholds held.`,
     );
   }
   if (r.errors.length) lines.push(`Errors: ${r.errors.slice(0, 5).map((e) => `${e.kind}${e.status ? ` ${e.status}` : ''} ×${e.count}`).join(', ')}.`);
