@@ -8,6 +8,9 @@ import type { LoggedQuery, NPlusOneItem } from './schema.js';
  * (fingerprint) repeated back to back from the same call site. "Back to back" allows up to
  * MAX_GAP other statements between repeats, so a loop that looks up several tables per row
  * (customer, product, customer, product …) is one run per shape rather than none.
+ * When the log says which request each query belongs to, a run stays inside one request:
+ * a log recorded under load has the same lookup back to back from *different* requests,
+ * which is traffic, not N+1 (Prosopite scans per request for the same reason).
  */
 export const MAX_GAP = 4;
 
@@ -20,9 +23,13 @@ export interface NPlusOneOptions {
 
 interface Run {
   key: string;
+  /** The key without the request: runs in different requests are reported together. */
+  groupKey: string;
   fingerprint: string;
   callSite?: string;
   start: number;
+  /** The statement just before the run in the same request: usually the "1" of N+1. */
+  parent?: string;
   lastIndex: number;
   count: number;
   totalMs: number;
@@ -34,14 +41,23 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
   const fingerprints = queries.map((q) => fingerprintSql(q.sql));
   const open = new Map<string, Run>();
   const finished: Run[] = [];
+  const requestPositions = new Map<string, number>();
+  const previousInRequest = new Map<string, string>();
   queries.forEach((query, index) => {
     const fingerprint = fingerprints[index]!;
     const callSite = callSiteOf(query.stack);
-    const key = `${fingerprint}\u0000${callSite ?? ''}`;
+    const groupKey = `${fingerprint}\u0000${callSite ?? ''}`;
+    const key = `${groupKey}\u0000${query.requestId ?? ''}`;
     const run = open.get(key);
-    if (run && index - run.lastIndex - 1 <= MAX_GAP) {
+    // Statements of other requests interleave under load: with request ids the gap counts
+    // only this request's statements, so compare positions within the request.
+    const position = query.requestId === undefined ? index : (requestPositions.get(query.requestId) ?? 0);
+    if (query.requestId !== undefined) requestPositions.set(query.requestId, position + 1);
+    const previous = query.requestId === undefined ? fingerprints[index - 1] : previousInRequest.get(query.requestId);
+    if (query.requestId !== undefined) previousInRequest.set(query.requestId, fingerprint);
+    if (run && position - run.lastIndex - 1 <= MAX_GAP) {
       run.count++;
-      run.lastIndex = index;
+      run.lastIndex = position;
       if (query.durationMs !== undefined) {
         run.totalMs += query.durationMs;
         run.timed = true;
@@ -50,10 +66,12 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
       if (run) finished.push(run);
       open.set(key, {
         key,
+        groupKey,
         fingerprint,
         ...(callSite ? { callSite } : {}),
         start: index,
-        lastIndex: index,
+        ...(previous !== undefined ? { parent: previous } : {}),
+        lastIndex: position,
         count: 1,
         totalMs: query.durationMs ?? 0,
         timed: query.durationMs !== undefined,
@@ -66,9 +84,9 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
   const groups = new Map<string, { runs: Run[] }>();
   for (const run of finished) {
     if (run.count < options.minCount) continue;
-    const group = groups.get(run.key) ?? { runs: [] };
+    const group = groups.get(run.groupKey) ?? { runs: [] };
     group.runs.push(run);
-    groups.set(run.key, group);
+    groups.set(run.groupKey, group);
   }
   const items: Array<NPlusOneItem & { order: number }> = [];
   for (const { runs } of groups.values()) {
@@ -76,9 +94,7 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
     const count = runs.reduce((s, r) => s + r.count, 0);
     const timed = runs.some((r) => r.timed);
     const totalMs = runs.reduce((s, r) => s + r.totalMs, 0);
-    // The statement just before the run usually loaded the parent rows (the "1" of N+1).
-    const parentIndex = first.start - 1;
-    const parent = parentIndex >= 0 ? fingerprints[parentIndex] : undefined;
+    const parent = first.parent;
     const pgFingerprint = options.pgFingerprint?.(first.example);
     items.push({
       fingerprint: first.fingerprint,

@@ -5,7 +5,8 @@ import type { LoggedQuery } from './schema.js';
 
 /**
  * Reads a query log in one of three shapes, detected from the content:
- * - JSON lines `{ sql, durationMs?, stack? }` (also `query`/`statement`, `duration_ms`, `callSite`);
+ * - JSON lines `{ sql, durationMs?, stack?, requestId? }` (also `query`/`statement`, `duration_ms`,
+ *   `callSite`, and `request_id`/`traceId`/`trace_id` for the request a query belongs to);
  * - a PostgreSQL server log with `log_min_duration_statement` lines
  *   (`… LOG:  duration: 0.123 ms  statement: SELECT …`, continuation lines start with a tab);
  * - plain text, one statement per line.
@@ -32,10 +33,12 @@ function fromJson(value: Record<string, unknown>): LoggedQuery | undefined {
   if (typeof sql !== 'string' || !sql.trim()) return undefined;
   const duration = value.durationMs ?? value.duration_ms ?? value.duration ?? value.ms;
   const stack = value.stack ?? value.callSite ?? value.caller;
+  const request = value.requestId ?? value.request_id ?? value.traceId ?? value.trace_id;
   return {
     sql,
     ...(typeof duration === 'number' && Number.isFinite(duration) ? { durationMs: duration } : {}),
     ...(typeof stack === 'string' || (Array.isArray(stack) && stack.every((s) => typeof s === 'string')) ? { stack: stack as string | string[] } : {}),
+    ...(typeof request === 'string' || typeof request === 'number' ? { requestId: String(request) } : {}),
   };
 }
 

@@ -14,6 +14,10 @@ const loggedQuery = z.object({
     .union([z.string(), z.array(z.string())])
     .optional()
     .describe('call site or stack (frames as "file:line"); N+1 runs are grouped per call site'),
+  requestId: z
+    .string()
+    .optional()
+    .describe('the request/trace/transaction the query ran in; when given, an N+1 run must repeat within one request (back-to-back lookups from different requests are load, not N+1)'),
 });
 
 export const queryInputSchema = z.object({
@@ -120,7 +124,7 @@ const nPlusOneItem = z.object({
   fingerprint: z.string().describe('the statement with literals replaced by ?'),
   pgFingerprint: z.string().optional().describe('libpg_query fingerprint (PostgreSQL)'),
   count: z.number().int(),
-  runs: z.number().int().describe('how many separate runs of ≥ nPlusOneMinCount were seen'),
+  runs: z.number().int().describe('how many separate runs of ≥ nPlusOneMinCount were seen (with request ids: how many requests had one)'),
   totalMs: z.number().optional(),
   example: z.string(),
   callSite: z.string().optional(),
