@@ -4,8 +4,11 @@
  * non-matching PostToolUse may cost at most 15 ms p95 more than `node -e 0`, a matching one
  * at most 30 ms more). Absolute numbers on a shared machine mean little; the deltas do.
  *
- *   npm run build  (or npx tsc -p tsconfig.json --noCheck)
- *   node bench/hooks/latency.mjs [--runs 60] [--rounds 3] [--cli dist/cli.js]
+ *   npx tsc -p tsconfig.json --noCheck && node scripts/bundle-hook.mjs
+ *   node bench/hooks/latency.mjs [--runs 60] [--rounds 3] [--cpu-runs 100] [--skip-hyperfine]
+ *
+ * Measures the hook as hooks/hooks.json runs it (`node dist/hooks/hook.cjs post-tool-use`)
+ * and, for comparison, the unbundled `perfeng hook post-tool-use` (dist/cli.js, ESM).
  *
  * Each round runs the three commands interleaved by hyperfine; rounds repeat the whole set
  * so load spikes from other processes show up as spread between rounds.
@@ -21,6 +24,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '60' },
     rounds: { type: 'string', default: '3' },
+    hook: { type: 'string', default: resolve(import.meta.dirname, '../../dist/hooks/hook.cjs') },
     cli: { type: 'string', default: resolve(import.meta.dirname, '../../dist/cli.js') },
     'cpu-runs': { type: 'string', default: '100' },
     'skip-hyperfine': { type: 'boolean', default: false },
@@ -53,9 +57,10 @@ writeFileSync(join(work, 'match.json'), payload(join(project, 'benchmark', 'pars
 const env = `CLAUDE_PROJECT_DIR=${project} CLAUDE_PLUGIN_DATA=${data}`;
 const commands = {
   'node -e 0': `node -e 0 < ${work}/nomatch.json`,
-  'hook, no match': `${env} node ${values.cli} hook post-tool-use < ${work}/nomatch.json`,
+  'hook, no match': `${env} node ${values.hook} post-tool-use < ${work}/nomatch.json`,
   // The state folder is removed before every run, so each run is a first match that prints.
-  'hook, match': `${env} node ${values.cli} hook post-tool-use < ${work}/match.json`,
+  'hook, match': `${env} node ${values.hook} post-tool-use < ${work}/match.json`,
+  'perfeng hook, no match': `${env} node ${values.cli} hook post-tool-use < ${work}/nomatch.json`,
 };
 
 function percentile(sorted, p) {
@@ -85,10 +90,10 @@ for (let round = 1; round <= (values['skip-hyperfine'] ? 0 : Number(values.round
 
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(`hook latency (ms), ${values.runs} runs per command per round, load average ${load}`);
-console.log('round  command            p50     p95    Δp50 vs node   Δp95 vs node');
+console.log('round  command                 p50     p95    Δp50 vs node   Δp95 vs node');
 for (const row of rows) {
   console.log(
-    `${String(row.round).padEnd(6)} ${row.name.padEnd(17)} ${row.p50.toFixed(1).padStart(6)} ${row.p95.toFixed(1).padStart(7)} ${row.dP50.toFixed(1).padStart(12)} ${row.dP95.toFixed(1).padStart(13)}`,
+    `${String(row.round).padEnd(6)} ${row.name.padEnd(22)} ${row.p50.toFixed(1).padStart(6)} ${row.p95.toFixed(1).padStart(7)} ${row.dP50.toFixed(1).padStart(12)} ${row.dP95.toFixed(1).padStart(13)}`,
   );
 }
 
@@ -99,8 +104,9 @@ for (const row of rows) {
  */
 const cpuCommands = {
   'node -e 0': { args: ['-e', '0'], input: 'nomatch.json' },
-  'hook, no match': { args: [values.cli, 'hook', 'post-tool-use'], input: 'nomatch.json' },
-  'hook, match': { args: [values.cli, 'hook', 'post-tool-use'], input: 'match.json', fresh: true },
+  'hook, no match': { args: [values.hook, 'post-tool-use'], input: 'nomatch.json' },
+  'hook, match': { args: [values.hook, 'post-tool-use'], input: 'match.json', fresh: true },
+  'perfeng hook, no match': { args: [values.cli, 'hook', 'post-tool-use'], input: 'nomatch.json' },
 };
 const cpu = Object.fromEntries(Object.keys(cpuCommands).map((name) => [name, []]));
 const perfOut = join(work, 'perf.csv');
@@ -118,14 +124,14 @@ for (let run = 0; run < Number(values['cpu-runs']); run++) {
   }
 }
 console.log(`\nCPU time per run (perf stat task-clock, ms), ${values['cpu-runs']} interleaved runs each`);
-console.log('command            p50     p95    Δp50 vs node   Δp95 vs node');
+console.log('command                 p50     p95    Δp50 vs node   Δp95 vs node');
 const cpuStats = Object.entries(cpu).map(([name, list]) => {
   const sorted = [...list].sort((a, b) => a - b);
   return { name, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) };
 });
 for (const stat of cpuStats) {
   console.log(
-    `${stat.name.padEnd(17)} ${stat.p50.toFixed(1).padStart(6)} ${stat.p95.toFixed(1).padStart(7)} ${(stat.p50 - cpuStats[0].p50).toFixed(1).padStart(12)} ${(stat.p95 - cpuStats[0].p95).toFixed(1).padStart(13)}`,
+    `${stat.name.padEnd(22)} ${stat.p50.toFixed(1).padStart(6)} ${stat.p95.toFixed(1).padStart(7)} ${(stat.p50 - cpuStats[0].p50).toFixed(1).padStart(12)} ${(stat.p95 - cpuStats[0].p95).toFixed(1).padStart(13)}`,
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -28,7 +28,7 @@ function expectQuiet(run: { code: number | null; stdout: string; stderr: string 
   expect(run.stderr).not.toMatch(STACK_TRACE);
 }
 
-describe.concurrent('PostToolUse: performance-sensitive edits', () => {
+describe('PostToolUse: performance-sensitive edits', { concurrent: true, timeout: 150_000 }, () => {
   it('notes a matching edit once per session and directory; another session hears it again', async () => {
     const repo = makeRepo();
     const env = envFor(repo);
@@ -131,7 +131,7 @@ async function stopAfter(
   return { repo, env, session, stop };
 }
 
-describe.concurrent('Stop: size of this change', () => {
+describe('Stop: size of this change', { concurrent: true, timeout: 150_000 }, () => {
   it('299 changed lines: silent; 301: says what changed', async () => {
     const small = await stopAfter((repo) => writeFileSync(join(repo, 'src', 'new.ts'), lines(299)), { cli: true });
     expect(small.stop.stdout).toBe('');
@@ -221,7 +221,7 @@ describe.concurrent('Stop: size of this change', () => {
   });
 });
 
-describe.concurrent('Stop: reviews and modes', () => {
+describe('Stop: reviews and modes', { concurrent: true, timeout: 150_000 }, () => {
   it('require mode blocks exactly once, and never when stop_hook_active', async () => {
     const { repo, env, session, stop } = await stopAfter((repo) => writeFileSync(join(repo, 'src', 'new.ts'), lines(400)), {
       config: { hooks: { mode: 'require' } },
@@ -280,7 +280,7 @@ describe.concurrent('Stop: reviews and modes', () => {
   });
 });
 
-describe.concurrent('never hurts the session', () => {
+describe('never hurts the session', { concurrent: true, timeout: 150_000 }, () => {
   const allEvents = ['post-tool-use', 'user-prompt-submit', 'stop', 'subagent-stop', 'nonsense'];
   it.each([
     ['empty stdin', '', allEvents],
