@@ -19,10 +19,9 @@ export interface HookOutput {
 const PREFIX = 'performance-engineer plugin hook:';
 
 export function postToolUseOutput(match: PathMatch, toolName: string, advice: ToolAdvice, baselineRun?: string): HookOutput {
-  const rule =
-    isGlobEntry(match.rule)
-      ? `the glob "${match.rule}" in hooks.paths`
-      : `the directory "${match.matchedDir}/" (hooks.paths entry "${match.rule}")`;
+  const rule = isGlobEntry(match.rule)
+    ? `matches the glob "${match.rule}" in hooks.paths`
+    : `lies under the directory "${match.matchedDir}/" (hooks.paths entry "${match.rule}")`;
   let toolSentence = `${advice.why}.`;
   if (advice.tool === 'compare_benchmarks') {
     toolSentence += baselineRun
@@ -30,7 +29,7 @@ export function postToolUseOutput(match: PathMatch, toolName: string, advice: To
       : ' There is no earlier run in .perf/runs yet, so a first run records the baseline.';
   }
   const context =
-    `${PREFIX} ${toolName} changed ${match.relPath}, which lies under ${rule}, so it is performance-sensitive. ` +
+    `${PREFIX} ${toolName} changed ${match.relPath}, which ${rule}, so it is performance-sensitive. ` +
     `It looks like ${advice.looksLike}; the tool of the performance-engineer agent that fits is ${advice.tool}: ${toolSentence} ` +
     'The performance-engineer subagent can measure the effect of this change. ' +
     'This note appears once per session for this directory.';
