@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { compareInputSchema, type CompareOutput } from '../../compare/schema.js';
 import { runCliTool } from '../run-tool.js';
+import { parseNumberFlag, readInputOption } from '../flags.js';
 
 interface CompareFlags {
   input?: string;
@@ -23,30 +23,7 @@ interface CompareFlags {
   warmup?: string;
 }
 
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 /** `--input` takes inline JSON or a path to a JSON file with the full tool input. */
-function readInputOption(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  let source = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      source = readFileSync(trimmed, 'utf8');
-    } catch (error) {
-      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
-    }
-  }
-  try {
-    return JSON.parse(source) as Record<string, unknown>;
-  } catch (error) {
-    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
-  }
-}
 
 /** Positional files and flags → the tool input (validated by the same zod schema as MCP). */
 export function compareFlagsToInput(files: string[], flags: CompareFlags): Record<string, unknown> {
@@ -57,22 +34,22 @@ export function compareFlagsToInput(files: string[], flags: CompareFlags): Recor
     input.candidate = files[1];
   } else if (files.length > 2) input.inputs = files;
   if (flags.format) input.format = flags.format;
-  if (flags.alpha) input.alpha = number('alpha', flags.alpha);
-  if (flags.confidence) input.confidence = number('confidence', flags.confidence);
+  if (flags.alpha) input.alpha = parseNumberFlag('alpha', flags.alpha);
+  if (flags.confidence) input.confidence = parseNumberFlag('confidence', flags.confidence);
   if (flags.correction) input.correction = flags.correction;
   if (flags.failOn) input.failOn = flags.failOn;
-  if (flags.noiseFloor) input.noiseFloorPct = number('noise-floor', flags.noiseFloor);
-  if (flags.equivalence) input.equivalencePct = number('equivalence', flags.equivalence);
+  if (flags.noiseFloor) input.noiseFloorPct = parseNumberFlag('noise-floor', flags.noiseFloor);
+  if (flags.equivalence) input.equivalencePct = parseNumberFlag('equivalence', flags.equivalence);
   if (flags.filter) input.filter = flags.filter;
-  if (flags.limit) input.limit = number('limit', flags.limit);
+  if (flags.limit) input.limit = parseNumberFlag('limit', flags.limit);
   if (flags.baselineCmd || flags.candidateCmd) {
     if (!flags.baselineCmd || !flags.candidateCmd) throw new UserError('--baseline-cmd and --candidate-cmd go together');
     input.run = {
       ...((input.run as object) ?? {}),
       baseline: flags.baselineCmd,
       candidate: flags.candidateCmd,
-      ...(flags.runs ? { runs: number('runs', flags.runs) } : {}),
-      ...(flags.warmup ? { warmup: number('warmup', flags.warmup) } : {}),
+      ...(flags.runs ? { runs: parseNumberFlag('runs', flags.runs) } : {}),
+      ...(flags.warmup ? { warmup: parseNumberFlag('warmup', flags.warmup) } : {}),
     };
   }
   return input;

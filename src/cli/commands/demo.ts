@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import type { ProgressReporter } from '../../common/progress.js';
-import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { demoInputSchema, DEMO_ENDPOINT_NAMES, DEMO_FIXES, type DemoOutput } from '../../demo/schema.js';
 import { runCliTool } from '../run-tool.js';
-import { readInputOption } from './load.js';
+import { parseNumberFlag, readInputOption } from '../flags.js';
 
 interface DemoFlags {
   input?: string;
@@ -17,18 +16,11 @@ interface DemoFlags {
   profile?: boolean;
 }
 
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 export function demoFlagsToInput(flags: DemoFlags): Record<string, unknown> {
   const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
   if (flags.quick) input.quick = true;
-  if (flags.duration !== undefined) input.durationS = number('duration', flags.duration);
-  if (flags.connections !== undefined) input.connections = number('connections', flags.connections);
+  if (flags.duration !== undefined) input.durationS = parseNumberFlag('duration', flags.duration);
+  if (flags.connections !== undefined) input.connections = parseNumberFlag('connections', flags.connections);
   if (flags.fix !== undefined) input.fixes = flags.fix.split(',').map((f) => f.trim()).filter(Boolean);
   if (flags.endpoint !== undefined) input.endpoints = flags.endpoint.split(',').map((e) => e.trim()).filter(Boolean);
   if (flags.profile === false) input.profile = false;

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { loadTestInputSchema, type LoadTestOutput } from '../../load/schema.js';
 import { runCliTool } from '../run-tool.js';
+import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface LoadFlags {
   input?: string;
@@ -27,34 +27,7 @@ interface LoadFlags {
   title?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 /** `--input` takes inline JSON or a path to a JSON file. */
-export function readInputOption(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  let source = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      source = readFileSync(trimmed, 'utf8');
-    } catch (error) {
-      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
-    }
-  }
-  try {
-    return JSON.parse(source) as Record<string, unknown>;
-  } catch (error) {
-    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
-  }
-}
 
 /** Flags → the tool's input object (the same zod schema validates both). */
 export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Record<string, unknown> {
@@ -72,14 +45,14 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
     }
     input.headers = headers;
   }
-  if (flags.connections) input.connections = number('connections', flags.connections);
-  if (flags.rate) input.rate = number('rate', flags.rate);
+  if (flags.connections) input.connections = parseNumberFlag('connections', flags.connections);
+  if (flags.rate) input.rate = parseNumberFlag('rate', flags.rate);
   if (flags.duration) input.duration = flags.duration;
   if (flags.stage?.length) {
     input.stages = flags.stage.map((s) => {
       const [duration, target] = s.split(':');
       if (!duration || target === undefined) throw new UserError(`invalid --stage "${s}"`, 'use <duration>:<target>, e.g. 30s:100');
-      return { duration, target: number('stage', target) };
+      return { duration, target: parseNumberFlag('stage', target) };
     });
   }
   if (flags.threshold?.length) {
@@ -91,14 +64,14 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
     }
     input.thresholds = thresholds;
   }
-  if (flags.timeout) input.timeoutMs = number('timeout', flags.timeout);
+  if (flags.timeout) input.timeoutMs = parseNumberFlag('timeout', flags.timeout);
   if (flags.warmup) input.warmup = flags.warmup;
-  if (flags.pipelining) input.pipelining = number('pipelining', flags.pipelining);
+  if (flags.pipelining) input.pipelining = parseNumberFlag('pipelining', flags.pipelining);
   if (flags.http2) input.http2 = true;
-  if (flags.workers) input.workers = number('workers', flags.workers);
+  if (flags.workers) input.workers = parseNumberFlag('workers', flags.workers);
   if (flags.engine) input.engine = flags.engine;
   if (flags.insecure) input.insecureTls = true;
-  if (flags.expectStatus) input.expect = { ...((base.expect as object) ?? {}), status: flags.expectStatus.split(',').map((s) => number('expect-status', s)) };
+  if (flags.expectStatus) input.expect = { ...((base.expect as object) ?? {}), status: flags.expectStatus.split(',').map((s) => parseNumberFlag('expect-status', s)) };
   if (flags.title) input.title = flags.title;
   return input;
 }

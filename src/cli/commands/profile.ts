@@ -3,7 +3,7 @@ import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { profileDiffInputSchema, profileInputSchema, type ProfileDiffOutput, type ProfileOutput } from '../../profile/schema.js';
 import { runCliTool } from '../run-tool.js';
-import { readInputOption } from './load.js';
+import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface ProfileFlags {
   input?: string;
@@ -27,22 +27,11 @@ interface ProfileFlags {
   title?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 /** Flags → the tool's input object (the same zod schema validates both). */
 export function profileFlagsToInput(command: string[], flags: ProfileFlags): Record<string, unknown> {
   const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
   if (command.length) input.command = command;
-  if (flags.pid) input.pid = number('pid', flags.pid);
+  if (flags.pid) input.pid = parseNumberFlag('pid', flags.pid);
   // From a shell, relative paths in the command mean the shell's folder (not the project's).
   if (flags.cwd) input.cwd = flags.cwd;
   else if (input.cwd === undefined) input.cwd = process.cwd();
@@ -58,21 +47,21 @@ export function profileFlagsToInput(command: string[], flags: ProfileFlags): Rec
   if (flags.runtime) input.runtime = flags.runtime;
   if (flags.kind) input.kind = flags.kind;
   if (flags.heap) input.kind = 'heap';
-  if (flags.duration) input.durationS = number('duration', flags.duration);
-  if (flags.interval) input.samplingIntervalUs = number('interval', flags.interval);
-  if (flags.heapInterval) input.heapSamplingBytes = number('heap-interval', flags.heapInterval);
-  if (flags.waitForPort) input.waitForPort = number('wait-for-port', flags.waitForPort);
+  if (flags.duration) input.durationS = parseNumberFlag('duration', flags.duration);
+  if (flags.interval) input.samplingIntervalUs = parseNumberFlag('interval', flags.interval);
+  if (flags.heapInterval) input.heapSamplingBytes = parseNumberFlag('heap-interval', flags.heapInterval);
+  if (flags.waitForPort) input.waitForPort = parseNumberFlag('wait-for-port', flags.waitForPort);
   if (flags.load) input.load = readInputOption(flags.load);
   if (flags.url) {
     input.load = {
       ...((input.load as object) ?? {}),
       url: flags.url,
       ...(flags.loadDuration ? { duration: flags.loadDuration } : {}),
-      ...(flags.connections ? { connections: number('connections', flags.connections) } : {}),
+      ...(flags.connections ? { connections: parseNumberFlag('connections', flags.connections) } : {}),
     };
   }
   if (flags.baseline) input.baseline = flags.baseline;
-  if (flags.top) input.top = number('top', flags.top);
+  if (flags.top) input.top = parseNumberFlag('top', flags.top);
   if (flags.title) input.title = flags.title;
   return input;
 }
@@ -124,7 +113,7 @@ export function registerProfileCommand(program: Command): void {
       process.exitCode = await runCliTool<ProfileDiffOutput>({
         json: flags.json === true,
         execute: async (context) => {
-          const input = parseInput(profileDiffInputSchema, { baseline, target, ...(flags.top ? { top: number('top', flags.top) } : {}) }, 'profile diff input');
+          const input = parseInput(profileDiffInputSchema, { baseline, target, ...(flags.top ? { top: parseNumberFlag('top', flags.top) } : {}) }, 'profile diff input');
           const { runProfileDiff } = await import('../../profile/index.js');
           return runProfileDiff(input, context);
         },

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { queryInputSchema, type QueryOutput } from '../../query/schema.js';
 import { runCliTool } from '../run-tool.js';
+import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface QueryFlags {
   input?: string;
@@ -20,34 +20,6 @@ interface QueryFlags {
   limit?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function readInput(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  let source = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      source = readFileSync(trimmed, 'utf8');
-    } catch (error) {
-      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
-    }
-  }
-  try {
-    return JSON.parse(source) as Record<string, unknown>;
-  } catch (error) {
-    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 /** A --param value: JSON when it parses (42, true, null, "x"), otherwise the text itself. */
 function paramValue(text: string): unknown {
   try {
@@ -58,7 +30,7 @@ function paramValue(text: string): unknown {
 }
 
 export function queryFlagsToInput(sql: string | undefined, flags: QueryFlags): Record<string, unknown> {
-  const input: Record<string, unknown> = flags.input ? readInput(flags.input) : {};
+  const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
   if (sql) input.sql = sql === '-' ? readFileSync(0, 'utf8') : sql;
   if (flags.database) input.database = flags.database;
   if (flags.param?.length) input.params = flags.param.map(paramValue);
@@ -66,10 +38,10 @@ export function queryFlagsToInput(sql: string | undefined, flags: QueryFlags): R
   if (flags.analyze !== undefined) input.analyze = flags.analyze;
   if (flags.indexes === false) input.suggestIndexes = false;
   if (flags.hypopg === false) input.useHypopg = false;
-  if (flags.minImprovement) input.minImprovementPct = number('min-improvement', flags.minImprovement);
-  if (flags.timeout) input.timeoutMs = number('timeout', flags.timeout);
-  if (flags.top) input.fromStatStatements = number('top', flags.top);
-  if (flags.limit) input.limit = number('limit', flags.limit);
+  if (flags.minImprovement) input.minImprovementPct = parseNumberFlag('min-improvement', flags.minImprovement);
+  if (flags.timeout) input.timeoutMs = parseNumberFlag('timeout', flags.timeout);
+  if (flags.top) input.fromStatStatements = parseNumberFlag('top', flags.top);
+  if (flags.limit) input.limit = parseNumberFlag('limit', flags.limit);
   return input;
 }
 

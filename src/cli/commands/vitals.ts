@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { vitalsInputSchema, type VitalsOutput } from '../../vitals/schema.js';
 import { runCliTool } from '../run-tool.js';
+import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface VitalsFlags {
   input?: string;
@@ -21,34 +21,6 @@ interface VitalsFlags {
   limit?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function readInput(text: string): Record<string, unknown> {
-  const trimmed = text.trim();
-  let source = trimmed;
-  if (!trimmed.startsWith('{')) {
-    try {
-      source = readFileSync(trimmed, 'utf8');
-    } catch (error) {
-      throw new UserError(`cannot read --input file "${trimmed}" (${(error as NodeJS.ErrnoException).code})`, 'pass inline JSON or a path to a JSON file');
-    }
-  }
-  try {
-    return JSON.parse(source) as Record<string, unknown>;
-  } catch (error) {
-    throw new UserError(`--input is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function number(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new UserError(`--${flag} "${text}" is not a number`);
-  return n;
-}
-
 /** "selector=text" for --type and "selector=Key" for --press (split at the last "="). */
 function splitPair(flag: string, text: string): [string, string] {
   const at = text.lastIndexOf('=');
@@ -61,11 +33,11 @@ function splitPair(flag: string, text: string): [string, string] {
  * listed (clicks, then typing, then key presses); use --input for any other order.
  */
 export function vitalsFlagsToInput(url: string | undefined, flags: VitalsFlags): Record<string, unknown> {
-  const input: Record<string, unknown> = flags.input ? readInput(flags.input) : {};
+  const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
   if (url) input.url = url;
-  if (flags.runs) input.runs = number('runs', flags.runs);
+  if (flags.runs) input.runs = parseNumberFlag('runs', flags.runs);
   if (flags.device) input.device = flags.device;
-  if (flags.throttling) input.throttling = flags.throttling.trim().startsWith('{') ? readInput(flags.throttling) : flags.throttling;
+  if (flags.throttling) input.throttling = flags.throttling.trim().startsWith('{') ? readInputOption(flags.throttling) : flags.throttling;
   const steps: unknown[] = [
     ...(flags.click ?? []).map((selector) => ({ action: 'click', selector })),
     ...(flags.type ?? []).map((pair) => {
@@ -79,10 +51,10 @@ export function vitalsFlagsToInput(url: string | undefined, flags: VitalsFlags):
   ];
   if (steps.length) input.interactions = steps;
   if (flags.threshold?.length) input.thresholds = flags.threshold;
-  if (flags.quiet) input.quietMs = number('quiet', flags.quiet);
-  if (flags.timeout) input.timeoutMs = number('timeout', flags.timeout);
+  if (flags.quiet) input.quietMs = parseNumberFlag('quiet', flags.quiet);
+  if (flags.timeout) input.timeoutMs = parseNumberFlag('timeout', flags.timeout);
   if (flags.trace === false) input.trace = false;
-  if (flags.limit) input.limit = number('limit', flags.limit);
+  if (flags.limit) input.limit = parseNumberFlag('limit', flags.limit);
   return input;
 }
 
