@@ -34,12 +34,15 @@ export function sampleTreeRss(rootPid: number, options: { intervalMs?: number; t
   const refreshMs = options.treeRefreshMs ?? 1000;
   const sample = () => {
     const now = performance.now();
-    if (now - listedAt >= refreshMs) {
+    // A tree with no known process yet (the launcher has not forked its target) or whose known
+    // processes are gone is re-listed at once: a short-lived target would otherwise be missed.
+    if (pids.length === 0 || now - listedAt >= refreshMs) {
       pids = options.excludeRoot ? listDescendants(rootPid) : [rootPid, ...listDescendants(rootPid)];
       listedAt = now;
     }
     let sum = 0;
     for (const pid of pids) sum += readRssBytes(pid);
+    if (sum === 0 && pids.length > 0) pids = [];
     if (sum > peak) peak = sum;
   };
   sample();
