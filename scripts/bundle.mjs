@@ -63,4 +63,21 @@ await build({
   banner: { js: "import { createRequire as __perfengCreateRequire } from 'node:module'; const require = __perfengCreateRequire(import.meta.url);" },
 });
 
+// The tools/list answer, computed once here by the server's own code (see ServerOptions in
+// src/mcp/server.ts): the bundled server serves it instead of converting schemas at start-up.
+{
+  const { writeFileSync } = await import('node:fs');
+  const { createServer } = await import(new URL('../dist/mcp/server.js', import.meta.url).href);
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const server = createServer();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bundle', version: '0' });
+  await client.connect(clientSide);
+  const list = await client.listTools();
+  await client.close();
+  writeFileSync(resolve(outdir, 'tools-list.json'), JSON.stringify({ tools: list.tools }));
+}
+
 if (existsSync(resolve(root, 'scripts/bundle-hook.mjs'))) await import('./bundle-hook.mjs');

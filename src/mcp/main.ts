@@ -1,10 +1,12 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import { readFileSync } from 'node:fs';
 import { killAllSpawned } from '../common/process-tree.js';
 import { createServer } from './server.js';
 
 /** `perfeng mcp`: serve the tools over stdio until the client goes away. */
 export async function runMcpServer(): Promise<void> {
-  const server = createServer();
+  const server = createServer({ toolsListManifest: readToolsListManifest() });
   const transport = new StdioServerTransport();
   const shutdown = (code: number) => {
     killAllSpawned('SIGKILL');
@@ -15,4 +17,13 @@ export async function runMcpServer(): Promise<void> {
   process.on('SIGINT', () => shutdown(0));
   process.on('SIGTERM', () => shutdown(0));
   await server.connect(transport);
+}
+
+/** `tools-list.json` next to the running file: written by scripts/bundle.mjs beside the bundle. */
+function readToolsListManifest(): ListToolsResult | undefined {
+  try {
+    return JSON.parse(readFileSync(new URL('./tools-list.json', import.meta.url), 'utf8')) as ListToolsResult;
+  } catch {
+    return undefined;
+  }
 }

@@ -49,6 +49,19 @@ describe('MCP server over stdio (built dist/cli.js mcp)', () => {
     }
   });
 
+  it('answers tools/list exactly as the live server computes it (the build-time manifest is not stale)', async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
+    const { createServer } = await import('../../src/mcp/server.js');
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await createServer().connect(serverSide);
+    const live = new Client({ name: 'live', version: '0' });
+    await live.connect(clientSide);
+    const expected = await live.listTools();
+    await live.close();
+    expect((await session.client.listTools()).tools).toEqual(expected.tools);
+  });
+
   it('turns bad arguments into an isError result and keeps running', async () => {
     const result = await session.client.callTool({ name: 'no_such_tool', arguments: {} }).catch((error: Error) => ({ isError: true, error }));
     expect(result.isError).toBe(true);
