@@ -88,6 +88,15 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
       );
     }
   };
+  // What every runtime reports about the launched process, whichever profiler ran.
+  const launchFacts = (result: LaunchResult) => ({
+    exitCode: result.stoppedByUs ? null : result.exit.exitCode,
+    wallMs: result.wallMs,
+    peakRssBytes: result.peakRssBytes,
+    ...(result.load ? { load: result.load } : {}),
+    cancelled: result.cancelled,
+    target,
+  });
   const exitWarnings = (result: LaunchResult): string[] =>
     !result.stoppedByUs && result.exit.exitCode !== 0 && result.exit.exitCode !== null
       ? [`the command exited with code ${result.exit.exitCode}: ${(result.exit.stderr.split('\n').find((l) => /error|exception|traceback/i.test(l)) ?? outputTail(result.exit.stderr, 1)).trim() || '(no output)'}`]
@@ -115,12 +124,7 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
       heapUnit: 'bytes allocated (sampled), including objects collected since',
       rawFiles: collected.rawFiles,
       warnings,
-      exitCode: result.stoppedByUs ? null : result.exit.exitCode,
-      wallMs: result.wallMs,
-      peakRssBytes: result.peakRssBytes,
-      ...(result.load ? { load: result.load } : {}),
-      cancelled: result.cancelled,
-      target,
+      ...launchFacts(result),
     };
   }
   if (runtime === 'python') {
@@ -140,12 +144,7 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
       ...(collected.heapGrowth ? { heapGrowth: collected.heapGrowth } : {}),
       rawFiles: collected.rawFiles,
       warnings: [...result.warnings, ...collected.warnings, ...exitWarnings(result), ...(profiler === 'py-spy' ? ['sampled by py-spy'] : [])],
-      exitCode: result.stoppedByUs ? null : result.exit.exitCode,
-      wallMs: result.wallMs,
-      peakRssBytes: result.peakRssBytes,
-      ...(result.load ? { load: result.load } : {}),
-      cancelled: result.cancelled,
-      target,
+      ...launchFacts(result),
     };
   }
   if (input.kind === 'heap') {
@@ -168,12 +167,7 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
     heap: [],
     rawFiles: [],
     warnings: [...access.warnings, ...result.warnings, ...collected.warnings, ...exitWarnings(result)],
-    exitCode: result.stoppedByUs ? null : result.exit.exitCode,
-    wallMs: result.wallMs,
-    peakRssBytes: result.peakRssBytes,
-    ...(result.load ? { load: result.load } : {}),
-    cancelled: result.cancelled,
-    target,
+    ...launchFacts(result),
   };
 }
 

@@ -62,10 +62,17 @@ describe('MCP server over stdio (built dist/cli.js mcp)', () => {
     expect((await session.client.listTools()).tools).toEqual(expected.tools);
   });
 
-  it('turns bad arguments into an isError result and keeps running', async () => {
-    const result = await session.client.callTool({ name: 'no_such_tool', arguments: {} }).catch((error: Error) => ({ isError: true, error }));
-    expect(result.isError).toBe(true);
+  it('turns bad arguments into an isError result that names the field, for every tool, and keeps running', async () => {
+    const { tools } = await session.client.listTools();
+    for (const tool of tools) {
+      // A number where every tool's input is an object of named fields: always invalid.
+      const result = await session.client.callTool({ name: tool.name, arguments: { __unknown: 1, url: 42, sql: 42, command: 42, baseline: 42 } });
+      expect(result.isError, `${tool.name} accepted bad arguments`).toBe(true);
+      const text = (result.content as Array<{ text?: string }>)[0]?.text ?? '';
+      expect(text, tool.name).toMatch(/invalid|expected|must|refus|unknown/i);
+      expect(text, tool.name).not.toMatch(/\n\s+at /); // no stack trace
+    }
     const again = await session.client.listTools();
-    expect(Array.isArray(again.tools)).toBe(true);
+    expect(again.tools.map((t) => t.name)).toEqual(tools.map((t) => t.name));
   });
 });
