@@ -100,7 +100,7 @@ if (withUndici) {
   };
 }
 
-const nginx = await startNginx();
+const nginx = await startNginx({ workers: opt("nginx-workers", "auto") });
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
 const cpuPerRequest = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
 try {
