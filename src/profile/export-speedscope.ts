@@ -23,7 +23,22 @@ export interface SpeedscopeFile {
   exporter?: string;
 }
 
-export function toSpeedscope(profile: Profile, name: string, exporter: string): SpeedscopeFile {
+/**
+ * Above this many frame references (the sum of the stacks' lengths over the samples kept),
+ * the time-ordered file would not fit in one JavaScript string (V8 caps a string at 512 MB:
+ * a 100 MB .cpuprofile of a busy server needs ~1 GB) nor load in a browser tab. Such a
+ * profile is written as one sample per call-tree node with its self weight instead: the
+ * "Left heavy" and "Sandwich" views stay exact; the timeline stays in the .cpuprofile.
+ */
+export const SPEEDSCOPE_MAX_FRAME_REFS = 20_000_000;
+
+export interface SpeedscopeExport {
+  file: SpeedscopeFile;
+  /** False when the samples were aggregated by stack (see SPEEDSCOPE_MAX_FRAME_REFS). */
+  timeOrder: boolean;
+}
+
+export function toSpeedscope(profile: Profile, name: string, exporter: string, maxFrameRefs = SPEEDSCOPE_MAX_FRAME_REFS): SpeedscopeExport {
   const frames = profile.frames.map((f) => ({
     name: f.name,
     ...(f.file ? { file: f.file } : {}),
@@ -47,18 +62,41 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string): 
     }
   });
 
-  const byOwner = new Map<string, { samples: number[][]; weights: number[]; last: number }>();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = profile.samples[i]!;
+  type Entry = { samples: number[][]; weights: number[]; last: number };
+  const entryOf = (byOwner: Map<string, Entry>, node: number): Entry => {
     const key = owner[node]!;
     let entry = byOwner.get(key);
     if (!entry) byOwner.set(key, (entry = { samples: [], weights: [], last: -1 }));
+    return entry;
+  };
+  let byOwner = new Map<string, Entry>();
+  let frameRefs = 0;
+  let timeOrder = true;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = profile.samples[i]!;
+    const entry = entryOf(byOwner, node);
     if (entry.last === node) {
       entry.weights[entry.weights.length - 1]! += profile.weights[i]!;
     } else {
+      frameRefs += stacks[node]!.length;
+      if (frameRefs > maxFrameRefs) {
+        timeOrder = false;
+        break;
+      }
       entry.samples.push(stacks[node]!);
       entry.weights.push(profile.weights[i]!);
       entry.last = node;
+    }
+  }
+  if (!timeOrder) {
+    const self = new Float64Array(profile.nodes.length);
+    for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+    byOwner = new Map();
+    for (let node = 0; node < profile.nodes.length; node++) {
+      if (self[node]! <= 0) continue;
+      const entry = entryOf(byOwner, node);
+      entry.samples.push(stacks[node]!);
+      entry.weights.push(self[node]!);
     }
   }
   const profiles = [...byOwner.entries()].map(([owned, entry]) => ({
@@ -72,11 +110,14 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string): 
   }));
   if (!profiles.length) profiles.push({ type: 'sampled', name, unit: profile.unit, startValue: 0, endValue: 0, samples: [], weights: [] });
   return {
-    $schema: 'https://www.speedscope.app/file-format-schema.json',
-    shared: { frames },
-    profiles,
-    name,
-    activeProfileIndex: 0,
-    exporter,
+    file: {
+      $schema: 'https://www.speedscope.app/file-format-schema.json',
+      shared: { frames },
+      profiles,
+      name,
+      activeProfileIndex: 0,
+      exporter,
+    },
+    timeOrder,
   };
 }

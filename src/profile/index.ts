@@ -302,7 +302,13 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
       if (raw.role === 'heapprofile' && !artifacts.heapprofile) artifacts.heapprofile = written;
     }
     if (cpu) artifacts.cpuprofile = await run.writeFile('profile.cpuprofile', JSON.stringify(toCpuProfile(cpu, cwd)));
-    await run.writeFile('speedscope.json', JSON.stringify(toSpeedscope(main, collected.target, 'performance-engineer profile_process')));
+    const speedscope = toSpeedscope(main, collected.target, 'performance-engineer profile_process');
+    if (!speedscope.timeOrder) {
+      warnings.push(
+        `speedscope.json aggregates the ${main.samples.length.toLocaleString('en-US')} samples by stack (too many for a time-ordered file a browser can load)${cpu ? '; profile.cpuprofile keeps the timeline' : ''}`,
+      );
+    }
+    await run.writeFile('speedscope.json', JSON.stringify(speedscope.file));
     await run.writeFile('profile.folded', toFolded(main));
     await run.writeFile('profile.pb.gz', toPprof(main, { periodUs: main.kind === 'cpu' ? intervalUs : input.heapSamplingBytes }));
 

@@ -6,6 +6,7 @@ import { Profile as PprofProfile } from 'pprof-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyseProfile } from '../../src/profile/analyse.js';
 import { parseFolded } from '../../src/profile/export-folded.js';
+import { toSpeedscope } from '../../src/profile/export-speedscope.js';
 import { Locator } from '../../src/profile/locate.js';
 import { parseCpuProfile } from '../../src/profile/parse-v8.js';
 import { runProfile } from '../../src/profile/index.js';
@@ -32,6 +33,28 @@ describe('profile_process exports open in the tools people use', () => {
     expect(file.profiles.length).toBe(2); // one per process
     const frames = file.shared.frames as Array<{ name: string }>;
     expect(frames.some((f) => f.name === 'hotLoop')).toBe(true);
+  });
+
+  it('speedscope falls back to one sample per stack when the timeline is too large, with the same weights per stack', async () => {
+    const profile = parseCpuProfile(JSON.parse(await readFile(out.artifacts.cpuprofile!, 'utf8')), new Locator(FIXTURES, false));
+    const timed = toSpeedscope(profile, 'p', 'test');
+    const aggregated = toSpeedscope(profile, 'p', 'test', 10);
+    expect(timed.timeOrder).toBe(true);
+    expect(aggregated.timeOrder).toBe(false);
+    const schema = JSON.parse(await readFile(require.resolve('speedscope/dist/release/file-format-schema.json'), 'utf8'));
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(aggregated.file), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    // Weight per distinct stack is what "Left heavy" draws: identical in both files.
+    const byStack = (file: typeof timed.file) => {
+      const sums = new Map<string, number>();
+      for (const p of file.profiles) p.samples.forEach((stack, i) => sums.set(stack.join(','), (sums.get(stack.join(',')) ?? 0) + p.weights[i]!));
+      return sums;
+    };
+    const a = byStack(timed.file);
+    const b = byStack(aggregated.file);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [stack, weight] of a) expect(b.get(stack)).toBeCloseTo(weight, 6);
+    expect(aggregated.file.profiles[0]!.samples.length).toBe(new Set(aggregated.file.profiles[0]!.samples.map((s) => s.join(','))).size);
   });
 
   it('pprof is gzipped protobuf that decodes, with cpu nanoseconds adding up', async () => {
