@@ -27,7 +27,8 @@ function cpuSeconds(pid) {
     return NaN;
   }
 }
-let lastWindow = { cpuS: NaN, seconds: NaN };
+let lastWindow = { cpuS: NaN, serverCpuS: NaN, seconds: NaN };
+const serverCpuSeconds = () => nginx.pids().reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 function run(cmd, argv, options = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,9 +39,13 @@ function run(cmd, argv, options = {}) {
     const from = Math.min(4, duration * 0.3);
     const to = duration - 1;
     let a = NaN;
-    const t1 = setTimeout(() => (a = cpuSeconds(child.pid)), from * 1000);
+    let serverA = NaN;
+    const t1 = setTimeout(() => {
+      a = cpuSeconds(child.pid);
+      serverA = serverCpuSeconds();
+    }, from * 1000);
     const t2 = setTimeout(() => {
-      lastWindow = { cpuS: cpuSeconds(child.pid) - a, seconds: to - from };
+      lastWindow = { cpuS: cpuSeconds(child.pid) - a, serverCpuS: serverCpuSeconds() - serverA, seconds: to - from };
     }, to * 1000);
     child.on('close', () => {
       clearTimeout(t1);
@@ -103,6 +108,7 @@ if (withUndici) {
 const nginx = await startNginx({ workers: opt("nginx-workers", "auto") });
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
 const cpuPerRequest = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
+const serverCpuPerRequest = [];
 try {
   const names = Object.keys(tools);
   for (let round = 0; round < rounds; round++) {
@@ -113,6 +119,7 @@ try {
       results[name].push(r.rps);
       const usPerReq = (lastWindow.cpuS * 1e6) / (r.rps * lastWindow.seconds);
       cpuPerRequest[name].push(usPerReq);
+      serverCpuPerRequest.push((lastWindow.serverCpuS * 1e6) / (r.rps * lastWindow.seconds));
       console.log(`round ${round + 1}  ${name.padEnd(15)} ${r.rps.toFixed(0).padStart(7)} req/s  ${usPerReq.toFixed(1).padStart(6)} µs CPU/request  ${r.note}`);
       await new Promise((res) => setTimeout(res, 1000));
     }
@@ -125,6 +132,16 @@ console.log('\nmedian req/s:');
 for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(15)} ${median(xs).toFixed(0).padStart(7)}   (${xs.map((x) => x.toFixed(0)).join(', ')})`);
 console.log('\nmedian client CPU per request (user+sys, all threads, steady-state window; lower is better):');
 for (const [name, xs] of Object.entries(cpuPerRequest)) console.log(`  ${name.padEnd(15)} ${median(xs).toFixed(1).padStart(7)} µs`);
+// What the machine allows at all: the server's own CPU per request bounds every client's
+// throughput at cores / (server + client CPU per request); with a client that cost nothing,
+// cores / server. A ratio goal above that ceiling cannot be met by any client here.
+const serverUs = median(serverCpuPerRequest);
+const cores = availableParallelism();
+console.log(`\nnginx CPU per request (all its processes): median ${serverUs.toFixed(1)} µs`);
+console.log(`ceiling on ${cores} cores with a zero-cost client: ${((cores * 1e6) / serverUs).toFixed(0)} req/s`);
+for (const [name, xs] of Object.entries(cpuPerRequest)) {
+  console.log(`  model ${name.padEnd(15)} ${((cores * 1e6) / (serverUs + median(xs))).toFixed(0).padStart(7)} req/s predicted from CPU per request, ${median(results[name]).toFixed(0)} measured`);
+}
 const p = median(results.perfeng);
 console.log(`\nperfeng / wrk        = ${(p / median(results.wrk)).toFixed(2)}  (goal ≥ 0.9)`);
 console.log(`perfeng / autocannon = ${(p / median(results.autocannon)).toFixed(2)}  (goal ≥ 2)`);
