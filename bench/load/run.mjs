@@ -3,6 +3,7 @@
 // alternating tool order every round so machine noise hits all of them alike.
 //
 //   node bench/load/run.mjs [--rounds 3] [--duration 10] [--connections 50] [--undici] [--one-thread]
+//                           [--nginx-workers auto] [--autocannon path/to/autocannon.js]
 //
 // Needs: nginx (apt nginx-light), wrk (apt), autocannon (devDependency), a built dist/.
 // Prints req/s per tool per round, medians, and the ratios the issue sets as goals:
@@ -66,7 +67,8 @@ const connections = Number(opt('connections', 50));
 const withUndici = args.includes('--undici');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = `${root}dist/cli.js`;
-const autocannonBin = `${root}node_modules/autocannon/autocannon.js`;
+// --autocannon PATH runs another autocannon (e.g. 9.x installed in a scratch folder).
+const autocannonBin = opt('autocannon', `${root}node_modules/autocannon/autocannon.js`);
 
 const tools = {
   wrk: async (url) => {
