@@ -23,6 +23,23 @@ export interface FunctionRow {
   calls?: number;
 }
 
+/** Self weight on one source line (V8 line ticks), with the function whose code it is. */
+export interface LineRow {
+  file: string;
+  line: number;
+  function: string;
+  self: number;
+  /** Functions on whose call-tree nodes V8 recorded this line: it was inlined into them. */
+  inlinedInto: string[];
+}
+
+/** A function V8 inlined into callers, and how much of its time sat on their nodes. */
+export interface InlinedRow {
+  function: FunctionRow;
+  self: number;
+  into: string[];
+}
+
 export interface Analysis {
   total: number;
   idle: number;
@@ -30,6 +47,10 @@ export interface Analysis {
   functions: FunctionRow[];
   paths: Array<{ stack: string[]; self: number }>;
   byCategory: Partial<Record<FrameCategory, number>>;
+  /** Hottest source lines (V8 profiles with line ticks), by self weight. */
+  lines: LineRow[];
+  /** Functions whose code V8 inlined into callers, by the self weight moved back to them. */
+  inlined: InlinedRow[];
   /** Self weight per node (index = node). */
   nodeSelf: Float64Array;
   nodeTotal: Float64Array;
@@ -108,6 +129,8 @@ export function analyseProfile(profile: Profile, options: { pathLimit?: number }
     }
   }
 
+  const { lines, inlined } = attributeLineTicks(profile, nodeSelf, rows, funcOfFrame, byCategory);
+
   if (profile.functionStats) {
     // cProfile counts exactly: its per-function figures beat the reconstructed tree's.
     for (const row of rows) {
@@ -139,7 +162,62 @@ export function analyseProfile(profile: Profile, options: { pathLimit?: number }
     return { stack: labels.reverse(), self: nodeSelf[n]! };
   });
 
-  return { total, idle, onCpu: total - idle, functions, paths, byCategory, nodeSelf, nodeTotal };
+  return { total, idle, onCpu: total - idle, functions, paths, byCategory, lines, inlined, nodeSelf, nodeTotal };
+}
+
+/**
+ * Line ticks → hot lines, and a node's self weight on another function's lines (code V8
+ * inlined into it) moved to that function's row: self, and total unless the function is
+ * already on the node's stack. The call tree itself is left as V8 recorded it.
+ * A node's self weight is split over its lines in proportion to their ticks.
+ */
+function attributeLineTicks(
+  profile: Profile,
+  nodeSelf: Float64Array,
+  rows: FunctionRow[],
+  funcOfFrame: Int32Array,
+  byCategory: Partial<Record<FrameCategory, number>>,
+): { lines: LineRow[]; inlined: InlinedRow[] } {
+  if (!profile.lineTicks?.length) return { lines: [], inlined: [] };
+  const tickSum = new Float64Array(profile.nodes.length);
+  for (const t of profile.lineTicks) tickSum[t.node]! += t.ticks;
+  const lineRows = new Map<string, LineRow & { into: Set<string> }>();
+  const inlinedRows = new Map<number, { self: number; into: Set<string> }>();
+  const onStackOf = (node: number, fn: number): boolean => {
+    for (let n = profile.nodes[node]!.parent; n >= 0; n = profile.nodes[n]!.parent) if (funcOfFrame[profile.nodes[n]!.frame] === fn) return true;
+    return false;
+  };
+  for (const t of profile.lineTicks) {
+    const self = tickSum[t.node]! > 0 ? (nodeSelf[t.node]! * t.ticks) / tickSum[t.node]! : 0;
+    if (self <= 0) continue;
+    const nodeFn = funcOfFrame[profile.nodes[t.node]!.frame]!;
+    const ownerFn = t.owner !== undefined ? funcOfFrame[t.owner]! : nodeFn;
+    const key = `${t.file}\u0000${t.line}\u0000${ownerFn}`;
+    let row = lineRows.get(key);
+    if (!row) lineRows.set(key, (row = { file: t.file, line: t.line, function: rows[ownerFn]!.name, self: 0, inlinedInto: [], into: new Set() }));
+    row.self += self;
+    if (ownerFn === nodeFn) continue;
+    const caller = rows[nodeFn]!.name;
+    row.into.add(caller);
+    rows[nodeFn]!.self -= self;
+    rows[ownerFn]!.self += self;
+    const fromCategory = rows[nodeFn]!.category;
+    const toCategory = rows[ownerFn]!.category;
+    byCategory[fromCategory] = (byCategory[fromCategory] ?? 0) - self;
+    byCategory[toCategory] = (byCategory[toCategory] ?? 0) + self;
+    if (!onStackOf(t.node, ownerFn)) rows[ownerFn]!.total += self;
+    let moved = inlinedRows.get(ownerFn);
+    if (!moved) inlinedRows.set(ownerFn, (moved = { self: 0, into: new Set() }));
+    moved.self += self;
+    moved.into.add(caller);
+  }
+  // Floating-point dust from the proportional split must not leave a "-0.00 %" row.
+  for (const row of rows) if (Math.abs(row.self) < 1e-9) row.self = 0;
+  const lines = [...lineRows.values()]
+    .map(({ into, ...row }) => ({ ...row, inlinedInto: [...into] }))
+    .sort((a, b) => b.self - a.self);
+  const inlined = [...inlinedRows.entries()].map(([fn, moved]) => ({ function: rows[fn]!, self: moved.self, into: [...moved.into] })).sort((a, b) => b.self - a.self);
+  return { lines, inlined };
 }
 
 /** Percent (0–100) rounded to 2 decimals; 0 when the denominator is 0. */

@@ -331,6 +331,26 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
       warnings,
       artifacts,
     };
+    if (cpuAnalysis?.lines.length) {
+      out.hotLines = cpuAnalysis.lines.slice(0, input.top).map((l) => ({
+        file: l.file,
+        line: l.line,
+        function: l.function,
+        selfMs: round(l.self * usToMs, 3),
+        selfPct: pct(l.self, cpuAnalysis.onCpu),
+        ...(l.inlinedInto.length ? { inlinedInto: l.inlinedInto } : {}),
+      }));
+      for (const moved of cpuAnalysis.inlined) {
+        const share = pct(moved.self, cpuAnalysis.onCpu);
+        if (share < 1) break;
+        const f = moved.function;
+        warnings.push(
+          `V8 inlined ${f.name} (${f.file}${f.line ? `:${f.line}` : ''}) into ${moved.into.slice(0, 3).join(', ')}${moved.into.length > 3 ? '…' : ''}: ` +
+            `${share}% of on-CPU time ran its code on their call-tree nodes. hotFunctions and hotLines count it as ${f.name}'s (from V8's line ticks); ` +
+            `the flame graph and exported profiles keep V8's tree, where it shows as the caller's self time (as in DevTools).`,
+        );
+      }
+    }
     if (cpuAnalysis && collected.runtime === 'node') {
       out.gcPct = pct(cpuAnalysis.byCategory.gc ?? 0, cpuAnalysis.onCpu);
       out.idlePct = pct(cpuAnalysis.idle, cpuAnalysis.total);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
+import { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 import type { FrameCategory } from './model.js';
 
 /**
@@ -89,6 +89,22 @@ export class Locator {
     }
     this.cache.set(key, located);
     return located;
+  }
+
+  /**
+   * A 1-based line of a script (V8's line-level ticks carry no column) as shown: the first
+   * mapping on that line when the script has a source map, else the line itself.
+   */
+  locateLine(url: string, line: number): { file: string; line: number } {
+    const path = this.useSourceMaps && categoryOfUrl(url, '') === 'app' ? toPath(url) : undefined;
+    const map = path ? this.loadMap(path) : null;
+    if (map) {
+      for (const bias of [LEAST_UPPER_BOUND, GREATEST_LOWER_BOUND] as const) {
+        const original = originalPositionFor(map, { line, column: 0, bias });
+        if (original.source !== null && original.line !== null) return { file: this.displayPath(original.source), line: original.line };
+      }
+    }
+    return { file: this.displayPath(url), line };
   }
 
   private mapPosition(raw: RawLocation): Pick<Located, 'file' | 'line' | 'column' | 'name'> | undefined {

@@ -53,8 +53,24 @@ export interface Profile {
   durationUs: number;
   /** One entry per process when several were merged; node 0..k of each are its roots. */
   processes: Array<ProcessInfo & { samples: number; weight: number; rootFrame?: number }>;
+  /**
+   * V8's line-level ticks (`positionTicks`): per node, how many of its samples fell on each
+   * source line (located like frames: relative, source-mapped). `owner` is the frame of the
+   * function whose code the line is when that is not the node's own function — code V8
+   * inlined into it (see script-functions.ts).
+   */
+  lineTicks?: LineTicks[];
   /** Exact per-function figures when the source counts them (cProfile). */
   functionStats?: Array<{ frame: number; self: number; total: number; calls: number }>;
+}
+
+export interface LineTicks {
+  node: number;
+  file: string;
+  /** 1-based. */
+  line: number;
+  ticks: number;
+  owner?: number;
 }
 
 /** Builds a profile incrementally, deduplicating frames and child nodes. */
@@ -124,6 +140,7 @@ export function mergeProfiles(profiles: Array<{ profile: Profile; process: Proce
   const timestamps: number[] = [];
   const keepTime = profiles.every((p) => p.profile.timestamps);
   const processes: Profile['processes'] = [];
+  const lineTicks: LineTicks[] = [];
   let durationUs = 0;
   for (const { profile, process } of profiles) {
     const rootFrame = builder.frame({ name: `(process ${process.pid}) ${process.command}`.slice(0, 160), file: '', line: 0, column: 0, category: 'process' });
@@ -133,6 +150,9 @@ export function mergeProfiles(profiles: Array<{ profile: Profile; process: Proce
     profile.nodes.forEach((n, i) => {
       nodeMap[i] = builder.child(n.parent < 0 ? root : nodeMap[n.parent]!, frameMap[n.frame]!);
     });
+    for (const t of profile.lineTicks ?? []) {
+      lineTicks.push({ ...t, node: nodeMap[t.node]!, ...(t.owner !== undefined ? { owner: frameMap[t.owner]! } : {}) });
+    }
     let weight = 0;
     for (let i = 0; i < profile.samples.length; i++) {
       samples.push(nodeMap[profile.samples[i]!]!);
@@ -153,6 +173,7 @@ export function mergeProfiles(profiles: Array<{ profile: Profile; process: Proce
     samples,
     weights,
     ...(keepTime ? { timestamps } : {}),
+    ...(lineTicks.length ? { lineTicks } : {}),
     durationUs,
     processes,
   };

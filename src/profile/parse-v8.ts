@@ -1,5 +1,8 @@
-import type { Locator } from './locate.js';
-import { ProfileBuilder, type Profile } from './model.js';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { categoryOfUrl, type Locator } from './locate.js';
+import { ProfileBuilder, type LineTicks, type Profile } from './model.js';
+import { ScriptFunctions, type FunctionSpan } from './script-functions.js';
 
 /**
  * V8's two profile formats (Chrome DevTools Protocol `Profiler.Profile` = `.cpuprofile`,
@@ -18,7 +21,7 @@ export interface V8CallFrame {
 }
 
 export interface V8CpuProfile {
-  nodes: Array<{ id: number; callFrame: V8CallFrame; hitCount?: number; children?: number[] }>;
+  nodes: Array<{ id: number; callFrame: V8CallFrame; hitCount?: number; children?: number[]; positionTicks?: Array<{ line: number; ticks: number }> }>;
   startTime: number;
   endTime: number;
   samples?: number[];
@@ -91,6 +94,8 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
     for (const child of node.children ?? []) queue.push([child, index]);
   }
 
+  const lineTicks = readLineTicks(raw, builder, locator, modelNode);
+
   // One pass, arrays sized up front: this loop runs once per sample (millions in a long run).
   // DevTools attributes the interval up to the next sample to a sample; the last runs to endTime.
   const ids = raw.samples ?? [];
@@ -134,9 +139,81 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
     samples,
     weights,
     timestamps,
+    ...(lineTicks.length ? { lineTicks } : {}),
     durationUs: Math.max(0, raw.endTime - raw.startTime),
     processes: [],
   };
+}
+
+function pathOfFileUrl(url: string): string {
+  try {
+    return url.startsWith('file://') ? fileURLToPath(url) : '';
+  } catch {
+    return '';
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * V8's `positionTicks` → the model's line ticks, each line given to the function whose code
+ * it is (script-functions.ts): a line of another function on a node is code V8 inlined there.
+ * Only the user's and dependencies' files on disk are read, each once.
+ */
+function readLineTicks(raw: V8CpuProfile, builder: ProfileBuilder, locator: Locator, modelNode: Int32Array): LineTicks[] {
+  const out: LineTicks[] = [];
+  // Source read per profile: a server with hundreds of dependency files stays well under it.
+  let sourceBudget = 64 * 1024 * 1024;
+  const scripts = new Map<string, { functions: ScriptFunctions; frames: Map<FunctionSpan, V8CallFrame> } | null>();
+  const scriptOf = (url: string) => {
+    let script = scripts.get(url);
+    if (script !== undefined) return script;
+    script = null;
+    const category = categoryOfUrl(url, '');
+    const path = pathOfFileUrl(url);
+    const bytes = path ? sizeOf(path) : 0;
+    if ((category === 'app' || category === 'dependency') && bytes > 0 && bytes <= sourceBudget) {
+      sourceBudget -= bytes;
+      const functions = ScriptFunctions.fromFile(path);
+      if (functions) {
+        // V8's own frame for each function of this file, so an inlined function's time joins its other samples.
+        const frames = new Map<FunctionSpan, V8CallFrame>();
+        for (const node of raw.nodes) {
+          const f = node.callFrame;
+          if (f.url !== url) continue;
+          const fn = functions.functionAt(f.lineNumber, f.columnNumber, f.functionName);
+          if (fn && fn !== 'top-level' && !frames.has(fn)) frames.set(fn, f);
+        }
+        script = { functions, frames };
+      }
+    }
+    scripts.set(url, script);
+    return script;
+  };
+  for (const node of raw.nodes) {
+    if (!node.positionTicks?.length || modelNode[node.id]! < 0) continue;
+    const f = node.callFrame;
+    const script = f.url ? scriptOf(f.url) : null;
+    const own = script?.functions.functionAt(f.lineNumber, f.columnNumber, f.functionName);
+    for (const { line, ticks } of node.positionTicks) {
+      if (!f.url || line <= 0) continue; // native code has no lines
+      const where = locator.locateLine(f.url, line);
+      const owner = script && own ? script.functions.ownerOfLine(line, own) : undefined;
+      let ownerFrame: number | undefined;
+      if (owner) {
+        const v8Frame = script!.frames.get(owner) ?? { functionName: owner.name, url: f.url, lineNumber: owner.start.line, columnNumber: owner.start.column };
+        ownerFrame = frameOf(builder, locator, v8Frame);
+      }
+      out.push({ node: modelNode[node.id]!, file: where.file, line: where.line, ticks, ...(ownerFrame !== undefined ? { owner: ownerFrame } : {}) });
+    }
+  }
+  return out;
 }
 
 /**

@@ -31,6 +31,12 @@ export function summaryText(out: ProfileOutput, target: string): string {
       lines.push(`  ${String(f.selfPct).padStart(6)}% | ${String(f.totalPct).padStart(6)}%  ${f.name}  ${where(f)}${f.calls !== undefined ? `  (${f.calls} calls)` : ''}`);
     }
   }
+  if (out.hotLines?.length) {
+    lines.push('', 'Hot lines (share of on-CPU time):');
+    for (const l of out.hotLines.slice(0, 5)) {
+      lines.push(`  ${String(l.selfPct).padStart(6)}%  ${where(l)}  in ${l.function}${l.inlinedInto ? `  (inlined into ${l.inlinedInto.slice(0, 3).join(', ')})` : ''}`);
+    }
+  }
   if (out.hotPaths[0]) lines.push('', `Heaviest stack (${out.hotPaths[0].selfPct}%): ${out.hotPaths[0].stack.slice(-5).join(' → ')}`);
   if (out.heap?.topAllocators.length) {
     lines.push('', `Top allocators (${out.heap.unit}):`);
@@ -71,6 +77,17 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
         ['function', 'where', 'kind', 'self', 'self %', 'total', 'total %', ...(out.hotFunctions.some((f) => f.calls !== undefined) ? ['calls'] : [])],
         out.hotFunctions.map((f) => [f.name, where(f), f.category, formatMs(f.selfMs), f.selfPct, formatMs(f.totalMs), f.totalPct, ...(f.calls !== undefined ? [f.calls] : [])]),
         [3, 4, 5, 6, 7],
+      ),
+    });
+  }
+  if (out.hotLines?.length) {
+    sections.push({
+      title: 'Hot lines (V8 line-level ticks, share of on-CPU time)',
+      id: 'hot-lines',
+      html: renderHtmlTable(
+        ['where', 'function', 'self', 'self %', 'inlined into'],
+        out.hotLines.map((l) => [where(l), l.function, formatMs(l.selfMs), l.selfPct, (l.inlinedInto ?? []).join(', ')]),
+        [2, 3],
       ),
     });
   }

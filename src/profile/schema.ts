@@ -98,6 +98,19 @@ export const profileOutputSchema = z.object({
   samples: z.number().describe('CPU samples taken (for cProfile: call-tree nodes)'),
   hotFunctions: z.array(hotFunctionSchema).describe('by self time; merged by function+file+line across the call tree and processes'),
   hotPaths: z.array(z.object({ stack: z.array(z.string()).describe('root → leaf'), selfPct: z.number() })),
+  hotLines: z
+    .array(
+      z.object({
+        file: z.string(),
+        line: z.number().describe('1-based, source-mapped like functions'),
+        function: z.string().describe('the function whose code the line is'),
+        selfMs: z.number(),
+        selfPct: z.number().describe('share of on-CPU time, 0–100'),
+        inlinedInto: z.array(z.string()).optional().describe('callers V8 inlined this code into (its samples sat on their call-tree nodes)'),
+      }),
+    )
+    .optional()
+    .describe('Node.js CPU profiles: the hottest source lines, from V8 line-level ticks'),
   gcPct: z.number().optional().describe('share of on-CPU time in the garbage collector'),
   idlePct: z.number().optional().describe('share of all samples where the process was idle (waiting for I/O or timers)'),
   breakdown: z

@@ -40,6 +40,25 @@ describe('profile_process: Node.js launch', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']https?:/);
   });
 
+  it('counts a helper V8 inlined into its callers as the helper’s time (line ticks), not the callers’', async () => {
+    // V8 records an inlined function's samples on its caller's node; DevTools and
+    // `node --cpu-prof` would name the caller (here the top level and handleRequest).
+    const { structured, summary } = await runProfile({ command: ['node', 'inlined.js', '1500'], cwd: FIXTURES }, project.context);
+    const top = structured.hotFunctions[0]!;
+    expect(top.name).toBe('scoreItem');
+    expect(top.line).toBe(3);
+    expect(top.selfPct).toBeGreaterThan(80);
+    expect(top.totalPct).toBeLessThanOrEqual(100);
+    for (const caller of structured.hotFunctions.filter((f) => f.name === 'handleRequest' || f.file === 'inlined.js')) {
+      if (caller !== top) expect(caller.selfPct).toBeLessThan(10);
+    }
+    const line = structured.hotLines![0]!;
+    expect(line).toMatchObject({ file: 'inlined.js', line: 5, function: 'scoreItem' });
+    expect(line.selfPct).toBeGreaterThan(80);
+    if (line.inlinedInto) expect(structured.warnings.join(' ')).toMatch(/V8 inlined scoreItem \(inlined\.js:3\) into/);
+    expect(summary).toContain('Hot lines');
+  });
+
   it('profiles every node process of the tree and reports them per process', async () => {
     const { structured } = await runProfile({ command: 'node parent.js 1200', cwd: FIXTURES }, project.context);
     expect(structured.processes.length).toBe(2);
@@ -60,6 +79,7 @@ describe('profile_process: Node.js launch', () => {
       expect(top.name).toBe('typedHotLoop');
       expect(top.file).toBe('shifted.ts');
       expect(top.line).toBe(9); // the .ts line; in the .js it is elsewhere
+      expect(structured.hotLines![0]).toMatchObject({ file: 'shifted.ts', line: 10, function: 'typedHotLoop' });
       expect(structured.warnings.join(' ')).toMatch(/source maps/);
     } finally {
       await rm(dir, { recursive: true, force: true });
