@@ -1,6 +1,6 @@
 // Parsing a 100 MB .cpuprofile and producing the summary: target < 3 s and < 1 GB RSS.
 // Generates a synthetic but realistic profile (a deep, bushy call tree of ~60k nodes,
-// ~5M samples at 1 ms — the shape of a long server profile), then, in a fresh child
+// ~10M samples at 1 ms with hit counts and line ticks — the shape of a long server profile), then, in a fresh child
 // process, times read + JSON.parse + model + analysis + flame tree and reports peak RSS.
 // Usage: node bench/profile/parse-large.mjs [MB] [--exports]   (needs dist/: npm run build)
 // --exports also times serialising every artefact the tool writes (not part of the target).
@@ -88,6 +88,20 @@ while (bytes < targetBytes) {
   bytes += String(id).length + String(delta).length + 2;
 }
 const sampleCount = samples.length;
+// Like --cpu-prof output: each sampled node carries its hitCount and line-level ticks
+// (positionTicks), here split over up to three lines of its function.
+for (const id of samples) nodes[id - 1].hitCount++;
+for (const node of nodes) {
+  if (!node.hitCount || node.id === 1) continue;
+  const lines = 1 + Math.floor(rand() * 3);
+  let left = node.hitCount;
+  node.positionTicks = [];
+  for (let k = 0; k < lines && left > 0; k++) {
+    const ticks = k === lines - 1 ? left : Math.max(1, Math.floor(left * rand()));
+    node.positionTicks.push({ line: node.callFrame.lineNumber + 2 + k, ticks });
+    left -= ticks;
+  }
+}
 const text = `{"nodes":${JSON.stringify(nodes)},"startTime":0,"endTime":${endTime},"samples":[${samples.join(',')}],"timeDeltas":[${deltas.join(',')}]}`;
 writeFileSync(file, text);
 const sizeMb = statSync(file).size / 1024 / 1024;
