@@ -2,9 +2,7 @@
 // static response on a loopback port. Default keepalive_requests (1000) is kept on purpose:
 // reconnecting fast is part of what is measured.
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-const require_fs = () => fs;
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +60,6 @@ http {
     url: `http://127.0.0.1:${port}/`,
     /** nginx's master and workers, for reading the server's own CPU time. */
     pids() {
-      const { readdirSync, readFileSync } = require_fs();
       const pids = [child.pid];
       for (const entry of readdirSync('/proc')) {
         if (!/^\d+$/.test(entry)) continue;

@@ -1,5 +1,5 @@
 import { round } from '../common/units.js';
-import type { Frame, FrameCategory, Profile } from './model.js';
+import { selfWeightByNode, type Frame, type FrameCategory, type Profile } from './model.js';
 
 /**
  * Where the weight went: self and total per function (merged by name+file+line, so the same
@@ -60,7 +60,7 @@ export function functionKey(frame: Pick<Frame, 'name' | 'file' | 'line'>): strin
   return `${frame.name}\u0000${frame.file}\u0000${frame.line}`;
 }
 
-export function frameLabel(frame: Frame): string {
+export function frameLabel(frame: Pick<Frame, 'name' | 'file' | 'line' | 'category'>): string {
   if (!frame.file || frame.category === 'gc' || frame.category === 'idle' || frame.category === 'program' || frame.category === 'process') return frame.name;
   return frame.line > 0 ? `${frame.name} (${frame.file}:${frame.line})` : `${frame.name} (${frame.file})`;
 }
@@ -75,8 +75,7 @@ export function childrenOf(profile: Pick<Profile, 'nodes'>): { roots: number[]; 
 
 export function analyseProfile(profile: Profile, options: { pathLimit?: number } = {}): Analysis {
   const nodeCount = profile.nodes.length;
-  const nodeSelf = new Float64Array(nodeCount);
-  for (let i = 0; i < profile.samples.length; i++) nodeSelf[profile.samples[i]!]! += profile.weights[i]!;
+  const nodeSelf = selfWeightByNode(profile);
   const nodeTotal = Float64Array.from(nodeSelf);
   for (let n = nodeCount - 1; n >= 0; n--) {
     const parent = profile.nodes[n]!.parent;

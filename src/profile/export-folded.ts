@@ -1,5 +1,5 @@
 import { frameLabel } from './analyse.js';
-import type { Profile } from './model.js';
+import { selfWeightByNode, type Profile } from './model.js';
 
 /**
  * Folded stacks, the input of Brendan Gregg's flamegraph.pl, inferno and speedscope:
@@ -8,8 +8,7 @@ import type { Profile } from './model.js';
  * The count is the stack's self weight as an integer: µs of CPU, or bytes for heap.
  */
 export function toFolded(profile: Profile): string {
-  const self = new Float64Array(profile.nodes.length);
-  for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+  const self = selfWeightByNode(profile);
   const labels = profile.frames.map((f) => frameLabel(f).replace(/;/g, ':').replace(/\s*\n\s*/g, ' '));
   const pathOf = new Array<string>(profile.nodes.length);
   const lines: string[] = [];

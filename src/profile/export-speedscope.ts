@@ -1,4 +1,4 @@
-import type { Profile } from './model.js';
+import { selfWeightByNode, type Profile } from './model.js';
 
 /**
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json): shared
@@ -89,8 +89,7 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string, m
     }
   }
   if (!timeOrder) {
-    const self = new Float64Array(profile.nodes.length);
-    for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+    const self = selfWeightByNode(profile);
     byOwner = new Map();
     for (let node = 0; node < profile.nodes.length; node++) {
       if (self[node]! <= 0) continue;

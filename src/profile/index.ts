@@ -6,7 +6,7 @@ import { UserError } from '../common/errors.js';
 import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
-import { analyseProfile, pct, type Analysis } from './analyse.js';
+import { analyseProfile, frameLabel, pct, type Analysis } from './analyse.js';
 import { attachNode, checkPidIsOurs, processKind } from './attach-node.js';
 import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
 import { diffProfiles, loadProfileRef } from './diff.js';
@@ -345,7 +345,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
         if (share < 1) break;
         const f = moved.function;
         warnings.push(
-          `V8 inlined ${f.name} (${f.file}${f.line ? `:${f.line}` : ''}) into ${moved.into.slice(0, 3).join(', ')}${moved.into.length > 3 ? '…' : ''}: ` +
+          `V8 inlined ${frameLabel(f)} into ${moved.into.slice(0, 3).join(', ')}${moved.into.length > 3 ? '…' : ''}: ` +
             `${share}% of on-CPU time ran its code on their call-tree nodes. hotFunctions and hotLines count it as ${f.name}'s (from V8's line ticks); ` +
             `the flame graph and exported profiles keep V8's tree, where it shows as the caller's self time (as in DevTools).`,
         );

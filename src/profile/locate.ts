@@ -33,7 +33,8 @@ const SPECIAL: Record<string, FrameCategory> = {
   '(program)': 'program',
 };
 
-function toPath(url: string): string | undefined {
+/** A file:// URL or an absolute path as a path; undefined for anything else (node:…, a bad URL). */
+export function toPath(url: string): string | undefined {
   if (url.startsWith('file://')) {
     try {
       return fileURLToPath(url);

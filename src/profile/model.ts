@@ -118,6 +118,13 @@ export function stackOf(profile: Pick<Profile, 'nodes'>, node: number): number[]
   return stack.reverse();
 }
 
+/** Self weight per call-tree node (index = node): the samples' weights summed where they fell. */
+export function selfWeightByNode(profile: Pick<Profile, 'nodes' | 'samples' | 'weights'>): Float64Array {
+  const self = new Float64Array(profile.nodes.length);
+  for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+  return self;
+}
+
 export function totalWeight(profile: Pick<Profile, 'weights'>): number {
   let sum = 0;
   for (const w of profile.weights) sum += w;

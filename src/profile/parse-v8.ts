@@ -1,8 +1,6 @@
-import { statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { categoryOfUrl, type Locator } from './locate.js';
+import { categoryOfUrl, toPath, type Locator } from './locate.js';
 import { ProfileBuilder, type LineTicks, type Profile } from './model.js';
-import { ScriptFunctions, type FunctionSpan } from './script-functions.js';
+import { ScriptFunctions, TOP_LEVEL, type FunctionSpan } from './script-functions.js';
 
 /**
  * V8's two profile formats (Chrome DevTools Protocol `Profiler.Profile` = `.cpuprofile`,
@@ -145,22 +143,6 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
   };
 }
 
-function pathOfFileUrl(url: string): string {
-  try {
-    return url.startsWith('file://') ? fileURLToPath(url) : '';
-  } catch {
-    return '';
-  }
-}
-
-function sizeOf(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * V8's `positionTicks` → the model's line ticks, each line given to the function whose code
  * it is (script-functions.ts): a line of another function on a node is code V8 inlined there.
@@ -176,11 +158,10 @@ function readLineTicks(raw: V8CpuProfile, builder: ProfileBuilder, locator: Loca
     if (script !== undefined) return script;
     script = null;
     const category = categoryOfUrl(url, '');
-    const path = pathOfFileUrl(url);
-    const bytes = path ? sizeOf(path) : 0;
-    if ((category === 'app' || category === 'dependency') && bytes > 0 && bytes <= sourceBudget) {
+    const path = category === 'app' || category === 'dependency' ? toPath(url) : undefined;
+    if (path) {
+      const { functions, bytes } = ScriptFunctions.fromFile(path, sourceBudget);
       sourceBudget -= bytes;
-      const functions = ScriptFunctions.fromFile(path);
       if (functions) {
         // V8's own frame for each function of this file, so an inlined function's time joins its other samples.
         const frames = new Map<FunctionSpan, V8CallFrame>();
@@ -188,7 +169,7 @@ function readLineTicks(raw: V8CpuProfile, builder: ProfileBuilder, locator: Loca
           const f = node.callFrame;
           if (f.url !== url) continue;
           const fn = functions.functionAt(f.lineNumber, f.columnNumber, f.functionName);
-          if (fn && fn !== 'top-level' && !frames.has(fn)) frames.set(fn, f);
+          if (fn && fn !== TOP_LEVEL && !frames.has(fn)) frames.set(fn, f);
         }
         script = { functions, frames };
       }

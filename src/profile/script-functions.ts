@@ -88,7 +88,7 @@ export class ScriptFunctions {
       for (const value of Object.values(node)) {
         if (Array.isArray(value)) {
           for (const item of value) if (item && typeof item === 'object' && typeof (item as AnyNode).type === 'string') stack.push([item as AnyNode, node]);
-        } else if (value && typeof value === 'object' && typeof (value as AnyNode).type === 'string' && value !== node.loc) {
+        } else if (value && typeof value === 'object' && typeof (value as AnyNode).type === 'string') {
           stack.push([value as AnyNode, node]);
         }
       }
@@ -96,13 +96,19 @@ export class ScriptFunctions {
     return new ScriptFunctions(functions);
   }
 
-  /** Reads and parses a file on disk; undefined when missing, too large or not parseable. */
-  static fromFile(path: string): ScriptFunctions | undefined {
+  /**
+   * Reads and parses a file on disk when it is at most `maxBytes` (and MAX_SOURCE_BYTES):
+   * `functions` is undefined when it is missing, too large or not parseable; `bytes` is what
+   * was read, for a caller that budgets the source it reads.
+   */
+  static fromFile(path: string, maxBytes = MAX_SOURCE_BYTES): { functions?: ScriptFunctions; bytes: number } {
     try {
-      if (statSync(path).size > MAX_SOURCE_BYTES) return undefined;
-      return ScriptFunctions.fromSource(readFileSync(path, 'utf8'));
+      const bytes = statSync(path).size;
+      if (bytes > Math.min(maxBytes, MAX_SOURCE_BYTES)) return { bytes: 0 };
+      const functions = ScriptFunctions.fromSource(readFileSync(path, 'utf8'));
+      return { ...(functions ? { functions } : {}), bytes };
     } catch {
-      return undefined;
+      return { bytes: 0 };
     }
   }
 
