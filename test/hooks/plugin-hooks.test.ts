@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REVIEW_TOOLS } from '../../src/hooks/review.js';
 import { normaliseEventName } from '../../src/hooks/payload.js';
 import { tempDir } from './harness.js';
+import { lacking } from '../helpers/system.js';
 
 /**
  * hooks/hooks.json as Claude Code sees it: the real `claude plugin validate` (2.1.x) must
@@ -12,15 +13,6 @@ import { tempDir } from './harness.js';
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const hooksJson = JSON.parse(readFileSync(join(ROOT, 'hooks', 'hooks.json'), 'utf8'));
-
-function hasClaude(): boolean {
-  try {
-    execFileSync('claude', ['--version'], { stdio: 'ignore', timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function validate(target: string, cwd = ROOT): Promise<{ code: number; output: string }> {
   return new Promise((ok) =>
@@ -40,7 +32,7 @@ function pluginWith(hooks: string): string {
   return dir;
 }
 
-describe.skipIf(!hasClaude())('claude plugin validate', { concurrent: true }, () => {
+describe.skipIf(!!lacking(import.meta.url, 'claude'))('claude plugin validate', { concurrent: true }, () => {
   it.each([['.claude-plugin/plugin.json'], ['.']])('claude plugin validate %s passes without warnings', async (target) => {
     const result = await validate(target);
     expect(result.output).toMatch(/Validation passed/);

@@ -3,6 +3,7 @@ import { runCommand } from '../../src/common/spawn.js';
 import { BUILT_CLI } from '../helpers/mcp-client.js';
 import { errorEvery, periodicStall, startChildServer, startServer, type TestServer } from './servers.js';
 import { load, tempProject } from './helpers.js';
+import { lacking } from '../helpers/system.js';
 
 /**
  * The engine against real loopback servers with known behaviour. Tolerances are set for a
@@ -24,7 +25,7 @@ afterAll(async () => {
   await project.cleanup();
 });
 
-describe('latency measurement', () => {
+describe.skipIf(!!lacking(import.meta.url, 'wrk'))('latency measurement', () => {
   let server: Awaited<ReturnType<typeof startChildServer>>;
   beforeAll(async () => {
     server = await startChildServer('delay-server.mjs', { DELAY_MS: '20' });

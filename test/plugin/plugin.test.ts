@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,19 +8,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBuiltServer, REPO_ROOT } from '../helpers/mcp-client.js';
+import { lacking } from '../helpers/system.js';
 
 const run = promisify(execFile);
 
-function hasClaude(): boolean {
-  try {
-    execFileSync('claude', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const claudeAvailable = hasClaude();
-if (!claudeAvailable) console.warn('plugin tests: `claude` (Claude Code CLI) is not installed — validation skipped; .ci/run installs it');
+const claudeAvailable = !lacking(import.meta.url, 'claude');
 
 async function validate(target: string, cwd: string): Promise<string> {
   const { stdout, stderr } = await run('claude', ['plugin', 'validate', target], { cwd, timeout: 60_000 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProfile, runProfileDiff } from '../../src/profile/index.js';
 import { checkPerfAccess } from '../../src/profile/runner-perf.js';
 import { FIXTURES, leftoverFixtureProcesses, tempProject } from './helpers.js';
+import { lacking } from '../helpers/system.js';
 
 describe('profile_process: differential profiles', () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
@@ -38,7 +39,7 @@ describe('profile_process: differential profiles', () => {
   });
 });
 
-describe('profile_process: native programs through Linux perf', () => {
+describe.skipIf(!!lacking(import.meta.url, 'perf'))('profile_process: native programs through Linux perf', () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let binary: string;
   beforeAll(async () => {

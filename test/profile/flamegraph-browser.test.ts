@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFlameTree } from '../../src/profile/flame-tree.js';
 import { ProfileBuilder, type Profile } from '../../src/profile/model.js';
 import { renderFlamegraphPage } from '../../src/profile/render-flamegraph.js';
+import { lacking } from '../helpers/system.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -23,7 +23,7 @@ function syntheticProfile(hotWeight: number, coldWeight: number): Profile {
   };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('flamegraph.html in a real browser (Chromium via playwright-core)', () => {
+describe.skipIf(!!lacking(import.meta.url, 'chromium'))('flamegraph.html in a real browser (Chromium via playwright-core)', () => {
   let browser: Browser;
   let dir: string;
   let url: string;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunContext } from '../../src/common/context.js';
 import { runDemo, type DemoOutput } from '../../src/demo/index.js';
 import { REPO_ROOT } from '../helpers/mcp-client.js';
+import { lacking } from '../helpers/system.js';
 
 /**
  * Every tool's report.html from real runs (one short demo produces all of them: load,
@@ -16,8 +17,7 @@ import { REPO_ROOT } from '../helpers/mcp-client.js';
  * real Chromium (apt `chromium`) with playwright-core. Screenshots go to test-artifacts/.
  */
 const CHROMIUM = process.env.PERFENG_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SKIP_REASON = HAVE_CHROMIUM ? '' : ` — SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set PERFENG_CHROMIUM)`;
+
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'reports');
 
 interface Opened {
@@ -27,7 +27,7 @@ interface Opened {
   external: string[];
 }
 
-describe.skipIf(!HAVE_CHROMIUM)(`reports in Chromium${SKIP_REASON}`, () => {
+describe.skipIf(!!lacking(import.meta.url, 'chromium'))('reports in Chromium', () => {
   let browser: Browser;
   /** One context per mode, a fresh page per report: contexts are the slow part to create. */
   const contexts: Partial<Record<'js' | 'nojs', BrowserContext>> = {};

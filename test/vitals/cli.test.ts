@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitalsOutputSchema } from '../../src/vitals/schema.js';
 import { vitalsFlagsToInput } from '../../src/cli/commands/vitals.js';
 import { BUILT_CLI } from '../helpers/mcp-client.js';
+import { lacking } from '../helpers/system.js';
 
 /** `perfeng vitals` through the built CLI (run `npx tsc -p tsconfig.json` first). */
 function perfeng(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -17,7 +18,9 @@ function perfeng(args: string[], cwd: string): Promise<{ code: number; stdout: s
   });
 }
 
-describe('perfeng vitals', () => {
+const lack = lacking(import.meta.url, 'chromium');
+
+describe.skipIf(!!lack)('perfeng vitals', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'perfeng-vitals-cli-'));

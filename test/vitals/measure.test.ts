@@ -9,6 +9,7 @@ import { listDescendants } from '../../src/common/spawn.js';
 import { measureWebVitals } from '../../src/vitals/index.js';
 import { vitalsInputSchema, vitalsOutputSchema } from '../../src/vitals/schema.js';
 import { EXPECTED_SHIFT_CLS, HERO_DELAY_MS, LONG_TASK_MS, startFixtureServer, type FixtureServer } from './fixtures.js';
+import { lacking } from '../helpers/system.js';
 
 interface TraceEvent {
   name: string;
@@ -21,7 +22,9 @@ interface TraceEvent {
  * can only make things slower (two shared cores): a delayed image cannot paint before its
  * delay, a 300 ms handler cannot respond in under 300 ms.
  */
-describe('measure_web_vitals in Chromium: LCP, CLS, INP, artefacts, cancellation', () => {
+const lack = lacking(import.meta.url, 'chromium');
+
+describe.skipIf(!!lack)('measure_web_vitals in Chromium: LCP, CLS, INP, artefacts, cancellation', () => {
   let server: FixtureServer;
   let projectDir: string;
   beforeAll(async () => {

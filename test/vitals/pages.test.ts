@@ -7,13 +7,16 @@ import { createRunContext } from '../../src/common/context.js';
 import { measureWebVitals } from '../../src/vitals/index.js';
 import { vitalsInputSchema, vitalsOutputSchema } from '../../src/vitals/schema.js';
 import { LONG_TASK_MS, startFixtureServer, type FixtureServer } from './fixtures.js';
+import { lacking } from '../helpers/system.js';
 
 /**
  * Real Chromium against real pages on 127.0.0.1. Tolerances are one-sided where the machine
  * can only make things slower (two shared cores): a delayed image cannot paint before its
  * delay, a 300 ms handler cannot respond in under 300 ms.
  */
-describe('measure_web_vitals in Chromium: clean page, TBT, network guard', () => {
+const lack = lacking(import.meta.url, 'chromium');
+
+describe.skipIf(!!lack)('measure_web_vitals in Chromium: clean page, TBT, network guard', () => {
   let server: FixtureServer;
   let projectDir: string;
   beforeAll(async () => {
