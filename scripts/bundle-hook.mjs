@@ -16,7 +16,7 @@ await build({
   target: 'node20',
   // Only the hot path is bundled. picomatch stays a runtime require (loaded only when
   // hooks.paths holds a glob): compiling its 60 KB on every edit would cost more than it saves.
-  external: ['execa', 'picomatch'],
+  external: ['picomatch'],
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: false,

@@ -1,4 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { UserError } from './errors.js';
 import { installExitHook, isAlive, listDescendants, liveGroups, signalTree } from './process-tree.js';
 
@@ -41,7 +42,7 @@ export interface ExitInfo {
 
 export interface SpawnedTree {
   pid: number;
-  subprocess: ResultPromise;
+  subprocess: ChildProcess;
   exited: Promise<ExitInfo>;
   /** Stops the whole tree (idempotent); resolves once the leader has exited. */
   stop(signal?: NodeJS.Signals): Promise<ExitInfo>;
@@ -57,18 +58,13 @@ export function spawnTree(command: string, args: readonly string[], options: Spa
   const maxOutput = options.maxOutputBytes ?? 1_000_000;
   const grace = options.killGraceMs ?? 2000;
   const started = performance.now();
-  const subprocess = execa(command, [...args], {
+  // node:child_process directly: our own group and tree killing replaces a library's
+  // cleanup, and output is streamed, never buffered whole.
+  const subprocess = spawn(command, [...args], {
     cwd: options.cwd,
-    env: options.env,
-    extendEnv: true,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
     detached: true,
-    cleanup: false,
-    reject: false,
-    buffer: false,
-    stdin: options.stdin ?? 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    encoding: 'utf8',
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   const pid = subprocess.pid ?? -1;
   if (pid > 0) liveGroups.add(pid);
@@ -90,31 +86,43 @@ export function spawnTree(command: string, args: readonly string[], options: Spa
   let cancelled = false;
   let stopping: Promise<ExitInfo> | undefined;
 
-  const exited: Promise<ExitInfo> = subprocess.then((result) => {
-    liveGroups.delete(pid);
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
-    const failure = result as { code?: string; failed?: boolean };
-    if (failure.code === 'ENOENT') {
-      throw new UserError(`command not found: "${command}"`, 'check the spelling, or give the full path');
-    }
-    if (failure.code === 'EACCES') {
-      throw new UserError(`command is not executable: "${command}"`, 'check its permissions (chmod +x)');
-    }
-    // Descendants may outlive the leader (e.g. a daemonised grandchild): they are ours too.
-    const orphans = listDescendants(pid);
-    if (orphans.length) signalTree(pid, 'SIGKILL', orphans);
-    return {
-      command: [command, ...args].join(' '),
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      stdout,
-      stderr,
-      timedOut,
-      cancelled,
-      durationMs: performance.now() - started,
-    };
+  const finished = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      // Only a failed start matters here: signals go through signalTree, never subprocess.kill.
+      if (subprocess.pid === undefined) reject(error);
+    });
+    subprocess.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
   });
+
+  const exited: Promise<ExitInfo> = finished.then(
+    async (result) => {
+      liveGroups.delete(pid);
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      // Descendants may outlive the leader (e.g. a daemonised grandchild): they are ours too.
+      // Killing them first also closes any pipe they inherited, so the output can end.
+      const orphans = listDescendants(pid);
+      if (orphans.length) signalTree(pid, 'SIGKILL', orphans);
+      await outputEnded(subprocess, 2000);
+      return {
+        command: [command, ...args].join(' '),
+        exitCode: result.exitCode,
+        signal: result.signal,
+        stdout,
+        stderr,
+        timedOut,
+        cancelled,
+        durationMs: performance.now() - started,
+      };
+    },
+    (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (error.code === 'ENOENT') throw new UserError(`command not found: "${command}"`, 'check the spelling, or give the full path');
+      if (error.code === 'EACCES') throw new UserError(`command is not executable: "${command}"`, 'check its permissions (chmod +x)');
+      throw error;
+    },
+  );
 
   const stop = (signal: NodeJS.Signals = options.stopSignal ?? 'SIGTERM'): Promise<ExitInfo> => {
     if (stopping) return stopping;
@@ -144,6 +152,19 @@ export function spawnTree(command: string, args: readonly string[], options: Spa
   else options.signal?.addEventListener('abort', onAbort, { once: true });
 
   return { pid, subprocess, exited, stop };
+}
+
+/** Resolves once both output streams have ended, or after `capMs` (a stray holder of the pipe). */
+async function outputEnded(subprocess: ChildProcess, capMs: number): Promise<void> {
+  const streams = [subprocess.stdout, subprocess.stderr].filter((stream) => stream && !stream.readableEnded && !stream.destroyed);
+  if (streams.length === 0) return;
+  const cap = new AbortController();
+  const timer = setTimeout(() => cap.abort(), capMs);
+  try {
+    await Promise.all(streams.map((stream) => once(stream!, 'close', { signal: cap.signal }).catch(() => undefined)));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs a command to completion (or timeout/cancel) and returns what it printed. */

@@ -24,8 +24,8 @@ export interface RunnerResult {
 async function timeOnce(command: string, options: RunnerOptions): Promise<number> {
   const [file, args] = argvFor(command);
   const tree = spawnTree(file, args, { cwd: options.cwd, signal: options.signal, timeoutMs: options.timeoutS * 1000, maxOutputBytes: 4000 });
-  // The process exists once spawnTree returns (execa forks synchronously), so the clock starts
-  // here: execa's own option handling before the fork is ours, not the command's, and under
+  // The process exists once spawnTree returns (child_process.spawn forks synchronously), so the
+  // clock starts here: option handling before the fork is ours, not the command's, and under
   // load it added 50–80 ms of jitter per run (bench/compare/runner-vs-hyperfine.mjs).
   const started = performance.now();
   // Stop the clock when the process exits, not when the spawner has finished its clean-up
