@@ -1,3 +1,5 @@
+import type { ToolName } from '../tool-names.js';
+
 /**
  * Which of the agent's tools fits a changed performance-sensitive file. Pure: project-relative
  * path + (optionally) the first few KB of the file → a tool and a short factual reason.
@@ -8,7 +10,7 @@
  * pytest-benchmark uses the `benchmark` fixture, Google Benchmark includes `benchmark/benchmark.h`,
  * Rust benches use criterion.
  */
-export type AgentTool = 'run_load_test' | 'compare_benchmarks' | 'profile_process' | 'analyze_query' | 'measure_web_vitals';
+export type AgentTool = ToolName;
 
 export interface ToolAdvice {
   tool: AgentTool;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { compareInputSchema, type CompareOutput } from '../../compare/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { compareBenchmarksTool } from '../../compare/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { parseNumberFlag, readInputOption } from '../flags.js';
 
 interface CompareFlags {
@@ -80,14 +79,6 @@ export function registerCompareCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file); flags override it')
     .option('--json', 'print exactly the structured result')
     .action(async (files: string[], flags: CompareFlags) => {
-      process.exitCode = await runCliTool<CompareOutput>({
-        json: Boolean(flags.json),
-        failed: (result) => result.gate.failed,
-        execute: async (context) => {
-          const input = parseInput(compareInputSchema, compareFlagsToInput(files, flags), 'compare input');
-          const { compareBenchmarks } = await import('../../compare/index.js');
-          return compareBenchmarks(input, context);
-        },
-      });
+      process.exitCode = await runRegisteredTool(compareBenchmarksTool, { json: Boolean(flags.json), input: () => compareFlagsToInput(files, flags) });
     });
 }

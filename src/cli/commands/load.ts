@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { loadTestInputSchema, type LoadTestOutput } from '../../load/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { runLoadTestTool } from '../../load/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface LoadFlags {
@@ -101,14 +100,6 @@ export function registerLoadCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file)')
     .option('--json', 'print exactly the structured result')
     .action(async (url: string | undefined, flags: LoadFlags) => {
-      process.exitCode = await runCliTool<LoadTestOutput>({
-        json: flags.json === true,
-        execute: async (context) => {
-          const input = parseInput(loadTestInputSchema, loadFlagsToInput(url, flags), 'load test input');
-          const { runLoadTest } = await import('../../load/index.js');
-          return runLoadTest(input, context);
-        },
-        failed: (result) => !result.passed,
-      });
+      process.exitCode = await runRegisteredTool(runLoadTestTool, { json: flags.json === true, input: () => loadFlagsToInput(url, flags) });
     });
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { vitalsInputSchema, type VitalsOutput } from '../../vitals/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { measureWebVitalsTool } from '../../vitals/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface VitalsFlags {
@@ -77,15 +76,6 @@ export function registerVitalsCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (flags override it)')
     .option('--json', 'print the structured result as JSON')
     .action(async (url: string | undefined, flags: VitalsFlags) => {
-      const code = await runCliTool<VitalsOutput>({
-        json: !!flags.json,
-        execute: async (context) => {
-          const input = parseInput(vitalsInputSchema, vitalsFlagsToInput(url, flags), 'vitals input');
-          const { measureWebVitals } = await import('../../vitals/index.js');
-          return measureWebVitals(input, context);
-        },
-        failed: (result) => !result.passed,
-      });
-      process.exitCode = code;
+      process.exitCode = await runRegisteredTool(measureWebVitalsTool, { json: !!flags.json, input: () => vitalsFlagsToInput(url, flags) });
     });
 }
