@@ -1,7 +1,7 @@
 import { UserError } from '../../common/errors.js';
 import { parseDurationMs, round } from '../../common/units.js';
 import { newHistogram, type Histogram } from '../histogram.js';
-import { compare, type Operator } from '../thresholds.js';
+import { type Comparator as Operator, holds as compare, splitComparison } from '../../common/comparison.js';
 
 /**
  * k6's metric model (https://grafana.com/docs/k6/latest/using-k6/metrics/): four types,
@@ -235,7 +235,9 @@ export interface K6Threshold {
   type: MetricType;
 }
 
-const EXPRESSION = /^\s*(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*$/i;
+const STAT = /^(avg|min|max|med|count|rate|value|p\(\s*\d+(?:\.\d+)?\s*\))$/i;
+const NUMBER = /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i;
+const OPERATORS: readonly Operator[] = ['<', '<=', '>', '>=', '==', '===', '!='];
 
 const STATS: Record<MetricType, RegExp> = {
   trend: /^(avg|min|max|med|p\(.*\))$/,
@@ -264,7 +266,8 @@ export function parseK6Thresholds(raw: unknown, registry: MetricRegistry): K6Thr
     for (const entry of list) {
       const expression = typeof entry === 'string' ? entry : entry?.threshold;
       if (typeof expression !== 'string') throw new UserError(`invalid threshold for "${key}"`, 'use a string like "p(95)<500" or {threshold, abortOnFail}');
-      const e = EXPRESSION.exec(expression);
+      const comparison = splitComparison(expression, OPERATORS);
+      const e = comparison && STAT.test(comparison.left) && NUMBER.test(comparison.right) ? [expression, comparison.left, comparison.op, comparison.right] : null;
       if (!e) throw new UserError(`invalid threshold expression "${expression}" for ${key}`, 'use "<stat> <op> <number>", e.g. "p(95)<500", "rate<0.01", "count>100"');
       const stat = e[1]!.replace(/\s+/g, '').toLowerCase();
       const type = found.metric.type;
