@@ -6,12 +6,12 @@ import {
   interactionLatencies,
   interactionToNextPaint,
   largestContentfulPaint,
-  median,
   totalBlockingTime,
   type InteractionLatency,
 } from './metrics.js';
 import type { ElementInfo, Interaction, MetricSummary, VitalsOutput } from './schema.js';
 import type { RunValues } from './thresholds.js';
+import { median } from '../common/sample-stats.js';
 
 /** One run's numbers, derived from what the page observed. */
 export interface RunMetrics {

@@ -14,6 +14,7 @@ import { resolveThrottling } from './profiles.js';
 import { renderVitalsReport, renderVitalsSummary } from './report.js';
 import type { VitalsInput, VitalsOutput } from './schema.js';
 import { defaultThresholds, evaluateThresholds, parseThreshold } from './thresholds.js';
+import { maximum, median, minimum } from '../common/sample-stats.js';
 
 export { vitalsInputSchema, vitalsOutputSchema, type VitalsInput, type VitalsOutput } from './schema.js';
 
@@ -219,10 +220,9 @@ function collectWarnings(observations: readonly RunObservation[], runs: readonly
   if (runs.some((r) => r.lcpMs === undefined)) warnings.push('some runs reported no LCP (nothing contentful was painted, or the page was hidden)');
   const lcps = runs.map((r) => r.lcpMs).filter((v): v is number => v !== undefined);
   if (lcps.length >= 3) {
-    const sorted = [...lcps].sort((a, b) => a - b);
-    const spread = sorted.at(-1)! - sorted[0]!;
-    const mid = sorted[Math.floor(sorted.length / 2)]!;
-    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(sorted[0]!)}–${Math.round(sorted.at(-1)!)} ms): the machine or the server is noisy; use more runs`);
+    const [low, high, mid] = [minimum(lcps), maximum(lcps), median(lcps)];
+    const spread = high - low;
+    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(low)}–${Math.round(high)} ms): the machine or the server is noisy; use more runs`);
   }
   const elements = new Set(runs.map((r) => r.lcpElement?.selector).filter(Boolean));
   if (elements.size > 1) warnings.push(`the LCP element differed between runs (${[...elements].slice(0, 3).join(', ')})`);
