@@ -175,7 +175,25 @@ export const loadTestOutputSchema = z.object({
     peakRssMb: z.number(),
   }),
   warnings: z.array(z.string()),
-  artifacts: z.object({ dir: z.string(), result: z.string(), report: z.string(), k6Summary: z.string(), k6Script: z.string() }),
+  // k6 scripts (`script`): iterations, VUs, groups and the script's own metrics.
+  iterations: z.object({ total: z.number(), dropped: z.number() }).optional().describe('k6 script: completed iterations; dropped_iterations'),
+  vusMax: z.number().optional().describe('k6 script: most VUs initialised'),
+  groups: z
+    .array(z.object({ name: z.string(), requests: z.number(), latencyMs: latencySchema, checks: z.object({ passes: z.number(), fails: z.number() }) }))
+    .optional()
+    .describe('k6 script: per group() path ("" = outside any group)'),
+  metrics: z
+    .record(z.string(), z.object({ type: z.string(), values: z.record(z.string(), z.number()) }))
+    .optional()
+    .describe("k6 script: the script's custom metrics (Counter/Gauge/Rate/Trend)"),
+  artifacts: z.object({
+    dir: z.string(),
+    result: z.string(),
+    report: z.string(),
+    k6Summary: z.string(),
+    k6Script: z.string(),
+    handleSummary: z.array(z.string()).optional().describe("k6 script: files written from handleSummary()'s return"),
+  }),
 });
 
 export type LoadTestOutput = z.output<typeof loadTestOutputSchema>;
