@@ -76,19 +76,27 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     return tags;
   };
 
-  const check = (value: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean => {
+  /** Synchronous unless a predicate returns a promise (it reached a blocking call); then awaited in order. */
+  const check = (value: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
     if (vu.inInit) throw new Error('check() is not allowed in the init context');
+    const groupPath = vu.groupPath;
+    const entries = Object.entries(sets ?? {});
     let all = true;
-    for (const [name, predicate] of Object.entries(sets ?? {})) {
-      let ok: boolean;
-      try {
-        ok = !!(typeof predicate === 'function' ? predicate(value) : predicate);
-      } catch (error) {
-        // k6 counts a throwing check as an exception of the iteration, not as a failed check.
-        throw error;
-      }
-      collector.check(name, vu.groupPath, ok, { ...sampleTags(tags), check: name });
+    const record = (name: string, ok: boolean) => {
+      collector.check(name, groupPath, ok, { ...sampleTags(tags), group: groupPath, check: name });
       if (!ok) all = false;
+    };
+    for (let i = 0; i < entries.length; i++) {
+      const [name, predicate] = entries[i]!;
+      const result = typeof predicate === 'function' ? predicate(value) : predicate;
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        return (async () => {
+          record(name, !!(await result));
+          for (const [n, p] of entries.slice(i + 1)) record(n, !!(await (typeof p === 'function' ? p(value) : p)));
+          return all;
+        })();
+      }
+      record(name, !!result);
     }
     return all;
   };

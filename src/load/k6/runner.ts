@@ -141,6 +141,7 @@ function formatLog(args: unknown[]): string {
 /** The script line of an error: the first stack frame in one of the script's files. */
 function scriptLocation(error: unknown, files: Iterable<string>): string {
   const stack = (error as Error)?.stack ?? '';
+  files = [...files];
   for (const line of stack.split('\n')) {
     for (const file of files) {
       const at = line.indexOf(file);

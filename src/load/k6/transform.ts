@@ -47,7 +47,8 @@ const UNSUPPORTED: Array<[RegExp, string]> = [
 
 /** Blocking functions per module (named import or `module.name`). */
 const BLOCKING: Record<string, Set<string>> = {
-  k6: new Set(['sleep', 'group']),
+  // check: a predicate may reach a blocking call (then check awaits it).
+  k6: new Set(['sleep', 'group', 'check']),
   'k6/http': new Set(['get', 'post', 'put', 'patch', 'del', 'head', 'options', 'request', 'batch', 'asyncRequest']),
 };
 
@@ -243,9 +244,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier') {
       const b = moduleOf(callee.object.name);
       if (b && !b[0].startsWith('.') && !b[0].startsWith('/')) return false;
-      if (b && b[1] === '*' && (b[0].startsWith('.') || b[0].startsWith('/'))) {
-        return !callee.computed && importedAsync(b[0]).has(callee.property.name);
-      }
+      // A method of an object from a local module (`api.ping()`): that module's async names.
+      if (b && (b[0].startsWith('.') || b[0].startsWith('/')) && !callee.computed && importedAsync(b[0]).has(callee.property.name)) return true;
     }
     if (callee.type === 'MemberExpression' && !callee.computed && ARRAY_METHODS.has(callee.property.name)) {
       const cb = call.arguments[0] as AnyNode | undefined;
@@ -283,7 +283,7 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         const callee = call.callee as AnyNode;
         edits.push({ at: call.start, end: call.start, text: '(await __k6_each(', order: 1, span: call.end - call.start });
         edits.push({ at: callee.object.end, end: call.arguments[0].start, text: `, ${JSON.stringify(callee.property.name)}, `, order: 0 });
-        edits.push({ at: call.end, end: call.end, text: '))', order: 1 });
+        edits.push({ at: call.end, end: call.end, text: ')', order: 1 });
       } else {
         edits.push({ at: call.start, end: call.start, text: '(await ', order: 1, span: call.end - call.start });
         edits.push({ at: call.end, end: call.end, text: ')', order: 1 });
@@ -332,6 +332,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     }
   }
 
+  // Importers also match method calls (`api.ping()`) by name: every async name goes out.
+  for (const name of asyncNames) if (!asyncImportedNames.has(name)) asyncExports.add(name);
   const body = applyEdits(source.replace(/^#!.*/, (m) => ' '.repeat(m.length)), edits);
   const code = `${prelude.join(' ')}${body}\n;${appended.join(' ')}`;
   return { code, localImports, asyncExports };
