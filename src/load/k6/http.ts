@@ -5,7 +5,11 @@ import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { UserError } from '../../common/errors.js';
 import { checkHostAllowed, type HostLookup } from '../../common/hosts.js';
 import { parseDurationMs } from '../../common/units.js';
-import { classifyError, type ErrorKind } from '../connection.js';
+import { classifyError, type ErrorKind, type Outcome, type RequestContext, type RuntimeRequest } from '../connection.js';
+import { FastConnection } from '../fast-connection.js';
+
+/** Largest response body kept for a script (k6 keeps all; past this the script sees it cut). */
+const MAX_BODY = 64 * 1024 * 1024;
 import type { K6Collector } from './collector.js';
 import type { Tags } from './metrics.js';
 
@@ -80,8 +84,8 @@ function canonicalHeader(name: string): string {
 interface RawResponse {
   status: number;
   statusText: string;
-  /** Raw header list: name, value, name, value… */
-  headers: Buffer[];
+  /** Header list: name, value, name, value… */
+  headers: string[];
   body: Buffer[];
   bodyBytes: number;
   tHeaders: number;
@@ -113,7 +117,7 @@ function dispatchRaw(agent: Agent, options: Dispatcher.DispatchOptions, signal: 
       onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, statusText: string) {
         out.status = statusCode;
         out.statusText = statusText;
-        out.headers = headers;
+        for (const h of headers) out.headers.push(h.toString('latin1'));
         out.tHeaders = performance.now();
         return true;
       },
@@ -315,6 +319,8 @@ export interface HttpRunState {
   resolved: Map<string, Promise<string>>;
   /** Addresses already allowed, for a synchronous look-up on the hot path. */
   allowed?: Map<string, string>;
+  /** Timeout sweeps of every VU's raw connections (run by the runner's timer). */
+  sweepers: Set<() => void>;
   responseCallback: ExpectedStatuses | null;
 }
 
@@ -348,13 +354,95 @@ async function allowedAddress(state: HttpRunState, host: string, original: strin
   return pending;
 }
 
-export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string, unknown> & { close(): Promise<void> } {
+export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string, unknown> & { close(): Promise<void>; interrupt(): void } {
   const settings = state.settings;
   const agent = new Agent({
     connect: { rejectUnauthorized: !settings.insecureSkipTLSVerify },
     keepAliveTimeout: 30_000,
   });
   const jar = new K6CookieJar();
+
+  // ---- the raw-socket path for plain http:// (the engine's FastConnection and parser) ----
+  // undici costs ~2× the CPU per request of our own HTTP/1.1 client (bench/load); a VU's
+  // requests are sequential, so one connection per origin (more only for http.batch).
+  interface Waiter {
+    resolve(r: RawResponse): void;
+    reject(e: unknown): void;
+    conn: FastConnection;
+  }
+  const pools = new Map<string, FastConnection[]>();
+  const waiting = new Set<Waiter>();
+  const onComplete = (context: RequestContext, outcome: Outcome) => {
+    const waiter = context.owner as Waiter;
+    if (!waiting.delete(waiter)) return;
+    timeouts.delete(waiter.conn);
+    if (outcome.errorKind) {
+      waiter.reject(Object.assign(new Error(outcome.errorMessage ?? outcome.errorKind), { k6Kind: outcome.errorKind }));
+      return;
+    }
+    const headers: string[] = [];
+    const head = outcome.head ?? '';
+    let at = 0;
+    while (at < head.length) {
+      let eol = head.indexOf('\n', at);
+      if (eol < 0) eol = head.length;
+      const line = head.charCodeAt(eol - 1) === 13 ? head.slice(at, eol - 1) : head.slice(at, eol);
+      const colon = line.indexOf(':');
+      if (colon > 0) headers.push(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      at = eol + 1;
+    }
+    const now = performance.now();
+    waiter.resolve({ status: outcome.status, statusText: outcome.reason ?? '', headers, body: outcome.body ? [outcome.body] : [], bodyBytes: outcome.bodyBytes ?? 0, tHeaders: now });
+  };
+  const timeouts = new Map<FastConnection, number>();
+  const sweep = () => {
+    const now = performance.now();
+    for (const [conn, timeoutMs] of timeouts) conn.sweep(now, timeoutMs);
+  };
+  state.sweepers.add(sweep);
+  const sendRaw = (address: string, port: number, method: string, path: string, headers: Record<string, string>, body: string | Buffer | undefined, keepBody: boolean, timeoutMs: number): Promise<RawResponse> => {
+    const key = `${address}:${port}`;
+    let pool = pools.get(key);
+    if (!pool) pools.set(key, (pool = []));
+    let conn = pool.find((c) => c.inFlight === 0);
+    if (!conn) {
+      conn = new FastConnection(address, port, 1, onComplete);
+      pool.push(conn);
+    }
+    let head = `${method} ${path} HTTP/1.1\r\n`;
+    for (const name in headers) head += `${canonicalHeader(name)}: ${headers[name]}\r\n`;
+    const bodyBuf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (bodyBuf || !(method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS')) head += `Content-Length: ${bodyBuf?.length ?? 0}\r\n`;
+    if (settings.noConnectionReuse) head += 'Connection: close\r\n';
+    head += '\r\n';
+    const wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
+    const c = conn;
+    return new Promise<RawResponse>((resolveRaw, rejectRaw) => {
+      const waiter: Waiter = { resolve: resolveRaw, reject: rejectRaw, conn: c };
+      waiting.add(waiter);
+      timeouts.set(c, timeoutMs);
+      c.send({
+        request: { wire, isHead: method === 'HEAD', captureBody: keepBody, captureHeaders: true, maxCapture: MAX_BODY } as unknown as RuntimeRequest,
+        startMs: performance.now(),
+        measured: true,
+        retries: 0,
+        owner: waiter,
+      });
+    });
+  };
+  /** Interrupts the VU's requests in flight: their connections are dropped, their calls throw. */
+  const interrupt = () => {
+    for (const waiter of [...waiting]) {
+      waiting.delete(waiter);
+      timeouts.delete(waiter.conn);
+      waiter.conn.destroy();
+      for (const pool of pools.values()) {
+        const i = pool.indexOf(waiter.conn);
+        if (i >= 0) pool.splice(i, 1);
+      }
+      waiter.reject(new InterruptedIteration());
+    }
+  };
 
   /** Parsed URLs by text: scripts hit the same few URLs over and over. */
   const urlCache = new Map<string, URL>();
@@ -446,19 +534,22 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       let errorKind: ErrorKind | undefined;
       try {
         const keepBody = responseType !== 'none' && method !== 'HEAD';
-        const raw = await dispatchRaw(
-          agent,
-          { origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body: data, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, reset: settings.noConnectionReuse },
-          vu.signal,
-          keepBody,
-        );
+        const raw =
+          url.protocol === 'http:'
+            ? await sendRaw(address, target.port, method, `${url.pathname}${url.search}`, headers, data, keepBody, timeoutMs)
+            : await dispatchRaw(
+                agent,
+                { origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body: data, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, reset: settings.noConnectionReuse },
+                vu.signal,
+                keepBody,
+              );
         tHeaders = raw.tHeaders;
         res.status = raw.status;
         res.status_text = `${raw.status} ${raw.statusText || STATUS_TEXT[raw.status] || ''}`.trim();
         const h = raw.headers;
         for (let i = 0; i + 1 < h.length; i += 2) {
-          const k = h[i]!.toString('latin1');
-          const v = h[i + 1]!.toString('latin1');
+          const k = h[i]!;
+          const v = h[i + 1]!;
           received += k.length + v.length + 4;
           const key = canonicalHeader(k);
           if (key === 'Set-Cookie') (setCookies ??= []).push(v);
@@ -474,7 +565,8 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
         }
       } catch (error) {
         if (vu.signal.aborted || error instanceof InterruptedIteration) throw new InterruptedIteration();
-        const c = classifyError(error);
+        const rawKind = (error as { k6Kind?: ErrorKind }).k6Kind;
+        const c = rawKind ? { kind: rawKind, message: (error as Error).message } : classifyError(error);
         errorKind = c.kind;
         res.error = c.message;
         res.error_code = ERROR_CODES[c.kind];
@@ -594,7 +686,14 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     TLS_1_2: 'tls1.2',
     TLS_1_3: 'tls1.3',
     OCSP_STATUS_GOOD: 'good',
-    close: () => agent.destroy().catch(() => undefined),
+    interrupt,
+    close: async () => {
+      interrupt();
+      state.sweepers.delete(sweep);
+      for (const pool of pools.values()) for (const conn of pool) conn.destroy();
+      pools.clear();
+      await agent.destroy().catch(() => undefined);
+    },
   };
 }
 

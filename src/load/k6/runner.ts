@@ -58,6 +58,7 @@ class Vu implements ExecutorVu {
   exports: Record<string, unknown> = {};
   env: Record<string, string> = {};
   closeHttp: () => Promise<void> = async () => undefined;
+  interruptHttp: () => void = () => undefined;
   private tagCache: { key: Scenario | null; tags: Record<string, string> } | null = null;
 
   constructor(
@@ -88,6 +89,7 @@ class Vu implements ExecutorVu {
 
   interrupt(): void {
     this.controller.abort();
+    this.interruptHttp();
   }
 }
 
@@ -201,7 +203,11 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
     collector,
     resolved: new Map(),
     responseCallback: DEFAULT_CALLBACK,
+    sweepers: new Set(),
   };
+  const sweepTimer = setInterval(() => {
+    for (const sweep of httpState.sweepers) sweep();
+  }, 100).unref();
   const allVus: Vu[] = [];
   const testStart = () => collector.testStart;
   const scenarioState = new Map<string, { started: number; iterations: number }>();
@@ -249,6 +255,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
     vu.env = { ...options.env };
     const http = createHttpModule(httpState, vu);
     vu.closeHttp = http.close;
+    vu.interruptHttp = http.interrupt;
     const k6mods: Record<string, unknown> = { ...createK6Modules(vu, collector, execution), 'k6/http': Object.assign(http, { default: http }) };
     const instances = new Map<string, Record<string, unknown>>();
     const instantiate = (path: string): Record<string, unknown> => {
@@ -429,6 +436,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
     if (fatal) throw fatal;
   } finally {
     clearInterval(ticker);
+    clearInterval(sweepTimer);
     options.signal.removeEventListener('abort', onAbort);
     await closeAll();
   }
