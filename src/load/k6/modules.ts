@@ -70,9 +70,12 @@ function hasher(algorithm: string): string {
 }
 
 export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution: ExecutionInfo): Record<string, Record<string, unknown>> {
-  const sampleTags = (extra?: Record<string, unknown>): Tags => {
-    const tags: Tags = { ...vu.tags(), group: vu.groupPath };
-    for (const [k, v] of Object.entries(extra ?? {})) tags[k] = String(v);
+  const sampleTags = (extra?: Record<string, unknown>, check?: string): Tags => {
+    const vt = vu.tags();
+    // A literal first (one object shape on the hot path), then any extra tags.
+    const tags: Tags = check === undefined ? { scenario: vt.scenario ?? 'default', group: vu.groupPath } : { scenario: vt.scenario ?? 'default', group: vu.groupPath, check };
+    for (const k in vt) if (k !== 'scenario') tags[k] = vt[k]!;
+    if (extra) for (const k in extra) tags[k] = String(extra[k]);
     return tags;
   };
 
@@ -83,7 +86,7 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     const entries = Object.entries(sets ?? {});
     let all = true;
     const record = (name: string, ok: boolean) => {
-      collector.check(name, groupPath, ok, { ...sampleTags(tags), group: groupPath, check: name });
+      collector.check(name, groupPath, ok, sampleTags(tags, name));
       if (!ok) all = false;
     };
     for (let i = 0; i < entries.length; i++) {
