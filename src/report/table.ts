@@ -13,7 +13,7 @@ function visibleLength(text: string): number {
 export function renderTextTable(headers: string[], rows: string[][], align: Align[] = []): string {
   const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const pad = (cell: string, i: number) => {
-    const gap = ' '.repeat(Math.max(0, widths[i]! - visibleLength(cell)));
+    const gap = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell)));
     return align[i] === 'right' ? gap + cell : cell + gap;
   };
   const lines = [headers.map(pad).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map((r) => r.map((c, i) => pad(c ?? '', i)).join('  '))];

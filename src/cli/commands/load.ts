@@ -82,7 +82,8 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
     for (const t of flags.threshold) {
       const m = /^([^=]+?)\s*=\s*(.+)$/.exec(t);
       if (!m) throw new UserError(`invalid --threshold "${t}"`, 'use metric=expression, e.g. http_req_duration=p(95)<500');
-      (thresholds[m[1]!] ??= []).push(m[2]!);
+      const [, metric = '', expression = ''] = m;
+      (thresholds[metric] ??= []).push(expression);
     }
     input.thresholds = thresholds;
   }
