@@ -124,8 +124,12 @@ export default function () { http.get('http://api.example.com/products'); }
     // A lookup stub stands in for DNS: the name "resolves" to a public address, as it would.
     const lookup = async () => ['93.184.216.34'];
     reset();
-    await expect(runScript(project.dir, { script: 'load-test/remote-host.js' }, { lookup })).rejects.toThrow(/refusing to send traffic to "api\.example\.com".*not loopback/);
-    await expect(runScript(project.dir, { script: 'load-test/remote-host.js' }, { lookup })).rejects.toMatchObject({ hint: expect.stringMatching(/hosts.*BASE_URL/) });
+    await expect(runScript(project.dir, { script: 'load-test/remote-host.js' }, { lookup })).rejects.toThrow(
+      /refusing to send traffic to "api\.example\.com".*not loopback/,
+    );
+    await expect(runScript(project.dir, { script: 'load-test/remote-host.js' }, { lookup })).rejects.toMatchObject({
+      hint: expect.stringMatching(/hosts.*BASE_URL/),
+    });
     expect(server.requests).toBe(0);
     const viaEnv = await runScript(project.dir, { script: 'load-test/remote-host.js', env: { BASE_URL: server.url } }, { lookup });
     expect(viaEnv.structured.requests.total).toBe(2);

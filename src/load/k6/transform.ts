@@ -32,6 +32,7 @@ export interface TransformedModule {
   asyncExports: Set<string>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: ESTree nodes of every type are walked generically
 type AnyNode = Node & Record<string, any>;
 
 /** k6 modules we provide. */
@@ -127,7 +128,11 @@ export function transformK6Module(source: string, file: string, importedAsync: (
       const spec = String(node.source.value);
       const line = lineOf(source, node.start);
       for (const [pattern, feature] of UNSUPPORTED) {
-        if (pattern.test(spec)) throw new UserError(`${file}:${line}: ${feature} is not supported ("${spec}")`, 'only HTTP k6 scripts run here: k6, k6/http, k6/metrics, k6/data, k6/execution, k6/encoding, k6/crypto and local modules');
+        if (pattern.test(spec))
+          throw new UserError(
+            `${file}:${line}: ${feature} is not supported ("${spec}")`,
+            'only HTTP k6 scripts run here: k6, k6/http, k6/metrics, k6/data, k6/execution, k6/encoding, k6/crypto and local modules',
+          );
       }
       const local = spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/');
       if (!local && !SUPPORTED_MODULES.has(spec)) {
@@ -318,7 +323,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         edits.push({ at: node.start, end: decl.start, text: ' '.repeat(decl.start - node.start), order: 0 });
         if (decl.type === 'VariableDeclaration') {
           for (const d of decl.declarations as AnyNode[]) {
-            if (d.id.type !== 'Identifier') throw new UserError(`${file}:${lineOf(source, d.start)}: destructuring exports are not supported`, 'export plain names');
+            if (d.id.type !== 'Identifier')
+              throw new UserError(`${file}:${lineOf(source, d.start)}: destructuring exports are not supported`, 'export plain names');
             exportFn(d.id.name, d.id.name);
           }
         } else exportFn(decl.id.name, decl.id.name);
@@ -334,7 +340,10 @@ export function transformK6Module(source: string, file: string, importedAsync: (
 
   // Importers also match method calls (`api.ping()`) by name: every async name goes out.
   for (const name of asyncNames) if (!asyncImportedNames.has(name)) asyncExports.add(name);
-  const body = applyEdits(source.replace(/^#!.*/, (m) => ' '.repeat(m.length)), edits);
+  const body = applyEdits(
+    source.replace(/^#!.*/, (m) => ' '.repeat(m.length)),
+    edits,
+  );
   const code = `${prelude.join(' ')}${body}\n;${appended.join(' ')}`;
   return { code, localImports, asyncExports };
 }
