@@ -55,10 +55,7 @@ export function defineTool<I extends z.ZodObject, O extends z.ZodObject>(definit
 
 /** The fields every result starts with, in this order. */
 const headShape = {
-  summary: z
-    .string()
-    .max(SUMMARY_MAX_CHARS)
-    .describe('verdict word first, then the numbers that matter and the run id'),
+  summary: z.string().max(SUMMARY_MAX_CHARS).describe('verdict word first, then the numbers that matter and the run id'),
   next: z.array(z.string()).max(NEXT_MAX).optional().describe('suggested follow-up calls'),
   verdict: z.string().describe('PASSED, FAILED, SLOW, IMPROVED, REGRESSED, IDLE, …'),
 };

@@ -51,7 +51,14 @@ export function createServer(options: ServerOptions = {}): Server {
   );
   const manifest = options.toolsListManifest;
   // A stale or foreign manifest (other names) is ignored and the list is computed live.
-  const listed = manifest && sameNames(manifest.tools.map((t) => t.name), tools.map((t) => t.name)) ? manifest : undefined;
+  const listed =
+    manifest &&
+    sameNames(
+      manifest.tools.map((t) => t.name),
+      tools.map((t) => t.name),
+    )
+      ? manifest
+      : undefined;
   let live: ListToolsResult | undefined;
   server.setRequestHandler(ListToolsRequestSchema, () => listed ?? (live ??= { tools: tools.map(listEntryOf) }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {

@@ -26,5 +26,10 @@ export function verdictOf(result: Omit<QueryOutput, 'artifacts'>, targetMs: numb
   if (result.nPlusOne.length) parts.push(`${result.nPlusOne.length} N+1 pattern${result.nPlusOne.length > 1 ? 's' : ''}`);
   const failed = high > 0 || slow || result.nPlusOne.length > 0;
   const word = slow ? 'SLOW' : failed ? 'NEEDS WORK' : result.statementKind === 'none' ? 'CHECKED' : 'OK';
-  return { status: failed ? 'fail' : result.findings.length || result.lint.length ? 'warn' : 'pass', word, headline: `${word}: ${parts.join(' — ') || 'nothing to report'}`, failed };
+  return {
+    status: failed ? 'fail' : result.findings.length || result.lint.length ? 'warn' : 'pass',
+    word,
+    headline: `${word}: ${parts.join(' — ') || 'nothing to report'}`,
+    failed,
+  };
 }

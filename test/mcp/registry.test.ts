@@ -27,21 +27,21 @@ const machinery = defineTool({
   budget: 6000,
   verdict: (result) => ({ verdict: result.done > 0 ? 'DONE' : 'NOTHING', failed: false }),
   async run(args, context) {
-      if (args.mode === 'bad-input') throw new UserError('steps must be even', 'pass an even number');
-      if (args.mode === 'crash') throw new TypeError('boom');
-      if (args.mode === 'huge') {
-        const items = Array.from({ length: 5000 }, (_, i) => ({ i, text: 'x'.repeat(40) }));
-        return { structured: { done: 1, items, warnings: [] }, summary: 'huge result' };
+    if (args.mode === 'bad-input') throw new UserError('steps must be even', 'pass an even number');
+    if (args.mode === 'crash') throw new TypeError('boom');
+    if (args.mode === 'huge') {
+      const items = Array.from({ length: 5000 }, (_, i) => ({ i, text: 'x'.repeat(40) }));
+      return { structured: { done: 1, items, warnings: [] }, summary: 'huge result' };
+    }
+    for (let step = 1; step <= args.steps; step++) {
+      if (context.signal.aborted) {
+        stopped = true;
+        throw new Error('aborted');
       }
-      for (let step = 1; step <= args.steps; step++) {
-        if (context.signal.aborted) {
-          stopped = true;
-          throw new Error('aborted');
-        }
-        context.report(step, args.steps, `step ${step}`);
-        await new Promise((r) => setTimeout(r, args.mode === 'slow' ? 400 : 1050));
-      }
-      return { structured: { done: args.steps, items: [], warnings: [] }, summary: `DONE — ${args.steps} steps` };
+      context.report(step, args.steps, `step ${step}`);
+      await new Promise((r) => setTimeout(r, args.mode === 'slow' ? 400 : 1050));
+    }
+    return { structured: { done: args.steps, items: [], warnings: [] }, summary: `DONE — ${args.steps} steps` };
   },
 });
 

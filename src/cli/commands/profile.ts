@@ -106,7 +106,11 @@ export function registerProfileCommand(program: Command): void {
       process.exitCode = await runCliTool<ProfileDiffOutput>({
         json: flags.json === true,
         execute: async (context) => {
-          const input = parseInput(profileDiffInputSchema, { baseline, target, ...(flags.top ? { top: parseNumberFlag('top', flags.top) } : {}) }, 'profile diff input');
+          const input = parseInput(
+            profileDiffInputSchema,
+            { baseline, target, ...(flags.top ? { top: parseNumberFlag('top', flags.top) } : {}) },
+            'profile diff input',
+          );
           const { runProfileDiff } = await import('../../profile/index.js');
           return runProfileDiff(input, context);
         },

@@ -47,7 +47,9 @@ export function queryFlagsToInput(sql: string | undefined, flags: QueryFlags): R
 export function registerQueryCommand(program: Command): void {
   program
     .command('query')
-    .description('Explain one SQL statement safely: plan findings, verified index suggestions, lint; N+1 over a query log; top statements from pg_stat_statements.')
+    .description(
+      'Explain one SQL statement safely: plan findings, verified index suggestions, lint; N+1 over a query log; top statements from pg_stat_statements.',
+    )
     .argument('[sql]', 'one SQL statement ("-" reads it from stdin)')
     .option('-d, --database <db>', 'SQLite file, postgres://… or mysql://… (default: query.database in .perf/config.json)')
     .option('-p, --param <value>', 'a bind value for $1/? (repeat in order; JSON literals like 42, true, null)', collect)
