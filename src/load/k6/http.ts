@@ -5,7 +5,11 @@ import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { UserError } from '../../common/errors.js';
 import { checkHostAllowed, type HostLookup } from '../../common/hosts.js';
 import { parseDurationMs } from '../../common/units.js';
-import { classifyError, type ErrorKind } from '../connection.js';
+import { classifyError, type ErrorKind, type Outcome, type RequestContext, type RuntimeRequest } from '../connection.js';
+import { FastConnection } from '../fast-connection.js';
+
+/** Largest response body kept for a script (k6 keeps all; past this the script sees it cut). */
+const MAX_BODY = 64 * 1024 * 1024;
 import type { K6Collector } from './collector.js';
 import type { Tags } from './metrics.js';
 
@@ -64,7 +68,28 @@ const ERROR_CODES: Record<ErrorKind, number> = {
   other: 1000,
 };
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** Go's canonical header key (k6 shows response headers this way): content-type → Content-Type. */
 const canonicalCache = new Map<string, string>();
@@ -80,8 +105,8 @@ function canonicalHeader(name: string): string {
 interface RawResponse {
   status: number;
   statusText: string;
-  /** Raw header list: name, value, name, value… */
-  headers: Buffer[];
+  /** Header list: name, value, name, value… */
+  headers: string[];
   body: Buffer[];
   bodyBytes: number;
   tHeaders: number;
@@ -113,7 +138,7 @@ function dispatchRaw(agent: Agent, options: Dispatcher.DispatchOptions, signal: 
       onHeaders(statusCode: number, headers: Buffer[], _resume: () => void, statusText: string) {
         out.status = statusCode;
         out.statusText = statusText;
-        out.headers = headers;
+        for (const h of headers) out.headers.push(h.toString('latin1'));
         out.tHeaders = performance.now();
         return true;
       },
@@ -195,7 +220,12 @@ export class K6CookieJar {
     return out;
   }
 
-  set(url: string, name: string, value: string, options: { domain?: string; path?: string; expires?: string; max_age?: number; secure?: boolean; http_only?: boolean } = {}): void {
+  set(
+    url: string,
+    name: string,
+    value: string,
+    options: { domain?: string; path?: string; expires?: string; max_age?: number; secure?: boolean; http_only?: boolean } = {},
+  ): void {
     const cookie = new Cookie({
       key: name,
       value,
@@ -241,7 +271,10 @@ export class K6Response {
   proto = 'HTTP/1.1';
   body: string | ArrayBuffer | null = null;
   headers: Record<string, string> = {};
-  cookies: Record<string, Array<{ name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number }>> = {};
+  cookies: Record<
+    string,
+    Array<{ name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number }>
+  > = {};
   timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
   error = '';
   error_code = 0;
@@ -250,7 +283,12 @@ export class K6Response {
   remote_port = 0;
   tls_version = '';
   /** What was sent; `request` builds k6's view of it only when read. */
-  sent: { method: string; url: string; headers: Record<string, string>; body: string | Buffer | undefined } = { method: '', url: '', headers: {}, body: undefined };
+  sent: { method: string; url: string; headers: Record<string, string>; body: string | Buffer | undefined } = {
+    method: '',
+    url: '',
+    headers: {},
+    body: undefined,
+  };
 
   get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> } {
     const s = this.sent;
@@ -295,7 +333,9 @@ function encodeBody(body: unknown): { data: string | Buffer | undefined; content
       const parts: Buffer[] = [];
       for (const [k, v] of entries) {
         if (v instanceof FileData) {
-          parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${v.filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`));
+          parts.push(
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${v.filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`),
+          );
           parts.push(typeof v.data === 'string' ? Buffer.from(v.data) : v.data instanceof ArrayBuffer ? Buffer.from(v.data) : Buffer.from(v.data));
           parts.push(Buffer.from('\r\n'));
         } else parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`));
@@ -303,7 +343,10 @@ function encodeBody(body: unknown): { data: string | Buffer | undefined; content
       parts.push(Buffer.from(`--${boundary}--\r\n`));
       return { data: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
     }
-    return { data: new URLSearchParams(entries.map(([k, v]) => [k, String(v)] as [string, string])).toString(), contentType: 'application/x-www-form-urlencoded' };
+    return {
+      data: new URLSearchParams(entries.map(([k, v]) => [k, String(v)] as [string, string])).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    };
   }
   return { data: String(body) };
 }
@@ -315,6 +358,8 @@ export interface HttpRunState {
   resolved: Map<string, Promise<string>>;
   /** Addresses already allowed, for a synchronous look-up on the hot path. */
   allowed?: Map<string, string>;
+  /** Timeout sweeps of every VU's raw connections (run by the runner's timer). */
+  sweepers: Set<() => void>;
   responseCallback: ExpectedStatuses | null;
 }
 
@@ -348,13 +393,112 @@ async function allowedAddress(state: HttpRunState, host: string, original: strin
   return pending;
 }
 
-export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string, unknown> & { close(): Promise<void> } {
+export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string, unknown> & { close(): Promise<void>; interrupt(): void } {
   const settings = state.settings;
   const agent = new Agent({
     connect: { rejectUnauthorized: !settings.insecureSkipTLSVerify },
     keepAliveTimeout: 30_000,
   });
   const jar = new K6CookieJar();
+
+  // ---- the raw-socket path for plain http:// (the engine's FastConnection and parser) ----
+  // undici costs ~2× the CPU per request of our own HTTP/1.1 client (bench/load); a VU's
+  // requests are sequential, so one connection per origin (more only for http.batch).
+  interface Waiter {
+    resolve(r: RawResponse): void;
+    reject(e: unknown): void;
+    conn: FastConnection;
+  }
+  const pools = new Map<string, FastConnection[]>();
+  const waiting = new Set<Waiter>();
+  const onComplete = (context: RequestContext, outcome: Outcome) => {
+    const waiter = context.owner as Waiter;
+    if (!waiting.delete(waiter)) return;
+    timeouts.delete(waiter.conn);
+    if (outcome.errorKind) {
+      waiter.reject(Object.assign(new Error(outcome.errorMessage ?? outcome.errorKind), { k6Kind: outcome.errorKind }));
+      return;
+    }
+    const headers: string[] = [];
+    const head = outcome.head ?? '';
+    let at = 0;
+    while (at < head.length) {
+      let eol = head.indexOf('\n', at);
+      if (eol < 0) eol = head.length;
+      const line = head.charCodeAt(eol - 1) === 13 ? head.slice(at, eol - 1) : head.slice(at, eol);
+      const colon = line.indexOf(':');
+      if (colon > 0) headers.push(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      at = eol + 1;
+    }
+    const now = performance.now();
+    waiter.resolve({
+      status: outcome.status,
+      statusText: outcome.reason ?? '',
+      headers,
+      body: outcome.body ? [outcome.body] : [],
+      bodyBytes: outcome.bodyBytes ?? 0,
+      tHeaders: now,
+    });
+  };
+  const timeouts = new Map<FastConnection, number>();
+  const sweep = () => {
+    const now = performance.now();
+    for (const [conn, timeoutMs] of timeouts) conn.sweep(now, timeoutMs);
+  };
+  state.sweepers.add(sweep);
+  const sendRaw = (
+    address: string,
+    port: number,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    keepBody: boolean,
+    timeoutMs: number,
+  ): Promise<RawResponse> => {
+    const key = `${address}:${port}`;
+    let pool = pools.get(key);
+    if (!pool) pools.set(key, (pool = []));
+    let conn = pool.find((c) => c.inFlight === 0);
+    if (!conn) {
+      conn = new FastConnection(address, port, 1, onComplete);
+      pool.push(conn);
+    }
+    let head = `${method} ${path} HTTP/1.1\r\n`;
+    for (const name in headers) head += `${canonicalHeader(name)}: ${headers[name]}\r\n`;
+    const bodyBuf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (bodyBuf || !(method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS'))
+      head += `Content-Length: ${bodyBuf?.length ?? 0}\r\n`;
+    if (settings.noConnectionReuse) head += 'Connection: close\r\n';
+    head += '\r\n';
+    const wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
+    const c = conn;
+    return new Promise<RawResponse>((resolveRaw, rejectRaw) => {
+      const waiter: Waiter = { resolve: resolveRaw, reject: rejectRaw, conn: c };
+      waiting.add(waiter);
+      timeouts.set(c, timeoutMs);
+      c.send({
+        request: { wire, isHead: method === 'HEAD', captureBody: keepBody, captureHeaders: true, maxCapture: MAX_BODY } as unknown as RuntimeRequest,
+        startMs: performance.now(),
+        measured: true,
+        retries: 0,
+        owner: waiter,
+      });
+    });
+  };
+  /** Interrupts the VU's requests in flight: their connections are dropped, their calls throw. */
+  const interrupt = () => {
+    for (const waiter of [...waiting]) {
+      waiting.delete(waiter);
+      timeouts.delete(waiter.conn);
+      waiter.conn.destroy();
+      for (const pool of pools.values()) {
+        const i = pool.indexOf(waiter.conn);
+        if (i >= 0) pool.splice(i, 1);
+      }
+      waiter.reject(new InterruptedIteration());
+    }
+  };
 
   /** Parsed URLs by text: scripts hit the same few URLs over and over. */
   const urlCache = new Map<string, URL>();
@@ -377,16 +521,20 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     if (vu.signal.aborted) throw new InterruptedIteration();
     const nameFromUrl = rawUrl instanceof K6Url ? rawUrl.name : undefined;
     let url = parseUrl(String(rawUrl));
-    const timeoutMs = params.timeout === undefined ? settings.timeoutMs : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout');
+    const timeoutMs =
+      params.timeout === undefined
+        ? settings.timeoutMs
+        : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout');
     const responseType = params.responseType ?? (settings.discardResponseBodies ? 'none' : 'text');
     const maxRedirects = params.redirects ?? settings.maxRedirects;
     const callback = params.responseCallback === undefined ? state.responseCallback : params.responseCallback;
     const cookieJar = params.jar ?? jar;
     const userHeaders: Record<string, string> = {};
-    if (params.headers) for (const k in params.headers) {
-      const v = params.headers[k];
-      if (v !== undefined && v !== null) userHeaders[k.toLowerCase()] = String(v);
-    }
+    if (params.headers)
+      for (const k in params.headers) {
+        const v = params.headers[k];
+        if (v !== undefined && v !== null) userHeaders[k.toLowerCase()] = String(v);
+      }
     let { data, contentType } = encodeBody(body);
     if (contentType && !userHeaders['content-type']) userHeaders['content-type'] = contentType;
     if (url.username || url.password) {
@@ -446,19 +594,31 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       let errorKind: ErrorKind | undefined;
       try {
         const keepBody = responseType !== 'none' && method !== 'HEAD';
-        const raw = await dispatchRaw(
-          agent,
-          { origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body: data, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, reset: settings.noConnectionReuse },
-          vu.signal,
-          keepBody,
-        );
+        const raw =
+          url.protocol === 'http:'
+            ? await sendRaw(address, target.port, method, `${url.pathname}${url.search}`, headers, data, keepBody, timeoutMs)
+            : await dispatchRaw(
+                agent,
+                {
+                  origin,
+                  path: `${url.pathname}${url.search}`,
+                  method: method as Dispatcher.HttpMethod,
+                  headers,
+                  body: data,
+                  headersTimeout: timeoutMs,
+                  bodyTimeout: timeoutMs,
+                  reset: settings.noConnectionReuse,
+                },
+                vu.signal,
+                keepBody,
+              );
         tHeaders = raw.tHeaders;
         res.status = raw.status;
         res.status_text = `${raw.status} ${raw.statusText || STATUS_TEXT[raw.status] || ''}`.trim();
         const h = raw.headers;
         for (let i = 0; i + 1 < h.length; i += 2) {
-          const k = h[i]!.toString('latin1');
-          const v = h[i + 1]!.toString('latin1');
+          const k = h[i]!;
+          const v = h[i + 1]!;
           received += k.length + v.length + 4;
           const key = canonicalHeader(k);
           if (key === 'Set-Cookie') (setCookies ??= []).push(v);
@@ -470,11 +630,12 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
         if (!keepBody) res.body = null;
         else {
           const buf = raw.body.length === 1 ? raw.body[0]! : Buffer.concat(raw.body);
-          res.body = responseType === 'binary' ? buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer : buf.toString('utf8');
+          res.body = responseType === 'binary' ? (buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer) : buf.toString('utf8');
         }
       } catch (error) {
         if (vu.signal.aborted || error instanceof InterruptedIteration) throw new InterruptedIteration();
-        const c = classifyError(error);
+        const rawKind = (error as { k6Kind?: ErrorKind }).k6Kind;
+        const c = rawKind ? { kind: rawKind, message: (error as Error).message } : classifyError(error);
         errorKind = c.kind;
         res.error = c.message;
         res.error_code = ERROR_CODES[c.kind];
@@ -553,7 +714,9 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       const o = r as { method?: string; url: unknown; body?: unknown; params?: RequestParams };
       return [o.method ?? 'GET', o.url, o.body, o.params];
     };
-    const entries: Array<[string | number, unknown]> = Array.isArray(requests) ? requests.map((r, i) => [i, r]) : Object.entries(requests as Record<string, unknown>);
+    const entries: Array<[string | number, unknown]> = Array.isArray(requests)
+      ? requests.map((r, i) => [i, r])
+      : Object.entries(requests as Record<string, unknown>);
     const results = new Map<string | number, K6Response>();
     // At most `batch` requests in flight at once (k6 option `batch`, default 20).
     let next = 0;
@@ -588,13 +751,23 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     CookieJar: K6CookieJar,
     file: (data: string | ArrayBuffer | Uint8Array, filename = 'file', contentType = 'application/octet-stream') => new FileData(data, filename, contentType),
     url: (strings: TemplateStringsArray, ...values: unknown[]) =>
-      new K6Url(strings.reduce((s, part, i) => s + part + (i < values.length ? String(values[i]) : ''), ''), strings.join('${}')),
+      new K6Url(
+        strings.reduce((s, part, i) => s + part + (i < values.length ? String(values[i]) : ''), ''),
+        strings.join('${}'),
+      ),
     TLS_1_0: 'tls1.0',
     TLS_1_1: 'tls1.1',
     TLS_1_2: 'tls1.2',
     TLS_1_3: 'tls1.3',
     OCSP_STATUS_GOOD: 'good',
-    close: () => agent.destroy().catch(() => undefined),
+    interrupt,
+    close: async () => {
+      interrupt();
+      state.sweepers.delete(sweep);
+      for (const pool of pools.values()) for (const conn of pool) conn.destroy();
+      pools.clear();
+      await agent.destroy().catch(() => undefined);
+    },
   };
 }
 
