@@ -31,7 +31,11 @@ const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 function perfeng(argv, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'load', ...argv, '--json'], { cwd, env: { ...process.env, PERFENG_PROJECT_DIR: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'load', ...argv, '--json'], {
+      cwd,
+      env: { ...process.env, PERFENG_PROJECT_DIR: cwd },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));
@@ -83,7 +87,8 @@ export default function () { check(http.get(__ENV.BASE_URL), { 'status 200': (r)
       `peak RSS ${s.generator.peakRssMb} MB, CPU ${s.generator.cpuPct}%, event-loop lag p99 ${s.generator.eventLoopLagP99Ms} ms, passed ${s.passed}`,
   );
   const peak = s.timeline.filter((p) => p.active >= vus);
-  if (peak.length) console.log(`   at ${vus} VUs: ${median(peak.map((p) => p.rps))} req/s median per second (ideal ≈ ${Math.round(vus / sleepS)} with zero latency)`);
+  if (peak.length)
+    console.log(`   at ${vus} VUs: ${median(peak.map((p) => p.rps))} req/s median per second (ideal ≈ ${Math.round(vus / sleepS)} with zero latency)`);
 
   console.log(`2) per-request cost, ${connections} concurrent, ${duration}s, no sleep, ${rounds} rounds alternating`);
   const plain = [];
@@ -96,7 +101,9 @@ export default function () { check(http.get(__ENV.BASE_URL), { 'status 200': (r)
           ? await perfeng([nginx.url, '-c', String(connections), '-d', `${duration}s`, '-w', '1', '-t', 'http_req_failed=rate<0.01'], project)
           : await perfeng(['tight.js', '-e', `BASE_URL=${nginx.url}`], project);
       (which === 'plain' ? plain : script).push(r);
-      console.log(`   round ${round + 1} ${which.padEnd(6)} ${r.throughputRps} req/s, ${costUs(r).toFixed(1)} µs CPU/request, p99 ${r.latencyMs.p99} ms, RSS ${r.generator.peakRssMb} MB`);
+      console.log(
+        `   round ${round + 1} ${which.padEnd(6)} ${r.throughputRps} req/s, ${costUs(r).toFixed(1)} µs CPU/request, p99 ${r.latencyMs.p99} ms, RSS ${r.generator.peakRssMb} MB`,
+      );
     }
   }
   const plainCost = median(plain.map(costUs));
@@ -104,7 +111,9 @@ export default function () { check(http.get(__ENV.BASE_URL), { 'status 200': (r)
   const plainRps = median(plain.map((r) => r.throughputRps));
   const scriptRps = median(script.map((r) => r.throughputRps));
   console.log(`   median: plain ${plainCost.toFixed(1)} µs/request (${plainRps} req/s), script ${scriptCost.toFixed(1)} µs/request (${scriptRps} req/s)`);
-  console.log(`   efficiency of the script path (plain cost / script cost): ${(plainCost / scriptCost).toFixed(2)}×; throughput ratio ${(scriptRps / plainRps).toFixed(2)}×`);
+  console.log(
+    `   efficiency of the script path (plain cost / script cost): ${(plainCost / scriptCost).toFixed(2)}×; throughput ratio ${(scriptRps / plainRps).toFixed(2)}×`,
+  );
 } finally {
   await nginx.stop?.();
   rmSync(project, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { runScript, writeFiles } from './k6-helpers.js';
 let project: Awaited<ReturnType<typeof tempProject>>;
 let server: TestServer;
 let arrivals: number[] = [];
-let delayMs = 0;
+const delayMs = 0;
 beforeAll(async () => {
   project = await tempProject();
   server = await startServer((req, res) => {
@@ -47,7 +47,11 @@ describe('k6 executors', () => {
   });
 
   it('per-vu-iterations: iterations × VUs', async () => {
-    const { r } = await run('pervu', `{ scenarios: { s: { executor: 'per-vu-iterations', vus: 3, iterations: 4 } } }`, "http.get(__ENV.BASE_URL + '/?vu=' + __VU);");
+    const { r } = await run(
+      'pervu',
+      `{ scenarios: { s: { executor: 'per-vu-iterations', vus: 3, iterations: 4 } } }`,
+      "http.get(__ENV.BASE_URL + '/?vu=' + __VU);",
+    );
     expect(server.requests).toBe(12);
     expect(r.iterations?.total).toBe(12);
     expect(r.endpoints.length).toBe(3);
@@ -123,7 +127,11 @@ describe('k6 executors', () => {
   });
 
   it('gracefulStop: an iteration still running is interrupted and not counted', async () => {
-    const { r, wallMs } = await run('graceful', `{ scenarios: { s: { executor: 'constant-vus', vus: 2, duration: '500ms', gracefulStop: '300ms' } } }`, "http.get(__ENV.BASE_URL + '/'); sleep(5);");
+    const { r, wallMs } = await run(
+      'graceful',
+      `{ scenarios: { s: { executor: 'constant-vus', vus: 2, duration: '500ms', gracefulStop: '300ms' } } }`,
+      "http.get(__ENV.BASE_URL + '/'); sleep(5);",
+    );
     expect(server.requests).toBe(2);
     expect(r.iterations?.total).toBe(0);
     expect(wallMs).toBeLessThan(3000);
@@ -152,7 +160,12 @@ export function teardown(data) { http.get(__ENV.BASE_URL + '/teardown?t=' + data
     expect(server.requests).toBe(1 + 6 + 2 + 1);
     expect(r.requests.total).toBe(10);
     expect(r.endpoints.map((e) => [e.name.replace(server.url, ''), e.requests]).sort()).toEqual(
-      [['/buy?t=tk-200', 2], ['/list?t=tk-200', 6], ['/setup', 1], ['/teardown?t=tk-200', 1]].sort(),
+      [
+        ['/buy?t=tk-200', 2],
+        ['/list?t=tk-200', 6],
+        ['/setup', 1],
+        ['/teardown?t=tk-200', 1],
+      ].sort(),
     );
     expect(r.thresholds.every((t) => t.ok)).toBe(true);
     expect(r.thresholds).toHaveLength(3);

@@ -13,11 +13,7 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
   }
 }
 
-export async function runScript(
-  dir: string,
-  input: K6ScriptInput,
-  options: { signal?: AbortSignal; config?: PerfConfig; lookup?: HostLookup } = {},
-) {
+export async function runScript(dir: string, input: K6ScriptInput, options: { signal?: AbortSignal; config?: PerfConfig; lookup?: HostLookup } = {}) {
   const context = await createRunContext({ projectDir: dir, signal: options.signal, config: options.config ?? defaultConfig() });
   return runK6Script(input, context, { lookup: options.lookup });
 }

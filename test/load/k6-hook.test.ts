@@ -23,7 +23,10 @@ describe('hook note for a k6 script', () => {
     mkdirSync(join(repo, 'load-test'), { recursive: true });
     const file = join(repo, 'load-test', 'smoke.js');
     writeFileSync(file, "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE_URL); }\n");
-    const run = await runHookCli('post-tool-use', payloads.postToolUse(sessionId(), repo, 'Edit', file), { CLAUDE_PROJECT_DIR: repo, CLAUDE_PLUGIN_DATA: tempDir('data') });
+    const run = await runHookCli('post-tool-use', payloads.postToolUse(sessionId(), repo, 'Edit', file), {
+      CLAUDE_PROJECT_DIR: repo,
+      CLAUDE_PLUGIN_DATA: tempDir('data'),
+    });
     expect(run.code).toBe(0);
     const context: string = run.json?.hookSpecificOutput?.additionalContext;
     expect(context).toContain('run_load_test {"script":"load-test/smoke.js"}');

@@ -68,7 +68,28 @@ const ERROR_CODES: Record<ErrorKind, number> = {
   other: 1000,
 };
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** Go's canonical header key (k6 shows response headers this way): content-type → Content-Type. */
 const canonicalCache = new Map<string, string>();
@@ -199,7 +220,12 @@ export class K6CookieJar {
     return out;
   }
 
-  set(url: string, name: string, value: string, options: { domain?: string; path?: string; expires?: string; max_age?: number; secure?: boolean; http_only?: boolean } = {}): void {
+  set(
+    url: string,
+    name: string,
+    value: string,
+    options: { domain?: string; path?: string; expires?: string; max_age?: number; secure?: boolean; http_only?: boolean } = {},
+  ): void {
     const cookie = new Cookie({
       key: name,
       value,
@@ -245,7 +271,10 @@ export class K6Response {
   proto = 'HTTP/1.1';
   body: string | ArrayBuffer | null = null;
   headers: Record<string, string> = {};
-  cookies: Record<string, Array<{ name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number }>> = {};
+  cookies: Record<
+    string,
+    Array<{ name: string; value: string; domain: string; path: string; http_only: boolean; secure: boolean; max_age: number; expires: number }>
+  > = {};
   timings = { blocked: 0, connecting: 0, tls_handshaking: 0, sending: 0, waiting: 0, receiving: 0, duration: 0 };
   error = '';
   error_code = 0;
@@ -254,7 +283,12 @@ export class K6Response {
   remote_port = 0;
   tls_version = '';
   /** What was sent; `request` builds k6's view of it only when read. */
-  sent: { method: string; url: string; headers: Record<string, string>; body: string | Buffer | undefined } = { method: '', url: '', headers: {}, body: undefined };
+  sent: { method: string; url: string; headers: Record<string, string>; body: string | Buffer | undefined } = {
+    method: '',
+    url: '',
+    headers: {},
+    body: undefined,
+  };
 
   get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> } {
     const s = this.sent;
@@ -299,7 +333,9 @@ function encodeBody(body: unknown): { data: string | Buffer | undefined; content
       const parts: Buffer[] = [];
       for (const [k, v] of entries) {
         if (v instanceof FileData) {
-          parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${v.filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`));
+          parts.push(
+            Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"; filename="${v.filename}"\r\nContent-Type: ${v.content_type}\r\n\r\n`),
+          );
           parts.push(typeof v.data === 'string' ? Buffer.from(v.data) : v.data instanceof ArrayBuffer ? Buffer.from(v.data) : Buffer.from(v.data));
           parts.push(Buffer.from('\r\n'));
         } else parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`));
@@ -307,7 +343,10 @@ function encodeBody(body: unknown): { data: string | Buffer | undefined; content
       parts.push(Buffer.from(`--${boundary}--\r\n`));
       return { data: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
     }
-    return { data: new URLSearchParams(entries.map(([k, v]) => [k, String(v)] as [string, string])).toString(), contentType: 'application/x-www-form-urlencoded' };
+    return {
+      data: new URLSearchParams(entries.map(([k, v]) => [k, String(v)] as [string, string])).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    };
   }
   return { data: String(body) };
 }
@@ -392,7 +431,14 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       at = eol + 1;
     }
     const now = performance.now();
-    waiter.resolve({ status: outcome.status, statusText: outcome.reason ?? '', headers, body: outcome.body ? [outcome.body] : [], bodyBytes: outcome.bodyBytes ?? 0, tHeaders: now });
+    waiter.resolve({
+      status: outcome.status,
+      statusText: outcome.reason ?? '',
+      headers,
+      body: outcome.body ? [outcome.body] : [],
+      bodyBytes: outcome.bodyBytes ?? 0,
+      tHeaders: now,
+    });
   };
   const timeouts = new Map<FastConnection, number>();
   const sweep = () => {
@@ -400,7 +446,16 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     for (const [conn, timeoutMs] of timeouts) conn.sweep(now, timeoutMs);
   };
   state.sweepers.add(sweep);
-  const sendRaw = (address: string, port: number, method: string, path: string, headers: Record<string, string>, body: string | Buffer | undefined, keepBody: boolean, timeoutMs: number): Promise<RawResponse> => {
+  const sendRaw = (
+    address: string,
+    port: number,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    keepBody: boolean,
+    timeoutMs: number,
+  ): Promise<RawResponse> => {
     const key = `${address}:${port}`;
     let pool = pools.get(key);
     if (!pool) pools.set(key, (pool = []));
@@ -412,7 +467,8 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     let head = `${method} ${path} HTTP/1.1\r\n`;
     for (const name in headers) head += `${canonicalHeader(name)}: ${headers[name]}\r\n`;
     const bodyBuf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (bodyBuf || !(method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS')) head += `Content-Length: ${bodyBuf?.length ?? 0}\r\n`;
+    if (bodyBuf || !(method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS'))
+      head += `Content-Length: ${bodyBuf?.length ?? 0}\r\n`;
     if (settings.noConnectionReuse) head += 'Connection: close\r\n';
     head += '\r\n';
     const wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
@@ -465,16 +521,20 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     if (vu.signal.aborted) throw new InterruptedIteration();
     const nameFromUrl = rawUrl instanceof K6Url ? rawUrl.name : undefined;
     let url = parseUrl(String(rawUrl));
-    const timeoutMs = params.timeout === undefined ? settings.timeoutMs : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout');
+    const timeoutMs =
+      params.timeout === undefined
+        ? settings.timeoutMs
+        : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout');
     const responseType = params.responseType ?? (settings.discardResponseBodies ? 'none' : 'text');
     const maxRedirects = params.redirects ?? settings.maxRedirects;
     const callback = params.responseCallback === undefined ? state.responseCallback : params.responseCallback;
     const cookieJar = params.jar ?? jar;
     const userHeaders: Record<string, string> = {};
-    if (params.headers) for (const k in params.headers) {
-      const v = params.headers[k];
-      if (v !== undefined && v !== null) userHeaders[k.toLowerCase()] = String(v);
-    }
+    if (params.headers)
+      for (const k in params.headers) {
+        const v = params.headers[k];
+        if (v !== undefined && v !== null) userHeaders[k.toLowerCase()] = String(v);
+      }
     let { data, contentType } = encodeBody(body);
     if (contentType && !userHeaders['content-type']) userHeaders['content-type'] = contentType;
     if (url.username || url.password) {
@@ -539,7 +599,16 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
             ? await sendRaw(address, target.port, method, `${url.pathname}${url.search}`, headers, data, keepBody, timeoutMs)
             : await dispatchRaw(
                 agent,
-                { origin, path: `${url.pathname}${url.search}`, method: method as Dispatcher.HttpMethod, headers, body: data, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, reset: settings.noConnectionReuse },
+                {
+                  origin,
+                  path: `${url.pathname}${url.search}`,
+                  method: method as Dispatcher.HttpMethod,
+                  headers,
+                  body: data,
+                  headersTimeout: timeoutMs,
+                  bodyTimeout: timeoutMs,
+                  reset: settings.noConnectionReuse,
+                },
                 vu.signal,
                 keepBody,
               );
@@ -561,7 +630,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
         if (!keepBody) res.body = null;
         else {
           const buf = raw.body.length === 1 ? raw.body[0]! : Buffer.concat(raw.body);
-          res.body = responseType === 'binary' ? buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer : buf.toString('utf8');
+          res.body = responseType === 'binary' ? (buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer) : buf.toString('utf8');
         }
       } catch (error) {
         if (vu.signal.aborted || error instanceof InterruptedIteration) throw new InterruptedIteration();
@@ -645,7 +714,9 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       const o = r as { method?: string; url: unknown; body?: unknown; params?: RequestParams };
       return [o.method ?? 'GET', o.url, o.body, o.params];
     };
-    const entries: Array<[string | number, unknown]> = Array.isArray(requests) ? requests.map((r, i) => [i, r]) : Object.entries(requests as Record<string, unknown>);
+    const entries: Array<[string | number, unknown]> = Array.isArray(requests)
+      ? requests.map((r, i) => [i, r])
+      : Object.entries(requests as Record<string, unknown>);
     const results = new Map<string | number, K6Response>();
     // At most `batch` requests in flight at once (k6 option `batch`, default 20).
     let next = 0;
@@ -680,7 +751,10 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     CookieJar: K6CookieJar,
     file: (data: string | ArrayBuffer | Uint8Array, filename = 'file', contentType = 'application/octet-stream') => new FileData(data, filename, contentType),
     url: (strings: TemplateStringsArray, ...values: unknown[]) =>
-      new K6Url(strings.reduce((s, part, i) => s + part + (i < values.length ? String(values[i]) : ''), ''), strings.join('${}')),
+      new K6Url(
+        strings.reduce((s, part, i) => s + part + (i < values.length ? String(values[i]) : ''), ''),
+        strings.join('${}'),
+      ),
     TLS_1_0: 'tls1.0',
     TLS_1_1: 'tls1.1',
     TLS_1_2: 'tls1.2',

@@ -26,7 +26,10 @@ export interface K6ScriptInput {
   title?: string;
 }
 
-const ENDPOINT_LIMIT = 20;
+// Top-N lists keep the result within the tool budget; the full breakdown is in k6-summary.json.
+const ENDPOINT_LIMIT = 8;
+const GROUP_LIMIT = 10;
+const CHECK_LIMIT = 20;
 
 export async function runK6Script(input: K6ScriptInput, context: RunContext, testing: { lookup?: HostLookup } = {}): Promise<ToolOutcome<LoadTestOutput>> {
   const scriptPath = isAbsolute(input.script) ? input.script : resolve(context.projectDir, input.script);
@@ -51,7 +54,11 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
       onTick: (elapsedS, totalS, c) => {
         peakRss = Math.max(peakRss, process.memoryUsage.rss());
         const last = c.seconds.at(-2);
-        context.report(elapsedS, totalS, `${elapsedS.toFixed(0)}/${totalS.toFixed(0)} s · ${last?.count ?? 0} req/s · ${c.vusActive} VUs · ${c.requests} requests${c.failedRequests ? `, ${c.failedRequests} failed` : ''}`);
+        context.report(
+          elapsedS,
+          totalS,
+          `${elapsedS.toFixed(0)}/${totalS.toFixed(0)} s · ${last?.count ?? 0} req/s · ${c.vusActive} VUs · ${c.requests} requests${c.failedRequests ? `, ${c.failedRequests} failed` : ''}`,
+        );
       },
     });
   } finally {
@@ -81,21 +88,42 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
       errorRate: e.count ? round(e.failed / e.count, 4) : 0,
       cache: { responses: 0, withCacheControl: 0, cacheable: 0, withEtag: 0, withLastModified: 0, hitRatio: null },
     }));
-  const checks = [...c.checks.values()].map((k) => ({ name: k.group ? `${k.group.slice(2).replaceAll('::', ' › ')} › ${k.name}` : k.name, passes: k.passes, fails: k.fails }));
-  const groups = [...c.groups.values()].map((g) => ({ name: g.path, requests: g.requests, latencyMs: summarise(g.hist), checks: { passes: g.passes, fails: g.fails } }));
+  const checks = [...c.checks.values()]
+    .sort((a, b) => b.fails - a.fails || b.passes + b.fails - (a.passes + a.fails))
+    .slice(0, CHECK_LIMIT)
+    .map((k) => ({
+      name: k.group ? `${k.group.slice(2).replaceAll('::', ' › ')} › ${k.name}` : k.name,
+      passes: k.passes,
+      fails: k.fails,
+    }));
+  const groups = [...c.groups.values()]
+    .sort((a, b) => b.requests - a.requests)
+    .slice(0, GROUP_LIMIT)
+    .map((g) => ({
+      name: g.path,
+      requests: g.requests,
+      latencyMs: summarise(g.hist),
+      checks: { passes: g.passes, fails: g.fails },
+    }));
   const custom: Record<string, { type: string; values: Record<string, number> }> = {};
   const BUILTIN = /^(http_|iteration|dropped_iterations|data_|checks$|group_duration$|vus)/;
-  const trendStats = Array.isArray(outcome.options.summaryTrendStats) ? (outcome.options.summaryTrendStats as string[]) : ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
+  const trendStats = Array.isArray(outcome.options.summaryTrendStats)
+    ? (outcome.options.summaryTrendStats as string[])
+    : ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)'];
   for (const m of c.registry.metrics.values()) if (!BUILTIN.test(m.name)) custom[m.name] = { type: m.type, values: m.sink.values_(durationS, trendStats) };
 
   const warnings: string[] = [];
   const lagP99 = lag.percentile(99) / 1e6;
   if (elu.utilization > 0.9 || cpuPct > 95) {
-    warnings.push(`The load generator was the bottleneck (event loop ${(elu.utilization * 100).toFixed(0)}% busy, CPU ${cpuPct.toFixed(0)}%, lag p99 ${lagP99.toFixed(1)} ms): latencies include client delay and throughput is bounded by the client.`);
+    warnings.push(
+      `The load generator was the bottleneck (event loop ${(elu.utilization * 100).toFixed(0)}% busy, CPU ${cpuPct.toFixed(0)}%, lag p99 ${lagP99.toFixed(1)} ms): latencies include client delay and throughput is bounded by the client.`,
+    );
   }
-  if (outcome.scriptErrors) warnings.push(`${outcome.scriptErrors} iterations threw an exception (see errors, kind script_error, and console.log in the run folder).`);
+  if (outcome.scriptErrors)
+    warnings.push(`${outcome.scriptErrors} iterations threw an exception (see errors, kind script_error, and console.log in the run folder).`);
   if (c.interrupted) warnings.push(`${c.interrupted} iterations were interrupted (gracefulStop/gracefulRampDown ran out, or the run was stopped).`);
-  if (c.dropped) warnings.push(`${c.dropped} iterations were dropped: every VU was busy and maxVUs was reached. Raise preAllocatedVUs/maxVUs or lower the rate.`);
+  if (c.dropped)
+    warnings.push(`${c.dropped} iterations were dropped: every VU was busy and maxVUs was reached. Raise preAllocatedVUs/maxVUs or lower the rate.`);
   if (c.requests === 0) warnings.push('The script made no HTTP request.');
 
   const aborted = outcome.aborted;
@@ -123,7 +151,13 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
     thresholds,
     endpoints,
     timeline: c.timeline(durationS),
-    generator: { workers: 1, eventLoopLagP99Ms: round(lagP99, 2), eventLoopUtilization: round(elu.utilization, 3), cpuPct: round(cpuPct, 1), peakRssMb: round(peakRss / 1024 / 1024, 1) },
+    generator: {
+      workers: 1,
+      eventLoopLagP99Ms: round(lagP99, 2),
+      eventLoopUtilization: round(elu.utilization, 3),
+      cpuPct: round(cpuPct, 1),
+      peakRssMb: round(peakRss / 1024 / 1024, 1),
+    },
     warnings,
     iterations: { total: c.iterationsDone, dropped: c.dropped },
     vusMax: c.vusMax,
@@ -167,10 +201,22 @@ export function summariseK6(r: LoadTestOutput, runId: string): string {
     `${verdict}: k6 script, ${r.iterations?.total ?? 0} iterations, ${r.requests.total} requests in ${r.durationS.toFixed(1)} s (${r.throughputRps} req/s), p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, failed ${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)}, VUs max ${r.vusMax ?? 0}${r.iterations?.dropped ? `, dropped ${r.iterations.dropped}` : ''}.`,
   ];
   if (r.aborted && r.abortReason) parts.push(`Stopped: ${r.abortReason}.`);
-  if (failed.length) parts.push(`Thresholds failed: ${failed.slice(0, 3).map((t) => `${t.metric} ${t.expression} (actual ${t.actual})`).join('; ')}.`);
+  if (failed.length)
+    parts.push(
+      `Thresholds failed: ${failed
+        .slice(0, 3)
+        .map((t) => `${t.metric} ${t.expression} (actual ${t.actual})`)
+        .join('; ')}.`,
+    );
   else if (r.thresholds.length) parts.push(`All ${r.thresholds.length} thresholds held.`);
   const failingChecks = r.checks.filter((k) => k.fails > 0);
-  if (failingChecks.length) parts.push(`Checks failing: ${failingChecks.slice(0, 3).map((k) => `${k.name} (${k.fails}/${k.passes + k.fails})`).join('; ')}.`);
+  if (failingChecks.length)
+    parts.push(
+      `Checks failing: ${failingChecks
+        .slice(0, 3)
+        .map((k) => `${k.name} (${k.fails}/${k.passes + k.fails})`)
+        .join('; ')}.`,
+    );
   parts.push(`Run ${runId}.`);
   let text = parts.join(' ');
   if (text.length > 700) text = `${text.slice(0, 690)}… Run ${runId}.`.slice(0, 700);

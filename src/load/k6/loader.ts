@@ -34,7 +34,10 @@ const WRAPPER_PARAMS = '__k6_import, __k6_exports, __k6_each, __k6_vu, __ENV, op
 
 export function loadK6Script(entryPath: string): LoadedScript {
   const consoleSink = { sink: (_level: string, _args: unknown[]) => undefined as void };
-  const log = (level: string) => (...args: unknown[]) => consoleSink.sink(level, args);
+  const log =
+    (level: string) =>
+    (...args: unknown[]) =>
+      consoleSink.sink(level, args);
   const context = vm.createContext({
     console: { log: log('info'), info: log('info'), warn: log('warn'), error: log('error'), debug: log('debug') },
     setTimeout,
@@ -57,7 +60,10 @@ export function loadK6Script(entryPath: string): LoadedScript {
     try {
       source = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new UserError(`cannot read k6 script ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give a path relative to the project, e.g. load-test/smoke.js');
+      throw new UserError(
+        `cannot read k6 script ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        'give a path relative to the project, e.g. load-test/smoke.js',
+      );
     }
     const imports = new Map<string, string>();
     const resolveLocal = (specifier: string) => {
@@ -79,7 +85,10 @@ export function loadK6Script(entryPath: string): LoadedScript {
     } catch (error) {
       const e = error as Error;
       const where = /:(\d+)\s*$/m.exec(e.stack?.split('\n')[0] ?? '')?.[1];
-      throw new UserError(`${path}${where ? `:${where}` : ''}: ${e.message}`, 'fix the script (after our async rewrite it did not compile — please report this with the script)');
+      throw new UserError(
+        `${path}${where ? `:${where}` : ''}: ${e.message}`,
+        'fix the script (after our async rewrite it did not compile — please report this with the script)',
+      );
     }
     modules.set(path, { factory, imports });
     visiting.delete(path);

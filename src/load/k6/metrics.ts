@@ -160,7 +160,10 @@ export function parseMetricSelector(text: string): { name: string; tags: Tags } 
       const colon = part.indexOf(':');
       if (colon <= 0) throw new UserError(`invalid tag "${part}" in threshold metric "${text}"`, 'use {tag:value}, e.g. {name:products} or {group:::browse}');
       const key = part.slice(0, colon).trim();
-      const value = part.slice(colon + 1).trim().replace(/^(['"])(.*)\1$/, '$2');
+      const value = part
+        .slice(colon + 1)
+        .trim()
+        .replace(/^(['"])(.*)\1$/, '$2');
       tags[key] = value;
     }
   }
@@ -261,17 +264,24 @@ export function parseK6Thresholds(raw: unknown, registry: MetricRegistry): K6Thr
   const out: K6Threshold[] = [];
   for (const [key, entries] of Object.entries(raw as Record<string, unknown>)) {
     const found = registry.submetric(key);
-    if (!found) throw new UserError(`threshold on unknown metric "${key}"`, 'define it (new Trend/Counter/Rate/Gauge) in the init context or use a built-in metric');
+    if (!found)
+      throw new UserError(`threshold on unknown metric "${key}"`, 'define it (new Trend/Counter/Rate/Gauge) in the init context or use a built-in metric');
     const list = (Array.isArray(entries) ? entries : [entries]) as ThresholdEntry[];
     for (const entry of list) {
       const expression = typeof entry === 'string' ? entry : entry?.threshold;
       if (typeof expression !== 'string') throw new UserError(`invalid threshold for "${key}"`, 'use a string like "p(95)<500" or {threshold, abortOnFail}');
       const comparison = splitComparison(expression, OPERATORS);
-      const e = comparison && STAT.test(comparison.left) && NUMBER.test(comparison.right) ? [expression, comparison.left, comparison.op, comparison.right] : null;
-      if (!e) throw new UserError(`invalid threshold expression "${expression}" for ${key}`, 'use "<stat> <op> <number>", e.g. "p(95)<500", "rate<0.01", "count>100"');
+      const e =
+        comparison && STAT.test(comparison.left) && NUMBER.test(comparison.right) ? [expression, comparison.left, comparison.op, comparison.right] : null;
+      if (!e)
+        throw new UserError(
+          `invalid threshold expression "${expression}" for ${key}`,
+          'use "<stat> <op> <number>", e.g. "p(95)<500", "rate<0.01", "count>100"',
+        );
       const stat = e[1]!.replace(/\s+/g, '').toLowerCase();
       const type = found.metric.type;
-      if (!STATS[type].test(stat)) throw new UserError(`"${stat}" does not apply to ${found.metric.name} (a ${type}) in "${expression}"`, `a ${type} takes ${STATS[type].source}`);
+      if (!STATS[type].test(stat))
+        throw new UserError(`"${stat}" does not apply to ${found.metric.name} (a ${type}) in "${expression}"`, `a ${type} takes ${STATS[type].source}`);
       out.push({
         metric: key,
         expression: expression.trim(),

@@ -61,7 +61,17 @@ function toBuffer(data: unknown): Buffer {
   return Buffer.from(String(data));
 }
 
-const HASHES: Record<string, string> = { md4: 'md4', md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512', sha512_224: 'sha512-224', sha512_256: 'sha512-256', ripemd160: 'ripemd160' };
+const HASHES: Record<string, string> = {
+  md4: 'md4',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  sha512_224: 'sha512-224',
+  sha512_256: 'sha512-256',
+  ripemd160: 'ripemd160',
+};
 
 function hasher(algorithm: string): string {
   const a = HASHES[algorithm];
@@ -73,7 +83,8 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
   const sampleTags = (extra?: Record<string, unknown>, check?: string): Tags => {
     const vt = vu.tags();
     // A literal first (one object shape on the hot path), then any extra tags.
-    const tags: Tags = check === undefined ? { scenario: vt.scenario ?? 'default', group: vu.groupPath } : { scenario: vt.scenario ?? 'default', group: vu.groupPath, check };
+    const tags: Tags =
+      check === undefined ? { scenario: vt.scenario ?? 'default', group: vu.groupPath } : { scenario: vt.scenario ?? 'default', group: vu.groupPath, check };
     for (const k in vt) if (k !== 'scenario') tags[k] = vt[k]!;
     if (extra) for (const k in extra) tags[k] = String(extra[k]);
     return tags;
@@ -155,6 +166,7 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
         data = Object.freeze(JSON.parse(JSON.stringify(made)) as unknown[]) as unknown[];
         sharedArrays.set(name, data);
       }
+      // biome-ignore lint/correctness/noConstructorReturn: k6's `new SharedArray()` yields the (frozen) array itself
       return data as unknown as SharedArray;
     }
   }

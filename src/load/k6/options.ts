@@ -42,7 +42,14 @@ export interface Overrides {
   iterations?: number;
 }
 
-const EXECUTORS = new Set<ExecutorName>(['shared-iterations', 'per-vu-iterations', 'constant-vus', 'ramping-vus', 'constant-arrival-rate', 'ramping-arrival-rate']);
+const EXECUTORS = new Set<ExecutorName>([
+  'shared-iterations',
+  'per-vu-iterations',
+  'constant-vus',
+  'ramping-vus',
+  'constant-arrival-rate',
+  'ramping-arrival-rate',
+]);
 
 type Raw = Record<string, unknown>;
 
@@ -147,7 +154,10 @@ export function scenariosFromOptions(options: Raw, overrides: Overrides): Scenar
   const scenarios = options.scenarios as Record<string, Raw> | undefined;
   if (scenarios && !hasShortcutOverride) {
     if (overrides.vus !== undefined) {
-      throw new UserError('`vus` cannot override a script that defines scenarios', 'give `duration` or `iterations` too (that replaces the scenarios, as k6 run --vus --duration does), or edit the scenarios');
+      throw new UserError(
+        '`vus` cannot override a script that defines scenarios',
+        'give `duration` or `iterations` too (that replaces the scenarios, as k6 run --vus --duration does), or edit the scenarios',
+      );
     }
     const list = Object.entries(scenarios).map(([name, raw]) => parseScenario(name, raw ?? {}));
     if (!list.length) throw new UserError('options.scenarios is empty');
@@ -166,7 +176,9 @@ export function scenariosFromOptions(options: Raw, overrides: Overrides): Scenar
     return [parseScenario('default', { executor: 'ramping-vus', startVUs: vus ?? 1, stages: stagesRaw, gracefulRampDown: '30s' })];
   }
   if (iterations !== undefined) {
-    return [parseScenario('default', { executor: 'shared-iterations', vus: vus ?? 1, iterations, ...(duration !== undefined ? { maxDuration: duration } : {}) })];
+    return [
+      parseScenario('default', { executor: 'shared-iterations', vus: vus ?? 1, iterations, ...(duration !== undefined ? { maxDuration: duration } : {}) }),
+    ];
   }
   if (duration !== undefined && parseDurationMs(duration, 'duration') > 0) {
     return [parseScenario('default', { executor: 'constant-vus', vus: vus ?? 1, duration })];

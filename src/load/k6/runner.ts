@@ -137,7 +137,19 @@ async function eachAsync(array: unknown, method: string, callback: (...args: unk
 }
 
 function formatLog(args: unknown[]): string {
-  return args.map((a) => (typeof a === 'string' ? a : (() => { try { return JSON.stringify(a); } catch { return String(a); } })())).join(' ');
+  return args
+    .map((a) =>
+      typeof a === 'string'
+        ? a
+        : (() => {
+            try {
+              return JSON.stringify(a);
+            } catch {
+              return String(a);
+            }
+          })(),
+    )
+    .join(' ');
 }
 
 /** The script line of an error: the first stack frame in one of the script's files. */
@@ -273,7 +285,10 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
     } catch (error) {
       if (error instanceof UserError) throw error;
       const loc = scriptLocation(error, loaded.modules.keys());
-      throw new UserError(`the script's init code failed${loc ? ` at ${loc}` : ''}: ${(error as Error)?.message ?? String(error)}`, 'fix the script; it must run in k6 too');
+      throw new UserError(
+        `the script's init code failed${loc ? ` at ${loc}` : ''}: ${(error as Error)?.message ?? String(error)}`,
+        'fix the script; it must run in k6 too',
+      );
     }
     vu.inInit = false;
     return vu;
@@ -294,27 +309,41 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
   if (typeof options_.batch === 'number') s.batch = Math.max(1, options_.batch);
   if (options_.httpDebug) throw new UserError('options.httpDebug is not supported', 'remove it; response details are in the result artefacts');
   for (const unsupported of ['ext', 'cloud', 'browser'] as const) {
-    if (options_[unsupported] !== undefined) throw new UserError(`options.${unsupported} is not supported (k6 Cloud / browser)`, `remove options.${unsupported} to run the script here`);
+    if (options_[unsupported] !== undefined)
+      throw new UserError(`options.${unsupported} is not supported (k6 Cloud / browser)`, `remove options.${unsupported} to run the script here`);
   }
 
   scenarios = scenariosFromOptions(options_, options.overrides);
   for (const sc of scenarios) {
     if (typeof vu0.exports[sc.exec] !== 'function') {
-      throw new UserError(`scenario "${sc.name}" runs "${sc.exec}", which the script does not export as a function`, sc.exec === 'default' ? 'add `export default function () { … }`' : `export function ${sc.exec}() { … }`);
+      throw new UserError(
+        `scenario "${sc.name}" runs "${sc.exec}", which the script does not export as a function`,
+        sc.exec === 'default' ? 'add `export default function () { … }`' : `export function ${sc.exec}() { … }`,
+      );
     }
   }
   // Caps from .perf/config.json, checked before any traffic.
   const totalVus = scenarios.reduce((n, sc) => n + sc.maxVUs, 0);
-  if (totalVus > options.caps.maxConnections) throw new UserError(`the scenarios need up to ${totalVus} VUs, over the cap of ${options.caps.maxConnections}`, 'lower vus/maxVUs or raise "load.maxConnections" in .perf/config.json');
+  if (totalVus > options.caps.maxConnections)
+    throw new UserError(
+      `the scenarios need up to ${totalVus} VUs, over the cap of ${options.caps.maxConnections}`,
+      'lower vus/maxVUs or raise "load.maxConnections" in .perf/config.json',
+    );
   for (const sc of scenarios) {
     const peak = Math.max(sc.rate, sc.startRate, ...sc.stages.map((st) => st.target)) * (1000 / sc.timeUnitMs);
-    if (sc.executor.endsWith('arrival-rate') && peak > options.caps.maxRate) throw new UserError(`scenario "${sc.name}" peaks at ${peak} iterations/s, over the cap of ${options.caps.maxRate}/s`, 'lower the rate or raise "load.maxRate"');
+    if (sc.executor.endsWith('arrival-rate') && peak > options.caps.maxRate)
+      throw new UserError(
+        `scenario "${sc.name}" peaks at ${peak} iterations/s, over the cap of ${options.caps.maxRate}/s`,
+        'lower the rate or raise "load.maxRate"',
+      );
     // maxDuration of the iteration executors is a bound, not a length: the cap bounds it too.
     if (sc.executor.endsWith('iterations')) sc.durationMs = Math.max(0, Math.min(sc.durationMs, options.caps.maxDurationS * 1000 - sc.startTimeMs));
     if (sc.startTimeMs + sc.durationMs > options.caps.maxDurationS * 1000) {
       throw new UserError(
         `scenario "${sc.name}" lasts until ${(sc.startTimeMs + sc.durationMs) / 1000} s, over the cap of ${options.caps.maxDurationS} s`,
-        sc.executor.endsWith('iterations') ? 'set maxDuration (default 10m) or raise "load.maxDurationS"' : 'shorten it or raise "load.maxDurationS" in .perf/config.json',
+        sc.executor.endsWith('iterations')
+          ? 'set maxDuration (default 10m) or raise "load.maxDurationS"'
+          : 'shorten it or raise "load.maxDurationS" in .perf/config.json',
       );
     }
   }

@@ -32,6 +32,7 @@ export interface TransformedModule {
   asyncExports: Set<string>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: ESTree nodes of every type are walked generically
 type AnyNode = Node & Record<string, any>;
 
 /** k6 modules we provide. */
@@ -127,7 +128,11 @@ export function transformK6Module(source: string, file: string, importedAsync: (
       const spec = String(node.source.value);
       const line = lineOf(source, node.start);
       for (const [pattern, feature] of UNSUPPORTED) {
-        if (pattern.test(spec)) throw new UserError(`${file}:${line}: ${feature} is not supported ("${spec}")`, 'only HTTP k6 scripts run here: k6, k6/http, k6/metrics, k6/data, k6/execution, k6/encoding, k6/crypto and local modules');
+        if (pattern.test(spec))
+          throw new UserError(
+            `${file}:${line}: ${feature} is not supported ("${spec}")`,
+            'only HTTP k6 scripts run here: k6, k6/http, k6/metrics, k6/data, k6/execution, k6/encoding, k6/crypto and local modules',
+          );
       }
       const local = spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/');
       if (!local && !SUPPORTED_MODULES.has(spec)) {
@@ -171,6 +176,9 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     userAsync: boolean;
     /** Where `async ` goes. */
     asyncAt: number;
+    /** Parameter names, and calls of them (`function retry(fn) { fn() }`). */
+    paramNames: Set<string>;
+    paramCalls: Set<AnyNode>;
   }
   const fns: FnInfo[] = [];
   const topCalls: AnyNode[] = [];
@@ -201,6 +209,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         async: false,
         userAsync: !!node.async,
         asyncAt: isMethod ? (parent!.computed ? parent!.start : parent!.key.start) : node.start,
+        paramNames: new Set((node.params as AnyNode[]).filter((p) => p.type === 'Identifier').map((p) => p.name as string)),
+        paramCalls: new Set(),
       };
       if (node.generator) info.userAsync = true; // never rewrite generators
       if (isMethod && parent!.kind && parent!.kind !== 'method' && parent!.kind !== 'init') info.userAsync = true; // getters/setters/constructors
@@ -209,7 +219,10 @@ export function transformK6Module(source: string, file: string, importedAsync: (
       for (const child of children(node)) visit(child, node, info);
       return;
     }
-    if (node.type === 'CallExpression') (current ? current.calls : topCalls).push(node);
+    if (node.type === 'CallExpression') {
+      (current ? current.calls : topCalls).push(node);
+      if (current && node.callee.type === 'Identifier' && current.paramNames.has(node.callee.name)) current.paramCalls.add(node);
+    }
     if (node.type === 'Identifier' && (node.name === '__VU' || node.name === '__ITER')) {
       const isProperty = parent?.type === 'MemberExpression' && parent.property === node && !parent.computed;
       const isKey = parent?.type === 'Property' && parent.key === node && !parent.computed && !parent.shorthand;
@@ -259,9 +272,26 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     const name = calleeName(callee);
     return name !== null && asyncNames.has(name);
   };
+  // Higher-order helpers (`retry(() => http.get(u))`): a function that calls one of its
+  // parameters becomes async when some call passes it a blocking function; its parameter
+  // calls are then awaited (awaiting a plain value is harmless).
+  const hasAsyncArg = (call: AnyNode) =>
+    (call.arguments as AnyNode[]).some((a) => (isFunction(a) && asyncFnNodes.has(a)) || (a.type === 'Identifier' && asyncNames.has(a.name)));
+  const allCalls = [...topCalls, ...fns.flatMap((f) => f.calls)];
   let changed = true;
   while (changed) {
     changed = false;
+    for (const call of allCalls) {
+      const name = calleeName(call.callee as AnyNode);
+      if (name === null || !hasAsyncArg(call)) continue;
+      for (const fn of fns) {
+        if (fn.async || fn.userAsync || !fn.paramCalls.size || !fn.names.includes(name)) continue;
+        fn.async = true;
+        asyncFnNodes.add(fn.node);
+        for (const n of fn.names) asyncNames.add(n);
+        changed = true;
+      }
+    }
     for (const fn of fns) {
       if (fn.async || fn.userAsync) continue;
       if (fn.calls.some(callReachesAsync)) {
@@ -278,7 +308,7 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     if (fn.async) edits.push({ at: fn.asyncAt, end: fn.asyncAt, text: 'async ', order: 0 });
     const inAsync = fn.async || (fn.userAsync && !!fn.node.async);
     for (const call of fn.calls) {
-      if (!awaited(call, inAsync)) continue;
+      if (!awaited(call, inAsync) && !(fn.async && fn.paramCalls.has(call))) continue;
       if (arrayCalls.has(call)) {
         const callee = call.callee as AnyNode;
         edits.push({ at: call.start, end: call.start, text: '(await __k6_each(', order: 1, span: call.end - call.start });
@@ -318,7 +348,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         edits.push({ at: node.start, end: decl.start, text: ' '.repeat(decl.start - node.start), order: 0 });
         if (decl.type === 'VariableDeclaration') {
           for (const d of decl.declarations as AnyNode[]) {
-            if (d.id.type !== 'Identifier') throw new UserError(`${file}:${lineOf(source, d.start)}: destructuring exports are not supported`, 'export plain names');
+            if (d.id.type !== 'Identifier')
+              throw new UserError(`${file}:${lineOf(source, d.start)}: destructuring exports are not supported`, 'export plain names');
             exportFn(d.id.name, d.id.name);
           }
         } else exportFn(decl.id.name, decl.id.name);
@@ -334,7 +365,10 @@ export function transformK6Module(source: string, file: string, importedAsync: (
 
   // Importers also match method calls (`api.ping()`) by name: every async name goes out.
   for (const name of asyncNames) if (!asyncImportedNames.has(name)) asyncExports.add(name);
-  const body = applyEdits(source.replace(/^#!.*/, (m) => ' '.repeat(m.length)), edits);
+  const body = applyEdits(
+    source.replace(/^#!.*/, (m) => ' '.repeat(m.length)),
+    edits,
+  );
   const code = `${prelude.join(' ')}${body}\n;${appended.join(' ')}`;
   return { code, localImports, asyncExports };
 }
