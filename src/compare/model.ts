@@ -1,3 +1,6 @@
+import { TIME_UNITS_S as COMMON_TIME_UNITS_S } from '../common/units.js';
+import type { RunEnvironment } from '../store/environment.js';
+
 /**
  * The Samples model every parser produces and every later stage consumes (like benchstat's
  * benchfmt records): plain, JSON-serialisable data.
@@ -54,22 +57,20 @@ export interface SampleSet {
   benchmarks: Benchmark[];
   /** What the file says about where it was measured: host, CPU, OS, tool version… */
   context: Record<string, string>;
+  /** Where a perfeng run measured it (meta.json / result.json `environment`). */
+  environment?: RunEnvironment;
   /** Things the parser noticed that the user should know (e.g. "no raw samples in this file"). */
   notes: string[];
 }
 
 /** Time units we can convert between, in seconds. */
-export const TIME_UNITS_S: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  µs: 1e-6,
-  ms: 1e-3,
-  s: 1,
-  'ns/op': 1e-9,
-  'us/op': 1e-6,
-  'ms/op': 1e-3,
-  's/op': 1,
-};
+/** Time units of benchmark results, per operation or not (`ns` and `ns/op` alike), in seconds. */
+export const TIME_UNITS_S: Readonly<Record<string, number>> = Object.fromEntries(
+  ['ns', 'us', 'µs', 'ms', 's'].flatMap((unit) => [
+    [unit, COMMON_TIME_UNITS_S[unit] as number],
+    [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
+  ]),
+);
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */
 export function directionForUnit(unit: string): Direction {
