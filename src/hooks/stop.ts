@@ -122,19 +122,21 @@ function configuredDatabase(projectDir: string): string | undefined {
  * server it sits next to without importing a schema into the hook.
  */
 export function loadTestTakesScript(env: NodeJS.ProcessEnv): boolean {
-  const candidates = [
-    env.CLAUDE_PLUGIN_ROOT && isAbsolute(env.CLAUDE_PLUGIN_ROOT) ? join(env.CLAUDE_PLUGIN_ROOT, 'dist', 'bundle', 'tools-list.json') : undefined,
-    new URL('../bundle/tools-list.json', import.meta.url),
-    new URL('../../dist/bundle/tools-list.json', import.meta.url),
+  const here = typeof __filename === 'string' ? process.getBuiltinModule('node:url').pathToFileURL(__filename).href : import.meta.url;
+  const candidates: Array<() => string | URL | undefined> = [
+    () => (env.CLAUDE_PLUGIN_ROOT && isAbsolute(env.CLAUDE_PLUGIN_ROOT) ? join(env.CLAUDE_PLUGIN_ROOT, 'dist', 'bundle', 'tools-list.json') : undefined),
+    () => new URL('../bundle/tools-list.json', here),
+    () => new URL('../../dist/bundle/tools-list.json', here),
   ];
   for (const candidate of candidates) {
-    if (!candidate) continue;
     try {
-      const list = JSON.parse(readFileSync(candidate, 'utf8')) as { tools?: Array<{ name: string; inputSchema?: { properties?: Record<string, unknown> } }> };
+      const path = candidate();
+      if (!path) continue;
+      const list = JSON.parse(readFileSync(path, 'utf8')) as { tools?: Array<{ name: string; inputSchema?: { properties?: Record<string, unknown> } }> };
       const load = list.tools?.find((tool) => tool.name === 'run_load_test');
       return Boolean(load?.inputSchema?.properties && 'script' in load.inputSchema.properties);
     } catch {
-      // not there: try the next place
+      // not there (or no module URL in this build): try the next place
     }
   }
   return false;
