@@ -70,8 +70,8 @@ export const vitalsInputSchema = z.object({
   timeoutMs: z.number().int().min(1000).max(120_000).default(30_000).describe('per page load: give up waiting for load/quiet after this long'),
   trace: z.boolean().default(true).describe('record a Chrome trace with screenshots per run (DevTools-loadable; the filmstrip comes from it)'),
   limit: z.number().int().min(1).max(100).default(10).describe('longest long tasks / layout shifts to return'),
-  lighthouse: z.boolean().default(false).describe('also run Lighthouse (performance): score, opportunities, diagnostics (+~30 s)'),
-  coverage: z.boolean().default(true).describe('JS/CSS bytes per file and the unused share (one extra load)'),
+  lighthouse: z.boolean().default(false).describe('also run Lighthouse: score, opportunities, diagnostics (+30-60 s)'),
+  coverage: z.boolean().default(true).describe('JS/CSS bytes per file, unused share (1 extra load)'),
 });
 
 const metricSchema = z.object({
@@ -174,26 +174,25 @@ export const vitalsOutputSchema = z.object({
       ),
     })
     .optional()
-    .describe('Chromium coverage of one extra load: source bytes and unused bytes, files with most unused first'),
+    ,
   lighthouse: z
     .object({
-      performanceScore: z.number().nullable().describe('0-100'),
+      performanceScore: z.number().nullable(),
       opportunities: z.array(
         z.object({
-          id: z.string().describe('Lighthouse audit id'),
+          id: z.string(),
           title: z.string(),
           savingsMs: z.number().optional(),
           savingsBytes: z.number().optional(),
-          items: z.array(z.string()).optional().describe('top URLs'),
+          items: z.array(z.string()).optional(),
         }),
       ),
       diagnostics: z.array(z.object({ id: z.string(), title: z.string(), value: z.string() })),
       metrics: z
-        .object({ fcpMs: z.number().optional(), lcpMs: z.number().optional(), tbtMs: z.number().optional(), cls: z.number().optional(), speedIndexMs: z.number().optional() })
-        .describe("Lighthouse's single simulated run"),
+        .object({ fcpMs: z.number().optional(), lcpMs: z.number().optional(), tbtMs: z.number().optional(), cls: z.number().optional(), speedIndexMs: z.number().optional() }),
       note: z.string(),
-      report: z.string().describe('Lighthouse HTML report'),
-      lhr: z.string().describe('Lighthouse JSON result'),
+      report: z.string(),
+      lhr: z.string(),
     })
     .optional(),
   passed: z.boolean(),
