@@ -1,5 +1,5 @@
 import { formatBytes } from '../common/units.js';
-import { escapeHtml, renderHtmlTable, renderPage } from '../report/html.js';
+import { escapeHtml, type Html, html, htmlList, renderHtmlTable, renderPage, trustedHtml } from '../report/html.js';
 import type { LeakRecording } from './leak.js';
 import { MIN_LEAK_BYTES_PER_REQUEST, requestsAt, WARMUP_SHARE, type LeakFit } from './leak-model.js';
 import type { ProfileOutput } from './schema.js';
@@ -31,8 +31,8 @@ export function renderLeakPage(options: { out: ProfileOutput; recording: LeakRec
   const siteRows = leak.sites.map((s) => [s.function, `${s.file}${s.line ? `:${s.line}` : ''}`, formatBytes(s.retainedBytes), s.count, s.constructor ?? '', s.retainerPath?.join(' → ') ?? '']);
   const sites = siteRows.length
     ? renderHtmlTable(['function', 'file:line', 'retained', 'count', 'constructor', 'retainer path (GC root → object)'], siteRows, [2, 3])
-    : '<p class="muted">No allocation site kept memory over the window.</p>';
-  const warnings = out.warnings.length ? `<ul>${out.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '<p class="ok">None.</p>';
+    : html`<p class="muted">No allocation site kept memory over the window.</p>`;
+  const warnings = out.warnings.length ? htmlList(out.warnings) : html`<p class="ok">None.</p>`;
   return renderPage({
     title: `Leak check: ${recording.target}`,
     verdict: { status: leak.verdict === 'leak' ? 'fail' : leak.verdict === 'no-leak' ? 'pass' : 'warn', text: `${word} — ${leak.reason}` },
@@ -43,19 +43,21 @@ export function renderLeakPage(options: { out: ProfileOutput; recording: LeakRec
       { title: 'Warnings', html: warnings },
       {
         title: 'How to read this',
-        html:
-          `<p>Each dot is one sample of ${escapeHtml(recording.memory)}. The lines are the least-squares fit over the samples after the warm-up (shaded), one common slope with its own level between heap snapshots (a snapshot leaves a small step of its own); ` +
-          `the verdict is "leak" when the whole 95 % confidence interval of its slope lies above ${MIN_LEAK_BYTES_PER_REQUEST} bytes per request, "no-leak" when it lies below. ` +
-          (recording.runtime === 'node'
-            ? 'Sites are the objects allocated between heap snapshots 1 and 2 and still alive at snapshot 3, grouped by the function that allocated them; the snapshots are in the run folder (Chrome DevTools → Memory → Load).</p>'
-            : 'Sites are the lines whose live tracemalloc memory grew between the snapshot after the warm-up and the one at the end.</p>'),
+        html: html`<p>Each dot is one sample of ${recording.memory}. The lines are the least-squares fit over the samples after the warm-up (shaded), one common slope with its own level between heap snapshots (a snapshot leaves a small step of its own);
+the verdict is "leak" when the whole 95 % confidence interval of the slope lies above ${MIN_LEAK_BYTES_PER_REQUEST} bytes per request, "no-leak" when it lies below.
+${
+  recording.runtime === 'node'
+    ? 'Sites are the objects allocated between heap snapshots 1 and 2 and still alive at snapshot 3, grouped by the function that allocated them; the snapshots are in the run folder (Chrome DevTools → Memory → Load).'
+    : 'Sites are the lines whose live tracemalloc memory grew between the snapshot after the warm-up and the one at the end.'
+}</p>`,
       },
     ],
   });
 }
 
-function memoryChart(points: Array<{ x: number; y: number; segment: number }>, fit: LeakFit, perRequest: boolean, memory: string): string {
-  if (points.length < 2) return '<p class="muted">Too few samples to draw.</p>';
+/** Inline SVG; every interpolated value is a number or passed through escapeHtml, hence trustedHtml. */
+function memoryChart(points: Array<{ x: number; y: number; segment: number }>, fit: LeakFit, perRequest: boolean, memory: string): Html {
+  if (points.length < 2) return html`<p class="muted">Too few samples to draw.</p>`;
   const W = 760;
   const H = 300;
   const pad = { l: 70, r: 20, t: 14, b: 40 };
@@ -95,7 +97,7 @@ function memoryChart(points: Array<{ x: number; y: number; segment: number }>, f
   const xTicks = [0, 0.5, 1]
     .map((f) => `<text x="${sx(x0 + (x1 - x0) * f).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11" fill="#5d6778">${Math.round(x0 + (x1 - x0) * f)}</text>`)
     .join('');
-  return (
+  return trustedHtml(
     `<svg class="chart" id="memory-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeHtml(memory)} over ${perRequest ? 'requests' : 'seconds'}">` +
     `<rect x="${pad.l}" y="${pad.t}" width="${(sx(warmupEnd) - pad.l).toFixed(1)}" height="${H - pad.t - pad.b}" fill="#f6f8fb"/>` +
     `<text x="${pad.l + 4}" y="${pad.t + 12}" font-size="11" fill="#5d6778">warm-up</text>` +
