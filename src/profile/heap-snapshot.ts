@@ -88,13 +88,15 @@ function isOwnCode(scriptName: string): boolean {
   return !!scriptName && !scriptName.startsWith('node:') && !scriptName.startsWith('internal/');
 }
 
+const NO_STACK = '(no allocation stack)';
+
 export async function analyseThreeSnapshots(options: {
   third: string;
   afterId: number;
   upToId: number;
   locator: Locator;
   limit: number;
-}): Promise<{ sites: RetainedSite[]; objects: number; bytes: number; tracked: boolean }> {
+}): Promise<{ sites: RetainedSite[]; objects: number; bytes: number; unattributedBytes: number; tracked: boolean }> {
   const { parse } = await import('heap-snapshot-toolkit');
   const snapshot = (await parse(createReadStream(options.third, 'utf8'))) as unknown as JSHeapSnapshot;
   type Group = { function: string; file: string; line: number; bytes: number; count: number; byClass: Map<string, number>; largest: number; largestSize: number };
@@ -116,7 +118,7 @@ export async function analyseThreeSnapshots(options: {
     const frame = stack?.find((f) => isOwnCode(f.scriptName)) ?? stack?.[0];
     const site = frame
       ? { function: frame.functionName || '(anonymous)', file: options.locator.displayPath(frame.scriptName.replace(/^file:\/\//, '')), line: frame.line }
-      : { function: '(no allocation stack)', file: '', line: 0 };
+      : { function: NO_STACK, file: '', line: 0 };
     const key = `${site.function}\u0000${site.file}\u0000${site.line}`;
     let group = groups.get(key);
     if (!group) {
@@ -133,7 +135,11 @@ export async function analyseThreeSnapshots(options: {
       group.largestSize = size;
     }
   }
+  // Objects without an allocation stack were made by the runtime itself (no JS frame on the
+  // stack: the inspector, compilation, embedder work) — not a site the program can change.
+  const unattributed = [...groups.values()].find((g) => g.function === NO_STACK);
   const sites = [...groups.values()]
+    .filter((g) => g.function !== NO_STACK || !tracked)
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, options.limit)
     .map((g): RetainedSite => {
@@ -149,7 +155,7 @@ export async function analyseThreeSnapshots(options: {
         ...(path.length ? { retainerPath: path } : {}),
       };
     });
-  return { sites, objects, bytes, tracked };
+  return { sites, objects, bytes, unattributedBytes: unattributed?.bytes ?? 0, tracked };
 }
 
 /** "Holder.edge" steps from a GC root down to the node, following at each step the retainer nearest a root (DevTools' retainers view order). */

@@ -254,6 +254,9 @@ export async function runLeak(input: ProfileInput, context: RunContext, cwd: str
       const [afterId, upToId] = [await maxObjectId(recording.snapshots[0]!), await maxObjectId(recording.snapshots[1]!)];
       const analysed = await analyseThreeSnapshots({ third: recording.snapshots[2]!, afterId, upToId, locator: new Locator(cwd), limit: input.top });
       recording.sites = analysed.sites;
+      if (analysed.unattributedBytes > 0) {
+        recording.warnings.push(`${Math.round(analysed.unattributedBytes / 1024)} KiB of the surviving objects have no allocation stack (made by the runtime, not by a JS function) and are left out of the sites`);
+      }
       recording.analysed = { objects: analysed.objects, bytes: analysed.bytes };
       if (!analysed.tracked) recording.warnings.push('the snapshots carry no allocation stacks: sites are grouped by constructor only');
     }
