@@ -30,6 +30,13 @@ export interface Benchmark {
   summary?: SummaryOnly;
   /** For rows that stand for one percentile of a distribution (load runs): 0.95 for p95. */
   percentileOf?: number;
+  /**
+   * Configuration in effect where the samples were read (Go format `key: value` lines such as
+   * goos, pkg, note): rows match across inputs only when it is equal, as benchstat's `.config`.
+   */
+  config?: Record<string, string>;
+  /** benchfmt unit metadata (`Unit x assume=exact`): exact values are compared without a test. */
+  assume?: 'exact' | 'normal' | 'nothing';
 }
 
 export type FormatId =
@@ -69,6 +76,7 @@ export const TIME_UNITS_S: Record<string, number> = {
   'us/op': 1e-6,
   'ms/op': 1e-3,
   's/op': 1,
+  'sec/op': 1,
 };
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */
