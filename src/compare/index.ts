@@ -1,6 +1,7 @@
 import type { RunContext, ToolOutcome } from '../common/context.js';
 import { UserError } from '../common/errors.js';
 import { formatPct } from '../common/units.js';
+import { environmentDifferences } from '../store/environment.js';
 import { createRun } from '../store/runs.js';
 import { analyse, type AnalysedRow } from './analyse.js';
 import { evaluateGate } from './gate.js';
@@ -101,7 +102,10 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   const allRows = analysis.rows.map(strip).sort(interestOrder);
   const counts = { faster: 0, slower: 0, same: 0, inconclusive: 0 };
   for (const row of allRows) counts[row.verdict]++;
-  const warnings = [...new Set([...sets.flatMap((s) => s.notes.map((n) => `${s.source}: ${n}`)), ...analysis.warnings])];
+  const environmentWarnings = candidates.flatMap((candidate) =>
+    environmentDifferences(baseline.environment, candidate.environment, [baseline.source, candidate.source]),
+  );
+  const warnings = [...new Set([...environmentWarnings, ...sets.flatMap((s) => s.notes.map((n) => `${s.source}: ${n}`)), ...analysis.warnings])];
 
   const headline = gate.failed
     ? `GATE FAILED (${failOn})`

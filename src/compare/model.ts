@@ -1,4 +1,6 @@
 import { TIME_UNITS_S as COMMON_TIME_UNITS_S } from '../common/units.js';
+import type { RunEnvironment } from '../store/environment.js';
+
 /**
  * The Samples model every parser produces and every later stage consumes (like benchstat's
  * benchfmt records): plain, JSON-serialisable data.
@@ -55,6 +57,8 @@ export interface SampleSet {
   benchmarks: Benchmark[];
   /** What the file says about where it was measured: host, CPU, OS, tool version… */
   context: Record<string, string>;
+  /** Where a perfeng run measured it (meta.json / result.json `environment`). */
+  environment?: RunEnvironment;
   /** Things the parser noticed that the user should know (e.g. "no raw samples in this file"). */
   notes: string[];
 }
