@@ -3,6 +3,7 @@ import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promi
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { slugify } from '../common/units.js';
+import { captureEnvironment, type RunEnvironment } from './environment.js';
 
 /** What produced a run; the kind is part of the id so `latest:<kind>` can find it. */
 export type RunKind = 'load' | 'profile' | 'query' | 'compare' | 'demo' | 'vitals' | (string & {});
@@ -12,6 +13,8 @@ export interface RunMeta {
   kind: RunKind;
   title: string;
   createdAt: string;
+  /** Where the run was measured (absent in runs written before it was recorded). */
+  environment?: RunEnvironment;
 }
 
 export interface RunHandle extends RunMeta {
@@ -70,7 +73,10 @@ export async function createRun(
   kind: RunKind,
   title: string,
   now: Date = new Date(),
+  options: { environment?: RunEnvironment } = {},
 ): Promise<RunHandle> {
+  // Captured before the work's own load shows in the load average (git calls are ~10 ms).
+  const environment = options.environment ?? (await captureEnvironment(projectDir));
   const base = `${timestampId(now)}-${slugify(kind, 12)}-${slugify(title)}`;
   const parent = runsDir(projectDir);
   try {
@@ -87,7 +93,7 @@ export async function createRun(
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw storeError(error, dir);
     }
-    const meta: RunMeta = { id, kind, title, createdAt: now.toISOString() };
+    const meta: RunMeta = { id, kind, title, createdAt: now.toISOString(), environment };
     const handle = makeHandle(dir, meta);
     await handle.writeJson('meta.json', meta);
     return handle;
@@ -111,7 +117,13 @@ function makeHandle(dir: string, meta: RunMeta): RunHandle {
     },
     async writeJson(name, value) {
       const target = path(name);
-      await writeFileAtomicNoOverwrite(target, `${JSON.stringify(value, null, 2)}\n`);
+      // Every tool's result.json carries the environment too, so a result file copied out of
+      // .perf/ still says where it was measured; one place instead of one per tool.
+      const withEnvironment =
+        name === 'result.json' && meta.environment && value && typeof value === 'object' && !Array.isArray(value) && !('environment' in value)
+          ? { ...value, environment: meta.environment }
+          : value;
+      await writeFileAtomicNoOverwrite(target, `${JSON.stringify(withEnvironment, null, 2)}\n`);
       return target;
     },
   };
