@@ -33,8 +33,18 @@ function nameFilter(filter: string | undefined): ((name: string) => boolean) | u
 /** Regressions first (largest worse change first), then improvements, then the rest. */
 function interestOrder(a: CompareRow, b: CompareRow): number {
   const rank = { slower: 0, faster: 1, inconclusive: 2, same: 3 } as const;
+  if (Boolean(a.onlyIn) !== Boolean(b.onlyIn)) return a.onlyIn ? 1 : -1;
   if (rank[a.verdict] !== rank[b.verdict]) return rank[a.verdict] - rank[b.verdict];
   return Math.abs(b.deltaPct ?? 0) - Math.abs(a.deltaPct ?? 0);
+}
+
+/** What the rows were computed with, and where that differs from benchstat. */
+function describeMethod(correction: string, alpha: number, confidence: number): string {
+  const differs =
+    correction === 'none'
+      ? 'p-values uncorrected, as benchstat'
+      : `p-values ${correction === 'holm' ? 'Holm' : 'Benjamini-Hochberg'}-corrected across rows (benchstat does not correct; correction "none" gives its numbers)`;
+  return `benchstat's: medians with ${confidence * 100}% order-statistic CIs; two-sided Mann-Whitney U (exact ≤ 50 per side, exact with ties ≤ 25, else normal); significant when p ≤ α ${alpha}; ${differs}; Hodges-Lehmann shift and Cliff's δ are ours`;
 }
 
 function strip(row: AnalysedRow): CompareRow {
@@ -92,16 +102,17 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     { alpha, confidence: input.confidence, correction: input.correction, noiseFloorPct, equivalencePct: input.equivalencePct },
     nameFilter(input.filter),
   );
-  if (!analysis.rows.length) {
+  if (!analysis.rows.some((r) => !r.onlyIn)) {
     throw new UserError(
       `no benchmark appears in both the baseline (${baseline.source}) and ${candidates.map((c) => c.source).join(', ')}${input.filter ? ` matching "${input.filter}"` : ''}`,
       `baseline has ${baseline.benchmarks.slice(0, 5).map((b) => b.name).join(', ')}…; names must match exactly`,
     );
   }
-  const gate = evaluateGate(failOn, analysis.rows, analysis.geomeanDeltaPct);
+  const gate = evaluateGate(failOn, analysis.rows.filter((r) => !r.onlyIn), analysis.geomeanDeltaPct, analysis.geomeans);
   const allRows = analysis.rows.map(strip).sort(interestOrder);
+  const compared = allRows.filter((r) => !r.onlyIn);
   const counts = { faster: 0, slower: 0, same: 0, inconclusive: 0 };
-  for (const row of allRows) counts[row.verdict]++;
+  for (const row of compared) counts[row.verdict]++;
   const environmentWarnings = candidates.flatMap((candidate) =>
     environmentDifferences(baseline.environment, candidate.environment, [baseline.source, candidate.source]),
   );
@@ -110,19 +121,29 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   const headline = gate.failed
     ? `GATE FAILED (${failOn})`
     : counts.slower
-      ? `REGRESSION: ${counts.slower} of ${allRows.length} slower`
+      ? `REGRESSION: ${counts.slower} of ${compared.length} slower`
       : counts.faster
-        ? `IMPROVED: ${counts.faster} of ${allRows.length} faster, none slower`
-        : counts.inconclusive === allRows.length
+        ? `IMPROVED: ${counts.faster} of ${compared.length} faster, none slower`
+        : counts.inconclusive === compared.length
           ? 'INCONCLUSIVE: no row could be decided'
-          : `NO SIGNIFICANT CHANGE across ${allRows.length} rows`;
+          : `NO SIGNIFICANT CHANGE across ${compared.length} rows`;
   const detail = [
     counts.slower ? `${counts.slower} slower` : '',
     counts.faster ? `${counts.faster} faster` : '',
     counts.same ? `${counts.same} same` : '',
     counts.inconclusive ? `${counts.inconclusive} inconclusive` : '',
+    allRows.length > compared.length ? `${allRows.length - compared.length} on one side only` : '',
   ].filter(Boolean);
-  const geomean = analysis.geomeanDeltaPct === null ? '' : `; geomean ${formatPct(analysis.geomeanDeltaPct / 100, { signed: true })}`;
+  const shownGeomeans = analysis.geomeans.filter((g) => g.deltaPct !== null);
+  const geomean =
+    analysis.geomeanDeltaPct !== null
+      ? `; geomean ${formatPct(analysis.geomeanDeltaPct / 100, { signed: true })}`
+      : shownGeomeans.length
+        ? `; geomean ${shownGeomeans
+            .slice(0, 4)
+            .map((g) => `${g.unit} ${formatPct(g.deltaPct! / 100, { signed: true })}`)
+            .join(', ')}`
+        : '';
   const verdict = `${headline} — ${detail.join(', ')}${geomean}`;
 
   const body: Omit<CompareOutput, 'artifacts'> = {
@@ -130,7 +151,9 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     rows: allRows.slice(0, input.limit),
     rowsTotal: allRows.length,
     counts,
+    geomeans: analysis.geomeans,
     geomeanDeltaPct: analysis.geomeanDeltaPct,
+    method: describeMethod(input.correction, alpha, input.confidence),
     alpha,
     correction: input.correction,
     inputs: sets.map((s) => ({ source: s.source, format: s.format, benchmarks: s.benchmarks.length })),

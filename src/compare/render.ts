@@ -23,6 +23,7 @@ export function formatValue(value: number | null, unit: string): string {
 /** "12.3 ms ± 4%": the median and the half-width of its CI relative to it, as benchstat prints. */
 export function formatSide(side: CompareRow['baseline'], unit: string): string {
   const value = formatValue(side.median, unit);
+  if (side.median === null) return '';
   if (side.ciLow === null || side.ciHigh === null) return side.center === 'median' && side.n > 0 && side.n < 6 ? `${value} ± ∞` : value;
   const half = Math.max(side.median - side.ciLow, side.ciHigh - side.median);
   const pct = side.median !== 0 ? (half / Math.abs(side.median)) * 100 : 0;
@@ -94,6 +95,7 @@ function intervalSvg(row: CompareRow): Html | string {
   const span = hi - lo || Math.abs(hi) || 1;
   const x = (v: number) => 10 + ((v - lo) / span) * 220;
   const line = (side: CompareRow['baseline'], y: number, color: string) => {
+    if (side.median === null) return '';
     const low = side.ciLow ?? side.median;
     const high = side.ciHigh ?? side.median;
     return html`<line x1="${x(low).toFixed(1)}" y1="${y}" x2="${x(high).toFixed(1)}" y2="${y}" stroke="${color}" stroke-width="3"/><circle cx="${x(side.median).toFixed(1)}" cy="${y}" r="4" fill="${color}"/>`;

@@ -58,7 +58,7 @@ export const compareInputSchema = z.object({
     .optional()
     .describe('CI gate, comma-separated clauses: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "p99>1s", "mean>20ms", "rps<1000" (default: config compare.failOn; none = never fails)'),
   filter: z.string().optional().describe('only compare benchmarks whose name contains this text (case-insensitive), or matches /regex/'),
-  limit: z.number().int().min(1).max(1000).default(40).describe('rows returned (regressions first); the artefact holds all of them'),
+  limit: z.number().int().min(1).max(1000).default(5).describe('rows returned (regressions first); the artefact holds all of them'),
   run: z
     .object({
       baseline: z.string().min(1).describe('command for the baseline: plain commands run directly (like hyperfine -N), anything with shell syntax under /bin/sh -c'),
@@ -73,7 +73,7 @@ export const compareInputSchema = z.object({
 });
 
 const sideSchema = z.object({
-  median: z.number().describe('median (or mean when the format gives only a mean) in the row unit'),
+  median: z.number().nullable().describe('median (or mean when the format gives only a mean) in the row unit; null on the side a one-sided row lacks'),
   ciLow: z.number().nullable().describe('confidence interval of the median; null when there are too few samples'),
   ciHigh: z.number().nullable(),
   n: z.number().int().describe('number of samples (requests for load-test latency)'),
@@ -90,7 +90,7 @@ export const compareRowSchema = z.object({
   deltaPct: z.number().nullable().describe('(candidate − baseline) / baseline in %, from the medians'),
   pValue: z.number().nullable().describe('two-sided p-value before correction; null when no test was possible'),
   pAdjusted: z.number().nullable(),
-  test: z.enum(['mann-whitney-exact', 'mann-whitney-normal', 'welch', 'quantile-ci', 'none']),
+  test: z.enum(['mann-whitney-exact', 'mann-whitney-exact-ties', 'mann-whitney-normal', 'exact', 'welch', 'quantile-ci', 'none']),
   effectSize: z.object({
     cliffsDelta: z.number().nullable().describe('P(candidate > baseline) − P(candidate < baseline)'),
     magnitude: z.enum(['negligible', 'small', 'medium', 'large']).nullable(),
@@ -100,6 +100,17 @@ export const compareRowSchema = z.object({
   }),
   significant: z.boolean(),
   verdict: z.enum(['faster', 'slower', 'same', 'inconclusive']),
+  onlyIn: z.enum(['baseline', 'candidate']).optional().describe('the benchmark exists on this side only; nothing compared'),
+  table: z.string().optional().describe('configuration lines the row was measured under (Go `key: value`), when the input has them'),
+});
+
+export const geomeanSchema = z.object({
+  unit: z.string(),
+  against: z.string(),
+  deltaPct: z.number().nullable().describe('geomean of candidate/baseline ratios − 1, in % (benchstat; not oriented)'),
+  worsePct: z.number().nullable().describe('the same, oriented so that positive = worse'),
+  rows: z.number().int(),
+  table: z.string().optional(),
 });
 
 export const compareOutputSchema = z.object({
@@ -107,10 +118,12 @@ export const compareOutputSchema = z.object({
   rows: z.array(compareRowSchema),
   rowsTotal: z.number().int(),
   counts: z.object({ faster: z.number().int(), slower: z.number().int(), same: z.number().int(), inconclusive: z.number().int() }),
+  geomeans: z.array(geomeanSchema).describe('one geomean per unit and candidate (benchstat)'),
   geomeanDeltaPct: z
     .number()
     .nullable()
-    .describe('geometric mean of candidate/baseline median ratios over the main rows, oriented so that positive = worse (slower or less throughput)'),
+    .describe('when all rows share one unit: geomean change oriented so that positive = worse; else null (see geomeans)'),
+  method: z.string().describe('the tests used and where they differ from benchstat'),
   alpha: z.number(),
   correction: z.enum(['none', 'holm', 'bh']),
   inputs: z.array(z.object({ source: z.string(), format: z.string(), benchmarks: z.number().int() })),

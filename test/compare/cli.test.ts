@@ -24,8 +24,8 @@ describe('perfeng compare', () => {
     const run = await perfeng(join(FIXTURES, 'go-bench-baseline.txt'), join(FIXTURES, 'go-bench-candidate.txt'));
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^REGRESSION: 3 of 10 slower/);
-    expect(run.stdout).toMatch(/Parse\/small \[ns\/op\]\s+1\.5\d+ µs\/op ± \d+(\.\d)?%\s+1\.7\d+ µs\/op ± [\d.]+%\s+\+13\.\d+% \(p=[\d.e-]+ n=10\+10\)\s+SLOWER/);
-    expect(run.stdout).toMatch(/Encode \[ns\/op\].*~ \(p=1\.000 n=10\+10\)\s+same/);
+    expect(run.stdout).toMatch(/Parse\/small-8 \[sec\/op\]\s+1\.5\d+ µs\/op ± \d+(\.\d)?%\s+1\.7\d+ µs\/op ± [\d.]+%\s+\+13\.\d+% \(p=[\d.e-]+ n=10\+10\)\s+SLOWER/);
+    expect(run.stdout).toMatch(/Encode-8 \[sec\/op\].*~ \(p=1\.000 n=10\+10\)\s+same/);
     expect(run.stdout).toMatch(/Report: .*report\.html/);
   });
 

@@ -72,7 +72,7 @@ export function registerCompareCommand(program: Command): void {
     .option('--noise-floor <pct>', 'significant changes below this % count as same (default 1)')
     .option('--equivalence <pct>', 'non-significant rows are "same" if the shift CI is within ±this % (default 5)')
     .option('--filter <text>', 'only benchmarks whose name contains this text, or /regex/')
-    .option('--limit <n>', 'rows in the result (default 40)')
+    .option('--limit <n>', 'rows in the result (default 5)')
     .option('--baseline-cmd <cmd>', 'measure this command as the baseline (with --candidate-cmd)')
     .option('--candidate-cmd <cmd>', 'measure this command as the candidate, interleaved with the baseline')
     .option('--runs <n>', 'measured runs per command (default 10)')
