@@ -38,10 +38,10 @@ export const compareInputSchema = z.object({
   candidate: sourceSchema.optional().describe('the new measurements'),
   inputs: z
     .array(sourceSchema)
-    .min(2)
+    .min(1)
     .max(20)
     .optional()
-    .describe('instead of baseline/candidate: two or more inputs, each compared against the first'),
+    .describe('instead of baseline/candidate: inputs, each compared against the first; "label=path" names one'),
   format: z.enum(COMPARE_FORMATS).default('auto').describe('input format; "auto" detects it per file'),
   alpha: z.number().gt(0).lt(1).optional().describe('significance level after correction (default 0.05, or .perf/config.json compare.alpha)'),
   confidence: z.number().gt(0).lt(1).default(0.95).describe('confidence level of the median and shift intervals'),
@@ -57,7 +57,14 @@ export const compareInputSchema = z.object({
     .string()
     .optional()
     .describe('CI gate, comma-separated clauses: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "p99>1s", "mean>20ms", "rps<1000" (default: config compare.failOn; none = never fails)'),
-  filter: z.string().optional().describe('only compare benchmarks whose name contains this text (case-insensitive), or matches /regex/'),
+  filter: z
+    .string()
+    .optional()
+    .describe('names containing this text or matching /regex/; or benchstat query: key:value, .unit:B/op, /size:4k, goos:(linux OR darwin), -x, AND/OR, ()'),
+  row: z.string().optional().describe('benchstat -row: keys naming rows (default .fullname)'),
+  col: z.string().optional().describe('benchstat -col: keys naming the compared columns (default .file), e.g. "/format" or "note" to compare within one file'),
+  table: z.string().optional().describe('benchstat -table: keys splitting tables (default .config)'),
+  ignore: z.string().optional().describe('benchstat -ignore: keys not to split by, e.g. "note"'),
   limit: z.number().int().min(1).max(1000).default(5).describe('rows returned (regressions first); the artefact holds all of them'),
   run: z
     .object({
@@ -129,7 +136,7 @@ export const compareOutputSchema = z.object({
   inputs: z.array(z.object({ source: z.string(), format: z.string(), benchmarks: z.number().int() })),
   gate: z.object({ failOn: z.string().nullable(), failed: z.boolean(), reasons: z.array(z.string()) }),
   warnings: z.array(z.string()),
-  artifacts: z.object({ dir: z.string(), report: z.string(), result: z.string(), markdown: z.string() }),
+  artifacts: z.object({ dir: z.string(), report: z.string(), result: z.string(), markdown: z.string(), table: z.string(), csv: z.string() }),
 });
 
 export type CompareInput = z.output<typeof compareInputSchema>;

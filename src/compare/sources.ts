@@ -87,6 +87,12 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
     return rel && !rel.startsWith('..') ? rel : p;
   };
   if (await isFile(path)) return readSource(path, display(path), format);
+  // benchfmt's "label=path": the label names the column.
+  const labelled = /^([^=/\\]+)=(.+)$/.exec(trimmed);
+  if (labelled && (await isFile(resolve(projectDir, labelled[2]!)))) {
+    const set = await readSource(resolve(projectDir, labelled[2]!), labelled[1]!, format);
+    return { ...set, source: labelled[1]! };
+  }
   if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || !GLOB_CHARS.test(trimmed)) {
     let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
