@@ -29,7 +29,7 @@ const sourceSchema = z.union([
   z
     .string()
     .min(1)
-    .describe('a file path or glob (relative to the project), a .perf/runs id, "latest" or "latest:<kind>" (e.g. "latest:load")'),
+    .describe('a file path or glob (relative to the project), a .perf/runs id, "latest", "latest:<kind>" (e.g. "latest:load") or "baseline:<name>"'),
   z.array(inlineBenchmarkSchema).min(1).describe('inline samples'),
 ]);
 

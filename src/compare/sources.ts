@@ -93,12 +93,12 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
     const set = await readSource(resolve(projectDir, labelled[2]!), labelled[1]!, format);
     return { ...set, source: labelled[1]! };
   }
-  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || !GLOB_CHARS.test(trimmed)) {
+  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || trimmed.startsWith('baseline:') || !GLOB_CHARS.test(trimmed)) {
     let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
       run = await resolveRun(projectDir, trimmed);
     } catch (error) {
-      if (/^latest/.test(trimmed)) throw error;
+      if (/^(latest|baseline:)/.test(trimmed)) throw error;
       throw new UserError(`${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`, 'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"');
     }
     const result = join(run.dir, 'result.json');
