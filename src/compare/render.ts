@@ -78,6 +78,11 @@ export function renderMarkdown(result: Omit<CompareOutput, 'artifacts'>, allRows
   const { headers, body, align } = tableRows(allRows, multi);
   const lines = [`# Benchmark comparison`, '', `**${result.verdict}**`, '', renderMarkdownTable(headers, body, align), ''];
   if (result.geomeanDeltaPct !== null) lines.push(`Geomean change: ${result.geomeanDeltaPct > 0 ? '+' : ''}${result.geomeanDeltaPct.toFixed(2)}% (positive = worse).`, '');
+  const geomeans = result.geomeans.filter((g) => g.deltaPct !== null);
+  if (geomeans.length && result.geomeanDeltaPct === null) {
+    lines.push(`Geomeans (per unit, as benchstat): ${geomeans.map((g) => `${g.unit}${g.table ? ` [${g.table}]` : ''} vs ${g.against} ${g.deltaPct! > 0 ? '+' : ''}${g.deltaPct!.toFixed(2)}%`).join('; ')}.`, '');
+  }
+  lines.push(`Method: ${result.method}.`, '');
   lines.push(`Tests: Mann-Whitney U (two-sided), ${result.correction === 'none' ? 'no correction' : result.correction === 'holm' ? 'Holm-corrected' : 'Benjamini-Hochberg-corrected'}, α = ${result.alpha}; "~" = no significant difference.`, '');
   if (result.gate.failOn) lines.push(`Gate \`${result.gate.failOn}\`: ${result.gate.failed ? 'FAILED' : 'passed'}`, ...result.gate.reasons.map((r) => `- ${r}`), '');
   if (result.warnings.length) lines.push('Warnings:', ...result.warnings.map((w) => `- ${w}`), '');

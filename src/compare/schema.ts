@@ -60,11 +60,11 @@ export const compareInputSchema = z.object({
   filter: z
     .string()
     .optional()
-    .describe('names containing this text or matching /regex/; or benchstat query: key:value, .unit:B/op, /size:4k, goos:(linux OR darwin), -x, AND/OR, ()'),
-  row: z.string().optional().describe('benchstat -row: keys naming rows (default .fullname)'),
-  col: z.string().optional().describe('benchstat -col: keys naming the compared columns (default .file), e.g. "/format" or "note" to compare within one file'),
-  table: z.string().optional().describe('benchstat -table: keys splitting tables (default .config)'),
-  ignore: z.string().optional().describe('benchstat -ignore: keys not to split by, e.g. "note"'),
+    .describe('name contains text or matches /regex/; or a benchstat -filter query (goos:linux -/size:1k .unit:B/op)'),
+  row: z.string().optional().describe('benchstat -row keys'),
+  col: z.string().optional().describe('benchstat -col keys, e.g. "/format" or "note" to compare within one file'),
+  table: z.string().optional().describe('benchstat -table keys'),
+  ignore: z.string().optional().describe('benchstat -ignore keys, e.g. "note"'),
   limit: z.number().int().min(1).max(1000).default(5).describe('rows returned (regressions first); the artefact holds all of them'),
   run: z
     .object({
