@@ -47,11 +47,13 @@ function interestOrder(a: CompareRow, b: CompareRow): number {
 
 /** What the rows were computed with, and where that differs from benchstat. */
 function describeMethod(correction: string, alpha: number, confidence: number): string {
-  const differs =
-    correction === 'none'
-      ? 'p-values uncorrected, as benchstat'
-      : `p-values ${correction === 'holm' ? 'Holm' : 'Benjamini-Hochberg'}-corrected across rows (benchstat does not correct; correction "none" gives its numbers)`;
-  return `benchstat's: medians with ${confidence * 100}% order-statistic CIs; two-sided Mann-Whitney U (exact ≤ 50 per side, exact with ties ≤ 25, else normal); significant when p ≤ α ${alpha}; ${differs}; Hodges-Lehmann shift and Cliff's δ are ours`;
+  const differs = correction === 'none' ? 'no correction, as benchstat' : `${correction === 'holm' ? 'Holm' : 'BH'}-corrected p (benchstat: none; correction "none" gives its numbers)`;
+  return `benchstat: median, ${confidence * 100}% CI; Mann-Whitney U, exact (ties ≤ 25/side) else normal; p ≤ α ${alpha}; ${differs}; HL shift and Cliff's δ ours`;
+}
+
+function withoutTable<T extends { table?: string }>(value: T): T {
+  const { table: _t, ...rest } = value;
+  return rest as T;
 }
 
 function strip(row: AnalysedRow): CompareRow {
@@ -130,6 +132,8 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   const gate = evaluateGate(failOn, analysis.rows.filter((r) => !r.onlyIn), analysis.geomeanDeltaPct, analysis.geomeans);
   const allRows = analysis.rows.map(strip).sort(interestOrder);
   const compared = allRows.filter((r) => !r.onlyIn);
+  // One configuration (the usual case): its text would repeat on every row; the artefact keeps it.
+  const oneTable = new Set(allRows.map((r) => r.table ?? '')).size <= 1;
   const counts = { faster: 0, slower: 0, same: 0, inconclusive: 0 };
   for (const row of compared) counts[row.verdict]++;
   const environmentWarnings = candidates.flatMap((candidate) =>
@@ -169,10 +173,10 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
 
   const body: Omit<CompareOutput, 'artifacts'> = {
     verdict,
-    rows: allRows.slice(0, input.limit),
+    rows: allRows.slice(0, input.limit).map((r) => (oneTable ? withoutTable(r) : r)),
     rowsTotal: allRows.length,
     counts,
-    geomeans: analysis.geomeans,
+    geomeans: analysis.geomeans.map((g) => (oneTable ? withoutTable(g) : g)),
     geomeanDeltaPct: analysis.geomeanDeltaPct,
     method: describeMethod(input.correction, alpha, input.confidence),
     alpha,
@@ -221,5 +225,7 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   if (gate.failOn) lines.push(gate.failed ? `Gate "${gate.failOn}" FAILED:\n${gate.reasons.map((r) => `  - ${r}`).join('\n')}` : `Gate "${gate.failOn}" passed.`);
   if (warnings.length) lines.push(`Warnings (${warnings.length}):`, ...warnings.slice(0, 8).map((w) => `  - ${w}`), ...(warnings.length > 8 ? [`  - … ${warnings.length - 8} more in the report`] : []));
   lines.push(`Report: ${artifacts.report}`);
-  return { structured: { ...body, artifacts }, summary: lines.join('\n') };
+  // The result stays small (a budget of ~6k characters): the first warnings, the rest in summary.md.
+  const shownWarnings = warnings.length > 6 ? [...warnings.slice(0, 5), `… ${warnings.length - 5} more in ${artifacts.markdown}`] : warnings;
+  return { structured: { ...body, warnings: shownWarnings, artifacts }, summary: lines.join('\n') };
 }
