@@ -188,30 +188,30 @@ export function renderBenchstatText(tables: BenchstatTable[]): string {
       if (i === 0) return padRight(text, widths[i]!);
       return position === 0 || position === 3 ? padLeft(text, widths[i]!) : padRight(text, widths[i]!);
     };
-    const spanWidth = (k: number) => {
-      const first = k === 0 ? 1 : 4 + (k - 1) * 6;
-      const count = k === 0 ? 3 : 6;
-      let w = 0;
-      for (let i = first; i < first + count; i++) w += widths[i]! + 1;
-      return w + 1;
-    };
+    // Column k's fields: [1, 4) for the base, then six per column; separated by one space,
+    // columns by three (benchstat's " │ " margin, which the header draws).
+    const allFieldsOf = (k: number) => (k === 0 ? [1, 2, 3] : [0, 1, 2, 3, 4, 5].map((j) => 4 + (k - 1) * 6 + j));
+    // Empty footnote fields take no room (benchstat's shrinkable columns).
+    const fieldsOf = (k: number) => allFieldsOf(k).filter((i, j) => j === 0 || widths[i]! > 0);
+    const columnWidth = (k: number) => fieldsOf(k).reduce((w, i) => w + widths[i]!, 0) + fieldsOf(k).length - 1;
     // Widen a column's value field when its label (or unit) is wider than its cells.
     table.columns.forEach((label, k) => {
-      const need = Math.max([...label].length, [...table.unit].length + (k > 0 ? 9 : 0)) + 2;
-      const have = spanWidth(k);
-      if (have < need) widths[k === 0 ? 1 : 4 + (k - 1) * 6]! += need - have;
+      const need = Math.max([...label].length, [...table.unit].length + (k > 0 ? 9 : 0));
+      const have = columnWidth(k);
+      if (have < need) widths[allFieldsOf(k)[0]!]! += need - have;
     });
-    const header1 = [padRight('', widths[0]!), ...table.columns.map((c, k) => `│${center(c, spanWidth(k))}`), '│'].join(' ');
-    const header2 = [
-      padRight('', widths[0]!),
-      ...table.columns.map((_, k) => (k === 0 ? `│${center(table.unit, spanWidth(k))}` : `│${padRight(` ${center(table.unit, widths[4 + (k - 1) * 6]! + widths[5 + (k - 1) * 6]! + 1)}  vs base`, spanWidth(k))}`)),
-      '│',
-    ].join(' ');
-    out.push(header1.trimEnd(), header2.trimEnd());
+    const header1 = `${padRight('', widths[0]!)}${table.columns.map((c, k) => ` │ ${center(c, columnWidth(k))}`).join('')} │`;
+    const header2 = `${padRight('', widths[0]!)}${table.columns
+      .map((_, k) => {
+        if (k === 0) return ` │ ${center(table.unit, columnWidth(k))}`;
+        const valueWidth = widths[allFieldsOf(k)[0]!]! + 1 + widths[allFieldsOf(k)[1]!]!;
+        return ` │ ${padRight(`${center(table.unit, valueWidth)}  vs base`, columnWidth(k))}`;
+      })
+      .join('')} │`;
+    out.push(header1, header2);
     for (const r of body) {
-      const parts = [field(r, 0)];
-      for (let i = 1; i < r.length; i++) parts.push(field(r, i));
-      out.push(`${parts[0]}   ${parts.slice(1).join(' ')}`.trimEnd());
+      const columnsText = table.columns.map((_, k) => fieldsOf(k).map((i) => field(r, i)).join(' '));
+      out.push(`${field(r, 0)}${columnsText.map((t) => `   ${t}`).join('')}`.trimEnd());
     }
     footnotes.forEach((n, i) => out.push(`${superscript(i + 1)} ${n}`));
   });
