@@ -1,13 +1,5 @@
 import { adjustPValues, type Correction } from './stats/correction.js';
-import {
-  distributionFromCounts,
-  distributionFromSamples,
-  mean,
-  orderStatistic,
-  quantile,
-  standardDeviation,
-  type Distribution,
-} from './stats/distribution.js';
+import { distributionFromCounts, distributionFromSamples, mean, orderStatistic, quantile, standardDeviation, type Distribution } from './stats/distribution.js';
 import { cliffsDelta, describeCliffsDelta, hodgesLehmann } from './stats/effect-size.js';
 import { mannWhitneyU, rankStatistics, samplesNeededForAlpha } from './stats/mann-whitney.js';
 import { medianCI, quantileOrderInterval, samplesNeededForMedianCI } from './stats/median-ci.js';
@@ -97,7 +89,11 @@ function unitKey(unit: string): string {
 
 /** The configuration a row belongs to (benchstat's `.config` table key); '' for formats without one. */
 export function configKey(b: Benchmark): string {
-  return b.config ? Object.entries(b.config).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  return b.config
+    ? Object.entries(b.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
 }
 
 function rowKey(b: Benchmark): string {
@@ -331,7 +327,8 @@ function noiseWarnings(label: string, b: Distribution, c: Distribution, warnings
     const outliers = countMadOutliers(d);
     if (outliers > 0) problems.push(`${outliers} of ${d.n} samples are outliers (MAD modified z-score > 3.5)`);
     const bc = bimodalityCoefficient(d);
-    if (bc > BIMODALITY_THRESHOLD) problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
+    if (bc > BIMODALITY_THRESHOLD)
+      problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
     if (problems.length) warnings.push(`${label} (${side}): ${problems.join('; ')}`);
   }
 }
@@ -378,8 +375,19 @@ function oneSidedRow(b: Benchmark, against: string, onlyIn: 'baseline' | 'candid
     const needed = samplesNeededForMedianCI(options.confidence);
     notes.add(`need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`, b.name);
   }
-  const cellNotes = ci && (!Number.isFinite(ci.low) || !Number.isFinite(ci.high)) ? [`need ${samplesNeededForMedianCI(options.confidence).atLeast ? '>=' : '>'} ${samplesNeededForMedianCI(options.confidence).n} samples for confidence interval at level ${options.confidence}`] : [];
-  const side = { median: center, ciLow: ci ? finiteOrNull(ci.low) : null, ciHigh: ci ? finiteOrNull(ci.high) : null, n: d?.n ?? b.summary?.n ?? 0, center: 'median' as const };
+  const cellNotes =
+    ci && (!Number.isFinite(ci.low) || !Number.isFinite(ci.high))
+      ? [
+          `need ${samplesNeededForMedianCI(options.confidence).atLeast ? '>=' : '>'} ${samplesNeededForMedianCI(options.confidence).n} samples for confidence interval at level ${options.confidence}`,
+        ]
+      : [];
+  const side = {
+    median: center,
+    ciLow: ci ? finiteOrNull(ci.low) : null,
+    ciHigh: ci ? finiteOrNull(ci.high) : null,
+    n: d?.n ?? b.summary?.n ?? 0,
+    center: 'median' as const,
+  };
   const missing = { median: null, ciLow: null, ciHigh: null, n: 0, center: 'median' as const };
   return {
     name: b.name,
@@ -446,7 +454,13 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
     if (onlyCand.length) warnings.push(`only in ${candidate.source} (rows marked onlyIn): ${list(onlyCand)}`);
     if ((onlyBase.length || onlyCand.length) && [...baseRows.values(), ...candRows.values()].some((b) => b.config)) {
       const tables = new Set([...baseRows.values(), ...candRows.values()].map(configKey));
-      if (tables.size > 1) warnings.push(`rows are matched within equal configuration lines (${[...tables].slice(0, 3).map((t) => `"${t}"`).join(' vs ')}); use ignore (e.g. "note") to compare across them`);
+      if (tables.size > 1)
+        warnings.push(
+          `rows are matched within equal configuration lines (${[...tables]
+            .slice(0, 3)
+            .map((t) => `"${t}"`)
+            .join(' vs ')}); use ignore (e.g. "note") to compare across them`,
+        );
     }
     contextWarnings(baseline, candidate, warnings);
   }
@@ -458,7 +472,9 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
   drafts.forEach((d, i) => (d.row.pAdjusted = adjusted[i] ?? null));
   const tested = drafts.filter((d) => d.row.pValue !== null).length;
   if (options.correction === 'none' && tested > 1) {
-    warnings.push(`${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`);
+    warnings.push(
+      `${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`,
+    );
   }
   for (const d of drafts) decide(d, options, notes);
 
@@ -516,7 +532,8 @@ function computeGeomeans(rows: AnalysedRow[]): { geomeans: Geomean[]; warnings: 
     }
     const count = ratios.length;
     const label = `${first.unit}${first.table ? ` (${first.table})` : ''} vs ${first.against}`;
-    if (count !== baseRows || group.some((r) => r.onlyIn === 'candidate')) warnings.push(`geomean ${label}: benchmark set differs from baseline; geomeans may not be comparable`);
+    if (count !== baseRows || group.some((r) => r.onlyIn === 'candidate'))
+      warnings.push(`geomean ${label}: benchmark set differs from baseline; geomeans may not be comparable`);
     if (bad) warnings.push(`geomean ${label}: ratios must be >0 to compute geomean`);
     const ratio = !bad && count ? geometricMean(ratios) : null;
     const deltaPct = ratio === null ? null : (ratio - 1) * 100;
@@ -546,7 +563,26 @@ function withSummaryPercentiles(set: SampleSet): SampleSet {
 }
 
 /** Keys that identify the machine or the conditions of a measurement. */
-const CONTEXT_KEYS = ['host', 'host_name', 'hostname', 'cpu', 'cpu_model_name', 'num_cpus', 'mhz_per_cpu', 'goos', 'goarch', 'os', 'platform', 'python', 'python_version', 'gomaxprocs', 'connections', 'rate', 'library_build_type', 'cpu_scaling_enabled'];
+const CONTEXT_KEYS = [
+  'host',
+  'host_name',
+  'hostname',
+  'cpu',
+  'cpu_model_name',
+  'num_cpus',
+  'mhz_per_cpu',
+  'goos',
+  'goarch',
+  'os',
+  'platform',
+  'python',
+  'python_version',
+  'gomaxprocs',
+  'connections',
+  'rate',
+  'library_build_type',
+  'cpu_scaling_enabled',
+];
 
 function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: string[]): void {
   const differences: string[] = [];
@@ -555,7 +591,10 @@ function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: st
     const b = candidate.context[key];
     if (a !== undefined && b !== undefined && a !== b) differences.push(`${key} "${a}" vs "${b}"`);
   }
-  if (differences.length) warnings.push(`baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`);
+  if (differences.length)
+    warnings.push(
+      `baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`,
+    );
   if (baseline.format !== candidate.format && baseline.format !== 'inline' && candidate.format !== 'inline') {
     warnings.push(`baseline is ${baseline.format}, ${candidate.source} is ${candidate.format}: different tools measure differently`);
   }

@@ -93,7 +93,8 @@ export function buildBenchstatTables(rows: AnalysedRow[], geomeans: Geomean[], b
       entry.table.rows.push({ name: row.name, cells });
     }
     const notes = row.footnotes ?? { baseline: [], candidate: [], comparison: [] };
-    if (row.baseline.median !== null && !cells[0]) cells[0] = { center: row.baseline.median, low: row.baseline.ciLow, high: row.baseline.ciHigh, notes: notes.baseline };
+    if (row.baseline.median !== null && !cells[0])
+      cells[0] = { center: row.baseline.median, low: row.baseline.ciLow, high: row.baseline.ciHigh, notes: notes.baseline };
     const k = candidateLabels.indexOf(row.against) + 1;
     if (k > 0 && row.candidate.median !== null) {
       cells[k] = {
@@ -112,7 +113,9 @@ export function buildBenchstatTables(rows: AnalysedRow[], geomeans: Geomean[], b
     if (present.some((p) => !p)) {
       table.columns = columns.filter((_, i) => present[i]);
       for (const r of table.rows) r.cells = r.cells.filter((_, i) => present[i]);
-      if (!present[0]) for (const r of table.rows) if (r.cells[0]) r.cells[0] = { center: r.cells[0].center, low: r.cells[0].low, high: r.cells[0].high, notes: r.cells[0].notes };
+      if (!present[0])
+        for (const r of table.rows)
+          if (r.cells[0]) r.cells[0] = { center: r.cells[0].center, low: r.cells[0].low, high: r.cells[0].high, notes: r.cells[0].notes };
     }
     const tableKey = table.config.map(([k, v]) => `${k}=${v}`).join(' ');
     table.geomean = table.columns.map((column, i) => {
@@ -125,7 +128,8 @@ export function buildBenchstatTables(rows: AnalysedRow[], geomeans: Geomean[], b
       const g = geomeans.find((x) => x.unit === table.unit && x.against === column && (x.table ?? '') === tableKey);
       const baseCount = table.rows.filter((r) => r.cells[0]).length;
       const both = table.rows.filter((r) => r.cells[0] && r.cells[i]).length;
-      if (both !== baseCount || table.rows.some((r) => !r.cells[0] && r.cells[i])) notes.push('benchmark set differs from baseline; geomeans may not be comparable');
+      if (both !== baseCount || table.rows.some((r) => !r.cells[0] && r.cells[i]))
+        notes.push('benchmark set differs from baseline; geomeans may not be comparable');
       return { value, deltaPct: g?.deltaPct ?? null, notes };
     });
   }
@@ -158,7 +162,10 @@ export function renderBenchstatText(tables: BenchstatTable[]): string {
     const binary = isBinaryUnit(table.unit);
     // Fields per column: value, "± x%", marks; and for columns after the base: delta, "(p n)", marks.
     const body = table.rows.map((row) => {
-      const scale = commonScale(row.cells.filter((c): c is Cell => c !== undefined).map((c) => c.center), binary);
+      const scale = commonScale(
+        row.cells.filter((c): c is Cell => c !== undefined).map((c) => c.center),
+        binary,
+      );
       return [
         row.name,
         ...row.cells.flatMap((cell, i) => {
@@ -210,7 +217,11 @@ export function renderBenchstatText(tables: BenchstatTable[]): string {
       .join('')} │`;
     out.push(header1, header2);
     for (const r of body) {
-      const columnsText = table.columns.map((_, k) => fieldsOf(k).map((i) => field(r, i)).join(' '));
+      const columnsText = table.columns.map((_, k) =>
+        fieldsOf(k)
+          .map((i) => field(r, i))
+          .join(' '),
+      );
       out.push(`${field(r, 0)}${columnsText.map((t) => `   ${t}`).join('')}`.trimEnd());
     }
     footnotes.forEach((n, i) => out.push(`${superscript(i + 1)} ${n}`));

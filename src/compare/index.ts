@@ -47,7 +47,10 @@ function interestOrder(a: CompareRow, b: CompareRow): number {
 
 /** What the rows were computed with, and where that differs from benchstat. */
 function describeMethod(correction: string, alpha: number, confidence: number): string {
-  const differs = correction === 'none' ? 'no correction, as benchstat' : `${correction === 'holm' ? 'Holm' : 'BH'}-corrected p (benchstat: none; correction "none" gives its numbers)`;
+  const differs =
+    correction === 'none'
+      ? 'no correction, as benchstat'
+      : `${correction === 'holm' ? 'Holm' : 'BH'}-corrected p (benchstat: none; correction "none" gives its numbers)`;
   return `benchstat: median, ${confidence * 100}% CI; Mann-Whitney U, exact (ties ≤ 25/side) else normal; p ≤ α ${alpha}; ${differs}; HL shift and Cliff's δ ours`;
 }
 
@@ -97,7 +100,10 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     } else if (input.baseline && input.col) {
       refs = [input.baseline];
     } else {
-      throw new UserError('nothing to compare: give `baseline` and `candidate`, or `inputs` (≥ 2), or `run`', 'e.g. { "baseline": "old.json", "candidate": "new.json" }');
+      throw new UserError(
+        'nothing to compare: give `baseline` and `candidate`, or `inputs` (≥ 2), or `run`',
+        'e.g. { "baseline": "old.json", "candidate": "new.json" }',
+      );
     }
     sets = [];
     for (const [i, ref] of refs.entries()) {
@@ -126,10 +132,18 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   if (!analysis.rows.length || (!analysis.rows.some((r) => !r.onlyIn) && !sets.some((s) => s.format === 'go-bench'))) {
     throw new UserError(
       `no benchmark appears in both the baseline (${baseline.source}) and ${candidates.map((c) => c.source).join(', ')}${input.filter ? ` matching "${input.filter}"` : ''}`,
-      `baseline has ${baseline.benchmarks.slice(0, 5).map((b) => b.name).join(', ')}…; names must match exactly`,
+      `baseline has ${baseline.benchmarks
+        .slice(0, 5)
+        .map((b) => b.name)
+        .join(', ')}…; names must match exactly`,
     );
   }
-  const gate = evaluateGate(failOn, analysis.rows.filter((r) => !r.onlyIn), analysis.geomeanDeltaPct, analysis.geomeans);
+  const gate = evaluateGate(
+    failOn,
+    analysis.rows.filter((r) => !r.onlyIn),
+    analysis.geomeanDeltaPct,
+    analysis.geomeans,
+  );
   const allRows = analysis.rows.map(strip).sort(interestOrder);
   const compared = allRows.filter((r) => !r.onlyIn);
   // One configuration (the usual case): its text would repeat on every row; the artefact keeps it.
@@ -146,12 +160,12 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     : !compared.length
       ? `NOTHING COMPARED: no benchmark is in both inputs (${allRows.length} rows on one side only)`
       : counts.slower
-      ? `REGRESSION: ${counts.slower} of ${compared.length} slower`
-      : counts.faster
-        ? `IMPROVED: ${counts.faster} of ${compared.length} faster, none slower`
-        : counts.inconclusive === compared.length
-          ? 'INCONCLUSIVE: no row could be decided'
-          : `NO SIGNIFICANT CHANGE across ${compared.length} rows`;
+        ? `REGRESSION: ${counts.slower} of ${compared.length} slower`
+        : counts.faster
+          ? `IMPROVED: ${counts.faster} of ${compared.length} faster, none slower`
+          : counts.inconclusive === compared.length
+            ? 'INCONCLUSIVE: no row could be decided'
+            : `NO SIGNIFICANT CHANGE across ${compared.length} rows`;
   const detail = [
     counts.slower ? `${counts.slower} slower` : '',
     counts.faster ? `${counts.faster} faster` : '',
@@ -205,7 +219,13 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   const benchstatText = renderBenchstatText(tables);
   await run.writeFile('table.txt', `${benchstatText}\n`);
   await run.writeFile('table.csv', renderBenchstatCsv(tables));
-  await run.writeJson('result.json', { tool: 'compare_benchmarks', version: 1, input, result: { ...body, rows: allRows, artifacts }, ...(runLog ? { runs: runLog } : {}) });
+  await run.writeJson('result.json', {
+    tool: 'compare_benchmarks',
+    version: 1,
+    input,
+    result: { ...body, rows: allRows, artifacts },
+    ...(runLog ? { runs: runLog } : {}),
+  });
   await run.writeFile('summary.md', renderMarkdown(body, allRows));
   await run.writeFile('report.html', renderHtmlReport(body, allRows));
 
@@ -221,9 +241,18 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     lines.push(renderTerminalTable(shown, multi));
     if (allRows.length > shown.length) lines.push(`… ${allRows.length - shown.length} more rows in ${artifacts.markdown}`);
   }
-  lines.push('', `Medians ± CI (${input.confidence * 100}%); delta from medians; "~" = not significant (Mann-Whitney U, ${input.correction} correction, α ${alpha}).`);
-  if (gate.failOn) lines.push(gate.failed ? `Gate "${gate.failOn}" FAILED:\n${gate.reasons.map((r) => `  - ${r}`).join('\n')}` : `Gate "${gate.failOn}" passed.`);
-  if (warnings.length) lines.push(`Warnings (${warnings.length}):`, ...warnings.slice(0, 8).map((w) => `  - ${w}`), ...(warnings.length > 8 ? [`  - … ${warnings.length - 8} more in the report`] : []));
+  lines.push(
+    '',
+    `Medians ± CI (${input.confidence * 100}%); delta from medians; "~" = not significant (Mann-Whitney U, ${input.correction} correction, α ${alpha}).`,
+  );
+  if (gate.failOn)
+    lines.push(gate.failed ? `Gate "${gate.failOn}" FAILED:\n${gate.reasons.map((r) => `  - ${r}`).join('\n')}` : `Gate "${gate.failOn}" passed.`);
+  if (warnings.length)
+    lines.push(
+      `Warnings (${warnings.length}):`,
+      ...warnings.slice(0, 8).map((w) => `  - ${w}`),
+      ...(warnings.length > 8 ? [`  - … ${warnings.length - 8} more in the report`] : []),
+    );
   lines.push(`Report: ${artifacts.report}`);
   // The result stays small (a budget of ~6k characters): the first warnings, the rest in summary.md.
   const shownWarnings = warnings.length > 6 ? [...warnings.slice(0, 5), `… ${warnings.length - 5} more in ${artifacts.markdown}`] : warnings;

@@ -28,7 +28,8 @@ interface ResultRecord {
   bench: Benchmark;
 }
 
-const HELP = 'filter terms are key:value, key:/regexp/, key:(a OR b), *, -term, AND, OR and parentheses; keys are .name, .fullname, /name-key, .file, .unit or a config key such as goos';
+const HELP =
+  'filter terms are key:value, key:/regexp/, key:(a OR b), *, -term, AND, OR and parentheses; keys are .name, .fullname, /name-key, .file, .unit or a config key such as goos';
 
 /** Name parts: "Copy/size=4k-16" → base "Copy", parts [["size", "4k"]], procs "16". */
 function splitName(fullname: string): { base: string; parts: Array<[string, string]>; procs?: string } {
@@ -220,7 +221,8 @@ export function parseProjection(text: string, name: string): Field[] {
     else if (m[2] !== undefined) throw new UserError(`${name} "${text}": unknown order @${m[2]}`, 'use @alpha, @num or @(value value …)');
     fields.push(field);
   }
-  if (text.slice(consumed).trim()) throw new UserError(`${name} "${text}" is not a projection`, 'a comma- or space-separated list of keys, e.g. "/format" or "goos,.name"');
+  if (text.slice(consumed).trim())
+    throw new UserError(`${name} "${text}" is not a projection`, 'a comma- or space-separated list of keys, e.g. "/format" or "goos,.name"');
   return fields;
 }
 
@@ -228,7 +230,24 @@ export function parseProjection(text: string, name: string): Field[] {
 function numericValue(text: string): number {
   const m = /^([-+]?\d*\.?\d+(?:e[-+]?\d+)?)([kMGTPE]i?|[mµun])?/.exec(text);
   if (!m) return Number.NaN;
-  const scale: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3, µ: 1e-6, u: 1e-6, n: 1e-9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+  const scale: Record<string, number> = {
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    m: 1e-3,
+    µ: 1e-6,
+    u: 1e-6,
+    n: 1e-9,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
   return Number(m[1]) * (m[2] ? scale[m[2]]! : 1);
 }
 

@@ -62,11 +62,27 @@ function agreement(ours: string[][], theirs: string[][]): { rows: number; agreed
 }
 
 const scenarios: Array<{ name: string; input: Record<string, unknown>; expected: string }> = [
-  { name: 'two labelled files, four units, a benchmark on each side only', input: { inputs: ['old=encode-old.txt', 'new=encode-new.txt'] }, expected: 'encode.benchstat.csv' },
+  {
+    name: 'two labelled files, four units, a benchmark on each side only',
+    input: { inputs: ['old=encode-old.txt', 'new=encode-new.txt'] },
+    expected: 'encode.benchstat.csv',
+  },
   { name: '-col note: small samples, ties, all equal, an exact unit', input: { baseline: 'notes.txt', col: 'note' }, expected: 'notes.benchstat.csv' },
-  { name: '-col /algo -row /size -filter', input: { baseline: 'hash.txt', col: '/algo', row: '/size', filter: '.name:Hash .unit:ns/op' }, expected: 'hash-algo.benchstat.csv' },
-  { name: '-col /gomaxprocs: BenchmarkX-8 vs BenchmarkX-16', input: { baseline: 'hash.txt', col: '/gomaxprocs', filter: '.name:Parallel' }, expected: 'hash-procs.benchstat.csv' },
-  { name: 'filter with OR, negation and a unit', input: { baseline: 'hash.txt', col: '/algo', filter: '/algo:(crc OR xx) -/size:64 .unit:B/s' }, expected: 'hash-filter.benchstat.csv' },
+  {
+    name: '-col /algo -row /size -filter',
+    input: { baseline: 'hash.txt', col: '/algo', row: '/size', filter: '.name:Hash .unit:ns/op' },
+    expected: 'hash-algo.benchstat.csv',
+  },
+  {
+    name: '-col /gomaxprocs: BenchmarkX-8 vs BenchmarkX-16',
+    input: { baseline: 'hash.txt', col: '/gomaxprocs', filter: '.name:Parallel' },
+    expected: 'hash-procs.benchstat.csv',
+  },
+  {
+    name: 'filter with OR, negation and a unit',
+    input: { baseline: 'hash.txt', col: '/algo', filter: '/algo:(crc OR xx) -/size:64 .unit:B/s' },
+    expected: 'hash-filter.benchstat.csv',
+  },
 ];
 
 describe('benchstat golden tables', () => {

@@ -17,7 +17,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const perfeng = (...args: string[]) => runCommand(process.execPath, [BUILT_CLI, 'compare', ...args], { cwd: dir, env: { PERFENG_PROJECT_DIR: dir }, timeoutMs: 60_000 });
+const perfeng = (...args: string[]) =>
+  runCommand(process.execPath, [BUILT_CLI, 'compare', ...args], { cwd: dir, env: { PERFENG_PROJECT_DIR: dir }, timeoutMs: 60_000 });
 
 describe('perfeng compare', () => {
   it('prints a benchstat-style table and exits 0 without a gate', async () => {
@@ -32,8 +33,14 @@ describe('perfeng compare', () => {
     expect(run.stdout).toMatch(/Report: .*report\.html/);
   });
 
-  it('--csv prints benchstat\'s CSV; --col compares within one file; label=path names columns', async () => {
-    const csv = await perfeng(`old=${join(FIXTURES, 'go-bench-baseline.txt')}`, `new=${join(FIXTURES, 'go-bench-candidate.txt')}`, '--csv', '--correction', 'none');
+  it("--csv prints benchstat's CSV; --col compares within one file; label=path names columns", async () => {
+    const csv = await perfeng(
+      `old=${join(FIXTURES, 'go-bench-baseline.txt')}`,
+      `new=${join(FIXTURES, 'go-bench-candidate.txt')}`,
+      '--csv',
+      '--correction',
+      'none',
+    );
     expect(csv.exitCode, csv.stderr).toBe(0);
     expect(csv.stdout).toMatch(/^goos: linux\n/);
     expect(csv.stdout).toContain('\n,old,,new,,,\n,sec/op,CI,sec/op,CI,vs base,P\n');
@@ -81,7 +88,11 @@ describe('perfeng compare', () => {
   });
 
   it('--input takes the full tool input as JSON', async () => {
-    const input = JSON.stringify({ baseline: [{ name: 'a', unit: 'ms', samples: [10, 10.1, 9.9, 10, 10.2, 9.8] }], candidate: [{ name: 'a', unit: 'ms', samples: [12, 12.1, 11.9, 12, 12.2, 11.8] }], failOn: 'any-regression' });
+    const input = JSON.stringify({
+      baseline: [{ name: 'a', unit: 'ms', samples: [10, 10.1, 9.9, 10, 10.2, 9.8] }],
+      candidate: [{ name: 'a', unit: 'ms', samples: [12, 12.1, 11.9, 12, 12.2, 11.8] }],
+      failOn: 'any-regression',
+    });
     const run = await perfeng('--input', input);
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/a is slower by 20\.00%/);

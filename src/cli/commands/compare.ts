@@ -34,7 +34,8 @@ interface CompareFlags {
 /** Positional files and flags → the tool input (validated by the same zod schema as MCP). */
 export function compareFlagsToInput(files: string[], flags: CompareFlags): Record<string, unknown> {
   const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
-  if (files.length === 1 && !flags.col) throw new UserError('compare needs two inputs (baseline and candidate), or --col to compare within one file', 'perfeng compare old.txt new.txt');
+  if (files.length === 1 && !flags.col)
+    throw new UserError('compare needs two inputs (baseline and candidate), or --col to compare within one file', 'perfeng compare old.txt new.txt');
   if (files.length === 1) input.baseline = files[0];
   else if (files.length === 2) {
     input.baseline = files[0];
