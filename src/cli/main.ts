@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
+import { registerBaselineCommand } from './commands/baseline.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerVitalsCommand(program);
   registerConfigCommand(program);
   registerCompareCommand(program);
+  registerBaselineCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

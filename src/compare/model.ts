@@ -33,6 +33,13 @@ export interface Benchmark {
   summary?: SummaryOnly;
   /** For rows that stand for one percentile of a distribution (load runs): 0.95 for p95. */
   percentileOf?: number;
+  /**
+   * Configuration in effect where the samples were read (Go format `key: value` lines such as
+   * goos, pkg, note): rows match across inputs only when it is equal, as benchstat's `.config`.
+   */
+  config?: Record<string, string>;
+  /** benchfmt unit metadata (`Unit x assume=exact`): exact values are compared without a test. */
+  assume?: 'exact' | 'normal' | 'nothing';
 }
 
 export type FormatId =
@@ -69,7 +76,7 @@ export const TIME_UNITS_S: Readonly<Record<string, number>> = Object.fromEntries
   ['ns', 'us', 'µs', 'ms', 's'].flatMap((unit) => [
     [unit, COMMON_TIME_UNITS_S[unit] as number],
     [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
-  ]),
+  ]).concat([['sec/op', 1]]),
 );
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */
