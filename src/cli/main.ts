@@ -4,6 +4,7 @@ import { registerBaselineCommand } from './commands/baseline.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerHistoryCommand } from './commands/history.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerCompareCommand(program);
   registerBaselineCommand(program);
+  registerHistoryCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }
