@@ -119,7 +119,9 @@ function benchMetrics(result: Json, out: RunMetrics): void {
     const value = num(row.value);
     if (typeof row.name !== 'string' || value === undefined) continue;
     const unit = typeof row.unit === 'string' ? row.unit : 'value';
-    out[`median@${row.name}`] = { value, unit, direction: row.direction === 'higher-is-better' ? 'higher-is-better' : 'lower-is-better' };
+    // Go -bench gives one name several units (ns/op, B/op, allocs/op): the first keeps the plain name.
+    const key = out[`median@${row.name}`] ? `median@${row.name} [${unit}]` : `median@${row.name}`;
+    out[key] = { value, unit, direction: row.direction === 'higher-is-better' ? 'higher-is-better' : 'lower-is-better' };
   }
 }
 

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { projectDirFromEnv } from '../../common/context.js';
+import { describeError, isUserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
 import { historyInputSchema, type HistoryOutput } from '../../history/index.js';
 import { parseNumberFlag } from '../flags.js';
-import { runCliTool } from '../run-tool.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, runCliTool } from '../run-tool.js';
 
 interface HistoryFlags {
   kind?: string;
@@ -46,5 +48,28 @@ export function registerHistoryCommand(program: Command): void {
         },
       });
     });
-  return void history;
+  history
+    .command('import')
+    .description('Turn existing results into history: a folder of result files named by commit (hyperfine, Go -bench, pytest-benchmark, … e.g. 3f2b364.json) or github-action-benchmark\'s data.js. One run per commit, metric median@NAME.')
+    .argument('<path>', 'folder or data file')
+    .option('--kind <kind>', 'kind of the imported runs (default bench)', 'bench')
+    .option('--json', 'print the imported runs as JSON')
+    .action(async (path: string, flags: { kind: string; json?: boolean }) => {
+      const projectDir = projectDirFromEnv();
+      // `--json` after `import` is taken by the parent command's own --json option.
+      const json = Boolean(flags.json || history.opts<HistoryFlags>().json);
+      try {
+        const { importHistory } = await import('../../history/import.js');
+        const imported = await importHistory(projectDir, path, flags.kind);
+        process.stdout.write(
+          json
+            ? `${JSON.stringify(imported, null, 2)}\n`
+            : `imported ${imported.length} runs (kind ${flags.kind})${imported.length ? `: ${imported.map((r) => r.commit.slice(0, 10)).join(', ')}` : ' — all were imported before'}\n`,
+        );
+        process.exitCode = 0;
+      } catch (error) {
+        process.stderr.write(`perfeng: ${describeError(error)}\n`);
+        process.exitCode = isUserError(error) ? EXIT_BAD_INPUT : EXIT_FAILED;
+      }
+    });
 }
