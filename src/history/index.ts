@@ -49,6 +49,8 @@ export interface HistoryOutput {
   seriesTotal: number;
   changePoints: ChangePoint[];
   flagged: number;
+  /** Follow-up calls: compare the runs either side of the latest change point. */
+  next?: string[];
   artifacts: { dir: string; report: string; result: string };
 }
 
@@ -133,6 +135,16 @@ export function changePointsOf(points: HistoryPoint[], direction: MetricValue['d
   });
 }
 
+function nextCalls(kind: string, points: HistoryPoint[], changePoints: ChangePoint[]): { next?: string[] } {
+  const last = changePoints.at(-1);
+  // compare_benchmarks reads load results (their latency histograms); other kinds have no samples to compare.
+  if (!last || kind !== 'load') return {};
+  const at = points.findIndex((p) => p.runId === last.runId);
+  const before = points[at - 1];
+  if (!before) return {};
+  return { next: [`compare_benchmarks {"baseline":"${before.runId}","candidate":"${last.runId}"}`] };
+}
+
 const short = (commit: string | null) => (commit ? commit.slice(0, 10) : 'no commit');
 const fmt = (v: number) => `${+v.toPrecision(4)}`;
 
@@ -173,6 +185,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
     seriesTotal: points.length,
     changePoints,
     flagged,
+    ...nextCalls(input.kind, points, changePoints),
     artifacts,
   };
   await run.writeJson('result.json', { tool: 'history', version: 1, input, result: { ...structured, series: points } });

@@ -137,6 +137,7 @@ describe('metrics and series from stored runs', () => {
     expect(out.structured.summary).toMatch(/^REGRESSED: p95@GET \/a of load over 24 runs; \+\d+(\.\d+)?% at 12a{8}/);
     expect(out.structured.changePoints).toEqual([expect.objectContaining({ commit: env(12).git!.commit, verdict: 'regression' })]);
     expect(out.structured.flagged).toBe(2);
+    expect(out.structured.next).toEqual([`compare_benchmarks {"baseline":"${series[11]!.runId}","candidate":"${series[12]!.runId}"}`]);
     const page = await readFile(out.structured.artifacts.report, 'utf8');
     expect(page).toContain('new uPlot');
     expect(page).toContain(`../${series[12]!.runId}/report.html`);
