@@ -20,9 +20,11 @@ const CSS = `.used{color:#234}\n${Array.from({ length: 3000 }, (_, i) => `.unuse
 const server = createServer((req, res) => {
   const asset = req.url === '/bloat.js' ? ['text/javascript', JS] : req.url === '/bloat.css' ? ['text/css', CSS] : undefined;
   if (asset) return void setTimeout(() => res.writeHead(200, { 'content-type': asset[0] }).end(asset[1]), 300);
-  res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>bloat</title><link rel="stylesheet" href="/bloat.css"><script src="/bloat.js"></script></head><body><h1 class="used">Too much CSS and JS</h1></body></html>',
-  );
+  res
+    .writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' })
+    .end(
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>bloat</title><link rel="stylesheet" href="/bloat.css"><script src="/bloat.js"></script></head><body><h1 class="used">Too much CSS and JS</h1></body></html>',
+    );
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/`;
@@ -51,7 +53,9 @@ try {
     );
   }
   const extra = withLh.map((a, i) => a.ms - without[i].ms);
-  console.log(`\n${device}, ${pairs} pair(s): median with Lighthouse ${(median(withLh.map((a) => a.ms)) / 1000).toFixed(1)} s, without ${(median(without.map((b) => b.ms)) / 1000).toFixed(1)} s, Lighthouse's share ${(median(extra) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${device}, ${pairs} pair(s): median with Lighthouse ${(median(withLh.map((a) => a.ms)) / 1000).toFixed(1)} s, without ${(median(without.map((b) => b.ms)) / 1000).toFixed(1)} s, Lighthouse's share ${(median(extra) / 1000).toFixed(1)} s`,
+  );
 } finally {
   server.close();
   await rm(projectDir, { recursive: true, force: true });

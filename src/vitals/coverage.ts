@@ -10,7 +10,7 @@ import type { VitalsInput } from './schema.js';
  * precise coverage makes V8 keep per-block counters, which would slow the runs we time.
  * Bytes are source characters (what DevTools' Coverage panel shows), not transferred bytes.
  */
-export interface CoverageFile {
+interface CoverageFile {
   url: string;
   type: 'js' | 'css';
   bytes: number;
@@ -87,7 +87,9 @@ export async function measureCoverage(
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     // Same allow-list as the measured runs (network-guard.ts); the proxy backstop also applies.
-    await cdp.send('Network.setBlockedURLs', guard.blockRules() as never).catch(() => warnings.push('coverage: this Chromium cannot block by URL pattern; only the network-level guard applied'));
+    await cdp
+      .send('Network.setBlockedURLs', guard.blockRules() as never)
+      .catch(() => warnings.push('coverage: this Chromium cannot block by URL pattern; only the network-level guard applied'));
     await page.coverage.startJSCoverage({ resetOnNavigation: false });
     await page.coverage.startCSSCoverage({ resetOnNavigation: false });
     try {
@@ -95,17 +97,20 @@ export async function measureCoverage(
       // Scripts that load after the load event count too; give them the same quiet period as the runs.
       await page.waitForLoadState('networkidle', { timeout: Math.max(settings.quietMs, 1000) + 1000 }).catch(() => undefined);
     } catch (error) {
-      warnings.push(`coverage: the page did not finish loading (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); coverage shows what had run by then`);
+      warnings.push(
+        `coverage: the page did not finish loading (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); coverage shows what had run by then`,
+      );
     }
     const [js, css] = await Promise.all([page.coverage.stopJSCoverage(), page.coverage.stopCSSCoverage()]);
-    const files: CoverageFile[] = [
-      ...js
-        .filter((e) => e.url && !e.url.startsWith('data:') && e.source !== undefined)
-        .map((e) => ({ url: e.url, type: 'js' as const, bytes: e.source!.length, unusedBytes: unusedScriptBytes(e.source!.length, e.functions) })),
-      ...css
-        .filter((e) => e.text !== undefined)
-        .map((e) => ({ url: e.url || `${settings.url} (inline style)`, type: 'css' as const, bytes: e.text!.length, unusedBytes: unusedStyleBytes(e.text!.length, e.ranges) })),
-    ];
+    const files: CoverageFile[] = [];
+    for (const e of js) {
+      if (!e.url || e.url.startsWith('data:') || e.source === undefined) continue;
+      files.push({ url: e.url, type: 'js', bytes: e.source.length, unusedBytes: unusedScriptBytes(e.source.length, e.functions) });
+    }
+    for (const e of css) {
+      if (e.text === undefined) continue;
+      files.push({ url: e.url || `${settings.url} (inline style)`, type: 'css', bytes: e.text.length, unusedBytes: unusedStyleBytes(e.text.length, e.ranges) });
+    }
     return { files: mergeByUrl(files).sort((a, b) => b.unusedBytes - a.unusedBytes || b.bytes - a.bytes), warnings };
   } finally {
     await context.close().catch(() => undefined);
@@ -123,7 +128,9 @@ export function summariseCoverage(files: readonly CoverageFile[], limit: number)
   return {
     js: total('js'),
     css: total('css'),
-    files: files.slice(0, limit).map((f) => ({ url: shortUrl(f.url), type: f.type, bytes: f.bytes, unusedBytes: f.unusedBytes, unusedPercent: percent(f.unusedBytes, f.bytes) })),
+    files: files
+      .slice(0, limit)
+      .map((f) => ({ url: shortUrl(f.url), type: f.type, bytes: f.bytes, unusedBytes: f.unusedBytes, unusedPercent: percent(f.unusedBytes, f.bytes) })),
   };
 }
 

@@ -35,7 +35,7 @@ export interface Lhr {
   audits: Record<string, LhrAudit>;
 }
 
-export interface LighthouseOpportunity {
+interface LighthouseOpportunity {
   id: string;
   title: string;
   savingsMs?: number;
@@ -43,7 +43,7 @@ export interface LighthouseOpportunity {
   items?: string[];
 }
 
-export interface LighthouseSummary {
+interface LighthouseSummary {
   performanceScore: number | null;
   opportunities: LighthouseOpportunity[];
   diagnostics: Array<{ id: string; title: string; value: string }>;
@@ -80,7 +80,9 @@ function lcpElementText(audit: LhrAudit): string | undefined {
 export function summariseLighthouse(lhr: Lhr, limit = 5): LighthouseSummary {
   const category = lhr.categories.performance;
   const refs = category?.auditRefs ?? [];
-  const audits = refs.map((r) => ({ ref: r, audit: lhr.audits[r.id] })).filter((x): x is { ref: { id: string; group?: string }; audit: LhrAudit } => x.audit !== undefined);
+  const audits = refs
+    .map((r) => ({ ref: r, audit: lhr.audits[r.id] }))
+    .filter((x): x is { ref: { id: string; group?: string }; audit: LhrAudit } => x.audit !== undefined);
 
   const opportunities = audits
     .filter(({ audit }) => audit.details?.type === 'opportunity' && failed(audit))
@@ -100,7 +102,9 @@ export function summariseLighthouse(lhr: Lhr, limit = 5): LighthouseSummary {
     .sort((a, b) => (b.savingsMs ?? 0) - (a.savingsMs ?? 0) || (b.savingsBytes ?? 0) - (a.savingsBytes ?? 0))
     .slice(0, limit);
 
-  const diagnosticAudits = audits.filter(({ ref, audit }) => ref.group === 'diagnostics' && audit.details?.type !== 'opportunity' && !SKIPPED_MODES.has(audit.scoreDisplayMode));
+  const diagnosticAudits = audits.filter(
+    ({ ref, audit }) => ref.group === 'diagnostics' && audit.details?.type !== 'opportunity' && !SKIPPED_MODES.has(audit.scoreDisplayMode),
+  );
   const shown = [
     ...diagnosticAudits.filter(({ audit }) => failed(audit)),
     ...ALWAYS_SHOWN.flatMap((id) => diagnosticAudits.filter(({ audit }) => audit.id === id && !failed(audit))),

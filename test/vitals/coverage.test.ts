@@ -15,13 +15,23 @@ describe('unused bytes from coverage ranges', () => {
     // as run (impossible in practice, yet it shows nesting is honoured both ways).
     const functions = [
       { ranges: [{ startOffset: 0, endOffset: 100, count: 1 }] },
-      { ranges: [{ startOffset: 10, endOffset: 60, count: 0 }, { startOffset: 20, endOffset: 30, count: 2 }] },
+      {
+        ranges: [
+          { startOffset: 10, endOffset: 60, count: 0 },
+          { startOffset: 20, endOffset: 30, count: 2 },
+        ],
+      },
     ];
     expect(unusedScriptBytes(100, functions)).toBe(40);
     expect(unusedScriptBytes(100, [{ ranges: [{ startOffset: 0, endOffset: 100, count: 0 }] }])).toBe(100);
   });
   it('counts stylesheet bytes outside the used rule ranges', () => {
-    expect(unusedStyleBytes(100, [{ start: 0, end: 10 }, { start: 50, end: 60 }])).toBe(80);
+    expect(
+      unusedStyleBytes(100, [
+        { start: 0, end: 10 },
+        { start: 50, end: 60 },
+      ]),
+    ).toBe(80);
     expect(unusedStyleBytes(10, [])).toBe(10);
   });
 });

@@ -10,9 +10,17 @@ import { vitalsInputSchema, vitalsOutputSchema } from '../../src/vitals/schema.j
 import { lacking } from '../helpers/system.js';
 import { startBloatServer, type BloatServer } from './bloat-fixture.js';
 
-const audit = (id: string, score: number | null, extra: Partial<LhrAudit> = {}): LhrAudit => ({ id, title: `title of ${id}`, score, scoreDisplayMode: 'metricSavings', ...extra });
+const audit = (id: string, score: number | null, extra: Partial<LhrAudit> = {}): LhrAudit => ({
+  id,
+  title: `title of ${id}`,
+  score,
+  scoreDisplayMode: 'metricSavings',
+  ...extra,
+});
 const opportunity = (id: string, score: number, ms: number, bytes: number, urls: string[] = []) =>
-  audit(id, score, { details: { type: 'opportunity', overallSavingsMs: ms, overallSavingsBytes: bytes, items: urls.map((url, i) => ({ url, wastedBytes: 100 * (i + 1) })) } });
+  audit(id, score, {
+    details: { type: 'opportunity', overallSavingsMs: ms, overallSavingsBytes: bytes, items: urls.map((url, i) => ({ url, wastedBytes: 100 * (i + 1) })) },
+  });
 
 describe('summariseLighthouse', () => {
   const lhr: Lhr = {
@@ -37,7 +45,12 @@ describe('summariseLighthouse', () => {
     audits: {
       'first-contentful-paint': audit('first-contentful-paint', 0.5, { numericValue: 2345.6 }),
       'unused-css-rules': opportunity('unused-css-rules', 0.5, 0, 99_000, ['http://127.0.0.1/a.css']),
-      'render-blocking-resources': opportunity('render-blocking-resources', 0, 910, 0, ['http://127.0.0.1/a.css', 'http://127.0.0.1/b.js', 'http://127.0.0.1/c.js', 'http://127.0.0.1/d.js']),
+      'render-blocking-resources': opportunity('render-blocking-resources', 0, 910, 0, [
+        'http://127.0.0.1/a.css',
+        'http://127.0.0.1/b.js',
+        'http://127.0.0.1/c.js',
+        'http://127.0.0.1/d.js',
+      ]),
       'unused-javascript': opportunity('unused-javascript', 0, 150, 160_000, ['http://127.0.0.1/b.js']),
       // Passed, or no savings: not opportunities.
       'uses-optimized-images': opportunity('uses-optimized-images', 1, 0, 0),
@@ -49,7 +62,9 @@ describe('summariseLighthouse', () => {
       }),
       'dom-size': audit('dom-size', 0.3, { displayValue: '2,100 elements' }),
       'layout-shifts': audit('layout-shifts', null, { scoreDisplayMode: 'notApplicable' }),
-      'network-requests': audit('network-requests', 1, { details: { type: 'table', items: [{ url: 'http://127.0.0.1/' }, { url: 'http://x.example.invalid/p.png' }] } }),
+      'network-requests': audit('network-requests', 1, {
+        details: { type: 'table', items: [{ url: 'http://127.0.0.1/' }, { url: 'http://x.example.invalid/p.png' }] },
+      }),
     },
   };
 
@@ -120,7 +135,9 @@ describe.skipIf(!!lack)('Lighthouse beside the vitals (real Chromium and Lightho
     // The image on a .invalid host never left the machine in Lighthouse's page either.
     expect(r.resources.blocked.some((u) => u.includes('tracker.example.invalid'))).toBe(true);
     expect(r.warnings.some((w) => /Lighthouse's page asked for \d+ URL\(s\) outside the allow-list/.test(w))).toBe(true);
-    expect(summary).toMatch(/Lighthouse performance \d+\/100; opportunities: render-blocking-resources|Lighthouse performance \d+\/100; opportunities: .*render-blocking-resources/);
+    expect(summary).toMatch(
+      /Lighthouse performance \d+\/100; opportunities: render-blocking-resources|Lighthouse performance \d+\/100; opportunities: .*render-blocking-resources/,
+    );
     expect(JSON.stringify(r).length).toBeLessThan(6000);
   }, 300_000);
 
