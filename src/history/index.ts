@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { RunContext, ToolOutcome } from '../common/context.js';
 import { UserError } from '../common/errors.js';
 import { isLoaded } from '../store/environment.js';
@@ -8,51 +7,10 @@ import { createRun, listRuns, type StoredRun } from '../store/runs.js';
 import { detectChangePoints } from './change-points.js';
 import { extractMetrics, type MetricValue } from './metrics.js';
 import { renderHistoryPage } from './render.js';
+import type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './schema.js';
 
-/** `perfeng history` / the history tool: one metric across stored runs, with its change points. */
-export const historyInputSchema = z.strictObject({
-  kind: z.string().min(1).describe('run kind: load, profile, query, compare, vitals, bench (imports)'),
-  metric: z.string().min(1).describe('STAT or STAT@SUBJECT, e.g. p95, p95@GET /api, median@BenchmarkX, self@fn, lcp'),
-  title: z.string().optional().describe('page title'),
-  alpha: z.number().gt(0).lt(0.5).default(0.01).describe('significance of a change point'),
-  limit: z.number().int().min(1).max(1000).default(60).describe('latest points returned (all are in history.html)'),
-});
-export type HistoryInput = z.output<typeof historyInputSchema>;
-
-export interface HistoryPoint {
-  commit: string | null;
-  runId: string;
-  at: string;
-  value: number;
-  /** dirty: uncommitted changes; other-machine: not the host most runs came from; loaded: busy machine at start. */
-  flags: string[];
-}
-
-export interface ChangePoint {
-  commit: string | null;
-  runId: string;
-  at: string;
-  beforeValue: number;
-  afterValue: number;
-  deltaPct: number;
-  pValue: number;
-  verdict: 'regression' | 'improvement';
-}
-
-export interface HistoryOutput {
-  summary: string;
-  kind: string;
-  metric: string;
-  unit: string;
-  direction: MetricValue['direction'];
-  series: HistoryPoint[];
-  seriesTotal: number;
-  changePoints: ChangePoint[];
-  flagged: number;
-  /** Follow-up calls: compare the runs either side of the latest change point. */
-  next?: string[];
-  artifacts: { dir: string; report: string; result: string };
-}
+export { historyInputSchema, historyOutputSchema } from './schema.js';
+export type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './schema.js';
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

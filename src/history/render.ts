@@ -1,5 +1,5 @@
 import { html, inlineUplot, jsonScript, renderHtmlTable, renderPage } from '../report/html.js';
-import type { ChangePoint, HistoryPoint } from './index.js';
+import type { ChangePoint, HistoryPoint } from './schema.js';
 
 /** The page script: the series, the medians between change points, change points as red lines; a click opens that run's report. */
 const CHART_SCRIPT = `

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunContext } from '../../src/common/context.js';
 import { bestSplit, detectChangePoints } from '../../src/history/change-points.js';
-import { changePointsOf, collectSeries, historyInputSchema, runHistory, type HistoryPoint } from '../../src/history/index.js';
+import { changePointsOf, collectSeries, historyInputSchema, historyOutputSchema, runHistory, type HistoryPoint } from '../../src/history/index.js';
 import { extractMetrics } from '../../src/history/metrics.js';
 import type { RunEnvironment } from '../../src/store/environment.js';
 import { createRun } from '../../src/store/runs.js';
@@ -137,6 +137,8 @@ describe('metrics and series from stored runs', () => {
     expect(out.structured.summary).toMatch(/^REGRESSED: p95@GET \/a of load over 24 runs; \+\d+(\.\d+)?% at 12a{8}/);
     expect(out.structured.changePoints).toEqual([expect.objectContaining({ commit: env(12).git!.commit, verdict: 'regression' })]);
     expect(out.structured.flagged).toBe(2);
+    historyOutputSchema.parse(out.structured);
+    expect(JSON.stringify(out.structured).length).toBeLessThan(6000);
     expect(out.structured.next).toEqual([`compare_benchmarks {"baseline":"${series[11]!.runId}","candidate":"${series[12]!.runId}"}`]);
     const page = await readFile(out.structured.artifacts.report, 'utf8');
     expect(page).toContain('new uPlot');

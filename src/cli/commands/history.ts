@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { projectDirFromEnv } from '../../common/context.js';
 import { describeError, isUserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
-import { historyInputSchema, type HistoryOutput } from '../../history/index.js';
+import { historyInputSchema, type HistoryOutput } from '../../history/schema.js';
 import { parseNumberFlag } from '../flags.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, runCliTool } from '../run-tool.js';
 
@@ -36,7 +36,7 @@ export function registerHistoryCommand(program: Command): void {
     .option('--metric <metric>', 'STAT or STAT@SUBJECT, e.g. p95, p95@GET /api, median@BenchmarkParse')
     .option('--title <text>', 'title of the trend page')
     .option('--alpha <p>', 'significance of a change point (default 0.01)')
-    .option('--limit <n>', 'latest points in the result (default 60; the page has all)')
+    .option('--limit <n>', 'latest points in the result (default 30; the page and result.json have all)')
     .option('--json', 'print exactly the structured result')
     .action(async (flags: HistoryFlags) => {
       process.exitCode = await runCliTool<HistoryOutput>({
