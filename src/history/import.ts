@@ -86,7 +86,10 @@ function fromActionBenchmark(text: string, source: string): Entry[] {
   try {
     data = JSON.parse(json);
   } catch (error) {
-    throw new UserError(`${source} is not github-action-benchmark data (${(error as Error).message})`, 'pass its data.js / data.json, or a folder of result files named by commit');
+    throw new UserError(
+      `${source} is not github-action-benchmark data (${(error as Error).message})`,
+      'pass its data.js / data.json, or a folder of result files named by commit',
+    );
   }
   const suites = Object.entries(data.entries ?? {});
   const byCommit = new Map<string, Entry>();
@@ -114,7 +117,7 @@ function fromActionBenchmark(text: string, source: string): Entry[] {
 
 export async function importHistory(projectDir: string, path: string, kind = 'bench'): Promise<ImportedRun[]> {
   const full = resolve(projectDir, path);
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(full);
   } catch {
@@ -133,7 +136,14 @@ export async function importHistory(projectDir: string, path: string, kind = 'be
       ...machine,
       host: 'imported',
       loadAverage: [0, 0, 0],
-      git: { commit: entry.commit, shortCommit: entry.commit.slice(0, 10), branch: null, dirty: false, committedAt: entry.at.toISOString(), subject: entry.subject },
+      git: {
+        commit: entry.commit,
+        shortCommit: entry.commit.slice(0, 10),
+        branch: null,
+        dirty: false,
+        committedAt: entry.at.toISOString(),
+        subject: entry.subject,
+      },
     };
     const run = await createRun(projectDir, kind, title, Number.isNaN(entry.at.getTime()) ? new Date() : entry.at, { environment });
     await run.writeJson('result.json', { tool: 'import', version: 1, source: entry.source, benchmarks: entry.benchmarks });

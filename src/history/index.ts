@@ -110,7 +110,11 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   const { points, unit, direction, known } = await collectSeries(context.projectDir, input.kind, input.metric);
   if (!points.length) {
     const runs = await listRuns(context.projectDir, input.kind);
-    if (!runs.length) throw new UserError(`no "${input.kind}" runs in .perf/runs`, 'run the tool a few times (one run per commit), or import results: perfeng history import DIR');
+    if (!runs.length)
+      throw new UserError(
+        `no "${input.kind}" runs in .perf/runs`,
+        'run the tool a few times (one run per commit), or import results: perfeng history import DIR',
+      );
     throw new UserError(
       `no "${input.kind}" run has the metric "${input.metric}"`,
       `metrics these runs have: ${known.slice(0, 25).join(', ')}${known.length > 25 ? ', …' : ''}`,
@@ -128,10 +132,17 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   const cpText = changePoints.length
     ? changePoints
         .slice(-3)
-        .map((c) => `${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}% at ${short(c.commit)} (${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit}, p=${c.pValue.toFixed(3)})`)
+        .map(
+          (c) =>
+            `${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}% at ${short(c.commit)} (${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit}, p=${c.pValue.toFixed(3)})`,
+        )
         .join('; ')
     : 'no change point';
-  const summary = `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}. Run ${run.id}`.slice(0, 700);
+  const summary =
+    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}. Run ${run.id}`.slice(
+      0,
+      700,
+    );
 
   const structured: HistoryOutput = {
     summary,
@@ -150,7 +161,9 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   await run.writeFile('history.html', renderHistoryPage({ title, verdict: summary, metric: input.metric, unit, points, changePoints }));
   const lines = [summary, '', `Change points (E-divisive means, permutation test α ${input.alpha}):`];
   for (const c of changePoints) {
-    lines.push(`  ${c.verdict.padEnd(11)} ${short(c.commit)}  ${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit} (${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}%, p=${c.pValue.toFixed(3)})  run ${c.runId}`);
+    lines.push(
+      `  ${c.verdict.padEnd(11)} ${short(c.commit)}  ${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit} (${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}%, p=${c.pValue.toFixed(3)})  run ${c.runId}`,
+    );
   }
   if (!changePoints.length) lines.push('  none');
   lines.push(`Trend page: ${artifacts.report}`);

@@ -101,7 +101,14 @@ function queryMetrics(result: Json, out: RunMetrics): void {
   }
 }
 
-const VITALS: Record<string, [string, string]> = { lcpMs: ['lcp', 'ms'], cls: ['cls', 'score'], inpMs: ['inp', 'ms'], tbtMs: ['tbt', 'ms'], fcpMs: ['fcp', 'ms'], ttfbMs: ['ttfb', 'ms'] };
+const VITALS: Record<string, [string, string]> = {
+  lcpMs: ['lcp', 'ms'],
+  cls: ['cls', 'score'],
+  inpMs: ['inp', 'ms'],
+  tbtMs: ['tbt', 'ms'],
+  fcpMs: ['fcp', 'ms'],
+  ttfbMs: ['ttfb', 'ms'],
+};
 
 function vitalsMetrics(result: Json, out: RunMetrics): void {
   const metrics = isRecord(result.metrics) ? result.metrics : {};

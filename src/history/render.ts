@@ -52,13 +52,15 @@ export function renderHistoryPage(data: HistoryPageData): string {
   const bounds = [0, ...cpIndices, data.points.length];
   const levels = bounds.slice(1).map((end, k) => median(data.points.slice(bounds[k], end).map((p) => p.value)));
   const cpSet = new Set(data.changePoints.map((c) => c.runId));
-  const pointRows = [...data.points].reverse().map((p) => [
-    html`<a href="${href(p.runId)}">${p.runId}</a>`,
-    p.commit ? p.commit.slice(0, 10) : '—',
-    p.at,
-    `${+p.value.toPrecision(5)}`,
-    [...(cpSet.has(p.runId) ? ['CHANGE POINT'] : []), ...p.flags].join(', '),
-  ]);
+  const pointRows = [...data.points]
+    .reverse()
+    .map((p) => [
+      html`<a href="${href(p.runId)}">${p.runId}</a>`,
+      p.commit ? p.commit.slice(0, 10) : '—',
+      p.at,
+      `${+p.value.toPrecision(5)}`,
+      [...(cpSet.has(p.runId) ? ['CHANGE POINT'] : []), ...p.flags].join(', '),
+    ]);
   const cpRows = data.changePoints.map((c) => [
     c.verdict,
     html`<a href="${href(c.runId)}">${c.commit ? c.commit.slice(0, 10) : c.runId}</a>`,
@@ -90,7 +92,9 @@ export function renderHistoryPage(data: HistoryPageData): string {
       },
       {
         title: 'Change points',
-        html: cpRows.length ? renderHtmlTable(['verdict', 'commit', 'before', 'after', 'change', 'p'], cpRows, [2, 3, 4, 5]) : html`<p class="muted">None: the series has no significant shift.</p>`,
+        html: cpRows.length
+          ? renderHtmlTable(['verdict', 'commit', 'before', 'after', 'change', 'p'], cpRows, [2, 3, 4, 5])
+          : html`<p class="muted">None: the series has no significant shift.</p>`,
       },
       { title: 'Runs (newest first)', html: renderHtmlTable(['run', 'commit', 'at', 'value', 'notes'], pointRows, [3]) },
     ],

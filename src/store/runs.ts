@@ -169,7 +169,10 @@ export async function resolveRun(projectDir: string, ref: string): Promise<Store
     try {
       return await resolveRun(projectDir, baseline.runId);
     } catch {
-      throw new UserError(`baseline "${baseline.name}" points at run ${baseline.runId}, which is gone from ${runsDir(projectDir)}`, 'save the baseline again from a stored run');
+      throw new UserError(
+        `baseline "${baseline.name}" points at run ${baseline.runId}, which is gone from ${runsDir(projectDir)}`,
+        'save the baseline again from a stored run',
+      );
     }
   }
   const latest = /^latest(?::([a-z0-9-]+))?$/.exec(ref);

@@ -123,7 +123,10 @@ describe('metrics and series from stored runs', () => {
         },
       });
     }
-    const metrics = extractMetrics('load', JSON.parse(await readFile(join(project, '.perf', 'runs', (await collectSeries(project, 'load', 'p95')).points[0]!.runId, 'result.json'), 'utf8')));
+    const metrics = extractMetrics(
+      'load',
+      JSON.parse(await readFile(join(project, '.perf', 'runs', (await collectSeries(project, 'load', 'p95')).points[0]!.runId, 'result.json'), 'utf8')),
+    );
     expect(Object.keys(metrics)).toEqual(expect.arrayContaining(['p50', 'p90', 'p95', 'p99', 'throughput', 'errorRate', 'p95@GET /a', 'errorRate@GET /b']));
     expect(metrics.errorRate?.value).toBeCloseTo(0.01);
 
@@ -147,6 +150,8 @@ describe('metrics and series from stored runs', () => {
 
     const stable = await runHistory(historyInputSchema.parse({ kind: 'load', metric: 'p95@GET /b' }), context);
     expect(stable.structured.summary).toMatch(/^STABLE/);
-    await expect(runHistory(historyInputSchema.parse({ kind: 'load', metric: 'p77' }), context)).rejects.toThrow(/no "load" run has the metric "p77".*p95@GET \/a/);
+    await expect(runHistory(historyInputSchema.parse({ kind: 'load', metric: 'p77' }), context)).rejects.toThrow(
+      /no "load" run has the metric "p77".*p95@GET \/a/,
+    );
   });
 });

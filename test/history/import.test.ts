@@ -23,7 +23,10 @@ beforeAll(async () => {
     await writeFile(join(repo, 'n.txt'), String(i));
     git('add', 'n.txt');
     // Distinct, increasing commit times: the import orders by commit time, not by file name.
-    execFileSync('git', ['commit', '-q', '-m', `commit ${i}`], { cwd: repo, env: { ...gitEnv, GIT_COMMITTER_DATE: `2026-01-01T00:${String(i).padStart(2, '0')}:00Z` } });
+    execFileSync('git', ['commit', '-q', '-m', `commit ${i}`], {
+      cwd: repo,
+      env: { ...gitEnv, GIT_COMMITTER_DATE: `2026-01-01T00:${String(i).padStart(2, '0')}:00Z` },
+    });
     commits.push(git('rev-parse', 'HEAD'));
   }
 });

@@ -41,7 +41,9 @@ export function baselineCheckMarkdown(baseline: Baseline, candidateId: string, c
 export function registerBaselineCommand(program: Command): void {
   const baseline = program
     .command('baseline')
-    .description('Named baselines for CI: save a stored run under a name, then check later runs against it ("baseline:NAME" also works wherever a run id does).');
+    .description(
+      'Named baselines for CI: save a stored run under a name, then check later runs against it ("baseline:NAME" also works wherever a run id does).',
+    );
 
   baseline
     .command('save')
@@ -82,9 +84,11 @@ export function registerBaselineCommand(program: Command): void {
 
   baseline
     .command('check')
-    .description('Compare a run (default: the latest of the baseline\'s kind) with baseline NAME; exit 1 when the --fail-on gate fails. Prints a markdown summary for CI and appends it to $GITHUB_STEP_SUMMARY when set.')
+    .description(
+      "Compare a run (default: the latest of the baseline's kind) with baseline NAME; exit 1 when the --fail-on gate fails. Prints a markdown summary for CI and appends it to $GITHUB_STEP_SUMMARY when set.",
+    )
     .argument('<name>', 'baseline name')
-    .argument('[run]', 'run id, latest or latest:<kind> (default: latest run of the baseline\'s kind)')
+    .argument('[run]', "run id, latest or latest:<kind> (default: latest run of the baseline's kind)")
     .option('--fail-on <gate>', 'gate, e.g. "regression>5%", "p95>500ms" (default: config compare.failOn)')
     .option('--filter <text>', 'only rows whose name contains this text, or /regex/')
     .option('--markdown <file>', 'also write the markdown summary to this file')
@@ -100,7 +104,12 @@ export function registerBaselineCommand(program: Command): void {
           if (candidate.id === saved.runId) throw new UserError(`the run to check (${candidate.id}) is the baseline itself`, 'run the tool again, then check');
           const input = parseInput(
             compareInputSchema,
-            { baseline: `baseline:${name}`, candidate: candidate.id, ...(flags.failOn ? { failOn: flags.failOn } : {}), ...(flags.filter ? { filter: flags.filter } : {}) },
+            {
+              baseline: `baseline:${name}`,
+              candidate: candidate.id,
+              ...(flags.failOn ? { failOn: flags.failOn } : {}),
+              ...(flags.filter ? { filter: flags.filter } : {}),
+            },
             'baseline check',
           );
           const { compareBenchmarks } = await import('../../compare/index.js');

@@ -50,7 +50,9 @@ export function registerHistoryCommand(program: Command): void {
     });
   history
     .command('import')
-    .description('Turn existing results into history: a folder of result files named by commit (hyperfine, Go -bench, pytest-benchmark, … e.g. 3f2b364.json) or github-action-benchmark\'s data.js. One run per commit, metric median@NAME.')
+    .description(
+      "Turn existing results into history: a folder of result files named by commit (hyperfine, Go -bench, pytest-benchmark, … e.g. 3f2b364.json) or github-action-benchmark's data.js. One run per commit, metric median@NAME.",
+    )
     .argument('<path>', 'folder or data file')
     .option('--kind <kind>', 'kind of the imported runs (default bench)', 'bench')
     .option('--json', 'print the imported runs as JSON')
