@@ -20,14 +20,17 @@ export interface CliToolOptions<O> {
  * A tool command: flags → raw input, then the registry does what it does for MCP (validate,
  * run, verdict, summary-first result). Exit code 1 when the tool's verdict is a failure.
  */
-export async function runRegisteredTool(tool: AnyTool, options: { json: boolean; input(): Record<string, unknown> }): Promise<number> {
+export async function runRegisteredTool(
+  tool: AnyTool,
+  options: { json: boolean; input(): Record<string, unknown>; text?: (structured: Record<string, unknown>) => Promise<string> },
+): Promise<number> {
   let failed = false;
   return runCliTool<Record<string, unknown>>({
     json: options.json,
     async execute(context) {
       const run = await runTool(tool, options.input(), context);
       failed = run.verdict.failed;
-      return { structured: run.structured, summary: run.text };
+      return { structured: run.structured, summary: options.text ? await options.text(run.structured) : run.text };
     },
     failed: () => failed,
   });

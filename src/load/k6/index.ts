@@ -26,7 +26,10 @@ export interface K6ScriptInput {
   title?: string;
 }
 
-const ENDPOINT_LIMIT = 20;
+// Top-N lists keep the result within the tool budget; the full breakdown is in k6-summary.json.
+const ENDPOINT_LIMIT = 8;
+const GROUP_LIMIT = 10;
+const CHECK_LIMIT = 20;
 
 export async function runK6Script(input: K6ScriptInput, context: RunContext, testing: { lookup?: HostLookup } = {}): Promise<ToolOutcome<LoadTestOutput>> {
   const scriptPath = isAbsolute(input.script) ? input.script : resolve(context.projectDir, input.script);
@@ -85,17 +88,24 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
       errorRate: e.count ? round(e.failed / e.count, 4) : 0,
       cache: { responses: 0, withCacheControl: 0, cacheable: 0, withEtag: 0, withLastModified: 0, hitRatio: null },
     }));
-  const checks = [...c.checks.values()].map((k) => ({
-    name: k.group ? `${k.group.slice(2).replaceAll('::', ' › ')} › ${k.name}` : k.name,
-    passes: k.passes,
-    fails: k.fails,
-  }));
-  const groups = [...c.groups.values()].map((g) => ({
-    name: g.path,
-    requests: g.requests,
-    latencyMs: summarise(g.hist),
-    checks: { passes: g.passes, fails: g.fails },
-  }));
+  const checks = [...c.checks.values()]
+    .sort((a, b) => b.fails - a.fails || b.passes + b.fails - (a.passes + a.fails))
+    .slice(0, CHECK_LIMIT)
+    .map((k) => ({
+      name: k.group ? `${k.group.slice(2).replaceAll('::', ' › ')} › ${k.name}` : k.name,
+      passes: k.passes,
+      fails: k.fails,
+    }));
+  const groups = [...c.groups.values()]
+    .sort((a, b) => b.requests - a.requests)
+    .slice(0, GROUP_LIMIT)
+    .map((g) => ({
+      name: g.name,
+      path: g.path,
+      requests: g.requests,
+      latencyMs: summarise(g.hist),
+      checks: { passes: g.passes, fails: g.fails },
+    }));
   const custom: Record<string, { type: string; values: Record<string, number> }> = {};
   const BUILTIN = /^(http_|iteration|dropped_iterations|data_|checks$|group_duration$|vus)/;
   const trendStats = Array.isArray(outcome.options.summaryTrendStats)

@@ -176,6 +176,9 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     userAsync: boolean;
     /** Where `async ` goes. */
     asyncAt: number;
+    /** Parameter names, and calls of them (`function retry(fn) { fn() }`). */
+    paramNames: Set<string>;
+    paramCalls: Set<AnyNode>;
   }
   const fns: FnInfo[] = [];
   const topCalls: AnyNode[] = [];
@@ -206,6 +209,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         async: false,
         userAsync: !!node.async,
         asyncAt: isMethod ? (parent!.computed ? parent!.start : parent!.key.start) : node.start,
+        paramNames: new Set((node.params as AnyNode[]).filter((p) => p.type === 'Identifier').map((p) => p.name as string)),
+        paramCalls: new Set(),
       };
       if (node.generator) info.userAsync = true; // never rewrite generators
       if (isMethod && parent!.kind && parent!.kind !== 'method' && parent!.kind !== 'init') info.userAsync = true; // getters/setters/constructors
@@ -214,7 +219,10 @@ export function transformK6Module(source: string, file: string, importedAsync: (
       for (const child of children(node)) visit(child, node, info);
       return;
     }
-    if (node.type === 'CallExpression') (current ? current.calls : topCalls).push(node);
+    if (node.type === 'CallExpression') {
+      (current ? current.calls : topCalls).push(node);
+      if (current && node.callee.type === 'Identifier' && current.paramNames.has(node.callee.name)) current.paramCalls.add(node);
+    }
     if (node.type === 'Identifier' && (node.name === '__VU' || node.name === '__ITER')) {
       const isProperty = parent?.type === 'MemberExpression' && parent.property === node && !parent.computed;
       const isKey = parent?.type === 'Property' && parent.key === node && !parent.computed && !parent.shorthand;
@@ -264,9 +272,26 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     const name = calleeName(callee);
     return name !== null && asyncNames.has(name);
   };
+  // Higher-order helpers (`retry(() => http.get(u))`): a function that calls one of its
+  // parameters becomes async when some call passes it a blocking function; its parameter
+  // calls are then awaited (awaiting a plain value is harmless).
+  const hasAsyncArg = (call: AnyNode) =>
+    (call.arguments as AnyNode[]).some((a) => (isFunction(a) && asyncFnNodes.has(a)) || (a.type === 'Identifier' && asyncNames.has(a.name)));
+  const allCalls = [...topCalls, ...fns.flatMap((f) => f.calls)];
   let changed = true;
   while (changed) {
     changed = false;
+    for (const call of allCalls) {
+      const name = calleeName(call.callee as AnyNode);
+      if (name === null || !hasAsyncArg(call)) continue;
+      for (const fn of fns) {
+        if (fn.async || fn.userAsync || !fn.paramCalls.size || !fn.names.includes(name)) continue;
+        fn.async = true;
+        asyncFnNodes.add(fn.node);
+        for (const n of fn.names) asyncNames.add(n);
+        changed = true;
+      }
+    }
     for (const fn of fns) {
       if (fn.async || fn.userAsync) continue;
       if (fn.calls.some(callReachesAsync)) {
@@ -283,7 +308,7 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     if (fn.async) edits.push({ at: fn.asyncAt, end: fn.asyncAt, text: 'async ', order: 0 });
     const inAsync = fn.async || (fn.userAsync && !!fn.node.async);
     for (const call of fn.calls) {
-      if (!awaited(call, inAsync)) continue;
+      if (!awaited(call, inAsync) && !(fn.async && fn.paramCalls.has(call))) continue;
       if (arrayCalls.has(call)) {
         const callee = call.callee as AnyNode;
         edits.push({ at: call.start, end: call.start, text: '(await __k6_each(', order: 1, span: call.end - call.start });
