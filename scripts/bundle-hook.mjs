@@ -1,5 +1,5 @@
 // Builds dist/hooks/hook.cjs, the Claude Code hook entry (see src/hooks/bin.ts for why it
-// is CommonJS). Run after tsc: Stop and UserPromptSubmit load the tsc output next to it.
+// is CommonJS). Every handler is inlined: the hook has no ESM-only dependency left.
 //   node scripts/bundle-hook.mjs
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,4 @@ await build({
   sourcemap: false,
   legalComments: 'inline',
   logLevel: 'warning',
-  // main.ts reads import.meta.url only when __filename is absent (the unbundled ESM build).
-  logOverride: { 'empty-import-meta': 'silent' },
 });

@@ -4,7 +4,6 @@
 // Everything a tool loads on first call stays unbundled: dynamic imports are left as
 // imports of the tsc output in dist/, so each tool's heavy dependencies load lazily.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,10 +40,7 @@ const englishOnlyZodLocales = {
   },
 };
 
-const entries = [
-  { in: 'dist/mcp/main.js', out: 'mcp' },
-  ...(existsSync(resolve(root, 'scripts/bundle-hook.mjs')) ? [] : []),
-];
+const entries = [{ in: 'dist/mcp/main.js', out: 'mcp' }];
 
 await build({
   absWorkingDir: root,
@@ -80,4 +76,4 @@ await build({
   writeFileSync(resolve(outdir, 'tools-list.json'), JSON.stringify({ tools: list.tools }));
 }
 
-if (existsSync(resolve(root, 'scripts/bundle-hook.mjs'))) await import('./bundle-hook.mjs');
+await import('./bundle-hook.mjs');

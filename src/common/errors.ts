@@ -30,6 +30,16 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
 
+/**
+ * A value the code's own logic guarantees (a mandatory regex group, an index inside the
+ * bounds just checked). If the guarantee is ever broken, this fails loudly with what was
+ * missing instead of letting `undefined` travel on.
+ */
+export function defined<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`internal error: ${what} is missing`);
+  return value;
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

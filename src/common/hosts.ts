@@ -26,7 +26,7 @@ export function isLoopbackAddress(address: string): boolean {
   if (kind === 6) {
     if (ip === '::1' || ip === '0:0:0:0:0:0:0:1') return true;
     const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip) ?? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-    return mapped ? mapped[1]!.startsWith('127.') : false;
+    return mapped?.[1]?.startsWith('127.') ?? false;
   }
   return false;
 }
@@ -49,7 +49,7 @@ export function hostOf(target: string): string {
   const bare = target.trim().toLowerCase();
   if (bare.startsWith('[')) return stripBrackets(bare.slice(0, bare.indexOf(']') + 1));
   if (isIP(bare) === 6) return bare;
-  return bare.split(':')[0]!;
+  return bare.split(':')[0] ?? bare;
 }
 
 function matchesAllowEntry(host: string, addresses: string[], entry: string): boolean {

@@ -43,8 +43,8 @@ export function listDescendants(rootPid: number): number[] {
   }
   const result: number[] = [];
   const queue = [rootPid];
-  while (queue.length) {
-    for (const child of children.get(queue.shift()!) ?? []) {
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
       result.push(child);
       queue.push(child);
     }

@@ -156,12 +156,12 @@ export function spawnTree(command: string, args: readonly string[], options: Spa
 
 /** Resolves once both output streams have ended, or after `capMs` (a stray holder of the pipe). */
 async function outputEnded(subprocess: ChildProcess, capMs: number): Promise<void> {
-  const streams = [subprocess.stdout, subprocess.stderr].filter((stream) => stream && !stream.readableEnded && !stream.destroyed);
+  const streams = [subprocess.stdout, subprocess.stderr].filter((stream): stream is NonNullable<typeof stream> => !!stream && !stream.readableEnded && !stream.destroyed);
   if (streams.length === 0) return;
   const cap = new AbortController();
   const timer = setTimeout(() => cap.abort(), capMs);
   try {
-    await Promise.all(streams.map((stream) => once(stream!, 'close', { signal: cap.signal }).catch(() => undefined)));
+    await Promise.all(streams.map((stream) => once(stream, 'close', { signal: cap.signal }).catch(() => undefined)));
   } finally {
     clearTimeout(timer);
   }

@@ -1,11 +1,27 @@
 import { UserError } from './errors.js';
 
-const DURATION_UNITS_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
+/**
+ * The one unit table. Time units in seconds (`us` and `µs` alike; Go's `ns/op` style is
+ * compare's business), sizes in bytes (SI kB/MB/GB and binary KiB/MiB/GiB, case-insensitive).
+ */
+export const TIME_UNITS_S: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+export const SIZE_UNITS_B: Readonly<Record<string, number>> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
 };
+
+/** The factor of `unit` within one kind, or undefined when the unit is not of that kind. */
+export function unitFactor(kind: 'time-s' | 'time-ms' | 'size-b', unit: string): number | undefined {
+  if (kind === 'size-b') return SIZE_UNITS_B[unit.toLowerCase()];
+  const seconds = TIME_UNITS_S[unit];
+  if (seconds === undefined) return undefined;
+  return kind === 'time-ms' ? seconds * 1000 : seconds;
+}
 
 /**
  * Parses k6-style durations: "500ms", "10s", "2m", "1m30s", "1h". A bare number is seconds
@@ -23,7 +39,7 @@ export function parseDurationMs(text: string | number, what = 'duration'): numbe
   let consumed = 0;
   let match: RegExpExecArray | null;
   while ((match = part.exec(trimmed)) !== null) {
-    total += Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+    total += Number(match[1]) * (unitFactor('time-ms', match[2] as string) as number);
     consumed = part.lastIndex;
   }
   if (consumed === 0 || consumed !== trimmed.length) {

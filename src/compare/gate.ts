@@ -1,4 +1,6 @@
 import { UserError } from '../common/errors.js';
+import { holds, ORDERING, splitComparison } from '../common/comparison.js';
+import { unitFactor } from '../common/units.js';
 import { TIME_UNITS_S } from './model.js';
 import { quantile, mean } from './stats/distribution.js';
 import type { AnalysedRow } from './analyse.js';
@@ -27,7 +29,6 @@ type Clause =
   | { kind: 'absolute'; stat: string; op: '>' | '>=' | '<' | '<='; limitS: number; text: string }
   | { kind: 'throughput'; op: '>' | '>=' | '<' | '<='; limit: number; text: string };
 
-const UNIT_S: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60 };
 const STATS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p99.9', 'p999', 'median', 'mean', 'avg', 'max', 'min'];
 
 const HELP = 'use clauses like "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "mean>20ms", "rps<1000", separated by commas';
@@ -41,30 +42,22 @@ export function parseFailOn(text: string): Clause[] {
   return clauses.map((clause) => {
     const c = clause.toLowerCase().replace(/\s+/g, '');
     if (c === 'any-regression' || c === 'anyregression') return { kind: 'any-regression', text: clause };
-    let m = /^regression>=?(\d+(?:\.\d+)?)%$/.exec(c);
-    if (m) return { kind: 'regression', pct: Number(m[1]), text: clause };
-    m = /^geomean>=?(\d+(?:\.\d+)?)%$/.exec(c);
-    if (m) return { kind: 'geomean', pct: Number(m[1]), text: clause };
-    m = /^(rps|throughput|req\/s)(<=|>=|<|>)(\d+(?:\.\d+)?)(rps|req\/s)?$/.exec(c);
-    if (m) return { kind: 'throughput', op: m[2] as '<', limit: Number(m[3]), text: clause };
-    m = /^(p\d+(?:\.\d+)?|median|mean|avg|max|min)(<=|>=|<|>)(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)$/.exec(c);
-    if (m && STATS.includes(m[1]!)) return { kind: 'absolute', stat: m[1]!, op: m[2] as '>', limitS: Number(m[3]) * UNIT_S[m[4]!]!, text: clause };
-    if (m) throw new UserError(`failOn clause "${clause}": unknown statistic ${m[1]}`, `use one of ${STATS.join(', ')}`);
+    const comparison = splitComparison(c, ORDERING);
+    if (comparison) {
+      const { left, op, right } = comparison;
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(right);
+      if ((left === 'regression' || left === 'geomean') && pct && (op === '>' || op === '>=')) return { kind: left, pct: Number(pct[1]), text: clause };
+      const rate = /^(\d+(?:\.\d+)?)(rps|req\/s)?$/.exec(right);
+      if (['rps', 'throughput', 'req/s'].includes(left) && rate) return { kind: 'throughput', op, limit: Number(rate[1]), text: clause };
+      const limit = /^(\d+(?:\.\d+)?)([a-zµ]+)$/.exec(right);
+      const toS = limit ? unitFactor('time-s', limit[2] as string) : undefined;
+      if (/^(p\d+(?:\.\d+)?|median|mean|avg|max|min)$/.test(left) && limit && toS !== undefined) {
+        if (!STATS.includes(left)) throw new UserError(`failOn clause "${clause}": unknown statistic ${left}`, `use one of ${STATS.join(', ')}`);
+        return { kind: 'absolute', stat: left, op, limitS: Number(limit[1]) * toS, text: clause };
+      }
+    }
     throw new UserError(`failOn clause "${clause}" is not understood`, HELP);
   });
-}
-
-function compare(value: number, op: string, limit: number): boolean {
-  switch (op) {
-    case '>':
-      return value > limit;
-    case '>=':
-      return value >= limit;
-    case '<':
-      return value < limit;
-    default:
-      return value <= limit;
-  }
 }
 
 /** The candidate's value of `stat` for a row, in the row's unit, when it can be known. */
@@ -122,7 +115,7 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
           const value = candidateStatistic(row, clause.stat);
           if (value === undefined) continue;
           checked++;
-          if (compare(value * toS, clause.op, clause.limitS)) reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
+          if (holds(value * toS, clause.op, clause.limitS)) reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
         }
         if (!checked) reasons.push(`${clause.text}: no row with a time unit and a known ${clause.stat} to check — the gate cannot pass unchecked`);
         break;
@@ -132,7 +125,7 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
         for (const row of rows) {
           if (!/req\/s|\/s$|ops/.test(row.unit) || row.baseline.center === 'percentile') continue;
           checked++;
-          if (compare(row.candidate.median, clause.op, clause.limit)) reasons.push(`${clause.text}: ${row.name} is ${row.candidate.median.toFixed(1)} ${row.unit}`);
+          if (holds(row.candidate.median, clause.op, clause.limit)) reasons.push(`${clause.text}: ${row.name} is ${row.candidate.median.toFixed(1)} ${row.unit}`);
         }
         if (!checked) reasons.push(`${clause.text}: no throughput row to check — the gate cannot pass unchecked`);
         break;

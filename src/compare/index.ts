@@ -150,6 +150,3 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   lines.push(`Report: ${artifacts.report}`);
   return { structured: { ...body, artifacts }, summary: lines.join('\n') };
 }
-
-/** The name the conventions use for every capability's entry point. */
-export const runCompare = compareBenchmarks;

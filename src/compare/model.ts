@@ -1,3 +1,4 @@
+import { TIME_UNITS_S as COMMON_TIME_UNITS_S } from '../common/units.js';
 /**
  * The Samples model every parser produces and every later stage consumes (like benchstat's
  * benchfmt records): plain, JSON-serialisable data.
@@ -59,17 +60,13 @@ export interface SampleSet {
 }
 
 /** Time units we can convert between, in seconds. */
-export const TIME_UNITS_S: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  µs: 1e-6,
-  ms: 1e-3,
-  s: 1,
-  'ns/op': 1e-9,
-  'us/op': 1e-6,
-  'ms/op': 1e-3,
-  's/op': 1,
-};
+/** Time units of benchmark results, per operation or not (`ns` and `ns/op` alike), in seconds. */
+export const TIME_UNITS_S: Readonly<Record<string, number>> = Object.fromEntries(
+  ['ns', 'us', 'µs', 'ms', 's'].flatMap((unit) => [
+    [unit, COMMON_TIME_UNITS_S[unit] as number],
+    [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
+  ]),
+);
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */
 export function directionForUnit(unit: string): Direction {

@@ -1,4 +1,4 @@
-import { escapeHtml, renderHtmlTable, renderPage, type Verdict } from '../report/html.js';
+import { type Html, html, htmlList, renderPage, type ReportPage, type Verdict } from '../report/html.js';
 import { renderMarkdownTable, renderTextTable, type Align } from '../report/table.js';
 import { TIME_UNITS_S } from './model.js';
 import type { CompareOutput, CompareRow } from './schema.js';
@@ -84,7 +84,7 @@ export function renderMarkdown(result: Omit<CompareOutput, 'artifacts'>, allRows
 }
 
 /** A small inline SVG per row: both medians with their CIs on a shared axis (readable without JS). */
-function intervalSvg(row: CompareRow): string {
+function intervalSvg(row: CompareRow): Html | string {
   const points = [row.baseline.ciLow, row.baseline.ciHigh, row.candidate.ciLow, row.candidate.ciHigh, row.baseline.median, row.candidate.median].filter(
     (v): v is number => v !== null && Number.isFinite(v),
   );
@@ -96,50 +96,46 @@ function intervalSvg(row: CompareRow): string {
   const line = (side: CompareRow['baseline'], y: number, color: string) => {
     const low = side.ciLow ?? side.median;
     const high = side.ciHigh ?? side.median;
-    return `<line x1="${x(low).toFixed(1)}" y1="${y}" x2="${x(high).toFixed(1)}" y2="${y}" stroke="${color}" stroke-width="3"/><circle cx="${x(side.median).toFixed(1)}" cy="${y}" r="4" fill="${color}"/>`;
+    return html`<line x1="${x(low).toFixed(1)}" y1="${y}" x2="${x(high).toFixed(1)}" y2="${y}" stroke="${color}" stroke-width="3"/><circle cx="${x(side.median).toFixed(1)}" cy="${y}" r="4" fill="${color}"/>`;
   };
-  return `<svg width="240" height="28" role="img" aria-label="medians with confidence intervals">${line(row.baseline, 8, '#5d6778')}${line(row.candidate, 20, row.verdict === 'slower' ? '#b3261e' : row.verdict === 'faster' ? '#137a3a' : '#3b6fd8')}</svg>`;
+  return html`<svg width="240" height="28" role="img" aria-label="medians with confidence intervals">${line(row.baseline, 8, '#5d6778')}${line(row.candidate, 20, row.verdict === 'slower' ? '#b3261e' : row.verdict === 'faster' ? '#137a3a' : '#3b6fd8')}</svg>`;
 }
 
 export function renderHtmlReport(result: Omit<CompareOutput, 'artifacts'>, allRows: CompareRow[]): string {
   const status: Verdict = result.gate.failed ? 'fail' : result.counts.slower > 0 ? 'warn' : result.counts.faster > 0 ? 'pass' : 'info';
   const multi = new Set(allRows.map((r) => r.against)).size > 1;
   const { headers, body } = tableRows(allRows, multi);
-  const table = renderHtmlTable(
-    [...headers, 'p (adj.)', "Cliff's δ", 'shift (HL) CI', 'intervals'],
-    [],
-    [],
-  );
-  // Build rows by hand so the SVG cell is not escaped.
-  const rowsHtml = allRows
-    .map((row, i) => {
-      const cells = body[i]!.map((c, j) => `<td${j >= (multi ? 2 : 1) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('');
-      const cls = row.verdict === 'slower' ? ' class="bad"' : row.verdict === 'faster' ? ' class="ok"' : '';
-      const shift =
-        row.effectSize.shift === null
-          ? '—'
-          : `${formatValue(row.effectSize.shift, row.unit)} [${formatValue(row.effectSize.shiftLow, row.unit)}, ${formatValue(row.effectSize.shiftHigh, row.unit)}]`;
-      return `<tr${cls}>${cells}<td class="num">${row.pAdjusted === null ? '—' : row.pAdjusted.toPrecision(3)}</td><td class="num">${
-        row.effectSize.cliffsDelta === null ? '—' : `${row.effectSize.cliffsDelta.toFixed(2)} ${row.effectSize.magnitude}`
-      }</td><td class="num">${escapeHtml(shift)}</td><td>${intervalSvg(row)}</td></tr>`;
-    })
-    .join('\n');
-  const htmlTable = table.replace('<tbody></tbody>', `<tbody>${rowsHtml}</tbody>`);
-  const sections = [
-    { title: 'Rows', html: `${htmlTable}<p class="muted">Grey: baseline median and CI; colour: candidate. "~" = no significant difference after correction.</p>` },
+  const numericFrom = multi ? 2 : 1;
+  const head = [...headers, 'p (adj.)', "Cliff's δ", 'shift (HL) CI', 'intervals'].map((h, j) => html`<th${j >= numericFrom ? html` class="num"` : ''}>${h}</th>`);
+  const rows = allRows.map((row, i) => {
+    const cells = (body[i] ?? []).map((c, j) => html`<td${j >= numericFrom ? html` class="num"` : ''}>${c}</td>`);
+    const cls = row.verdict === 'slower' ? html` class="bad"` : row.verdict === 'faster' ? html` class="ok"` : '';
+    const shift =
+      row.effectSize.shift === null
+        ? '—'
+        : `${formatValue(row.effectSize.shift, row.unit)} [${formatValue(row.effectSize.shiftLow, row.unit)}, ${formatValue(row.effectSize.shiftHigh, row.unit)}]`;
+    return html`<tr${cls}>${cells}<td class="num">${row.pAdjusted === null ? '—' : row.pAdjusted.toPrecision(3)}</td><td class="num">${
+      row.effectSize.cliffsDelta === null ? '—' : `${row.effectSize.cliffsDelta.toFixed(2)} ${row.effectSize.magnitude}`
+    }</td><td class="num">${shift}</td><td>${intervalSvg(row)}</td></tr>\n`;
+  });
+  const sections: ReportPage['sections'] = [
+    {
+      title: 'Rows',
+      html: html`<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table><p class="muted">Grey: baseline median and CI; colour: candidate. "~" = no significant difference after correction.</p>`,
+    },
   ];
   if (result.gate.failOn) {
     sections.push({
       title: `Gate: ${result.gate.failOn}`,
-      html: result.gate.reasons.length ? `<ul>${result.gate.reasons.map((r) => `<li class="bad">${escapeHtml(r)}</li>`).join('')}</ul>` : '<p class="ok">passed</p>',
+      html: result.gate.reasons.length ? htmlList(result.gate.reasons, 'bad') : html`<p class="ok">passed</p>`,
     });
   }
-  if (result.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });
+  if (result.warnings.length) sections.push({ title: 'Warnings', html: htmlList(result.warnings) });
   sections.push({
     title: 'Inputs and method',
-    html: `<ul>${result.inputs.map((i) => `<li><code>${escapeHtml(i.source)}</code> — ${escapeHtml(i.format)}, ${i.benchmarks} benchmarks</li>`).join('')}</ul>
+    html: html`${htmlList(result.inputs.map((i) => html`<code>${i.source}</code> — ${i.format}, ${i.benchmarks} benchmarks`))}
 <p>Medians with distribution-free confidence intervals from order statistics (as benchstat); two-sided Mann-Whitney U (exact without ties for ≤ 50 samples per side, else normal approximation with tie and continuity correction);
-${escapeHtml(result.correction)} correction at α = ${result.alpha}; Hodges-Lehmann shift and Cliff's δ as effect sizes; Welch's t-test when a format has only mean/sd/n.</p>`,
+${result.correction} correction at α = ${result.alpha}; Hodges-Lehmann shift and Cliff's δ as effect sizes; Welch's t-test when a format has only mean/sd/n.</p>`,
   });
   return renderPage({
     title: 'Benchmark comparison',

@@ -77,7 +77,7 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
   };
   if (await isFile(path)) return readSource(path, display(path), format);
   if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || !GLOB_CHARS.test(trimmed)) {
-    let run;
+    let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
       run = await resolveRun(projectDir, trimmed);
     } catch (error) {

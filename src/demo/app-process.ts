@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import { spawnTree } from '../common/spawn.js';
 
 /**
@@ -56,7 +56,7 @@ export async function startAppProcess(args: string[], options: { signal: AbortSi
       }),
     ]);
     return {
-      url: match[1]!,
+      url: defined(match[1], 'the demo app URL'),
       port: Number(match[2]),
       pid: tree.pid,
       async stop() {

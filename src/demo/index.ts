@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
-import { CancelledError, describeError, isCancelled, isUserError, throwIfAborted, UserError } from '../common/errors.js';
+import { CancelledError, defined, describeError, isCancelled, isUserError, throwIfAborted, UserError } from '../common/errors.js';
 import { parseInput } from '../common/validate.js';
 import type { LoadTestOutput } from '../load/schema.js';
 import { loadTestInputSchema } from '../load/schema.js';
@@ -34,7 +34,7 @@ interface CompareResultView {
   artifacts: { dir: string; report: string };
 }
 
-const runIdOf = (dir: string) => dir.split(/[\\/]/).filter(Boolean).at(-1)!;
+const runIdOf = (dir: string) => basename(dir);
 
 function phaseOf(result: LoadTestOutput): Phase {
   return {
@@ -62,7 +62,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
   const durationS = input.durationS ?? (input.quick ? 1.2 : 5);
   const warmupS = input.quick ? 0.3 : 1;
   const connections = input.connections ?? (input.quick ? 8 : 16);
-  const endpoints = input.endpoints ? DEMO_ENDPOINTS.filter((e) => input.endpoints!.includes(e.name as never)) : DEMO_ENDPOINTS;
+  const endpoints = input.endpoints ? DEMO_ENDPOINTS.filter((e) => input.endpoints?.includes(e.name as never)) : DEMO_ENDPOINTS;
   const fixArgs = input.fixes.length ? ['--fix', input.fixes.join(',')] : [];
   demoAppEntry(); // fail fast, before creating anything, when the app is not built
 
@@ -132,7 +132,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
         });
         const { structured } = await runLoadTest(loadInput, context);
         const numbers = phaseOf(structured);
-        results[i]![phase] = numbers;
+        defined(results[i], `the results of ${endpoint.name}`)[phase] = numbers;
         if (structured.warnings.length) warnings.push(...structured.warnings.map((w) => `${endpoint.name} (${phase}): ${w}`));
         return {
           value: numbers,

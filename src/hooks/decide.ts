@@ -23,6 +23,7 @@ export function postToolUseOutput(match: PathMatch, toolName: string, advice: To
     ? `matches the glob "${match.rule}" in hooks.paths`
     : `lies under the directory "${match.matchedDir}/" (hooks.paths entry "${match.rule}")`;
   let toolSentence = `${advice.why}.`;
+  if (advice.call) toolSentence += ` The call: ${advice.call}`;
   if (advice.tool === 'compare_benchmarks') {
     toolSentence += baselineRun
       ? ` The latest earlier run in .perf/runs is ${baselineRun}.`

@@ -68,7 +68,8 @@ export function parseGeneratedAttr(output: string): Set<string> {
   const generated = new Set<string>();
   for (let index = 0; index + 2 < parts.length; index += 3) {
     const value = parts[index + 2];
-    if (value === 'set' || value === 'true') generated.add(parts[index]!);
+    const path = parts[index];
+    if (path && (value === 'set' || value === 'true')) generated.add(path);
   }
   return generated;
 }

@@ -81,24 +81,13 @@ async function readStdin(): Promise<string | undefined> {
   });
 }
 
-/**
- * Stop and UserPromptSubmit need git (through the shared process spawner and its ESM-only
- * process library), so they are loaded from the tsc output next to this file even when this
- * file runs from the CommonJS hook bundle (scripts/bundle-hook.mjs): a computed specifier
- * keeps esbuild from inlining them, and `__filename` tells where the bundle sits.
- */
-function importSibling<T>(name: string): Promise<T> {
-  const base = typeof __filename === 'string' ? process.getBuiltinModule('node:url').pathToFileURL(__filename).href : import.meta.url;
-  return import(new URL(name, base).href) as Promise<T>;
-}
-
 type Handler = (payload: import('./payload.js').HookPayload, context: HookContext) => Promise<HandlerResult>;
 
 const HANDLERS: Record<import('./payload.js').HookEvent, () => Promise<Handler>> = {
   PostToolUse: () => import('./post-tool-use.js').then((module) => module.onPostToolUse),
   SubagentStop: () => import('./subagent-stop.js').then((module) => module.onSubagentStop),
-  UserPromptSubmit: () => importSibling<typeof import('./user-prompt-submit.js')>('./user-prompt-submit.js').then((module) => module.onUserPromptSubmit),
-  Stop: () => importSibling<typeof import('./stop.js')>('./stop.js').then((module) => module.onStop),
+  UserPromptSubmit: () => import('./user-prompt-submit.js').then((module) => module.onUserPromptSubmit),
+  Stop: () => import('./stop.js').then((module) => module.onStop),
 };
 
 export async function runHook(event: string | undefined): Promise<void> {

@@ -65,11 +65,12 @@ export function matchPerformancePath(
   const names = patterns.filter((entry) => !isGlobEntry(entry)).map((entry) => entry.toLowerCase());
   // The outermost matching directory names the trigger: edits anywhere below one
   // `benchmark/` folder are one trigger, not one per sub-folder.
-  for (let index = 0; index < dirs.length && !match; index++) {
-    const at = names.indexOf(dirs[index]!.toLowerCase());
-    if (at >= 0) {
-      const rule = patterns.filter((entry) => !isGlobEntry(entry))[at]!;
+  const rules = patterns.filter((entry) => !isGlobEntry(entry));
+  for (const [index, dir] of dirs.entries()) {
+    const rule = rules[names.indexOf(dir.toLowerCase())];
+    if (rule !== undefined) {
       match = { relPath, rule, matchedDir: dirs.slice(0, index + 1).join('/') };
+      break;
     }
   }
   if (!match) {

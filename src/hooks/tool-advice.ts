@@ -16,6 +16,8 @@ export interface ToolAdvice {
   looksLike: string;
   /** Why that tool fits, one sentence without imperatives. */
   why: string;
+  /** The exact call when the file itself is the tool's input (a k6 script). */
+  call?: string;
 }
 
 interface Rule {
@@ -27,8 +29,11 @@ interface Rule {
 const LOAD_WHY = 'run_load_test drives HTTP load (closed or open model, k6-style stages and thresholds) against a local target and reports p50–p99.9 without coordinated omission';
 const BENCH_WHY = 'compare_benchmarks compares the new results with the last baseline (median with confidence interval, Mann-Whitney U, as benchstat does)';
 
+const K6_WHY = 'run_load_test runs k6 scripts directly (executors, checks, thresholds as k6 does) against a local target and reports p50–p99.9';
+const K6_RULE: Rule = { looksLike: 'a k6 load-test script', tool: 'run_load_test', test: (_p, h) => /(from\s+['"]k6(\/[\w-]+)?['"]|require\(\s*['"]k6)/.test(h) };
+
 const RULES: Rule[] = [
-  { looksLike: 'a k6 load-test script', tool: 'run_load_test', test: (_p, h) => /(from\s+['"]k6(\/[\w-]+)?['"]|require\(\s*['"]k6)/.test(h) },
+  K6_RULE,
   { looksLike: 'an autocannon load-test script', tool: 'run_load_test', test: (_p, h) => /(['"]autocannon['"])/.test(h) },
   { looksLike: 'a Locust load-test file', tool: 'run_load_test', test: (p, h) => p.endsWith('.py') && /^\s*(from|import)\s+locust\b/m.test(h) },
   { looksLike: 'an Artillery scenario', tool: 'run_load_test', test: (p, h) => /\.ya?ml$/.test(p) && /^config:/m.test(h) && /^scenarios:/m.test(h) },
@@ -61,7 +66,12 @@ export function adviseTool(relPath: string, head: string, matchedDirName: string
   // Benchmark *results* next to benchmark code are common; source files are classified by
   // content first so a results.json under load-test/ is not taken for a script.
   for (const rule of RULES) {
-    if (rule.test(lowerPath, head)) return { tool: rule.tool, looksLike: rule.looksLike, why: WHY[rule.tool] };
+    if (!rule.test(lowerPath, head)) continue;
+    if (rule === K6_RULE) {
+      // run_load_test runs k6 scripts as they are (src/load/k6/): name the call with this path.
+      return { tool: rule.tool, looksLike: rule.looksLike, why: K6_WHY, call: `run_load_test ${JSON.stringify({ script: relPath })}` };
+    }
+    return { tool: rule.tool, looksLike: rule.looksLike, why: WHY[rule.tool] };
   }
   const dirName = matchedDirName.split('/').pop() ?? matchedDirName;
   if (LOAD_DIRS.test(dirName)) return { tool: 'run_load_test', looksLike: 'a load-test file', why: LOAD_WHY };

@@ -10,6 +10,9 @@ export interface RuntimeRequest extends PlannedRequest {
   /** Whether the response body must be kept (a bodyIncludes check). */
   captureBody: boolean;
   isHead: boolean;
+  /** k6 scripts: keep the response header block (text) and capture bodies up to this size. */
+  captureHeaders?: boolean;
+  maxCapture?: number;
 }
 
 export interface RequestContext {
@@ -33,6 +36,10 @@ export interface Outcome {
   /** Cache flags from http1-parser. */
   cache: number;
   body?: Buffer;
+  /** Fast path with `captureHeaders`: header lines after the status line, reason phrase, body size. */
+  head?: string;
+  reason?: string;
+  bodyBytes?: number;
 }
 
 export type CompleteFn = (context: RequestContext, outcome: Outcome) => void;

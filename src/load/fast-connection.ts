@@ -62,7 +62,10 @@ export class FastConnection implements Connection {
     return new Http1ResponseParser(
       () => {
         const head = this.pending[0];
-        return { head: head?.request.isHead ?? false, capture: head?.request.captureBody ?? false };
+        const r = head?.request;
+        return r?.captureHeaders
+          ? { head: r.isHead, capture: r.captureBody, headers: true, maxCapture: r.maxCapture }
+          : { head: r?.isHead ?? false, capture: r?.captureBody ?? false };
       },
       (response) => this.onResponse(response),
     );
@@ -166,7 +169,12 @@ export class FastConnection implements Connection {
       this.pending = [];
       this.written = [];
     }
-    this.onComplete(context, { status: response.status, cache: response.cache, body: response.body });
+    this.onComplete(
+      context,
+      response.head !== undefined
+        ? { status: response.status, cache: response.cache, body: response.body, head: response.head, reason: response.reason, bodyBytes: response.bodyBytes }
+        : { status: response.status, cache: response.cache, body: response.body },
+    );
     if (rest?.length) this.resend(rest);
   }
 

@@ -29,6 +29,10 @@ export interface ParsedResponse {
   /** Body bytes (only when capture was requested for this response). */
   body?: Buffer;
   bodyBytes: number;
+  /** The header lines after the status line, as text (only when `headers` was requested: k6 scripts). */
+  head?: string;
+  /** The status line's reason phrase (with `headers`). */
+  reason?: string;
 }
 
 export interface ResponseExpectation {
@@ -36,6 +40,10 @@ export interface ResponseExpectation {
   head: boolean;
   /** Keep the body (for bodyIncludes checks), up to maxCapture bytes. */
   capture: boolean;
+  /** Keep the header block as text (k6 scripts read response headers). */
+  headers?: boolean;
+  /** Capture limit for this response (default 1 MiB). */
+  maxCapture?: number;
 }
 
 export class HttpParseError extends Error {
@@ -119,6 +127,8 @@ export class Http1ResponseParser {
   private captured = 0;
   private expectation: ResponseExpectation = { head: false, capture: false };
   private halted = false;
+  private head: string | undefined;
+  private reason: string | undefined;
 
   constructor(
     /** Called when a response head begins: what the request was. */
@@ -287,6 +297,12 @@ export class Http1ResponseParser {
     this.bodyBytes = 0;
     this.captured = 0;
     this.chunks = this.expectation.capture ? [] : null;
+    if (this.expectation.headers) {
+      const firstEol = buf.indexOf(LF, start);
+      const statusEnd = firstEol > 0 && firstEol <= end ? (buf[firstEol - 1] === CR ? firstEol - 1 : firstEol) : end;
+      this.reason = buf.toString('latin1', Math.min(start + 13, statusEnd), statusEnd);
+      this.head = firstEol > 0 && firstEol < end ? buf.toString('latin1', firstEol + 1, end) : '';
+    } else this.head = this.reason = undefined;
     let contentLength = -1;
     let chunked = false;
 
@@ -377,8 +393,9 @@ export class Http1ResponseParser {
 
   private capture(buf: Buffer, start: number, end: number): void {
     this.bodyBytes += end - start;
-    if (this.chunks && this.captured < MAX_CAPTURE && end > start) {
-      const take = Math.min(end - start, MAX_CAPTURE - this.captured);
+    const max = this.expectation.maxCapture ?? MAX_CAPTURE;
+    if (this.chunks && this.captured < max && end > start) {
+      const take = Math.min(end - start, max - this.captured);
       // Copy: the socket may reuse its buffer.
       this.chunks.push(Buffer.from(buf.subarray(start, start + take)));
       this.captured += take;
@@ -391,7 +408,8 @@ export class Http1ResponseParser {
       keepAlive: this.keepAlive,
       cache: this.cache,
       bodyBytes: this.bodyBytes,
-      ...(this.chunks ? { body: Buffer.concat(this.chunks) } : {}),
+      ...(this.chunks ? { body: this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks) } : {}),
+      ...(this.head !== undefined ? { head: this.head, reason: this.reason } : {}),
     };
     this.state = State.Head;
     this.chunks = null;

@@ -20,6 +20,9 @@ export type { LoadTestInput, LoadTestOutput } from './schema.js';
  * result.json, report.html, k6-summary.json and k6-script.js → summary text.
  */
 export async function runLoadTest(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
+  if (input.script !== undefined) return runScriptInput(input, context);
+  const scriptOnly = (['env', 'vus', 'iterations'] as const).filter((k) => input[k] !== undefined);
+  if (scriptOnly.length) throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
   // Validate everything that needs no network first, so bad input fails fast.
   const draft = buildPlan(input, context.config);
   const addresses: Record<string, string> = {};
@@ -68,6 +71,16 @@ export async function runLoadTest(input: LoadTestInput, context: RunContext): Pr
   await run.writeFile('k6-script.js', buildK6Script(plan));
   context.report(plan.durationMs / 1000, plan.durationMs / 1000, 'done');
   return { structured, summary: summarise(structured) };
+}
+
+/** `script`: a k6 script on our engine (src/load/k6/); the plain-run fields do not mix with it. */
+async function runScriptInput(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
+  const plain = (['url', 'requests', 'rate', 'connections', 'stages', 'thresholds', 'warmup', 'body', 'headers', 'expect'] as const).filter((k) => input[k] !== undefined);
+  if (plain.length) {
+    throw new UserError(`\`${plain[0]}\` cannot be combined with \`script\``, 'the k6 script defines requests, load and thresholds itself; override only vus, duration, iterations and env');
+  }
+  const { runK6Script } = await import('./k6/index.js');
+  return runK6Script({ script: input.script!, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title }, context);
 }
 
 function summarise(r: LoadTestOutput): string {

@@ -171,7 +171,7 @@ export function buildPlan(input: LoadTestInput, config: PerfConfig, options: { a
     }
     return { durationMs, target: stage.target };
   });
-  const durationMs = stages.length ? stages.reduce((sum, s) => sum + s.durationMs, 0) : parseDurationMs(input.duration, 'duration');
+  const durationMs = stages.length ? stages.reduce((sum, s) => sum + s.durationMs, 0) : parseDurationMs(input.duration ?? '10s', 'duration');
   if (durationMs <= 0) throw new UserError(`duration "${input.duration}" must be longer than zero`, 'e.g. "10s"');
   const warmupMs = input.warmup === undefined ? 0 : parseDurationMs(input.warmup, 'warmup');
   if (durationMs + warmupMs > caps.maxDurationS * 1000) {

@@ -1,5 +1,5 @@
 import { formatMs, formatPct, formatRate } from '../common/units.js';
-import { escapeHtml, inlineUplot, jsonForScript, renderHtmlTable, renderPage } from '../report/html.js';
+import { html, htmlList, inlineUplot, jsonScript, renderHtmlTable, renderPage } from '../report/html.js';
 import type { Histogram } from './histogram.js';
 import type { LoadTestOutput } from './schema.js';
 
@@ -49,10 +49,8 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
     ['failed', formatPct(result.requests.total ? result.requests.failed / result.requests.total : 0)],
     ['dropped', String(result.requests.dropped)],
   ];
-  const thresholdRows = result.thresholds.map((t) => [t.metric, t.expression, t.actual === null ? 'no data' : String(t.actual), t.ok ? 'ok' : 'FAILED']);
-  const thresholdHtml = thresholdRows.length
-    ? renderHtmlTable(['metric', 'threshold', 'actual', 'verdict'], thresholdRows, [2]).replace(/<td>FAILED<\/td>/g, '<td class="bad">FAILED</td>').replace(/<td>ok<\/td>/g, '<td class="ok">ok</td>')
-    : '<p class="muted">No thresholds.</p>';
+  const thresholdRows = result.thresholds.map((t) => [t.metric, t.expression, t.actual === null ? 'no data' : String(t.actual), t.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`]);
+  const thresholdHtml = thresholdRows.length ? renderHtmlTable(['metric', 'threshold', 'actual', 'verdict'], thresholdRows, [2]) : html`<p class="muted">No thresholds.</p>`;
   const endpointHtml = renderHtmlTable(
     ['request', 'requests', 'req/s', 'p50', 'p95', 'p99', 'max', 'errors', 'Cache-Control', 'cacheable', 'ETag', 'Last-Modified', 'cache hits'],
     result.endpoints.map((e) => [
@@ -74,11 +72,11 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
   );
   const errorHtml = result.errors.length
     ? renderHtmlTable(['kind', 'status', 'count', 'example'], result.errors.map((e) => [e.kind, e.status ?? '', e.count, e.example ?? '']), [2])
-    : '<p class="ok">No errors.</p>';
+    : html`<p class="ok">No errors.</p>`;
   const checkHtml = result.checks.length
     ? renderHtmlTable(['check', 'passes', 'fails'], result.checks.map((c) => [c.name, c.passes, c.fails]), [1, 2])
-    : '<p class="muted">No checks defined (add <code>expect</code> to a request).</p>';
-  const warnings = result.warnings.length ? `<ul>${result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '<p class="ok">None.</p>';
+    : html`<p class="muted">No checks defined (add <code>expect</code> to a request).</p>`;
+  const warnings = result.warnings.length ? htmlList(result.warnings) : html`<p class="ok">None.</p>`;
   const data = { timeline: result.timeline, percentiles: percentileCurve(overall) };
   const g = result.generator;
   return renderPage({
@@ -90,15 +88,15 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
       { title: 'Warnings', html: warnings },
       {
         title: 'Over time',
-        html: `<div id="chart-latency" class="chart"></div><div id="chart-throughput" class="chart"></div><div id="chart-errors" class="chart"></div><noscript>Charts need JavaScript; the numbers are in the tables.</noscript>`,
+        html: html`<div id="chart-latency" class="chart"></div><div id="chart-throughput" class="chart"></div><div id="chart-errors" class="chart"></div><noscript>Charts need JavaScript; the numbers are in the tables.</noscript>`,
       },
-      { title: 'Latency distribution', html: `<div id="chart-percentiles" class="chart"></div>${renderHtmlTable(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map((v) => formatMs(v))], [0, 1, 2, 3, 4, 5, 6, 7])}<p class="muted">${result.model === 'open' ? 'Open model: latency counts from each request\'s scheduled send time, so queueing in the client or server is included (no coordinated omission).' : 'Closed model: latency counts from the actual send time.'}</p>` },
+      { title: 'Latency distribution', html: html`<div id="chart-percentiles" class="chart"></div>${renderHtmlTable(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map((v) => formatMs(v))], [0, 1, 2, 3, 4, 5, 6, 7])}<p class="muted">${result.model === 'open' ? 'Open model: latency counts from each request\'s scheduled send time, so queueing in the client or server is included (no coordinated omission).' : 'Closed model: latency counts from the actual send time.'}</p>` },
       { title: 'Requests', html: endpointHtml },
       { title: 'Errors', html: errorHtml },
       { title: 'Checks', html: checkHtml },
       {
         title: 'Generator',
-        html: `<p>${g.workers} thread(s), engine ${escapeHtml(result.engine)}; event-loop lag p99 ${g.eventLoopLagP99Ms} ms, busiest thread ${(g.eventLoopUtilization * 100).toFixed(0)}% busy, CPU ${g.cpuPct}% (100% = one core), peak RSS ${g.peakRssMb} MB.</p>`,
+        html: html`<p>${g.workers} thread(s), engine ${result.engine}; event-loop lag p99 ${g.eventLoopLagP99Ms} ms, busiest thread ${(g.eventLoopUtilization * 100).toFixed(0)}% busy, CPU ${g.cpuPct}% (100% = one core), peak RSS ${g.peakRssMb} MB.</p>`,
       },
       {
         title: 'Timeline (per second)',
@@ -111,5 +109,5 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
     ],
     styles: [uplot.style],
     scripts: [uplot.script, CHART_SCRIPT],
-  }).replace('</main>', `<script type="application/json" id="load-data">${jsonForScript(data)}</script></main>`);
+  }, jsonScript('load-data', data));
 }

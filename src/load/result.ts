@@ -5,6 +5,7 @@ import { summarise } from './histogram.js';
 import type { LoadPlan } from './plan.js';
 import type { LoadTestOutput } from './schema.js';
 import { evaluateThreshold } from './thresholds.js';
+import { median } from '../common/sample-stats.js';
 
 /**
  * When the generator, not the server, limited the numbers: a thread busy > 90 % of the
@@ -17,12 +18,6 @@ const ELU_LIMIT = 0.9;
 
 function share(part: number, whole: number): number {
   return whole > 0 ? round(part / whole, 4) : 0;
-}
-
-function median(values: number[]): number {
-  if (!values.length) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Builds the structured result (without artefact paths) from what the engine measured. */
@@ -76,7 +71,7 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
   }
   const timeline = agg.timeline;
   const full = timeline.slice(0, Math.max(0, Math.floor(durationS)));
-  const typical = median(full.map((p) => p.rps));
+  const typical = full.length ? median(full.map((p) => p.rps)) : 0;
   const stalledSeconds = full.filter((p) => p.active > 0 && typical > 0 && p.rps < typical * 0.1).length;
   const spiky = latencyMs.max > Math.max(10 * latencyMs.p50, latencyMs.p50 + 200);
   if (plan.model === 'closed' && agg.total > 0 && (stalledSeconds > 0 || spiky)) {

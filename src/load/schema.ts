@@ -48,6 +48,10 @@ export const thresholdEntrySchema = z.union([
 ]);
 
 export const loadTestInputSchema = z.object({
+  script: z.string().optional().describe('a k6 script to run instead of url/requests (path relative to the project)'),
+  env: z.record(z.string(), z.string()).optional().describe("with `script`: the script's __ENV, e.g. {\"BASE_URL\": \"http://127.0.0.1:3000\"}"),
+  vus: z.number().int().positive().optional().describe('with `script`: k6 --vus'),
+  iterations: z.number().int().positive().optional().describe('with `script`: k6 --iterations'),
   url: z.string().optional().describe('shorthand for a single request: the URL to load (use `requests` for a mix)'),
   method: z.string().default('GET').describe('HTTP method for `url`'),
   headers: headersSchema.optional().describe('headers for `url`'),
@@ -70,7 +74,7 @@ export const loadTestInputSchema = z.object({
     .positive()
     .optional()
     .describe('open model: arrival rate in requests/s. Latency is measured from the scheduled send time (no coordinated omission). Omit for the closed model'),
-  duration: durationText.default('10s').describe('how long to send load (ignored when `stages` is given)'),
+  duration: durationText.optional().describe('how long to send load (default 10s; ignored with `stages`; with `script`: k6 --duration)'),
   stages: z
     .array(stageSchema)
     .min(1)
@@ -175,7 +179,25 @@ export const loadTestOutputSchema = z.object({
     peakRssMb: z.number(),
   }),
   warnings: z.array(z.string()),
-  artifacts: z.object({ dir: z.string(), result: z.string(), report: z.string(), k6Summary: z.string(), k6Script: z.string() }),
+  // k6 scripts (`script`): iterations, VUs, groups and the script's own metrics.
+  iterations: z.object({ total: z.number(), dropped: z.number() }).optional().describe('k6 script: completed iterations; dropped_iterations'),
+  vusMax: z.number().optional().describe('k6 script: most VUs initialised'),
+  groups: z
+    .array(z.object({ name: z.string(), requests: z.number(), latencyMs: latencySchema, checks: z.object({ passes: z.number(), fails: z.number() }) }))
+    .optional()
+    .describe('k6 script: per group() path ("" = outside any group)'),
+  metrics: z
+    .record(z.string(), z.object({ type: z.string(), values: z.record(z.string(), z.number()) }))
+    .optional()
+    .describe("k6 script: the script's custom metrics (Counter/Gauge/Rate/Trend)"),
+  artifacts: z.object({
+    dir: z.string(),
+    result: z.string(),
+    report: z.string(),
+    k6Summary: z.string(),
+    k6Script: z.string(),
+    handleSummary: z.array(z.string()).optional().describe("k6 script: files written from handleSummary()'s return"),
+  }),
 });
 
 export type LoadTestOutput = z.output<typeof loadTestOutputSchema>;

@@ -1,4 +1,5 @@
 import { UserError } from '../common/errors.js';
+import { type Comparator, holds, splitComparison } from '../common/comparison.js';
 import { parseDurationMs } from '../common/units.js';
 import type { PerfTargets } from '../store/config.js';
 
@@ -24,7 +25,8 @@ const AGGREGATIONS: Record<MetricKind, string[]> = {
   counter: ['count', 'rate'],
 };
 
-export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
+export type Operator = Comparator;
+const OPERATORS: readonly Operator[] = ['<', '<=', '>', '>=', '==', '===', '!='];
 
 export interface ThresholdSpec {
   /** As written, e.g. `http_req_duration{name:login}`. */
@@ -40,7 +42,8 @@ export interface ThresholdSpec {
   delayAbortEvalMs: number;
 }
 
-const EXPRESSION = /^\s*(avg|min|max|med|count|rate|p\(\s*(\d+(?:\.\d+)?)\s*\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
+const AGGREGATION = /^(avg|min|max|med|count|rate|p\(\s*(\d+(?:\.\d+)?)\s*\))$/;
+const NUMBER = /^-?\d+(?:\.\d+)?$/;
 const METRIC = /^([a-z_][a-z0-9_]*)(?:\{\s*([a-z_]+)\s*:\s*([^}]*?)\s*\})?$/;
 
 type Entry = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string | number };
@@ -75,8 +78,9 @@ export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ 
     }
     for (const entry of entries) {
       const expression = typeof entry === 'string' ? entry : entry.threshold;
-      const e = EXPRESSION.exec(expression);
-      if (!e) {
+      const comparison = splitComparison(expression, OPERATORS);
+      const e = comparison && AGGREGATION.exec(comparison.left);
+      if (!comparison || !e || !NUMBER.test(comparison.right)) {
         throw new UserError(
           `invalid threshold expression "${expression}" for ${metric}`,
           'use "<aggregation> <op> <number>", e.g. "p(95)<500", "avg<200", "rate<0.01", "count>100"',
@@ -101,8 +105,8 @@ export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ 
         expression: expression.trim(),
         aggregation,
         percentile,
-        op: e[3] as Operator,
-        value: Number(e[4]),
+        op: comparison.op,
+        value: Number(comparison.right),
         abortOnFail: typeof entry !== 'string' && entry.abortOnFail === true,
         delayAbortEvalMs: delay,
       });
@@ -122,24 +126,6 @@ export function defaultThresholds(targets: PerfTargets, model: 'open' | 'closed'
   };
   if (model === 'closed' && targets.throughputRps > 0) raw.http_reqs = [`rate>${targets.throughputRps}`];
   return parseThresholds(raw, []);
-}
-
-export function compare(actual: number, op: Operator, value: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < value;
-    case '<=':
-      return actual <= value;
-    case '>':
-      return actual > value;
-    case '>=':
-      return actual >= value;
-    case '==':
-    case '===':
-      return actual === value;
-    case '!=':
-      return actual !== value;
-  }
 }
 
 /** What a threshold needs to read; the aggregate implements it over the whole run so far. */
@@ -178,6 +164,6 @@ export interface ThresholdVerdict {
 export function evaluateThreshold(spec: ThresholdSpec, source: MetricSource): ThresholdVerdict {
   const actual = thresholdActual(spec, source);
   const kind = METRICS[spec.name]!;
-  const ok = actual === null ? kind !== 'trend' : compare(actual, spec.op, spec.value);
+  const ok = actual === null ? kind !== 'trend' : holds(actual, spec.op, spec.value);
   return { metric: spec.metric, expression: spec.expression, actual, ok, ...(spec.abortOnFail ? { abortOnFail: true } : {}) };
 }

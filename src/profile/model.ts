@@ -111,13 +111,6 @@ export class ProfileBuilder {
   }
 }
 
-/** Frame indices from root to leaf for a node. */
-export function stackOf(profile: Pick<Profile, 'nodes'>, node: number): number[] {
-  const stack: number[] = [];
-  for (let n = node; n >= 0; n = profile.nodes[n]!.parent) stack.push(profile.nodes[n]!.frame);
-  return stack.reverse();
-}
-
 /** Self weight per call-tree node (index = node): the samples' weights summed where they fell. */
 export function selfWeightByNode(profile: Pick<Profile, 'nodes' | 'samples' | 'weights'>): Float64Array {
   const self = new Float64Array(profile.nodes.length);

@@ -1,5 +1,5 @@
 import { formatBytes, formatMs, round } from '../common/units.js';
-import { escapeHtml, renderHtmlTable } from '../report/html.js';
+import { html, htmlList, renderHtmlTable } from '../report/html.js';
 import type { ReportPage } from '../report/html.js';
 import type { ProfileOutput } from './schema.js';
 
@@ -94,7 +94,7 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
   if (out.hotPaths.length) {
     sections.push({
       title: 'Hot paths (heaviest stacks, root → leaf)',
-      html: `<ol>${out.hotPaths.map((p) => `<li><strong>${p.selfPct}%</strong> <code>${p.stack.map(escapeHtml).join(' → ')}</code></li>`).join('')}</ol>`,
+      html: html`<ol>${out.hotPaths.map((p) => html`<li><strong>${p.selfPct}%</strong> <code>${p.stack.join(' → ')}</code></li>`)}</ol>`,
     });
   }
   if (out.heap) {
@@ -115,9 +115,7 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
     sections.push({
       title: `Change vs ${out.diff.baseline}`,
       id: 'diff',
-      html:
-        `<h3>Grew</h3>${renderHtmlTable(['function', 'where', 'before %', 'after %', 'Δ pp'], rows(out.diff.grew), [2, 3, 4])}` +
-        `<h3>Shrank</h3>${renderHtmlTable(['function', 'where', 'before %', 'after %', 'Δ pp'], rows(out.diff.shrank), [2, 3, 4])}`,
+      html: html`<h3>Grew</h3>${renderHtmlTable(['function', 'where', 'before %', 'after %', 'Δ pp'], rows(out.diff.grew), [2, 3, 4])}<h3>Shrank</h3>${renderHtmlTable(['function', 'where', 'before %', 'after %', 'Δ pp'], rows(out.diff.shrank), [2, 3, 4])}`,
     });
   }
   if (out.processes.length) {
@@ -136,13 +134,14 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
       ),
     });
   }
-  if (out.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${out.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });
+  if (out.warnings.length) sections.push({ title: 'Warnings', html: htmlList(out.warnings) });
   sections.push({
     title: 'Files',
-    html: `<ul>${Object.entries(out.artifacts)
-      .filter(([k]) => k !== 'dir')
-      .map(([k, v]) => `<li>${escapeHtml(k)}: <code>${escapeHtml(v)}</code></li>`)
-      .join('')}</ul><p class="muted">Open speedscope.json at speedscope.app, profile.cpuprofile in Chrome DevTools (Performance) or VS Code, profile.pb.gz with <code>go tool pprof -http=: profile.pb.gz</code>, profile.folded with flamegraph.pl or inferno.</p>`,
+    html: html`${htmlList(
+      Object.entries(out.artifacts)
+        .filter(([k]) => k !== 'dir')
+        .map(([k, v]) => html`${k}: <code>${v}</code>`),
+    )}<p class="muted">Open speedscope.json at speedscope.app, profile.cpuprofile in Chrome DevTools (Performance) or VS Code, profile.pb.gz with <code>go tool pprof -http=: profile.pb.gz</code>, profile.folded with flamegraph.pl or inferno.</p>`,
   });
   return sections;
 }

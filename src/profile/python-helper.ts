@@ -4,17 +4,27 @@
  * It runs the target in-process like `python -m cProfile` does (runpy, sys.argv rewritten),
  * and prints nothing of its own: results go to files in <outdir>.
  *
- * - cpu: cProfile with `time.process_time` as the timer, so the figures are CPU time like
- *   every other runtime here (the default wall-clock timer would charge sleeps and I/O
- *   waits to whichever function waited). Writes `profile.pstats` (for snakeviz/gprof2dot)
- *   and `pstats.json`: per function (file, line, name) the call counts, tottime, cumtime
- *   and per-caller edges — what pstats holds, as JSON.
+ * - cpu: cProfile with CPU time as the timer, so the figures are CPU time like every other
+ *   runtime here (the default wall-clock timer would charge sleeps, I/O and lock waits to
+ *   whichever function waited — the top of a threading server's profile was
+ *   `lock.acquire`). cProfile hooks one thread only (sys.setprofile), so every thread gets
+ *   its own profiler, started from `threading.setprofile`'s hook on the thread's first call,
+ *   timed by `time.thread_time` (that thread's CPU); the per-thread stats are added up at
+ *   the end (`pstats.Stats.add`). Handler threads of ThreadingHTTPServer or a
+ *   ThreadPoolExecutor thus appear with their own time. From Python 3.12 cProfile sits on
+ *   sys.monitoring, which is process-wide: one profiler sees every thread, timed by
+ *   `time.process_time`. Writes `profile.pstats` (for snakeviz/gprof2dot) and
+ *   `pstats.json`: per function (file, line, name) the call counts, tottime, cumtime and
+ *   per-caller edges — what pstats holds, as JSON.
  * - heap: tracemalloc (25 frames); a snapshot after 1 s and one at the end. Writes
  *   `tracemalloc.json`: the end snapshot's live allocations by traceback (each frame's
  *   enclosing function found from the source's AST, since tracemalloc records only
  *   file:line) and the lines that grew most between the two snapshots.
- * SIGTERM is turned into SystemExit so the `finally` that writes results runs; SIGINT is
- * Python's KeyboardInterrupt already.
+ * Stopping: the first SIGINT raises KeyboardInterrupt and the first SIGTERM SystemExit, so
+ * the `finally` that writes results runs; every later SIGINT/SIGTERM is ignored, and both
+ * are ignored outright once writing starts — a second signal (a stop sent to the whole
+ * process group, an impatient caller) used to interrupt the write and leave no profile.
+ * A program that installs its own handlers keeps them.
  */
 export const PYTHON_HELPER = String.raw`
 import ast, json, os, runpy, signal, sys, sysconfig, threading, time
@@ -24,9 +34,16 @@ def main():
     rest = sys.argv[sys.argv.index('--') + 1:]
     if not rest:
         sys.stderr.write('perfeng helper: nothing to run\n'); sys.exit(2)
-    def on_term(signum, frame):
+    stopping = []
+    def on_stop(signum, frame):
+        if stopping:
+            return
+        stopping.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
     if rest[0] == '-m':
         target = ('module', rest[1]); sys.argv = [rest[1]] + rest[2:]
     elif rest[0] == '-c':
@@ -49,8 +66,17 @@ def main():
     code = 0
     if mode == 'cpu':
         import cProfile
-        prof = cProfile.Profile(time.process_time)
+        per_thread = sys.version_info < (3, 12)
+        prof = cProfile.Profile(time.thread_time if per_thread else time.process_time)
+        profs = [prof]
+        def start_thread_profiler(frame, event, arg):
+            # Runs once, on a new thread's first call: replace this hook by the thread's own profiler.
+            p = cProfile.Profile(time.thread_time)
+            profs.append(p)
+            p.enable()
         try:
+            if per_thread:
+                threading.setprofile(start_thread_profiler)
             prof.enable()
             try:
                 run()
@@ -61,8 +87,9 @@ def main():
         except KeyboardInterrupt:
             code = 130
         finally:
-            prof.dump_stats(os.path.join(outdir, 'profile.pstats'))
-            write_pstats(prof, outdir, info, code)
+            ignore_stop_signals()
+            threading.setprofile(None)
+            write_pstats(profs, outdir, info, code)
     else:
         import tracemalloc
         tracemalloc.start(25)
@@ -82,12 +109,44 @@ def main():
             except KeyboardInterrupt:
                 code = 130
         finally:
+            ignore_stop_signals()
             write_tracemalloc(tracemalloc, first.get('s'), outdir, info, code)
     sys.exit(code)
 
-def write_pstats(prof, outdir, info, code):
+def ignore_stop_signals():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except Exception:
+            pass
+
+class StatsOf:
+    # What pstats.Stats accepts as a profile, without the create_stats() that would disable a profiler.
+    def __init__(self, stats):
+        self.stats = stats
+    def create_stats(self):
+        pass
+
+def write_pstats(profs, outdir, info, code):
     import pstats
-    st = pstats.Stats(prof)
+    st = None
+    for p in list(profs):
+        try:
+            # create_stats() would disable the profiler on *this* thread only; read the others as they are.
+            p.snapshot_stats()
+        except Exception:
+            continue
+        if not p.stats:
+            continue
+        snap = StatsOf(p.stats)
+        if st is None:
+            st = pstats.Stats(snap)
+        else:
+            st.add(pstats.Stats(snap))
+    if st is None:
+        st = pstats.Stats(StatsOf({}))
+    st.dump_stats(os.path.join(outdir, 'profile.pstats'))
+    info['threads'] = len(profs)
     keys = list(st.stats.keys())
     index = {k: i for i, k in enumerate(keys)}
     funcs = []
@@ -97,7 +156,7 @@ def write_pstats(prof, outdir, info, code):
                       'callers': [[index[c], v[0], v[1], v[2], v[3]] for c, v in callers.items() if c in index]})
     info['exit'] = code
     with open(os.path.join(outdir, 'pstats.json.tmp'), 'w') as f:
-        json.dump({'info': info, 'functions': funcs, 'timer': 'process_time'}, f)
+        json.dump({'info': info, 'functions': funcs, 'timer': 'thread_time' if sys.version_info < (3, 12) else 'process_time'}, f)
     os.replace(os.path.join(outdir, 'pstats.json.tmp'), os.path.join(outdir, 'pstats.json'))
 
 _ast_cache = {}

@@ -1,4 +1,4 @@
-import { escapeHtml, jsonForScript, renderPage, type ReportPage } from '../report/html.js';
+import { html, jsonForScript, renderPage, type ReportPage } from '../report/html.js';
 import { FLAMEGRAPH_CLIENT_JS } from './flamegraph-client.js';
 import type { FlameTree } from './flame-tree.js';
 
@@ -37,17 +37,17 @@ export interface FlamegraphPageOptions {
   verdict: ReportPage['verdict'];
   stats: ReportPage['stats'];
   tree: FlameTree;
-  /** Further sections (already-escaped HTML): hot functions, paths, diff, processes. */
+  /** Further sections: hot functions, paths, diff, processes. */
   sections: ReportPage['sections'];
 }
 
 export function renderFlamegraphPage(options: FlamegraphPageOptions): string {
   const { tree } = options;
   const legend = tree.diff
-    ? `<div class="legend muted"><span style="background:rgb(240,80,80)">grew</span><span style="background:rgb(80,80,240);color:#fff">shrank</span> colour = change of the frame's own (self) share vs the baseline; width = now.</div>`
-    : `<div class="legend muted"><span style="background:rgb(240,110,50)">your code</span><span style="background:rgb(230,195,60)">dependencies</span><span style="background:rgb(165,185,200)">node internals</span><span style="background:rgb(140,190,140)">native</span><span style="background:rgb(180,140,220)">GC</span> width = ${tree.unit === 'bytes' ? 'bytes allocated' : 'time on CPU'}; click to zoom.</div>`;
-  const pruned = tree.pruned > 0 ? `<p class="muted">Frames under 0.01 % of the total are left out of the picture (${((tree.pruned / (tree.total || 1)) * 100).toFixed(2)} % in all); the exported profiles keep everything.</p>` : '';
-  const flame = `<div class="flame-controls"><input id="flame-search" type="search" placeholder="search (regex): function or file" aria-label="search frames">
+    ? html`<div class="legend muted"><span style="background:rgb(240,80,80)">grew</span><span style="background:rgb(80,80,240);color:#fff">shrank</span> colour = change of the frame's own (self) share vs the baseline; width = now.</div>`
+    : html`<div class="legend muted"><span style="background:rgb(240,110,50)">your code</span><span style="background:rgb(230,195,60)">dependencies</span><span style="background:rgb(165,185,200)">node internals</span><span style="background:rgb(140,190,140)">native</span><span style="background:rgb(180,140,220)">GC</span> width = ${tree.unit === 'bytes' ? 'bytes allocated' : 'time on CPU'}; click to zoom.</div>`;
+  const pruned = tree.pruned > 0 ? html`<p class="muted">Frames under 0.01 % of the total are left out of the picture (${((tree.pruned / (tree.total || 1)) * 100).toFixed(2)} % in all); the exported profiles keep everything.</p>` : '';
+  const flame = html`<div class="flame-controls"><input id="flame-search" type="search" placeholder="search (regex): function or file" aria-label="search frames">
 <button id="flame-reset" type="button">reset zoom</button><span id="flame-matched" class="muted"></span></div>
 ${legend}
 <div id="flame-wrap"><svg id="flame" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="flame graph" data-zoom="0"></svg><div id="flame-tooltip"></div></div>${pruned}
@@ -62,4 +62,3 @@ ${legend}
   });
 }
 
-export { escapeHtml };

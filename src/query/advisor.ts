@@ -137,7 +137,7 @@ export async function adviseIndexes(
   for (const c of candidates) {
     if (options.signal.aborted) break;
     options.onProgress?.(done, candidates.length, `trying index ${c.table}(${c.columns.join(', ')})`);
-    let trial;
+    let trial: Awaited<ReturnType<typeof driver.tryIndex>>;
     try {
       trial = await driver.tryIndex(request, c);
     } catch (error) {

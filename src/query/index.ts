@@ -229,9 +229,6 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   return { structured, summary: renderSummary(full, verdict) };
 }
 
-/** Same core, under the name the other capabilities use. */
-export const runQuery = analyzeQuery;
-
 /** Whether a result is a failed verdict (CLI exit code 1). */
 export function queryFailed(result: QueryOutput): boolean {
   return verdictOf(result, Infinity).failed || result.findings.some((f) => f.rule === 'slow-query');

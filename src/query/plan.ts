@@ -112,11 +112,6 @@ function round1(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-/** Tables a plan reads, for the advisor (only scans of base relations). */
-export function scannedRelations(plan: Plan): string[] {
-  return [...new Set(plan.nodes.map((n) => n.relation).filter((r): r is string => !!r))];
-}
-
 /** Whether any node uses an index with this name (case-insensitive). */
 export function planUsesIndex(plan: Plan, indexName: string): boolean {
   const wanted = indexName.toLowerCase();

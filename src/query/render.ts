@@ -1,5 +1,5 @@
 import { formatMs } from '../common/units.js';
-import { escapeHtml, renderHtmlTable, renderPage, type Verdict } from '../report/html.js';
+import { type Html, html, htmlList, renderHtmlTable, renderPage, type ReportPage, type Verdict } from '../report/html.js';
 import type { Plan } from './plan.js';
 import type { QueryOutput } from './schema.js';
 
@@ -62,21 +62,19 @@ const PLAN_CSS = `
 .plan .indent{display:inline-block}
 `;
 
-function planTable(plan: Plan, findings: QueryOutput['findings']): string {
+function planTable(plan: Plan, findings: QueryOutput['findings']): Html {
   const severityByNode = new Map<string, string>();
   for (const f of findings) if (f.node && !severityByNode.has(f.node)) severityByNode.set(f.node, f.severity);
-  const rows = plan.nodes
-    .map((n) => {
-      const ref = `#${n.id} ${n.label}`;
-      const sev = severityByNode.get(ref);
-      const pct = n.exclusivePct ?? 0;
-      const cond = n.indexCond ?? n.filter ?? '';
-      return `<tr${sev ? ` class="sev-${sev}"` : ''}><td><span class="indent" style="width:${n.depth * 16}px"></span>${escapeHtml(ref)}${cond ? `<div class="muted"><code>${escapeHtml(cond)}</code></div>` : ''}</td>
-<td class="num">${n.estimatedRows ?? ''}</td><td class="num">${n.actualRows ?? ''}</td><td class="num">${n.loops ?? ''}</td><td class="num">${n.totalCost ?? ''}</td>
-<td class="num">${n.exclusiveMs !== undefined ? escapeHtml(formatMs(n.exclusiveMs)) : ''}</td><td class="bar">${n.exclusivePct !== undefined ? `<div class="fill" style="width:${Math.min(100, pct).toFixed(1)}%"></div>${pct.toFixed(1)} %` : ''}</td></tr>`;
-    })
-    .join('\n');
-  return `<table class="plan"><thead><tr><th>node</th><th class="num">est. rows</th><th class="num">rows</th><th class="num">loops</th><th class="num">cost</th><th class="num">self time</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const rows = plan.nodes.map((n) => {
+    const ref = `#${n.id} ${n.label}`;
+    const sev = severityByNode.get(ref);
+    const pct = n.exclusivePct ?? 0;
+    const cond = n.indexCond ?? n.filter ?? '';
+    return html`<tr${sev ? html` class="sev-${sev}"` : ''}><td><span class="indent" style="width:${n.depth * 16}px"></span>${ref}${cond ? html`<div class="muted"><code>${cond}</code></div>` : ''}</td>
+<td class="num">${n.estimatedRows}</td><td class="num">${n.actualRows}</td><td class="num">${n.loops}</td><td class="num">${n.totalCost}</td>
+<td class="num">${n.exclusiveMs !== undefined ? formatMs(n.exclusiveMs) : ''}</td><td class="bar">${n.exclusivePct !== undefined ? html`<div class="fill" style="width:${Math.min(100, pct).toFixed(1)}%"></div>${pct.toFixed(1)} %` : ''}</td></tr>\n`;
+  });
+  return html`<table class="plan"><thead><tr><th>node</th><th class="num">est. rows</th><th class="num">rows</th><th class="num">loops</th><th class="num">cost</th><th class="num">self time</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: string | undefined, verdict: Verdicts): string {
@@ -85,8 +83,8 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
   if (result.planningMs !== undefined) stats.push(['planning', formatMs(result.planningMs)]);
   if (result.totalCost !== undefined) stats.push(['total cost', String(Math.round(result.totalCost * 100) / 100)]);
   stats.push(['findings', String(result.findings.length)], ['index suggestions', String(result.indexSuggestions.length)], ['N+1', String(result.nPlusOne.length)]);
-  const sections: Array<{ title: string; html: string; id?: string }> = [];
-  if (sql) sections.push({ title: 'Statement', html: `<pre>${escapeHtml(sql)}</pre>` });
+  const sections: ReportPage['sections'] = [];
+  if (sql) sections.push({ title: 'Statement', html: html`<pre>${sql}</pre>` });
   if (result.findings.length) {
     sections.push({
       title: 'Findings',
@@ -107,7 +105,7 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
       ),
     });
   }
-  if (plan && plan.nodes.length) sections.push({ title: `Plan${plan.analyzed ? ' (executed)' : ' (estimated)'}`, id: 'plan', html: `${planTable(plan, result.findings)}<h3>Text</h3><pre>${escapeHtml(result.plan.compact)}</pre>` });
+  if (plan && plan.nodes.length) sections.push({ title: `Plan${plan.analyzed ? ' (executed)' : ' (estimated)'}`, id: 'plan', html: html`${planTable(plan, result.findings)}<h3>Text</h3><pre>${result.plan.compact}</pre>` });
   if (result.lint.length) sections.push({ title: 'SQL lint', html: renderHtmlTable(['severity', 'rule', 'message', 'fix'], result.lint.map((l) => [l.severity, l.rule, l.message, l.fix ?? ''])) });
   if (result.nPlusOne.length) {
     sections.push({
@@ -125,6 +123,6 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
       ),
     });
   }
-  if (result.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });
+  if (result.warnings.length) sections.push({ title: 'Warnings', html: htmlList(result.warnings) });
   return renderPage({ title: 'Query analysis', verdict: { status: verdict.status, text: verdict.headline }, stats, sections, styles: [PLAN_CSS] });
 }

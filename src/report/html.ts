@@ -5,7 +5,19 @@ import { createRequire } from 'node:module';
  * The one page shell every report uses, so load, profile, query and compare reports look
  * alike: self-contained (styles and scripts inlined, no CDN, works from file:// offline),
  * and the key numbers are plain HTML that reads without JavaScript.
+ *
+ * Markup is built with the `html` tagged template, which escapes every interpolated value
+ * unless it is markup already (`Html`): a value from a run (a URL, a SQL text, a function
+ * name) can never become markup by being forgotten.
  */
+export class Html {
+  constructor(readonly markup: string) {}
+  toString(): string {
+    return this.markup;
+  }
+}
+
+/** Text made safe to place in element content or in a quoted attribute value. */
 export function escapeHtml(text: unknown): string {
   return String(text ?? '')
     .replace(/&/g, '&amp;')
@@ -13,6 +25,40 @@ export function escapeHtml(text: unknown): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+type Interpolated = Html | string | number | boolean | null | undefined | readonly Interpolated[];
+
+function render(value: Interpolated): string {
+  if (value instanceof Html) return value.markup;
+  if (Array.isArray(value)) return value.map(render).join('');
+  if (value === null || value === undefined || value === false) return '';
+  return escapeHtml(value);
+}
+
+/** `html\`<li>${text}</li>\``: strings and numbers escaped, `Html` kept, arrays joined, nullish/false dropped. */
+export function html(strings: TemplateStringsArray, ...values: Interpolated[]): Html {
+  let markup = strings[0] ?? '';
+  for (let i = 0; i < values.length; i++) markup += render(values[i] as Interpolated) + (strings[i + 1] ?? '');
+  return new Html(markup);
+}
+
+/**
+ * Markup we produced ourselves outside the template (an SVG path from numbers, a library's
+ * output): the one door past escaping, so every use is greppable.
+ */
+export function trustedHtml(markup: string): Html {
+  return new Html(markup);
+}
+
+/** Items rendered as by `html` with an (escaped) separator between them. */
+export function joinHtml(items: readonly Interpolated[], separator: string): Html {
+  return new Html(items.map(render).join(escapeHtml(separator)));
+}
+
+/** `<ul><li>…</li></ul>` of escaped items. */
+export function htmlList(items: readonly Interpolated[], className?: string): Html {
+  return html`<ul${className ? html` class="${className}"` : ''}>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
 }
 
 /** JSON safe to embed inside <script>: no `</script>` or U+2028 surprises. */
@@ -33,8 +79,8 @@ export interface ReportPage {
   verdict: { status: Verdict; text: string };
   /** Small facts shown as cards under the verdict: [["p95", "212 ms"], …]. */
   stats?: Array<[label: string, value: string]>;
-  /** HTML fragments, each already escaped by the caller. */
-  sections: Array<{ title: string; html: string; id?: string }>;
+  /** Each section's body, built with `html`. */
+  sections: Array<{ title: string; html: Html; id?: string }>;
   /** Extra inline CSS and JS (e.g. the chart library from `inlineUplot()`). */
   styles?: string[];
   scripts?: string[];
@@ -57,38 +103,41 @@ code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 .chart{margin:8px 0 20px}
 `;
 
-export function renderPage(page: ReportPage): string {
+export function renderPage(page: ReportPage, extraInMain?: Html): string {
   const stats = page.stats?.length
-    ? `<div class="stats">${page.stats
-        .map(([label, value]) => `<div class="stat"><div class="label">${escapeHtml(label)}</div><div class="value">${escapeHtml(value)}</div></div>`)
-        .join('')}</div>`
+    ? html`<div class="stats">${page.stats.map(([label, value]) => html`<div class="stat"><div class="label">${label}</div><div class="value">${value}</div></div>`)}</div>`
     : '';
-  const sections = page.sections
-    .map((s) => `<section${s.id ? ` id="${escapeHtml(s.id)}"` : ''}><h2>${escapeHtml(s.title)}</h2>${s.html}</section>`)
-    .join('\n');
+  const sections = page.sections.map((s) => html`<section${s.id ? html` id="${s.id}"` : ''}><h2>${s.title}</h2>${s.html}</section>\n`);
   const generated = (page.generatedAt ?? new Date()).toISOString();
-  return `<!doctype html>
+  const scripts = (page.scripts ?? []).map((script) => trustedHtml(`<script>${script.replace(/<\/script/gi, '<\\/script')}</script>\n`));
+  const styles = trustedHtml(`${BASE_CSS}${(page.styles ?? []).join('\n').replace(/<\/style/gi, '<\\/style')}`);
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(page.title)}</title>
-<style>${BASE_CSS}${(page.styles ?? []).join('\n')}</style></head>
-<body><header><h1>${escapeHtml(page.title)}</h1>
-<div class="verdict ${page.verdict.status}">${escapeHtml(page.verdict.text)}</div>
-<div class="meta">performance-engineer · ${escapeHtml(generated)}</div></header>
+<title>${page.title}</title>
+<style>${styles}</style></head>
+<body><header><h1>${page.title}</h1>
+<div class="verdict ${page.verdict.status}">${page.verdict.text}</div>
+<div class="meta">performance-engineer · ${generated}</div></header>
 <main>${stats}
-${sections}
+${sections}${extraInMain}
 </main>
-${(page.scripts ?? []).map((script) => `<script>${script.replace(/<\/script/gi, '<\\/script')}</script>`).join('\n')}
-</body></html>
-`;
+${scripts}</body></html>
+`.markup;
 }
 
-/** A plain HTML table; cells are escaped; columns named in `numeric` are right-aligned. */
-export function renderHtmlTable(headers: string[], rows: Array<Array<string | number>>, numeric: number[] = []): string {
-  const head = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const body = rows
-    .map((row) => `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(cell)}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+export type Cell = string | number | Html;
+
+/** A plain HTML table; text cells are escaped; columns named in `numeric` are right-aligned. */
+export function renderHtmlTable(headers: readonly string[], rows: ReadonlyArray<readonly Cell[]>, numeric: readonly number[] = []): Html {
+  const align = (i: number) => (numeric.includes(i) ? html` class="num"` : '');
+  return html`<table><thead><tr>${headers.map((h, i) => html`<th${align(i)}>${h}</th>`)}</tr></thead><tbody>${rows.map(
+    (row) => html`<tr>${row.map((cell, i) => html`<td${align(i)}>${cell}</td>`)}</tr>\n`,
+  )}</tbody></table>`;
+}
+
+/** JSON data for a page's scripts: `<script type="application/json" id="…">`. */
+export function jsonScript(id: string, value: unknown): Html {
+  return html`<script type="application/json" id="${id}">${trustedHtml(jsonForScript(value))}</script>`;
 }
 
 const require = createRequire(import.meta.url);

@@ -6,14 +6,14 @@
 export type Align = 'left' | 'right';
 
 function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
   return text.replace(/\x1b\[[0-9;]*m/g, '').length;
 }
 
 export function renderTextTable(headers: string[], rows: string[][], align: Align[] = []): string {
   const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const pad = (cell: string, i: number) => {
-    const gap = ' '.repeat(Math.max(0, widths[i]! - visibleLength(cell)));
+    const gap = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell)));
     return align[i] === 'right' ? gap + cell : cell + gap;
   };
   const lines = [headers.map(pad).join('  '), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map((r) => r.map((c, i) => pad(c ?? '', i)).join('  '))];
@@ -21,7 +21,7 @@ export function renderTextTable(headers: string[], rows: string[][], align: Alig
 }
 
 export function renderMarkdownTable(headers: string[], rows: string[][], align: Align[] = []): string {
-  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  const escapePipes = (cell: string) => cell.replace(/\|/g, '\\|');
   const rule = headers.map((_, i) => (align[i] === 'right' ? '---:' : '---'));
-  return [headers, rule, ...rows].map((r) => `| ${r.map((c) => escape(c ?? '')).join(' | ')} |`).join('\n');
+  return [headers, rule, ...rows].map((r) => `| ${r.map((c) => escapePipes(c ?? '')).join(' | ')} |`).join('\n');
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { slugify } from '../common/units.js';
 
@@ -129,7 +129,7 @@ async function readMeta(dir: string, id: string): Promise<StoredRun | undefined>
     // A folder without meta.json is not ours (or was being created): infer from the id.
     const match = /^\d{8}-\d{6}-([a-z0-9]+)-/.exec(id);
     if (!match) return undefined;
-    return { id, kind: match[1]!, title: id, createdAt: '', dir };
+    return { id, kind: match[1] ?? '', title: id, createdAt: '', dir };
   }
 }
 
@@ -164,7 +164,7 @@ export async function resolveRun(projectDir: string, ref: string): Promise<Store
   }
   const candidates = [join(runsDir(projectDir), ref), resolve(projectDir, ref)];
   for (const dir of candidates) {
-    const id = dir.split(/[\\/]/).filter(Boolean).at(-1)!;
+    const id = basename(dir);
     try {
       await readdir(dir);
     } catch {

@@ -6,12 +6,12 @@ import {
   interactionLatencies,
   interactionToNextPaint,
   largestContentfulPaint,
-  median,
   totalBlockingTime,
   type InteractionLatency,
 } from './metrics.js';
 import type { ElementInfo, Interaction, MetricSummary, VitalsOutput } from './schema.js';
 import type { RunValues } from './thresholds.js';
+import { median } from '../common/sample-stats.js';
 
 /** One run's numbers, derived from what the page observed. */
 export interface RunMetrics {
@@ -59,13 +59,15 @@ export function analyseRun(observation: RunObservation): RunMetrics {
     entry.bytes += request.bytes;
   }
   // Long Animation Frames carry script attribution that plain long tasks lack.
-  const sourceFor = (start: number, end: number) =>
-    o.frames.find((f) => f.source && f.startTime <= end && f.startTime + f.duration >= start)?.source;
+  const sourceOf = (start: number, end: number): { source?: string } => {
+    const source = o.frames.find((f) => f.source && f.startTime <= end && f.startTime + f.duration >= start)?.source;
+    return source ? { source } : {};
+  };
   const longTasks = o.longTasks.map((t) => ({
     startMs: round(t.startTime, 1),
     durationMs: round(t.duration, 1),
     blockingMs: round(t.startTime <= tbtEnd ? blockingTime(t, tbtStart, tbtEnd) : 0, 1),
-    ...(sourceFor(t.startTime, t.startTime + t.duration) ? { source: sourceFor(t.startTime, t.startTime + t.duration)! } : {}),
+    ...sourceOf(t.startTime, t.startTime + t.duration),
   }));
   const layoutShifts = o.shifts
     .filter((s) => !s.hadRecentInput)
@@ -126,8 +128,9 @@ export function representativeRun(runs: readonly RunMetrics[]): number {
   const mTbt = median(runs.map((r) => r.tbtMs)) || 1;
   let best = 0;
   let bestDistance = Infinity;
+  const typicalTbt = median(runs.map((x) => x.tbtMs));
   runs.forEach((r, i) => {
-    const distance = ((paint[i]! - mPaint) / mPaint) ** 2 + ((r.tbtMs - median(runs.map((x) => x.tbtMs))) / mTbt) ** 2;
+    const distance = (((paint[i] ?? mPaint) - mPaint) / mPaint) ** 2 + ((r.tbtMs - typicalTbt) / mTbt) ** 2;
     if (distance < bestDistance) {
       bestDistance = distance;
       best = i;

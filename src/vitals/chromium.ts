@@ -132,7 +132,7 @@ export async function launchChromium(options: {
         onStderr: (chunk) => {
           stderr += chunk;
           const match = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
-          if (match) onEndpoint(match[1]!);
+          if (match?.[1]) onEndpoint(match[1]);
         },
       },
     );

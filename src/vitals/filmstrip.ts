@@ -40,8 +40,7 @@ export function screenshotsFromTrace(events: readonly TraceEvent[], pageUrl: str
   if (!navigation?.ts) return [];
   const origin = navigation.ts;
   return events
-    .filter((e) => e.name === 'Screenshot' && e.args?.snapshot && typeof e.ts === 'number')
-    .map((e) => ({ timeMs: (e.ts! - origin) / 1000, image: e.args!.snapshot! }))
+    .flatMap((e) => (e.name === 'Screenshot' && e.args?.snapshot && typeof e.ts === 'number' ? [{ timeMs: (e.ts - origin) / 1000, image: e.args.snapshot }] : []))
     .sort((a, b) => a.timeMs - b.timeMs);
 }
 

@@ -2,7 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { RunContext, ToolOutcome } from '../common/context.js';
-import { CancelledError, UserError } from '../common/errors.js';
+import { CancelledError, defined, UserError } from '../common/errors.js';
 import { assertHostAllowed } from '../common/hosts.js';
 import { createRun } from '../store/runs.js';
 import { analyseRun, representativeRun, runValues, summarise, summariseInteractions, type RunMetrics } from './analyse.js';
@@ -12,8 +12,9 @@ import { measureRun, type RunObservation } from './measure-run.js';
 import { createNetworkGuard, type NetworkGuard } from './network-guard.js';
 import { resolveThrottling } from './profiles.js';
 import { renderVitalsReport, renderVitalsSummary } from './report.js';
-import type { VitalsInput, VitalsOutput } from './schema.js';
+import type { MetricSummary, VitalsInput, VitalsOutput } from './schema.js';
 import { defaultThresholds, evaluateThresholds, parseThreshold } from './thresholds.js';
+import { maximum, median, minimum } from '../common/sample-stats.js';
 
 export { vitalsInputSchema, vitalsOutputSchema, type VitalsInput, type VitalsOutput } from './schema.js';
 
@@ -111,8 +112,8 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
 
   const runs: RunMetrics[] = observations.map(analyseRun);
   const rep = representativeRun(runs);
-  const repRun = runs[rep]!;
-  const repObservation = observations[rep]!;
+  const repRun = defined(runs[rep], 'the representative run');
+  const repObservation = defined(observations[rep], 'the representative observation');
   const warnings = collectWarnings(observations, runs, guard?.backstopHits() ?? []);
   if (throttling.downloadKbps > 0 || throttling.uploadKbps > 0) {
     warnings.push('network throttling: subresources get latency and bandwidth limits via CDP; the main document gets the latency only (Chromium does not apply CDP network emulation to navigations), so a large HTML document downloads faster than on the emulated network');
@@ -133,6 +134,11 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     else traces.push(await run.writeFile(`trace-run-${o.index + 1}.json.gz`, gzipSync(o.trace)));
   }
 
+  /** A metric some runs may not report (no LCP when nothing painted): present only when one did. */
+  const reported = <K extends string>(name: K, pick: (run: RunMetrics) => number | undefined): Partial<Record<K, MetricSummary>> => {
+    const summary = summarise(runs.map(pick));
+    return summary ? ({ [name]: summary } as Partial<Record<K, MetricSummary>>) : {};
+  };
   const structured: VitalsOutput = {
     url,
     runs: runs.length,
@@ -140,13 +146,13 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     throttling,
     browser: session?.version ?? '',
     metrics: {
-      ...(summarise(runs.map((r) => r.lcpMs)) ? { lcpMs: summarise(runs.map((r) => r.lcpMs))! } : {}),
-      cls: summarise(runs.map((r) => r.cls), 4)!,
-      ...(summarise(runs.map((r) => r.inpMs)) ? { inpMs: summarise(runs.map((r) => r.inpMs))! } : {}),
-      tbtMs: summarise(runs.map((r) => r.tbtMs))!,
-      ...(summarise(runs.map((r) => r.fcpMs)) ? { fcpMs: summarise(runs.map((r) => r.fcpMs))! } : {}),
-      ttfbMs: summarise(runs.map((r) => r.ttfbMs))!,
-      ...(summarise(runs.map((r) => r.loadMs)) ? { loadMs: summarise(runs.map((r) => r.loadMs))! } : {}),
+      ...reported('lcpMs', (r) => r.lcpMs),
+      cls: defined(summarise(runs.map((r) => r.cls), 4), 'CLS of every run'),
+      ...reported('inpMs', (r) => r.inpMs),
+      tbtMs: defined(summarise(runs.map((r) => r.tbtMs)), 'TBT of every run'),
+      ...reported('fcpMs', (r) => r.fcpMs),
+      ttfbMs: defined(summarise(runs.map((r) => r.ttfbMs)), 'TTFB of every run'),
+      ...reported('loadMs', (r) => r.loadMs),
     },
     lcpElement: repRun.lcpElement,
     representativeRun: rep + 1,
@@ -189,8 +195,8 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     perRun: runs.map(({ steps, ...rest }, i) => ({
       ...rest,
       steps: steps.map((s) => s ?? null),
-      status: observations[i]!.status,
-      requestList: observations[i]!.requests.slice(0, 500),
+      status: observations[i]?.status ?? null,
+      requestList: observations[i]?.requests.slice(0, 500) ?? [],
     })),
   });
   context.report(totalSteps, totalSteps, 'done');
@@ -219,10 +225,9 @@ function collectWarnings(observations: readonly RunObservation[], runs: readonly
   if (runs.some((r) => r.lcpMs === undefined)) warnings.push('some runs reported no LCP (nothing contentful was painted, or the page was hidden)');
   const lcps = runs.map((r) => r.lcpMs).filter((v): v is number => v !== undefined);
   if (lcps.length >= 3) {
-    const sorted = [...lcps].sort((a, b) => a - b);
-    const spread = sorted.at(-1)! - sorted[0]!;
-    const mid = sorted[Math.floor(sorted.length / 2)]!;
-    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(sorted[0]!)}–${Math.round(sorted.at(-1)!)} ms): the machine or the server is noisy; use more runs`);
+    const [low, high, mid] = [minimum(lcps), maximum(lcps), median(lcps)];
+    const spread = high - low;
+    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(low)}–${Math.round(high)} ms): the machine or the server is noisy; use more runs`);
   }
   const elements = new Set(runs.map((r) => r.lcpElement?.selector).filter(Boolean));
   if (elements.size > 1) warnings.push(`the LCP element differed between runs (${[...elements].slice(0, 3).join(', ')})`);

@@ -4,6 +4,8 @@ import type { PageObservations } from './metrics.js';
 import type { NetworkGuard } from './network-guard.js';
 import { PAGE_OBSERVER_SCRIPT, READ_OBSERVATIONS_SCRIPT } from './page-observer.js';
 import { DEVICE_PROFILES, kbpsToBytesPerSecond, type Throttling } from './profiles.js';
+
+const firstLine = (text: string): string => text.split('\n', 1)[0] ?? '';
 import type { Interaction, VitalsInput } from './schema.js';
 
 /**
@@ -266,7 +268,7 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
     await context.addInitScript({ content: PAGE_OBSERVER_SCRIPT });
     const page = await context.newPage();
     page.on('pageerror', (error) => {
-      if (pageErrors.length < 5) pageErrors.push(error.message.split('\n')[0]!.slice(0, 200));
+      if (pageErrors.length < 5) pageErrors.push(firstLine(error.message).slice(0, 200));
     });
     const cdp = await context.newCDPSession(page);
     const tracker = await trackNetwork(cdp);
@@ -285,7 +287,7 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
       status = response?.status() ?? null;
     } catch (error) {
       if (settings.signal.aborted) throw error;
-      const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      const message = error instanceof Error ? firstLine(error.message) : String(error);
       if (/Timeout/i.test(message)) warnings.push(`run ${index + 1}: the load event did not fire within ${settings.timeoutMs} ms; measured what had happened by then`);
       else throw new UserError(`cannot load ${settings.url}: ${message}`, 'check that the page is served and the URL is right');
     }

@@ -154,10 +154,3 @@ export function blockingTime(task: TaskEntry, startMs: number, endMs = Infinity)
 export function totalBlockingTime(tasks: readonly TaskEntry[], startMs: number, endMs = Infinity): number {
   return tasks.reduce((sum, task) => sum + blockingTime(task, startMs, endMs), 0);
 }
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

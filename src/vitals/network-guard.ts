@@ -103,7 +103,7 @@ export async function createNetworkGuard(pageUrl: string, allowHosts: readonly s
     socket.once('data', (chunk) => {
       const line = chunk.toString('latin1').split('\r\n', 1)[0] ?? '';
       const target = line.split(' ')[1] ?? '?';
-      hits.push(target.replace(/^[a-z]+:\/\//i, '').split('/')[0]!);
+      hits.push(target.replace(/^[a-z]+:\/\//i, '').split('/', 1)[0] ?? target);
       socket.destroy();
     });
     socket.on('error', () => undefined);

@@ -1,4 +1,4 @@
-import { escapeHtml, renderHtmlTable, renderPage } from '../report/html.js';
+import { type Html, html, htmlList, joinHtml, renderHtmlTable, renderPage, type ReportPage } from '../report/html.js';
 import { formatBytes, formatMs } from '../common/units.js';
 import type { RunMetrics } from './analyse.js';
 import type { MetricSummary, VitalsOutput } from './schema.js';
@@ -64,25 +64,24 @@ const STYLES = `
 svg.timeline text{font:11px system-ui,sans-serif;fill:#5d6778}
 `;
 
-function renderTimeline(tasks: VitalsOutput['longTasks'], endMs: number, marks: Array<[string, number | undefined]>, run: number): string {
+function renderTimeline(tasks: VitalsOutput['longTasks'], endMs: number, marks: Array<[string, number | undefined]>, run: number): Html {
   const width = 1000;
   const height = 70;
   const end = Math.max(endMs, ...tasks.map((t) => t.startMs + t.durationMs), 1);
   const x = (ms: number) => ((ms / end) * (width - 20) + 10).toFixed(1);
-  const rects = tasks
-    .map((t) => {
-      const blockingStart = t.startMs + t.durationMs - t.blockingMs;
-      return `<rect x="${x(t.startMs)}" y="30" width="${Math.max(1, Number(x(t.startMs + t.durationMs)) - Number(x(t.startMs))).toFixed(1)}" height="18" fill="#f0b400"><title>${escapeHtml(`${formatMs(t.durationMs)} at ${formatMs(t.startMs)}${t.source ? ` — ${t.source}` : ''}`)}</title></rect>` +
-        (t.blockingMs > 0 ? `<rect x="${x(blockingStart)}" y="30" width="${Math.max(1, Number(x(t.startMs + t.durationMs)) - Number(x(blockingStart))).toFixed(1)}" height="18" fill="#b3261e" opacity="0.8"/>` : '');
-    })
-    .join('');
+  const span = (from: number, to: number) => Math.max(1, Number(x(to)) - Number(x(from))).toFixed(1);
+  const rects = tasks.map((t) => {
+    const blockingStart = t.startMs + t.durationMs - t.blockingMs;
+    return html`<rect x="${x(t.startMs)}" y="30" width="${span(t.startMs, t.startMs + t.durationMs)}" height="18" fill="#f0b400"><title>${`${formatMs(t.durationMs)} at ${formatMs(t.startMs)}${t.source ? ` — ${t.source}` : ''}`}</title></rect>${
+      t.blockingMs > 0 ? html`<rect x="${x(blockingStart)}" y="30" width="${span(blockingStart, t.startMs + t.durationMs)}" height="18" fill="#b3261e" opacity="0.8"/>` : ''
+    }`;
+  });
   const lines = marks
     .filter((m): m is [string, number] => typeof m[1] === 'number')
-    .map(([label, ms], i) => `<line x1="${x(ms)}" x2="${x(ms)}" y1="14" y2="56" stroke="#3b6fd8" stroke-dasharray="3,2"/><text x="${x(ms)}" y="${i % 2 ? 66 : 12}" text-anchor="middle">${escapeHtml(`${label} ${formatMs(ms)}`)}</text>`)
-    .join('');
-  return `<svg class="timeline" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="long-task timeline">
+    .map(([label, ms], i) => html`<line x1="${x(ms)}" x2="${x(ms)}" y1="14" y2="56" stroke="#3b6fd8" stroke-dasharray="3,2"/><text x="${x(ms)}" y="${i % 2 ? 66 : 12}" text-anchor="middle">${`${label} ${formatMs(ms)}`}</text>`);
+  return html`<svg class="timeline" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="long-task timeline">
 <line x1="10" x2="${width - 10}" y1="48" y2="48" stroke="#e3e7ee"/>${rects}${lines}
-<text x="10" y="${height - 2}">0</text><text x="${width - 10}" y="${height - 2}" text-anchor="end">${escapeHtml(formatMs(end))}</text></svg>
+<text x="10" y="${height - 2}">0</text><text x="${width - 10}" y="${height - 2}" text-anchor="end">${formatMs(end)}</text></svg>
 <p class="muted">Yellow: long tasks (≥ 50 ms) of run ${run}; red: the blocking part that TBT adds up.</p>`;
 }
 
@@ -98,7 +97,7 @@ export function renderVitalsReport(input: ReportInput): string {
   stats.push(['TTFB (median)', formatMs(m.ttfbMs.median)]);
   stats.push(['requests', String(r.resources.count)], ['transferred', formatBytes(r.resources.bytes)]);
 
-  const sections: Array<{ title: string; html: string; id?: string }> = [];
+  const sections: ReportPage['sections'] = [];
   sections.push({
     title: 'Thresholds',
     html: renderHtmlTable(
@@ -110,8 +109,7 @@ export function renderVitalsReport(input: ReportInput): string {
   const ms = (v: number | undefined) => (v === undefined ? '—' : formatMs(v));
   sections.push({
     title: 'Per run',
-    html:
-      renderHtmlTable(
+    html: html`${renderHtmlTable(
         ['run', 'TTFB', 'FCP', 'LCP', 'CLS', 'TBT', 'INP', 'load', 'requests', 'bytes'],
         input.runs.map((run) => [
           run.run === r.representativeRun ? `${run.run} (representative)` : String(run.run),
@@ -126,31 +124,30 @@ export function renderVitalsReport(input: ReportInput): string {
           formatBytes(run.bytes),
         ]),
         [1, 2, 3, 4, 5, 6, 7, 8, 9],
-      ) +
-      `<p class="muted">${escapeHtml(`${r.device}, throttling ${r.throttling.profile} (CPU ×${r.throttling.cpuSlowdown}, +${r.throttling.latencyMs} ms RTT, ${r.throttling.downloadKbps || '∞'} kbit/s down), Chromium ${r.browser}. Every run is a cold load in a fresh browser context.`)}</p>`,
+      )}<p class="muted">${`${r.device}, throttling ${r.throttling.profile} (CPU ×${r.throttling.cpuSlowdown}, +${r.throttling.latencyMs} ms RTT, ${r.throttling.downloadKbps || '∞'} kbit/s down), Chromium ${r.browser}. Every run is a cold load in a fresh browser context.`}</p>`,
   });
   const el = r.lcpElement;
   sections.push({
     title: 'LCP element',
     html: el
-      ? `<p><code>${escapeHtml(el.selector)}</code>${el.url ? ` — <code>${escapeHtml(el.url)}</code>` : ''}${el.text ? ` — “${escapeHtml(el.text)}”` : ''}${el.size ? ` <span class="muted">(${Math.round(el.size)} px²)</span>` : ''}</p>`
-      : '<p class="muted">No LCP was reported.</p>',
+      ? html`<p><code>${el.selector}</code>${el.url ? html` — <code>${el.url}</code>` : ''}${el.text ? html` — “${el.text}”` : ''}${el.size ? html` <span class="muted">(${Math.round(el.size)} px²)</span>` : ''}</p>`
+      : html`<p class="muted">No LCP was reported.</p>`,
   });
   if (input.filmstrip.length) {
     sections.push({
       title: `Filmstrip (run ${r.representativeRun})`,
-      html: `<div class="film">${input.filmstrip
-        .map((f) => `<figure>${f.image ? `<img alt="frame at ${escapeHtml(formatMs(f.timeMs))}" src="data:image/jpeg;base64,${f.image}">` : '<div class="blank"></div>'}<figcaption>${escapeHtml(formatMs(f.timeMs))}</figcaption></figure>`)
-        .join('')}</div>`,
+      html: html`<div class="film">${input.filmstrip.map(
+        (f) => html`<figure>${f.image ? html`<img alt="frame at ${formatMs(f.timeMs)}" src="data:image/jpeg;base64,${f.image}">` : html`<div class="blank"></div>`}<figcaption>${formatMs(f.timeMs)}</figcaption></figure>`,
+      )}</div>`,
     });
   }
   sections.push({
     title: `Long tasks (run ${r.representativeRun})`,
-    html:
-      renderTimeline(input.allLongTasks, input.timelineEndMs, [['FCP', input.fcpMs], ['LCP', input.lcpMs], ['load', input.loadMs]], r.representativeRun) +
-      (r.longTasks.length
+    html: html`${renderTimeline(input.allLongTasks, input.timelineEndMs, [['FCP', input.fcpMs], ['LCP', input.lcpMs], ['load', input.loadMs]], r.representativeRun)}${
+      r.longTasks.length
         ? renderHtmlTable(['start', 'duration', 'blocking', 'source'], r.longTasks.map((t) => [formatMs(t.startMs), formatMs(t.durationMs), formatMs(t.blockingMs), t.source ?? '']), [0, 1, 2])
-        : '<p class="muted">No long tasks.</p>'),
+        : html`<p class="muted">No long tasks.</p>`
+    }`,
   });
   if (r.layoutShifts.length) {
     sections.push({
@@ -171,19 +168,18 @@ export function renderVitalsReport(input: ReportInput): string {
   }
   sections.push({
     title: 'Resources by type',
-    html:
-      renderHtmlTable(
+    html: html`${renderHtmlTable(
         ['type', 'requests', 'bytes'],
         Object.entries(r.resources.byType)
           .sort((a, b) => b[1].bytes - a[1].bytes)
           .map(([type, v]) => [type, v.count, formatBytes(v.bytes)]),
         [1, 2],
-      ) + (r.resources.blocked.length ? `<p class="bad">Blocked (outside the host allow-list): ${r.resources.blocked.map((u) => `<code>${escapeHtml(u)}</code>`).join(', ')}</p>` : ''),
+      )}${r.resources.blocked.length ? html`<p class="bad">Blocked (outside the host allow-list): ${joinHtml(r.resources.blocked.map((u) => html`<code>${u}</code>`), ', ')}</p>` : ''}`,
   });
-  if (r.warnings.length) sections.push({ title: 'Warnings', html: `<ul>${r.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` });
+  if (r.warnings.length) sections.push({ title: 'Warnings', html: htmlList(r.warnings) });
   sections.push({
     title: 'Artefacts',
-    html: `<ul>${r.artifacts.traces.map((t) => `<li><code>${escapeHtml(t)}</code></li>`).join('')}</ul><p class="muted">Open a trace in Chrome DevTools → Performance → “Load profile…” (gunzip the .gz ones first).</p>`,
+    html: html`${htmlList(r.artifacts.traces.map((t) => html`<code>${t}</code>`))}<p class="muted">Open a trace in Chrome DevTools → Performance → “Load profile…” (gunzip the .gz ones first).</p>`,
   });
   const failed = r.thresholds.filter((t) => !t.ok);
   return renderPage({

@@ -1,6 +1,8 @@
 import { UserError } from '../common/errors.js';
 import type { PerfConfig } from '../store/config.js';
-import { median } from './metrics.js';
+import { holds, ORDERING, splitComparison } from '../common/comparison.js';
+import { maximum, median, minimum, nearestRank } from '../common/sample-stats.js';
+import { unitFactor } from '../common/units.js';
 
 /**
  * Threshold expressions: `<metric>[.<stat>] <op> <number>[unit]`, e.g. `lcp<2500`,
@@ -32,38 +34,30 @@ export interface ParsedThreshold {
   limit: number;
 }
 
-const UNIT_FACTORS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  b: 1,
-  kb: 1000,
-  mb: 1_000_000,
-  kib: 1024,
-  mib: 1024 * 1024,
-};
-
-const EXPRESSION = /^\s*([a-z]+)(?:\.(median|min|max|p75|p90))?\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i;
+const LEFT = /^([a-z]+)(?:\.(median|min|max|p75|p90))?$/i;
+const RIGHT = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
 
 export function parseThreshold(expression: string): ParsedThreshold {
-  const match = EXPRESSION.exec(expression);
   const hint = 'write e.g. "lcp<2500", "cls<=0.1", "fcp<1.8s", "bytes<1MB", "lcp.max<3000"; metrics: ' + Object.keys(THRESHOLD_METRICS).join(', ');
-  if (!match) throw new UserError(`invalid threshold "${expression}"`, hint);
-  const metric = match[1]!.toLowerCase();
+  const comparison = splitComparison(expression, ORDERING);
+  const left = comparison && LEFT.exec(comparison.left);
+  const right = comparison && RIGHT.exec(comparison.right);
+  if (!comparison || !left || !right) throw new UserError(`invalid threshold "${expression}"`, hint);
+  const metric = (left[1] as string).toLowerCase();
   if (!(metric in THRESHOLD_METRICS)) throw new UserError(`unknown metric "${metric}" in threshold "${expression}"`, hint);
   const kind = THRESHOLD_METRICS[metric as ThresholdMetric].unit;
-  const unit = match[5]!.toLowerCase();
-  let factor = 1;
+  const unit = right[2] as string;
+  let factor: number | undefined = 1;
   if (unit) {
-    const allowed = kind === 'ms' ? ['ms', 's'] : kind === 'B' ? ['b', 'kb', 'mb', 'kib', 'mib'] : [];
-    if (!allowed.includes(unit)) throw new UserError(`unit "${match[5]}" does not fit ${metric} in threshold "${expression}"`, hint);
-    factor = UNIT_FACTORS[unit]!;
+    factor = kind === 'ms' ? unitFactor('time-ms', unit.toLowerCase()) : kind === 'B' ? unitFactor('size-b', unit) : undefined;
+    if (factor === undefined) throw new UserError(`unit "${unit}" does not fit ${metric} in threshold "${expression}"`, hint);
   }
   return {
     expression: expression.trim(),
     metric: metric as ThresholdMetric,
-    stat: (match[2]?.toLowerCase() as Stat | undefined) ?? 'median',
-    op: match[3] as Op,
-    limit: Number(match[4]) * factor,
+    stat: (left[2]?.toLowerCase() as Stat | undefined) ?? 'median',
+    op: comparison.op,
+    limit: Number(right[1]) * factor,
   };
 }
 
@@ -73,33 +67,17 @@ export function defaultThresholds(targets: PerfConfig['targets'], tbtMs: number,
 }
 
 function statistic(values: number[], stat: Stat): number {
-  const sorted = [...values].sort((a, b) => a - b);
   switch (stat) {
     case 'median':
-      return median(sorted);
+      return median(values);
     case 'min':
-      return sorted[0]!;
+      return minimum(values);
     case 'max':
-      return sorted.at(-1)!;
+      return maximum(values);
     case 'p75':
-    case 'p90': {
-      // Nearest rank: the smallest value with at least p % of the runs at or below it.
-      const p = stat === 'p75' ? 0.75 : 0.9;
-      return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-    }
-  }
-}
-
-function compare(actual: number, op: Op, limit: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < limit;
-    case '<=':
-      return actual <= limit;
-    case '>':
-      return actual > limit;
-    case '>=':
-      return actual >= limit;
+      return nearestRank(values, 0.75);
+    case 'p90':
+      return nearestRank(values, 0.9);
   }
 }
 
@@ -119,6 +97,6 @@ export function evaluateThresholds(parsed: readonly ParsedThreshold[], values: R
     // A metric the page never reported cannot pass: no LCP usually means nothing was painted.
     if (present.length === 0) return { metric: t.metric, expression: t.expression, actual: null, ok: false };
     const actual = statistic(present, t.stat);
-    return { metric: t.metric, expression: t.expression, actual: Math.round(actual * 1e4) / 1e4, ok: compare(actual, t.op, t.limit) };
+    return { metric: t.metric, expression: t.expression, actual: Math.round(actual * 1e4) / 1e4, ok: holds(actual, t.op, t.limit) };
   });
 }

@@ -108,8 +108,9 @@ describe('analyze_query on MySQL/MariaDB', () => {
 
   it('statement timeout (max_statement_time) stops a long statement and the estimated plan is reported', async () => {
     const started = performance.now();
-    const { structured } = await run({ sql: `SELECT SLEEP(5) AS perfeng_marker, id FROM ${T} WHERE id = 1`, timeoutMs: 800, suggestIndexes: false });
-    expect(performance.now() - started).toBeLessThan(4500);
+    // A 30 s statement stopped well before its end: margin enough for a busy machine.
+    const { structured } = await run({ sql: `SELECT SLEEP(30) AS perfeng_marker, id FROM ${T} WHERE id = 1`, timeoutMs: 800, suggestIndexes: false });
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(structured.analyzed).toBe(false);
     expect(structured.findings.find((f) => f.rule === 'slow-query')).toMatchObject({ severity: 'high' });
     expect(await ourConnections()).toBe(0);

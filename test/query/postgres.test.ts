@@ -158,8 +158,9 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
 
   it('statement timeout: a statement that runs too long is stopped and reported, with the estimated plan', async () => {
     const started = performance.now();
-    const { structured } = await run({ sql: `SELECT pg_sleep(5), id FROM ${T} WHERE id = 1`, timeoutMs: 500 });
-    expect(performance.now() - started).toBeLessThan(4500);
+    // A 30 s statement stopped well before its end: margin enough for a busy machine.
+    const { structured } = await run({ sql: `SELECT pg_sleep(30), id FROM ${T} WHERE id = 1`, timeoutMs: 500 });
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(structured.analyzed).toBe(false);
     expect(structured.findings.find((f) => f.rule === 'slow-query')).toMatchObject({ severity: 'high', evidence: { timeoutMs: 500 } });
     expect(await ourSessions()).toBe(0);
@@ -169,8 +170,8 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 400);
     const started = performance.now();
-    await expect(run({ sql: `SELECT pg_sleep(10), id FROM ${T} WHERE id = 1`, timeoutMs: 20_000 }, { signal: controller.signal })).rejects.toThrow(/cancel/i);
-    expect(performance.now() - started).toBeLessThan(5000);
+    await expect(run({ sql: `SELECT pg_sleep(30), id FROM ${T} WHERE id = 1`, timeoutMs: 60_000 }, { signal: controller.signal })).rejects.toThrow(/cancel/i);
+    expect(performance.now() - started).toBeLessThan(15_000);
     await new Promise((r) => setTimeout(r, 200));
     expect(await ourSessions()).toBe(0);
   });

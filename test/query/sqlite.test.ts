@@ -134,7 +134,7 @@ describe('analyze_query on SQLite', () => {
       timeoutMs: 600,
       suggestIndexes: false,
     });
-    expect(performance.now() - started).toBeLessThan(8000);
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(structured.analyzed).toBe(false);
     expect(structured.findings[0]).toMatchObject({ rule: 'slow-query', severity: 'high', evidence: { timeoutMs: 600 } });
   });
@@ -167,7 +167,7 @@ describe('analyze_query on SQLite', () => {
     await expect(
       run({ sql: 'WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT max(x) FROM r', timeoutMs: 30_000 }, { signal: controller.signal }),
     ).rejects.toThrow(/cancel/i);
-    expect(performance.now() - started).toBeLessThan(5000);
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 
   it('bad input: missing file, not a database, unknown table, unknown column, syntax error, wrong parameter count', async () => {

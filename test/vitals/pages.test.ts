@@ -34,7 +34,9 @@ describe.skipIf(!!lack)('measure_web_vitals in Chromium: clean page, TBT, networ
     return outcome;
   };
 
-  it('passes a clean page with the default targets', async () => {
+  // TBT is CPU time of the page: another process hogging the 2 cores can push a clean page's
+  // parse over the 200 ms target once; a second and third run are the same-run yardstick.
+  it('passes a clean page with the default targets', { retry: 2 }, async () => {
     const { structured: r, summary } = await run({ url: `${server.origin}/clean`, runs: 1, trace: false, quietMs: 500 });
     expect(r.passed).toBe(true);
     expect(summary.split('\n')[0]).toMatch(/^PASSED/);

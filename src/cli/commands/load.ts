@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
@@ -25,6 +26,14 @@ interface LoadFlags {
   insecure?: boolean;
   expectStatus?: string;
   title?: string;
+  env?: string[];
+  vus?: string;
+  iterations?: string;
+}
+
+/** A k6 script rather than a URL: a path ending in .js/.mjs/.cjs/.ts, not a URL (k6 run takes the same). */
+export function isScriptArgument(target: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && /\.(m|c)?[jt]s$/i.test(target);
 }
 
 /** `--input` takes inline JSON or a path to a JSON file. */
@@ -33,7 +42,20 @@ interface LoadFlags {
 export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Record<string, unknown> {
   const base = flags.input ? readInputOption(flags.input) : {};
   const input: Record<string, unknown> = { ...base };
-  if (url) input.url = url;
+  // The CLI reads paths from where it runs, as k6 does.
+  if (url && isScriptArgument(url)) input.script = resolve(url);
+  else if (url) input.url = url;
+  if (flags.env?.length) {
+    const env: Record<string, string> = { ...((base.env as Record<string, string>) ?? {}) };
+    for (const e of flags.env) {
+      const eq = e.indexOf('=');
+      if (eq <= 0) throw new UserError(`invalid -e "${e}"`, 'use KEY=VALUE, e.g. -e BASE_URL=http://127.0.0.1:3000');
+      env[e.slice(0, eq)] = e.slice(eq + 1);
+    }
+    input.env = env;
+  }
+  if (flags.vus) input.vus = parseNumberFlag('vus', flags.vus);
+  if (flags.iterations) input.iterations = parseNumberFlag('iterations', flags.iterations);
   if (flags.method) input.method = flags.method;
   if (flags.body !== undefined) input.body = flags.body;
   if (flags.header?.length) {
@@ -60,7 +82,8 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
     for (const t of flags.threshold) {
       const m = /^([^=]+?)\s*=\s*(.+)$/.exec(t);
       if (!m) throw new UserError(`invalid --threshold "${t}"`, 'use metric=expression, e.g. http_req_duration=p(95)<500');
-      (thresholds[m[1]!] ??= []).push(m[2]!);
+      const [, metric = '', expression = ''] = m;
+      (thresholds[metric] ??= []).push(expression);
     }
     input.thresholds = thresholds;
   }
@@ -79,8 +102,11 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
 export function registerLoadCommand(program: Command): void {
   program
     .command('load')
-    .description('HTTP load test (closed model with -c, open model with --rate); exit 1 when a threshold fails')
-    .argument('[url]', 'URL to load (or give --input with `requests`)')
+    .description('HTTP load test (closed model with -c, open model with --rate) or a k6 script (perfeng load script.js -e K=V --vus N --duration D); exit 1 when a threshold fails')
+    .argument('[url-or-script]', 'URL to load, or a k6 script (path/to/script.js); or give --input with `requests`)')
+    .option('-e, --env <KEY=VALUE>', "k6 script: an __ENV variable (repeatable)", collect)
+    .option('-u, --vus <n>', 'k6 script: virtual users (k6 --vus)')
+    .option('-i, --iterations <n>', 'k6 script: total iterations (k6 --iterations)')
     .option('-c, --connections <n>', 'virtual users (closed) or in-flight cap (with --rate)')
     .option('-r, --rate <n>', 'open model: requests per second')
     .option('-d, --duration <d>', 'e.g. 10s, 2m', undefined)

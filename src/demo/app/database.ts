@@ -1,6 +1,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
+import { defined } from '../../common/errors.js';
 import { orderReference } from './endpoints.js';
 
 /**
@@ -80,7 +81,7 @@ function createIndexes(db: Database): void {
 
 function fill(db: Database): void {
   const random = seededRandom(20_240_601);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const pick = <T>(list: readonly T[]): T => defined(list[Math.floor(random() * list.length)], 'a list item');
   const start = Date.UTC(2024, 0, 1);
   const day = 86_400_000;
   // One transaction and prepared statements: ~140k rows in well under a second.

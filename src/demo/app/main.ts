@@ -17,21 +17,23 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
+const ARGS = {
+  options: {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    db: { type: 'string' },
+    'query-log': { type: 'string' },
+    'query-log-max-lines': { type: 'string', default: '200000' },
+    fixed: { type: 'boolean', default: false },
+    fix: { type: 'string' },
+  },
+  strict: true,
+} as const;
+
 async function main(): Promise<void> {
-  let values;
+  let values: ReturnType<typeof parseArgs<typeof ARGS>>['values'];
   try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string', default: '0' },
-        host: { type: 'string', default: '127.0.0.1' },
-        db: { type: 'string' },
-        'query-log': { type: 'string' },
-        'query-log-max-lines': { type: 'string', default: '200000' },
-        fixed: { type: 'boolean', default: false },
-        fix: { type: 'string' },
-      },
-      strict: true,
-    }));
+    ({ values } = parseArgs(ARGS));
   } catch (error) {
     fail(`${(error as Error).message}\n${USAGE}`);
   }
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     if (unknown.length) fail(`unknown fix ${unknown.join(', ')} (known: ${ALL_FIXES.join(', ')})`);
   }
 
-  let app;
+  let app: Awaited<ReturnType<typeof startDemoApp>>;
   try {
     app = await startDemoApp({ port, host: values.host, dbPath: values.db, queryLogPath: values['query-log'], queryLogMaxLines: maxLines, fixes });
   } catch (error) {

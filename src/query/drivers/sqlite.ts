@@ -80,7 +80,7 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       if (probe.error) throw new UserError(`cannot read the SQLite database ${options.path}: ${probe.error}`, 'check that it is a SQLite database file');
       writable = undefined;
     }
-    let reply;
+    let reply: Awaited<ReturnType<typeof child.request>>;
     try {
       reply = await child.request(message);
     } catch (error) {
