@@ -1,18 +1,10 @@
-import { binomialPmf, normalQuantile } from './stats/distributions.js';
 import { adjustPValues, type Correction } from './stats/correction.js';
-import {
-  distributionFromCounts,
-  distributionFromSamples,
-  mean,
-  orderStatistic,
-  quantile,
-  standardDeviation,
-  type Distribution,
-} from './stats/distribution.js';
+import { distributionFromCounts, distributionFromSamples, mean, orderStatistic, quantile, standardDeviation, type Distribution } from './stats/distribution.js';
 import { cliffsDelta, describeCliffsDelta, hodgesLehmann } from './stats/effect-size.js';
 import { mannWhitneyU, rankStatistics, samplesNeededForAlpha } from './stats/mann-whitney.js';
-import { medianCI, samplesNeededForMedianCI } from './stats/median-ci.js';
+import { medianCI, quantileOrderInterval, samplesNeededForMedianCI } from './stats/median-ci.js';
 import { BIMODALITY_THRESHOLD, bimodalityCoefficient, coefficientOfVariation, countMadOutliers } from './stats/noise.js';
+import { geometricMean } from './stats/geomean.js';
 import { welchTTest } from './stats/welch.js';
 import { unitFactor, type Benchmark, type SampleSet } from './model.js';
 import type { CompareRow } from './schema.js';
@@ -26,7 +18,17 @@ export interface AnalyseOptions {
 }
 
 /** A row plus what later stages need (the candidate distribution for absolute gates). */
+export interface Footnotes3 {
+  baseline: string[];
+  candidate: string[];
+  comparison: string[];
+}
+
 export interface AnalysedRow extends CompareRow {
+  /** benchstat's footnotes for the row's cells (the text table prints them as ¹ ² …). */
+  footnotes?: Footnotes3;
+  /** Configuration table key (Go `key: value` lines) the row belongs to. */
+  table?: string;
   /** Percentile rows and extra per-endpoint rows are not part of the geomean. */
   primary: boolean;
   candidateDistribution?: Distribution;
@@ -34,9 +36,25 @@ export interface AnalysedRow extends CompareRow {
   untested: boolean;
 }
 
+/** One geometric mean per unit (and configuration table) and candidate, as benchstat prints them. */
+export interface Geomean {
+  unit: string;
+  against: string;
+  /** geomean(candidate/baseline centre ratios) − 1, in % (not oriented: +10 % sec/op is slower, +10 % B/s faster). */
+  deltaPct: number | null;
+  /** Same change oriented so that positive = worse, for the gate. */
+  worsePct: number | null;
+  /** Rows that entered the ratio. */
+  rows: number;
+  /** Configuration table when the input had several (Go `key: value` lines), e.g. "note=before". */
+  table?: string;
+}
+
 export interface Analysis {
   rows: AnalysedRow[];
   warnings: string[];
+  geomeans: Geomean[];
+  /** The oriented geomean (positive = worse) when all compared rows share one unit, else null. */
   geomeanDeltaPct: number | null;
 }
 
@@ -69,8 +87,33 @@ function unitKey(unit: string): string {
   return unit;
 }
 
+/** The configuration a row belongs to (benchstat's `.config` table key); '' for formats without one. */
+export function configKey(b: Benchmark): string {
+  return b.config
+    ? Object.entries(b.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
+}
+
 function rowKey(b: Benchmark): string {
-  return `${b.name}\u0000${unitKey(b.unit)}\u0000${b.percentileOf ?? ''}`;
+  return `${b.name}\u0000${unitKey(b.unit)}\u0000${b.percentileOf ?? ''}\u0000${configKey(b)}`;
+}
+
+/**
+ * benchstat's footnotes, collected once per message with the rows they apply to, so 40 rows
+ * with 5 samples give one warning, not 40.
+ */
+class Footnotes {
+  private readonly byMessage = new Map<string, string[]>();
+  add(message: string, row: string): void {
+    const rows = this.byMessage.get(message) ?? [];
+    if (!rows.includes(row)) rows.push(row);
+    this.byMessage.set(message, rows);
+  }
+  list(): string[] {
+    return [...this.byMessage].map(([message, rows]) => `${message}: ${rows.slice(0, 6).join(', ')}${rows.length > 6 ? ` and ${rows.length - 6} more` : ''}`);
+  }
 }
 
 /**
@@ -84,30 +127,7 @@ function rowKey(b: Benchmark): string {
 function quantileCI(d: Distribution, q: number, confidence: number): { value: number; low: number; high: number } {
   const n = d.n;
   const value = orderStatistic(d, Math.max(1, Math.ceil(q * n)));
-  const tail = (1 - confidence) / 2;
-  let lowOrder: number;
-  let highOrder: number;
-  if (n > 1000) {
-    const z = normalQuantile(1 - tail);
-    const sd = Math.sqrt(n * q * (1 - q));
-    lowOrder = Math.floor(n * q - z * sd);
-    highOrder = Math.ceil(n * q + z * sd) + 1;
-  } else {
-    let cumulative = 0;
-    lowOrder = 0;
-    for (let k = 0; k <= n; k++) {
-      cumulative += binomialPmf(k, n, q);
-      if (cumulative > tail) break;
-      lowOrder = k + 1;
-    }
-    cumulative = 0;
-    highOrder = n + 1;
-    for (let k = n; k >= 0; k--) {
-      cumulative += binomialPmf(k, n, q);
-      if (cumulative > tail) break;
-      highOrder = k;
-    }
-  }
+  const { lowOrder, highOrder } = quantileOrderInterval(n, q, confidence);
   return {
     value,
     low: lowOrder < 1 ? -Infinity : orderStatistic(d, lowOrder),
@@ -119,8 +139,8 @@ interface RowDraft {
   row: AnalysedRow;
   /** Relative CI of the shift, in %, for the same/inconclusive decision. */
   shiftPct?: [number, number];
-  /** Smallest p this row could ever reach (exact U), for "n too small" warnings. */
-  minPossibleP?: number;
+  /** The U test's p was above α only because the samples are too few (benchstat's "need >= 4 samples"). */
+  tooFewForTest?: boolean;
   quantileSeparated?: boolean;
 }
 
@@ -128,14 +148,14 @@ function emptySide(n: number) {
   return { median: Number.NaN, ciLow: null, ciHigh: null, n, center: 'median' as const };
 }
 
-function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: AnalyseOptions, warnings: string[]): RowDraft | undefined {
+function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: AnalyseOptions, warnings: string[], notes: Footnotes): RowDraft | undefined {
   const factor = unitFactor(cand.unit, base.unit) ?? 1;
   const label = base.name;
   const b = distributionOf(base, 1);
   const c = distributionOf(cand, factor);
   const primary = base.percentileOf === undefined;
   const rowBase = {
-    name: base.percentileOf === undefined ? base.name : base.name,
+    name: base.name,
     unit: base.unit,
     direction: base.direction,
     against,
@@ -169,19 +189,55 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
     };
   }
 
+  if (b && c && (base.assume === 'exact' || cand.assume === 'exact')) {
+    // benchfmt `Unit … assume=exact`: the value is exact (a binary size), no test needed;
+    // benchstat reports any difference as real and warns when the samples vary.
+    const footnotes: Footnotes3 = { baseline: [], candidate: [], comparison: [] };
+    const bs = exactSummary(b, label, 'baseline', notes, footnotes.baseline);
+    const cs = exactSummary(c, label, 'candidate', notes, footnotes.candidate);
+    const deltaPct = bs.center === cs.center ? 0 : bs.center !== 0 ? ((cs.center - bs.center) / Math.abs(bs.center)) * 100 : null;
+    return {
+      row: {
+        ...rowBase,
+        baseline: { median: bs.center, ciLow: bs.low, ciHigh: bs.high, n: b.n, center: 'median' },
+        candidate: { median: cs.center, ciLow: cs.low, ciHigh: cs.high, n: c.n, center: 'median' },
+        deltaPct,
+        pValue: null,
+        pAdjusted: null,
+        test: 'exact',
+        effectSize: noEffect,
+        // benchmath AssumeExact.Compare: p = 0, every difference (or its absence) is certain.
+        significant: true,
+        verdict: 'inconclusive',
+        primary,
+        candidateDistribution: c,
+        untested: false,
+        footnotes,
+      },
+    };
+  }
+
   if (b && c) {
     const bci = medianCI(b, options.confidence);
     const cci = medianCI(c, options.confidence);
     const needed = samplesNeededForMedianCI(options.confidence);
-    if (b.n < needed || c.n < needed) {
-      warnings.push(`${label}: need ≥ ${needed} samples per side for a ${options.confidence * 100}% confidence interval of the median (have ${b.n} and ${c.n})`);
-    }
+    const footnotes: Footnotes3 = { baseline: [], candidate: [], comparison: [] };
+    const ciNote = `need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`;
+    if (!Number.isFinite(bci.low) || !Number.isFinite(bci.high)) footnotes.baseline.push(ciNote);
+    if (!Number.isFinite(cci.low) || !Number.isFinite(cci.high)) footnotes.candidate.push(ciNote);
+    if (footnotes.baseline.length || footnotes.candidate.length) notes.add(ciNote, label);
     const mw = mannWhitneyU(b, c);
+    if (mw.allEqual) {
+      notes.add('all samples are equal', label);
+      footnotes.comparison.push('all samples are equal');
+    }
     const { tieSum } = rankStatistics(b, c);
     const hl = hodgesLehmann(b, c, options.confidence, tieSum);
     const delta = cliffsDelta(b, c);
-    const deltaPct = bci.median !== 0 ? ((cci.median - bci.median) / Math.abs(bci.median)) * 100 : null;
+    // benchstat: equal centres are a 0 % change, whatever their sign.
+    const deltaPct = bci.median === cci.median ? 0 : bci.median !== 0 ? ((cci.median - bci.median) / Math.abs(bci.median)) * 100 : null;
     if (base.values && cand.values) noiseWarnings(label, b, c, warnings);
+    const need = samplesNeededForAlpha(options.alpha);
     return {
       row: {
         ...rowBase,
@@ -190,7 +246,7 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
         deltaPct,
         pValue: mw.pValue,
         pAdjusted: mw.pValue,
-        test: mw.method === 'exact' ? 'mann-whitney-exact' : 'mann-whitney-normal',
+        test: mw.method === 'exact' ? 'mann-whitney-exact' : mw.method === 'exact-ties' ? 'mann-whitney-exact-ties' : 'mann-whitney-normal',
         effectSize: {
           cliffsDelta: delta,
           magnitude: describeCliffsDelta(delta),
@@ -203,9 +259,11 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
         primary,
         candidateDistribution: c,
         untested: false,
+        footnotes,
       },
       shiftPct: hl && bci.median !== 0 ? [(hl.low / Math.abs(bci.median)) * 100, (hl.high / Math.abs(bci.median)) * 100] : undefined,
-      minPossibleP: mw.minPossibleP,
+      // benchstat warns only when both sides are below the n that could ever reach α.
+      tooFewForTest: b.n < need.n && c.n < need.n,
     };
   }
 
@@ -241,6 +299,19 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
   return { row, shiftPct: welch && baseMean !== 0 ? [(welch.low / Math.abs(baseMean)) * 100, (welch.high / Math.abs(baseMean)) * 100] : undefined };
 }
 
+/** benchmath AssumeExact.Summary: the mode, with the range as its "interval"; warns when values differ. */
+function exactSummary(d: Distribution, label: string, side: string, notes: Footnotes, cell: string[]): { center: number; low: number; high: number } {
+  let mode = 0;
+  for (let i = 1; i < d.values.length; i++) if (d.counts[i]! > d.counts[mode]!) mode = i;
+  const low = d.values[0]!;
+  const high = d.values[d.values.length - 1]!;
+  if (low !== high) {
+    notes.add(`exact distribution expected, but values range from ${low} to ${high} (${side})`, label);
+    cell.push(`exact distribution expected, but values range from ${low} to ${high}`);
+  }
+  return { center: d.values[mode]!, low, high };
+}
+
 function summaryFromDistribution(d: Distribution): Benchmark['summary'] {
   return { n: d.n, mean: mean(d), sd: standardDeviation(d), median: quantile(d, 0.5) };
 }
@@ -256,13 +327,14 @@ function noiseWarnings(label: string, b: Distribution, c: Distribution, warnings
     const outliers = countMadOutliers(d);
     if (outliers > 0) problems.push(`${outliers} of ${d.n} samples are outliers (MAD modified z-score > 3.5)`);
     const bc = bimodalityCoefficient(d);
-    if (bc > BIMODALITY_THRESHOLD) problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
+    if (bc > BIMODALITY_THRESHOLD)
+      problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
     if (problems.length) warnings.push(`${label} (${side}): ${problems.join('; ')}`);
   }
 }
 
 /** Decides each row's verdict once the corrected p-values are known. */
-function decide(draft: RowDraft, options: AnalyseOptions, warnings: string[]): void {
+function decide(draft: RowDraft, options: AnalyseOptions, notes: Footnotes): void {
   const row = draft.row;
   const worse = (d: number) => (row.direction === 'lower-is-better' ? d > 0 : d < 0);
   const beyondNoise = row.deltaPct !== null && Math.abs(row.deltaPct) >= options.noiseFloorPct;
@@ -270,10 +342,15 @@ function decide(draft: RowDraft, options: AnalyseOptions, warnings: string[]): v
   if (row.test === 'quantile-ci') {
     row.significant = draft.quantileSeparated === true;
   } else if (row.pAdjusted !== null) {
-    row.significant = row.pAdjusted < options.alpha;
+    // benchstat rejects the null hypothesis when p ≤ α (benchmath Comparison.FormatDelta prints "~" only for p > α).
+    row.significant = row.pAdjusted <= options.alpha;
   }
   if (row.test === 'none') {
     row.verdict = 'inconclusive';
+    return;
+  }
+  if (row.test === 'exact') {
+    row.verdict = row.deltaPct === 0 || !beyondNoise || row.deltaPct === null ? 'same' : worse(row.deltaPct) ? 'slower' : 'faster';
     return;
   }
   if (row.significant) {
@@ -281,32 +358,78 @@ function decide(draft: RowDraft, options: AnalyseOptions, warnings: string[]): v
     return;
   }
   row.verdict = tight ? 'same' : 'inconclusive';
-  if (draft.minPossibleP !== undefined && draft.minPossibleP > options.alpha && row.test.startsWith('mann-whitney')) {
+  if (draft.tooFewForTest && row.pValue !== null && row.pValue > options.alpha && row.test.startsWith('mann-whitney')) {
     const need = samplesNeededForAlpha(options.alpha);
-    warnings.push(
-      `${row.name}: with ${row.baseline.n} and ${row.candidate.n} samples the smallest possible p is ${draft.minPossibleP.toPrecision(2)} > α ${options.alpha} — no difference can be detected; need ≥ ${need} samples per side`,
-    );
+    const note = `need ${need.atLeast ? '>=' : '>'} ${need.n} samples to detect a difference at alpha level ${options.alpha}`;
+    notes.add(note, row.name);
+    row.footnotes?.comparison.push(note);
   }
 }
 
+/** A row for a benchmark only one side has (benchstat prints it with the other cell empty). */
+function oneSidedRow(b: Benchmark, against: string, onlyIn: 'baseline' | 'candidate', options: AnalyseOptions, notes: Footnotes): AnalysedRow {
+  const d = distributionOf(b, 1);
+  const ci = d ? medianCI(d, options.confidence) : undefined;
+  const center = ci?.median ?? b.summary?.median ?? b.summary?.mean ?? null;
+  if (ci && (!Number.isFinite(ci.low) || !Number.isFinite(ci.high))) {
+    const needed = samplesNeededForMedianCI(options.confidence);
+    notes.add(`need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`, b.name);
+  }
+  const cellNotes =
+    ci && (!Number.isFinite(ci.low) || !Number.isFinite(ci.high))
+      ? [
+          `need ${samplesNeededForMedianCI(options.confidence).atLeast ? '>=' : '>'} ${samplesNeededForMedianCI(options.confidence).n} samples for confidence interval at level ${options.confidence}`,
+        ]
+      : [];
+  const side = {
+    median: center,
+    ciLow: ci ? finiteOrNull(ci.low) : null,
+    ciHigh: ci ? finiteOrNull(ci.high) : null,
+    n: d?.n ?? b.summary?.n ?? 0,
+    center: 'median' as const,
+  };
+  const missing = { median: null, ciLow: null, ciHigh: null, n: 0, center: 'median' as const };
+  return {
+    name: b.name,
+    unit: b.unit,
+    direction: b.direction,
+    against,
+    baseline: onlyIn === 'baseline' ? side : missing,
+    candidate: onlyIn === 'candidate' ? side : missing,
+    deltaPct: null,
+    pValue: null,
+    pAdjusted: null,
+    test: 'none',
+    effectSize: { cliffsDelta: null, magnitude: null, shift: null, shiftLow: null, shiftHigh: null },
+    significant: false,
+    verdict: 'inconclusive',
+    onlyIn,
+    footnotes: { baseline: onlyIn === 'baseline' ? cellNotes : [], candidate: onlyIn === 'candidate' ? cellNotes : [], comparison: [] },
+    primary: b.percentileOf === undefined,
+    untested: true,
+    ...(b.config ? { table: configKey(b) } : {}),
+  };
+}
+
 /**
- * Matches benchmarks of the baseline with each candidate set by name and unit family, runs
- * the statistics per row, applies the multiple-comparison correction across all tested rows,
- * then decides verdicts.
+ * Matches benchmarks of the baseline with each candidate set by name, unit family and
+ * configuration, runs the statistics per row, applies the multiple-comparison correction across
+ * all tested rows, then decides verdicts. Benchmarks on one side only become `onlyIn` rows.
  */
 export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], options: AnalyseOptions, filter?: (name: string) => boolean): Analysis {
   const warnings: string[] = [];
+  const notes = new Footnotes();
   const baseline = withSummaryPercentiles(baselineSet);
   const candidates = candidateSets.map(withSummaryPercentiles);
   const drafts: RowDraft[] = [];
+  const oneSided: AnalysedRow[] = [];
   const baseRows = new Map(baseline.benchmarks.filter((b) => !filter || filter(b.name)).map((b) => [rowKey(b), b]));
   for (const candidate of candidates) {
     const candRows = new Map(candidate.benchmarks.filter((b) => !filter || filter(b.name)).map((b) => [rowKey(b), b]));
-    const onlyBase: string[] = [];
     for (const [key, base] of baseRows) {
       const cand = candRows.get(key);
       if (!cand) {
-        onlyBase.push(base.name);
+        oneSided.push(oneSidedRow(base, candidate.source, 'baseline', options, notes));
         continue;
       }
       if (base.unit !== cand.unit) {
@@ -317,13 +440,28 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
         }
         warnings.push(`${base.name}: baseline in ${base.unit}, candidate in ${cand.unit}; converted to ${base.unit}`);
       }
-      const draft = analyseRow(base, cand, candidate.source, options, warnings);
-      if (draft) drafts.push(draft);
-      else warnings.push(`${base.name}: nothing comparable (no samples and no mean/median on one side)`);
+      const draft = analyseRow(base, cand, candidate.source, options, warnings, notes);
+      if (draft) {
+        if (base.config) draft.row.table = configKey(base);
+        drafts.push(draft);
+      } else warnings.push(`${base.name}: nothing comparable (no samples and no mean/median on one side)`);
     }
-    const onlyCand = [...candRows.entries()].filter(([key]) => !baseRows.has(key)).map(([, b]) => b.name);
-    if (onlyBase.length) warnings.push(`only in the baseline (not compared): ${[...new Set(onlyBase)].slice(0, 10).join(', ')}${onlyBase.length > 10 ? ` and ${onlyBase.length - 10} more` : ''}`);
-    if (onlyCand.length) warnings.push(`only in ${candidate.source} (not compared): ${[...new Set(onlyCand)].slice(0, 10).join(', ')}${onlyCand.length > 10 ? ` and ${onlyCand.length - 10} more` : ''}`);
+    for (const [key, cand] of candRows) if (!baseRows.has(key)) oneSided.push(oneSidedRow(cand, candidate.source, 'candidate', options, notes));
+    const onlyBase = oneSided.filter((r) => r.against === candidate.source && r.onlyIn === 'baseline').map((r) => r.name);
+    const onlyCand = oneSided.filter((r) => r.against === candidate.source && r.onlyIn === 'candidate').map((r) => r.name);
+    const list = (names: string[]) => `${[...new Set(names)].slice(0, 10).join(', ')}${names.length > 10 ? ` and ${names.length - 10} more` : ''}`;
+    if (onlyBase.length) warnings.push(`only in the baseline (rows marked onlyIn): ${list(onlyBase)}`);
+    if (onlyCand.length) warnings.push(`only in ${candidate.source} (rows marked onlyIn): ${list(onlyCand)}`);
+    if ((onlyBase.length || onlyCand.length) && [...baseRows.values(), ...candRows.values()].some((b) => b.config)) {
+      const tables = new Set([...baseRows.values(), ...candRows.values()].map(configKey));
+      if (tables.size > 1)
+        warnings.push(
+          `rows are matched within equal configuration lines (${[...tables]
+            .slice(0, 3)
+            .map((t) => `"${t}"`)
+            .join(' vs ')}); use ignore (e.g. "note") to compare across them`,
+        );
+    }
     contextWarnings(baseline, candidate, warnings);
   }
 
@@ -334,21 +472,75 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
   drafts.forEach((d, i) => (d.row.pAdjusted = adjusted[i] ?? null));
   const tested = drafts.filter((d) => d.row.pValue !== null).length;
   if (options.correction === 'none' && tested > 1) {
-    warnings.push(`${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`);
+    warnings.push(
+      `${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`,
+    );
   }
-  for (const d of drafts) decide(d, options, warnings);
+  for (const d of drafts) decide(d, options, notes);
 
-  // Geomean over the main rows, each ratio oriented so that > 1 is worse.
-  const logs: number[] = [];
-  for (const { row } of drafts) {
-    if (!row.primary || (row.test === 'none' && row.unit === 'ratio')) continue;
-    const b = row.baseline.median;
-    const c = row.candidate.median;
-    if (!(b > 0 && c > 0)) continue;
-    logs.push(row.direction === 'lower-is-better' ? Math.log(c / b) : Math.log(b / c));
+  const rows = [...drafts.map((d) => d.row), ...oneSided];
+  const { geomeans, warnings: geomeanWarnings } = computeGeomeans(rows);
+  // The single oriented number the gate and the headline have used: only meaningful for one unit.
+  const units = new Set(geomeans.filter((g) => g.worsePct !== null).map((g) => g.unit));
+  let geomeanDeltaPct: number | null = null;
+  if (units.size === 1 && candidates.length === 1) {
+    const logs: number[] = [];
+    for (const row of rows) {
+      if (!row.primary || row.onlyIn || (row.test === 'none' && row.unit === 'ratio')) continue;
+      const b = row.baseline.median;
+      const c = row.candidate.median;
+      if (b === null || c === null || !(b > 0 && c > 0)) continue;
+      logs.push(row.direction === 'lower-is-better' ? Math.log(c / b) : Math.log(b / c));
+    }
+    geomeanDeltaPct = logs.length ? (Math.exp(logs.reduce((s, x) => s + x, 0) / logs.length) - 1) * 100 : null;
   }
-  const geomeanDeltaPct = logs.length ? (Math.exp(logs.reduce((s, x) => s + x, 0) / logs.length) - 1) * 100 : null;
-  return { rows: drafts.map((d) => d.row), warnings: [...new Set(warnings)], geomeanDeltaPct };
+  return { rows, warnings: [...new Set([...notes.list(), ...geomeanWarnings, ...warnings])], geomeans, geomeanDeltaPct };
+}
+
+/**
+ * benchstat's geomean row (benchtab summarizeCol): per table (configuration + unit) and
+ * candidate column, the geometric mean of the candidate/baseline centre ratios of the rows
+ * both have; equal centres count as ratio 1. A zero baseline makes the ratio unknown.
+ */
+function computeGeomeans(rows: AnalysedRow[]): { geomeans: Geomean[]; warnings: string[] } {
+  const groups = new Map<string, AnalysedRow[]>();
+  for (const row of rows) {
+    if (!row.primary || (row.test === 'none' && row.unit === 'ratio' && !row.onlyIn)) continue;
+    const key = `${row.table ?? ''}\u0000${row.unit}\u0000${row.against}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const geomeans: Geomean[] = [];
+  const warnings: string[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    const baseRows = group.filter((r) => r.baseline.median !== null).length;
+    const ratios: number[] = [];
+    let bad = false;
+    for (const row of group) {
+      const b = row.baseline.median;
+      const c = row.candidate.median;
+      if (b === null || c === null) continue;
+      if (b === c) {
+        ratios.push(1);
+        continue;
+      }
+      if (b === 0 || !(c / b > 0)) {
+        bad = true;
+        continue;
+      }
+      ratios.push(c / b);
+    }
+    const count = ratios.length;
+    const label = `${first.unit}${first.table ? ` (${first.table})` : ''} vs ${first.against}`;
+    if (count !== baseRows || group.some((r) => r.onlyIn === 'candidate'))
+      warnings.push(`geomean ${label}: benchmark set differs from baseline; geomeans may not be comparable`);
+    if (bad) warnings.push(`geomean ${label}: ratios must be >0 to compute geomean`);
+    const ratio = !bad && count ? geometricMean(ratios) : null;
+    const deltaPct = ratio === null ? null : (ratio - 1) * 100;
+    const worsePct = ratio === null ? null : ((first.direction === 'lower-is-better' ? ratio : 1 / ratio) - 1) * 100;
+    geomeans.push({ unit: first.unit, against: first.against, deltaPct, worsePct, rows: count, ...(first.table ? { table: first.table } : {}) });
+  }
+  return { geomeans, warnings };
 }
 
 const PERCENTILE_NAME = /^p(\d+(?:\.\d+)?)$/;
@@ -371,7 +563,26 @@ function withSummaryPercentiles(set: SampleSet): SampleSet {
 }
 
 /** Keys that identify the machine or the conditions of a measurement. */
-const CONTEXT_KEYS = ['host', 'host_name', 'hostname', 'cpu', 'cpu_model_name', 'num_cpus', 'mhz_per_cpu', 'goos', 'goarch', 'os', 'platform', 'python', 'python_version', 'gomaxprocs', 'connections', 'rate', 'library_build_type', 'cpu_scaling_enabled'];
+const CONTEXT_KEYS = [
+  'host',
+  'host_name',
+  'hostname',
+  'cpu',
+  'cpu_model_name',
+  'num_cpus',
+  'mhz_per_cpu',
+  'goos',
+  'goarch',
+  'os',
+  'platform',
+  'python',
+  'python_version',
+  'gomaxprocs',
+  'connections',
+  'rate',
+  'library_build_type',
+  'cpu_scaling_enabled',
+];
 
 function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: string[]): void {
   const differences: string[] = [];
@@ -380,7 +591,10 @@ function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: st
     const b = candidate.context[key];
     if (a !== undefined && b !== undefined && a !== b) differences.push(`${key} "${a}" vs "${b}"`);
   }
-  if (differences.length) warnings.push(`baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`);
+  if (differences.length)
+    warnings.push(
+      `baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`,
+    );
   if (baseline.format !== candidate.format && baseline.format !== 'inline' && candidate.format !== 'inline') {
     warnings.push(`baseline is ${baseline.format}, ${candidate.source} is ${candidate.format}: different tools measure differently`);
   }

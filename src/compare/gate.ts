@@ -3,7 +3,7 @@ import { holds, ORDERING, splitComparison } from '../common/comparison.js';
 import { unitFactor } from '../common/units.js';
 import { TIME_UNITS_S } from './model.js';
 import { quantile, mean } from './stats/distribution.js';
-import type { AnalysedRow } from './analyse.js';
+import type { AnalysedRow, Geomean } from './analyse.js';
 
 /**
  * The CI gate. `failOn` is a comma- or semicolon-separated list of clauses; the gate fails
@@ -87,7 +87,7 @@ function formatLimitS(seconds: number): string {
   return `${+(seconds * 1e9).toPrecision(4)} ns`;
 }
 
-export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], geomeanDeltaPct: number | null): GateResult {
+export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], geomeanDeltaPct: number | null, geomeans: Geomean[] = []): GateResult {
   if (!failOn) return { failOn: null, failed: false, reasons: [] };
   const clauses = parseFailOn(failOn);
   const reasons: string[] = [];
@@ -95,17 +95,29 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
   for (const clause of clauses) {
     switch (clause.kind) {
       case 'any-regression':
-        for (const row of rows) if (row.verdict === 'slower') reasons.push(`${clause.text}: ${row.name} is slower by ${Math.abs(row.deltaPct ?? 0).toFixed(2)}% (p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
+        for (const row of rows)
+          if (row.verdict === 'slower')
+            reasons.push(`${clause.text}: ${row.name} is slower by ${Math.abs(row.deltaPct ?? 0).toFixed(2)}% (p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
         break;
       case 'regression':
         for (const row of rows) {
           const worse = worsePct(row);
-          if (row.verdict === 'slower' && worse > clause.pct) reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (significant, p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
-          else if (row.untested && worse > clause.pct) reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (point estimate; the format has no samples to test)`);
+          if (row.verdict === 'slower' && worse > clause.pct)
+            reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (significant, p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
+          else if (row.untested && worse > clause.pct)
+            reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (point estimate; the format has no samples to test)`);
         }
         break;
       case 'geomean':
-        if (geomeanDeltaPct !== null && geomeanDeltaPct > clause.pct) reasons.push(`${clause.text}: geomean change is +${geomeanDeltaPct.toFixed(2)}% (worse)`);
+        if (geomeanDeltaPct !== null) {
+          if (geomeanDeltaPct > clause.pct) reasons.push(`${clause.text}: geomean change is +${geomeanDeltaPct.toFixed(2)}% (worse)`);
+        } else {
+          // Several units: each unit's geomean is held to the limit on its own (benchstat keeps them apart).
+          for (const g of geomeans) {
+            if (g.worsePct !== null && g.worsePct > clause.pct)
+              reasons.push(`${clause.text}: geomean ${g.unit} vs ${g.against} is ${g.worsePct.toFixed(2)}% worse`);
+          }
+        }
         break;
       case 'absolute': {
         let checked = 0;
@@ -115,7 +127,8 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
           const value = candidateStatistic(row, clause.stat);
           if (value === undefined) continue;
           checked++;
-          if (holds(value * toS, clause.op, clause.limitS)) reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
+          if (holds(value * toS, clause.op, clause.limitS))
+            reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
         }
         if (!checked) reasons.push(`${clause.text}: no row with a time unit and a known ${clause.stat} to check — the gate cannot pass unchecked`);
         break;
@@ -123,9 +136,10 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
       case 'throughput': {
         let checked = 0;
         for (const row of rows) {
-          if (!/req\/s|\/s$|ops/.test(row.unit) || row.baseline.center === 'percentile') continue;
+          const value = row.candidate.median;
+          if (!/req\/s|\/s$|ops/.test(row.unit) || row.baseline.center === 'percentile' || value === null) continue;
           checked++;
-          if (holds(row.candidate.median, clause.op, clause.limit)) reasons.push(`${clause.text}: ${row.name} is ${row.candidate.median.toFixed(1)} ${row.unit}`);
+          if (holds(value, clause.op, clause.limit)) reasons.push(`${clause.text}: ${row.name} is ${value.toFixed(1)} ${row.unit}`);
         }
         if (!checked) reasons.push(`${clause.text}: no throughput row to check — the gate cannot pass unchecked`);
         break;

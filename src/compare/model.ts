@@ -1,4 +1,6 @@
 import { TIME_UNITS_S as COMMON_TIME_UNITS_S } from '../common/units.js';
+import type { RunEnvironment } from '../store/environment.js';
+
 /**
  * The Samples model every parser produces and every later stage consumes (like benchstat's
  * benchfmt records): plain, JSON-serialisable data.
@@ -31,6 +33,13 @@ export interface Benchmark {
   summary?: SummaryOnly;
   /** For rows that stand for one percentile of a distribution (load runs): 0.95 for p95. */
   percentileOf?: number;
+  /**
+   * Configuration in effect where the samples were read (Go format `key: value` lines such as
+   * goos, pkg, note): rows match across inputs only when it is equal, as benchstat's `.config`.
+   */
+  config?: Record<string, string>;
+  /** benchfmt unit metadata (`Unit x assume=exact`): exact values are compared without a test. */
+  assume?: 'exact' | 'normal' | 'nothing';
 }
 
 export type FormatId =
@@ -55,6 +64,8 @@ export interface SampleSet {
   benchmarks: Benchmark[];
   /** What the file says about where it was measured: host, CPU, OS, tool version… */
   context: Record<string, string>;
+  /** Where a perfeng run measured it (meta.json / result.json `environment`). */
+  environment?: RunEnvironment;
   /** Things the parser noticed that the user should know (e.g. "no raw samples in this file"). */
   notes: string[];
 }
@@ -65,7 +76,7 @@ export const TIME_UNITS_S: Readonly<Record<string, number>> = Object.fromEntries
   ['ns', 'us', 'µs', 'ms', 's'].flatMap((unit) => [
     [unit, COMMON_TIME_UNITS_S[unit] as number],
     [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
-  ]),
+  ]).concat([['sec/op', 1]]),
 );
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { UserError } from '../common/errors.js';
+import { asEnvironment } from '../store/environment.js';
 import { resolveRun } from '../store/runs.js';
 import { directionForUnit, type Benchmark, type FormatId, type SampleSet } from './model.js';
 import { parseText } from './parsers/index.js';
@@ -38,7 +39,17 @@ async function readSource(path: string, label: string, format: FormatId | 'auto'
   } catch (error) {
     throw new UserError(`cannot read ${label} (${(error as NodeJS.ErrnoException).code})`, 'check the path and its permissions');
   }
-  return parseText(text, label, format);
+  const set = parseText(text, label, format);
+  // A perfeng result.json says where it was measured; compare warns when the sides differ.
+  if (text.startsWith('{') && text.includes('"environment"')) {
+    try {
+      const environment = asEnvironment((JSON.parse(text) as { environment?: unknown }).environment);
+      if (environment) set.environment = environment;
+    } catch {
+      // not JSON after all: the parser already read what it could
+    }
+  }
+  return set;
 }
 
 /** Several files of one side (a glob) become one set: samples of the same benchmark are pooled, as benchstat pools files. */
@@ -76,20 +87,32 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
     return rel && !rel.startsWith('..') ? rel : p;
   };
   if (await isFile(path)) return readSource(path, display(path), format);
-  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || !GLOB_CHARS.test(trimmed)) {
+  // benchfmt's "label=path": the label names the column.
+  const labelled = /^([^=/\\]+)=(.+)$/.exec(trimmed);
+  if (labelled && (await isFile(resolve(projectDir, labelled[2]!)))) {
+    const set = await readSource(resolve(projectDir, labelled[2]!), labelled[1]!, format);
+    return { ...set, source: labelled[1]! };
+  }
+  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || trimmed.startsWith('baseline:') || !GLOB_CHARS.test(trimmed)) {
     let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
       run = await resolveRun(projectDir, trimmed);
     } catch (error) {
-      if (/^latest/.test(trimmed)) throw error;
-      throw new UserError(`${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`, 'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"');
+      if (/^(latest|baseline:)/.test(trimmed)) throw error;
+      throw new UserError(
+        `${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`,
+        'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"',
+      );
     }
     const result = join(run.dir, 'result.json');
     if (!(await isFile(result))) throw new UserError(`run ${run.id} has no result.json`, 'pick a run written by run_load_test, or pass a file');
-    return readSource(result, `${run.id}/result.json`, format);
+    const set = await readSource(result, `${run.id}/result.json`, format);
+    if (!set.environment && run.environment) set.environment = run.environment;
+    return set;
   }
   const files = (await fg(trimmed, { cwd: projectDir, absolute: true, onlyFiles: true, dot: false })).sort();
-  if (!files.length) throw new UserError(`${label} glob "${trimmed}" matched no files in ${projectDir}`, 'check the pattern (it is relative to the project folder)');
+  if (!files.length)
+    throw new UserError(`${label} glob "${trimmed}" matched no files in ${projectDir}`, 'check the pattern (it is relative to the project folder)');
   const sets = [];
   for (const file of files) sets.push(await readSource(file, display(file), format));
   return mergeSets(sets, `${trimmed} (${files.length} files)`);

@@ -19,7 +19,12 @@ export type { LoadTestInput, LoadTestOutput } from './schema.js';
  * (closed or open model, in-process or worker threads) → model the result → write
  * result.json, report.html, k6-summary.json and k6-script.js → summary text.
  */
-export async function runLoadTest(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
+export async function runLoadTest(
+  input: LoadTestInput,
+  context: RunContext,
+  /** Called once a second with the requests completed so far (profile_process kind "leak" plots memory against it). */
+  observe?: (tick: { elapsedS: number; totalS: number; requests: number }) => void,
+): Promise<ToolOutcome<LoadTestOutput>> {
   if (input.script !== undefined) return runScriptInput(input, context);
   const scriptOnly = (['env', 'vus', 'iterations'] as const).filter((k) => input[k] !== undefined);
   if (scriptOnly.length) throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
@@ -42,6 +47,7 @@ export async function runLoadTest(input: LoadTestInput, context: RunContext): Pr
       const last = aggregate.timeline.at(-1);
       const message = `${elapsedS.toFixed(0)}/${total.toFixed(0)} s · ${formatRate(last?.rps ?? 0)} · p99 ${formatMs(last?.p99 ?? 0)} · ${aggregate.total} requests${aggregate.failed ? `, ${aggregate.failed} failed` : ''}`;
       context.report(elapsedS, total, message);
+      observe?.({ elapsedS, totalS: total, requests: aggregate.total });
     },
   });
   const partial = buildResult(plan, engine);

@@ -183,9 +183,17 @@ export const loadTestOutputSchema = z.object({
   iterations: z.object({ total: z.number(), dropped: z.number() }).optional().describe('k6 script: completed iterations; dropped_iterations'),
   vusMax: z.number().optional().describe('k6 script: most VUs initialised'),
   groups: z
-    .array(z.object({ name: z.string(), requests: z.number(), latencyMs: latencySchema, checks: z.object({ passes: z.number(), fails: z.number() }) }))
+    .array(
+      z.object({
+        name: z.string(),
+        path: z.string().describe('k6 group path, e.g. "::checkout::pay" (the `group` tag); "" = outside any group'),
+        requests: z.number(),
+        latencyMs: latencySchema,
+        checks: z.object({ passes: z.number(), fails: z.number() }),
+      }),
+    )
     .optional()
-    .describe('k6 script: per group() path ("" = outside any group)'),
+    .describe('k6 script: per group()'),
   metrics: z
     .record(z.string(), z.object({ type: z.string(), values: z.record(z.string(), z.number()) }))
     .optional()

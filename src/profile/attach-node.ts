@@ -116,14 +116,18 @@ function expectedInspectorPort(pid: number): number {
   return 9229;
 }
 
-/** A minimal CDP client: numbered requests, matched responses. */
-class CdpSession {
+/** A minimal CDP client: numbered requests, matched responses, and event listeners by method. */
+export class CdpSession {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly listeners = new Map<string, (params: Record<string, unknown>) => void>();
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener('message', (event) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: { message: string } };
-      if (message.id === undefined) return;
+      const message = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { message: string } };
+      if (message.id === undefined) {
+        if (message.method) this.listeners.get(message.method)?.(message.params ?? {});
+        return;
+      }
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
       this.pending.delete(message.id);
@@ -145,6 +149,11 @@ class CdpSession {
     });
   }
 
+  /** One listener per event method (a later one replaces it). */
+  on(method: string, listener: (params: Record<string, unknown>) => void): void {
+    this.listeners.set(method, listener);
+  }
+
   send<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -160,21 +169,11 @@ class CdpSession {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function attachNode(options: {
-  pid: number;
-  cwd: string;
-  durationS: number;
-  intervalUs: number;
-  kind: 'cpu' | 'heap';
-  heapBytes: number;
-  context: RunContext;
-}): Promise<Collected> {
-  const { pid, context } = options;
-  const { command } = processKind(pid);
-  const warnings: string[] = [
-    // V8 records inlining positions only for code compiled while a profiler runs.
-    'attached to a running process: functions V8 optimised before we attached may show the time of callees inlined into them as their own (launch through `command` to avoid this)',
-  ];
+/**
+ * The inspector WebSocket of a Node.js process: the one it already has open on its
+ * --inspect port, or the one SIGUSR1 opens (then `openedByUs`, and the caller closes it).
+ */
+export async function findInspector(pid: number, context: RunContext): Promise<{ url: string; openedByUs: boolean }> {
   const before = new Set(listeningPorts(pid));
   const expected = expectedInspectorPort(pid);
   let url = before.has(expected) ? await inspectorTarget(expected) : undefined;
@@ -208,6 +207,33 @@ export async function attachNode(options: {
     );
   }
 
+  return { url, openedByUs };
+}
+
+/** Closes an inspector we opened with SIGUSR1: leaving a debugger port open is not ours to decide. */
+export async function closeInspector(session: CdpSession): Promise<void> {
+  await Promise.race([
+    session.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true }).catch(() => undefined),
+    sleep(1000),
+  ]);
+}
+
+export async function attachNode(options: {
+  pid: number;
+  cwd: string;
+  durationS: number;
+  intervalUs: number;
+  kind: 'cpu' | 'heap';
+  heapBytes: number;
+  context: RunContext;
+}): Promise<Collected> {
+  const { pid, context } = options;
+  const { command } = processKind(pid);
+  const warnings: string[] = [
+    // V8 records inlining positions only for code compiled while a profiler runs.
+    'attached to a running process: functions V8 optimised before we attached may show the time of callees inlined into them as their own (launch through `command` to avoid this)',
+  ];
+  const { url, openedByUs } = await findInspector(pid, context);
   const rss = sampleTreeRss(pid);
   const session = await CdpSession.open(url);
   const started = performance.now();
@@ -234,13 +260,7 @@ export async function attachNode(options: {
     cpuRaw = (await session.send<{ profile: V8CpuProfile }>('Profiler.stop')).profile;
     if (options.kind === 'heap') heapRaw = (await session.send<{ profile: V8HeapProfile }>('HeapProfiler.stopSampling')).profile;
     await session.send('Profiler.disable').catch(() => undefined);
-    if (openedByUs) {
-      // Close the inspector we opened: leaving a debugger port open is not ours to decide.
-      await Promise.race([
-        session.send('Runtime.evaluate', { expression: "require('node:inspector').close()", includeCommandLineAPI: true }).catch(() => undefined),
-        sleep(1000),
-      ]);
-    }
+    if (openedByUs) await closeInspector(session);
   } finally {
     session.close();
   }

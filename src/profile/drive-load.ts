@@ -16,10 +16,12 @@ export interface LoadSummary {
   runDir: string;
 }
 
-export async function driveLoad(raw: Record<string, unknown>, context: RunContext): Promise<LoadSummary> {
+export type LoadObserver = (tick: { elapsedS: number; totalS: number; requests: number }) => void;
+
+export async function driveLoad(raw: Record<string, unknown>, context: RunContext, observe?: LoadObserver): Promise<LoadSummary> {
   const input = parseInput(loadTestInputSchema, raw, 'load');
   const { runLoadTest } = await import('../load/index.js');
-  const outcome = await runLoadTest(input, context);
+  const outcome = await runLoadTest(input, context, observe);
   const s = outcome.structured;
   return {
     passed: s.passed,

@@ -177,7 +177,7 @@ async function attach(input: ProfileInput, context: RunContext, cwd: string, tmp
   const { kind, command } = processKind(pid);
   const target = `pid ${pid} (${command})`;
   if (kind === 'node') {
-    const collected = await attachNode({ pid, cwd, durationS, intervalUs, kind: input.kind, heapBytes: input.heapSamplingBytes, context });
+    const collected = await attachNode({ pid, cwd, durationS, intervalUs, kind: input.kind === 'heap' ? 'heap' : 'cpu', heapBytes: input.heapSamplingBytes, context });
     return { ...collected, target };
   }
   if (input.kind === 'heap') {
@@ -260,13 +260,17 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
   if (!input.command === !input.pid) {
     throw new UserError(input.command ? 'give `command` or `pid`, not both' : 'nothing to profile', 'pass `command` (e.g. "node server.js") to launch, or `pid` to attach to a running Node.js process');
   }
-  if (input.pid && input.load) throw new UserError('`load` works with a launched `command` only', 'run run_load_test separately while attaching by pid, or launch the server through `command`');
+  if (input.pid && input.load && input.kind !== 'leak') throw new UserError('`load` works with a launched `command` only', 'run run_load_test separately while attaching by pid, or launch the server through `command`');
   const cwd = resolve(context.projectDir, input.cwd ?? '.');
   if (!(await stat(cwd).then((s) => s.isDirectory()).catch(() => false))) throw new UserError(`cwd ${cwd} is not a directory`, 'give an existing folder');
   const intervalUs = input.samplingIntervalUs ?? context.config.profile.samplingIntervalUs;
   const maxS = context.config.profile.maxDurationS;
   const durationS = Math.min(input.durationS ?? (input.pid ? 10 : input.load ? maxS : 60), maxS);
 
+  if (input.kind === 'leak') {
+    const { runLeak } = await import('./leak.js');
+    return runLeak(input, context, cwd, durationS, maxS);
+  }
   const baseline = input.baseline ? await loadProfileRef(input.baseline, context.projectDir) : undefined;
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import type { RunContext } from '../common/context.js';
 import { describeError, UserError } from '../common/errors.js';
 import { spawnTree, type ExitInfo } from '../common/spawn.js';
-import type { LoadSummary } from './drive-load.js';
+import type { LoadObserver, LoadSummary } from './drive-load.js';
 import { sampleTreeRss } from './rss.js';
 
 /**
@@ -34,6 +34,15 @@ export interface LaunchOptions {
   context: RunContext;
   /** Time to let profilers write after SIGINT before SIGKILL. */
   killGraceMs?: number;
+  /**
+   * Work that runs beside the load once the port is open (kind "leak": memory samples and
+   * heap snapshots). It gets the launched tree's root pid and a promise of the load's end,
+   * and the process is stopped only after it settles; its error is rethrown after the stop.
+   */
+  duringLoad?: {
+    observe: LoadObserver;
+    run(rootPid: number, loadEnded: Promise<LoadSummary | undefined>): Promise<void>;
+  };
 }
 
 export interface LaunchResult {
@@ -135,12 +144,20 @@ export async function launchAndWait(plan: LaunchPlan, options: LaunchOptions): P
     if (options.load && !context.signal.aborted && !exited) {
       const { driveLoad } = await import('./drive-load.js');
       context.report(0, progressTotal, 'profiling under load');
+      const loading = driveLoad(options.load, context, options.duringLoad?.observe);
+      const beside = options.duringLoad?.run(tree.pid, loading.then((summary) => summary, () => undefined));
+      // Awaited below; a rejection before then (cancelled mid-snapshot) must not count as unhandled.
+      beside?.catch(() => undefined);
       try {
-        load = await driveLoad(options.load, context);
+        load = await loading;
       } catch (error) {
-        if (error instanceof UserError) throw error;
+        if (error instanceof UserError) {
+          await beside?.catch(() => undefined);
+          throw error;
+        }
         warnings.push(`the load test failed: ${describeError(error)}; the profile covers the time until then`);
       }
+      await beside;
       stoppedByUs = !exited;
     } else {
       // Until it exits, the duration is up, or we are cancelled.

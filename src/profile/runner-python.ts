@@ -35,7 +35,7 @@ export async function preparePythonLaunch(options: {
   cwd: string;
   env: Record<string, string>;
   tmpDir: string;
-  kind: 'cpu' | 'heap';
+  kind: 'cpu' | 'heap' | 'leak';
   intervalUs: number;
   pySpy?: string;
 }): Promise<{ plan: LaunchPlan; outDir: string; profiler: 'py-spy' | 'cProfile' | 'tracemalloc' }> {

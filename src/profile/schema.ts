@@ -27,9 +27,12 @@ export const profileInputSchema = z.object({
     .default('auto')
     .describe('which profiler to use; "auto" decides from the command (node/npm/npx/tsx → node, python* → python, else native perf)'),
   kind: z
-    .enum(['cpu', 'heap'])
+    .enum(['cpu', 'heap', 'leak'])
     .default('cpu')
-    .describe('"cpu": where on-CPU time goes (sampling). "heap": which functions allocate (Node sampling heap profiler, Python tracemalloc); Node also records CPU alongside'),
+    .describe(
+      '"cpu": where on-CPU time goes (sampling). "heap": which functions allocate (Node sampling heap profiler, Python tracemalloc); Node also records CPU alongside. ' +
+        '"leak": under steady `load` (or while you drive an attached Node pid), does memory grow per request, and which allocation sites keep it (Node heap snapshots, Python tracemalloc)',
+    ),
   durationS: z
     .number()
     .positive()
@@ -90,10 +93,32 @@ export const profileDiffSummarySchema = z.object({
   shrank: z.array(diffEntrySchema).describe('functions whose self share shrank most (blue)'),
 });
 
+export const leakSiteSchema = z.object({
+  function: z.string(),
+  file: z.string(),
+  line: z.number().describe('Node: the allocating function\'s line; Python: the allocating line'),
+  retainedBytes: z.number().describe('bytes allocated here during the window and still alive at its end'),
+  count: z.number().describe('objects (Node) or allocations (Python) of those'),
+  constructor: z.string().optional().describe('the class holding most of those bytes (Node)'),
+  retainerPath: z.array(z.string()).optional().describe('GC root → … → the largest such object, each step "Holder.edge" (Node)'),
+});
+
+export const leakSchema = z.object({
+  verdict: z.enum(['leak', 'no-leak', 'inconclusive']).describe('from the regression of memory on requests served, after the warm-up, with its 95 % CI against a minimum effect'),
+  bytesPerRequest: z.number().nullable().describe('fitted memory growth per request (null when no load was counted: see bytesPerSecond)'),
+  bytesPerRequestCI: z.tuple([z.number(), z.number()]).optional().describe('95 % confidence interval of the slope'),
+  bytesPerSecond: z.number().optional().describe('growth per second over the fitted window'),
+  growthMiB: z.number().describe('memory growth over the fitted window (after the warm-up), MiB'),
+  memory: z.string().describe('what was measured: post-GC V8 heap used, or tracemalloc traced memory'),
+  samples: z.number().describe('memory samples fitted'),
+  reason: z.string(),
+  sites: z.array(leakSiteSchema).describe('allocation sites that kept the most memory over the window, largest first'),
+});
+
 export const profileOutputSchema = z.object({
   runtime: z.enum(['node', 'python', 'native']),
   profiler: z.string().describe('what recorded it: node --cpu-prof, inspector, cProfile, py-spy, tracemalloc, perf'),
-  kind: z.enum(['cpu', 'heap']),
+  kind: z.enum(['cpu', 'heap', 'leak']),
   durationS: z.number(),
   samples: z.number().describe('CPU samples taken (for cProfile: call-tree nodes)'),
   hotFunctions: z.array(hotFunctionSchema).describe('by self time; merged by function+file+line across the call tree and processes'),
@@ -154,16 +179,18 @@ export const profileOutputSchema = z.object({
     .optional()
     .describe('summary of the run_load_test that drove the process'),
   diff: profileDiffSummarySchema.optional(),
+  leak: leakSchema.optional().describe('kind "leak": memory against requests served, and what the steady state keeps'),
   warnings: z.array(z.string()),
   artifacts: z.object({
     dir: z.string(),
     cpuprofile: z.string().optional().describe('Chrome DevTools / VS Code .cpuprofile'),
     heapprofile: z.string().optional().describe('Chrome DevTools .heapprofile (Node)'),
     pstats: z.string().optional().describe('Python pstats file (snakeviz, gprof2dot)'),
-    speedscope: z.string().describe('open at https://www.speedscope.app or `npx speedscope`'),
-    folded: z.string().describe('folded stacks "a;b;c 42" for flamegraph.pl / inferno'),
-    pprof: z.string().describe('gzipped pprof protobuf (`go tool pprof -http=: file`)'),
-    flamegraph: z.string().describe('self-contained interactive HTML flame graph and report'),
+    speedscope: z.string().optional().describe('open at https://www.speedscope.app or `npx speedscope`'),
+    folded: z.string().optional().describe('folded stacks "a;b;c 42" for flamegraph.pl / inferno'),
+    pprof: z.string().optional().describe('gzipped pprof protobuf (`go tool pprof -http=: file`)'),
+    flamegraph: z.string().describe('self-contained HTML report: the flame graph, or for kind "leak" memory over requests and the retained sites'),
+    snapshots: z.array(z.string()).optional().describe('kind "leak", Node: the three .heapsnapshot files (open in Chrome DevTools → Memory)'),
     result: z.string(),
   }),
 });

@@ -54,7 +54,10 @@ const compareSchema = z.strictObject({
 });
 
 const hooksSchema = z.strictObject({
-  mode: z.enum(['suggest', 'require', 'off']).default('suggest'),
+  mode: z
+    .enum(['suggest', 'notify', 'require', 'off'])
+    .default('suggest')
+    .describe('Stop note: suggest (to the model, which continues), notify (to the user; the model hears it at the next prompt), require (block the stop once), off'),
   diffLines: z.number().int().positive().default(300),
   paths: z
     .array(z.string().min(1))

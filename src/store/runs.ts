@@ -3,6 +3,8 @@ import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promi
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { slugify } from '../common/units.js';
+import { readBaseline } from './baselines.js';
+import { captureEnvironment, type RunEnvironment } from './environment.js';
 
 /** What produced a run; the kind is part of the id so `latest:<kind>` can find it. */
 export type RunKind = 'load' | 'profile' | 'query' | 'compare' | 'demo' | 'vitals' | (string & {});
@@ -12,6 +14,8 @@ export interface RunMeta {
   kind: RunKind;
   title: string;
   createdAt: string;
+  /** Where the run was measured (absent in runs written before it was recorded). */
+  environment?: RunEnvironment;
 }
 
 export interface RunHandle extends RunMeta {
@@ -70,7 +74,10 @@ export async function createRun(
   kind: RunKind,
   title: string,
   now: Date = new Date(),
+  options: { environment?: RunEnvironment } = {},
 ): Promise<RunHandle> {
+  // Captured before the work's own load shows in the load average (git calls are ~10 ms).
+  const environment = options.environment ?? (await captureEnvironment(projectDir));
   const base = `${timestampId(now)}-${slugify(kind, 12)}-${slugify(title)}`;
   const parent = runsDir(projectDir);
   try {
@@ -87,7 +94,7 @@ export async function createRun(
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw storeError(error, dir);
     }
-    const meta: RunMeta = { id, kind, title, createdAt: now.toISOString() };
+    const meta: RunMeta = { id, kind, title, createdAt: now.toISOString(), environment };
     const handle = makeHandle(dir, meta);
     await handle.writeJson('meta.json', meta);
     return handle;
@@ -111,7 +118,13 @@ function makeHandle(dir: string, meta: RunMeta): RunHandle {
     },
     async writeJson(name, value) {
       const target = path(name);
-      await writeFileAtomicNoOverwrite(target, `${JSON.stringify(value, null, 2)}\n`);
+      // Every tool's result.json carries the environment too, so a result file copied out of
+      // .perf/ still says where it was measured; one place instead of one per tool.
+      const withEnvironment =
+        name === 'result.json' && meta.environment && value && typeof value === 'object' && !Array.isArray(value) && !('environment' in value)
+          ? { ...value, environment: meta.environment }
+          : value;
+      await writeFileAtomicNoOverwrite(target, `${JSON.stringify(withEnvironment, null, 2)}\n`);
       return target;
     },
   };
@@ -148,8 +161,20 @@ export async function listRuns(projectDir: string, kind?: RunKind): Promise<Stor
   return runs.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt)));
 }
 
-/** Resolves a run id, `latest`, `latest:<kind>`, or a path to a run folder. */
+/** Resolves a run id, `latest`, `latest:<kind>`, `baseline:<name>`, or a path to a run folder. */
 export async function resolveRun(projectDir: string, ref: string): Promise<StoredRun> {
+  const named = /^baseline:(.+)$/.exec(ref);
+  if (named) {
+    const baseline = await readBaseline(projectDir, named[1] ?? '');
+    try {
+      return await resolveRun(projectDir, baseline.runId);
+    } catch {
+      throw new UserError(
+        `baseline "${baseline.name}" points at run ${baseline.runId}, which is gone from ${runsDir(projectDir)}`,
+        'save the baseline again from a stored run',
+      );
+    }
+  }
   const latest = /^latest(?::([a-z0-9-]+))?$/.exec(ref);
   if (latest) {
     const runs = await listRuns(projectDir, latest[1]);
@@ -173,5 +198,5 @@ export async function resolveRun(projectDir: string, ref: string): Promise<Store
     const run = await readMeta(dir, id);
     if (run) return run;
   }
-  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest` or `latest:<kind>`');
+  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest`, `latest:<kind>` or `baseline:<name>`');
 }

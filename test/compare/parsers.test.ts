@@ -16,7 +16,7 @@ const EXPECTED: Array<{ file: string; format: string; names: string[]; samples?:
   { file: 'pytest-benchmark-no-data.json', format: 'pytest-benchmark', names: ['test_bench.py::test_sort'], summaryOnly: true },
   { file: 'vitest-bench-baseline.json', format: 'vitest-bench', names: ['sum.bench.ts > array > reduce sum', 'sum.bench.ts > array > for loop sum'], summaryOnly: true },
   { file: 'autocannon-baseline.json', format: 'autocannon', names: ['latency', 'throughput'], summaryOnly: true },
-  { file: 'go-bench-baseline.txt', format: 'go-bench', names: ['Parse/small', 'Encode', 'Decode'], samples: 10 },
+  { file: 'go-bench-baseline.txt', format: 'go-bench', names: ['Parse/small-8', 'Encode-8', 'Decode-8'], samples: 10 },
   { file: 'k6-summary-export-baseline.json', format: 'k6', names: ['http_req_duration', 'http_reqs rate'], summaryOnly: true },
   { file: 'k6-handle-summary-baseline.json', format: 'k6', names: ['http_req_duration', 'http_reqs rate', 'http_req_failed'], summaryOnly: true },
   { file: 'pyperf-baseline.json', format: 'pyperf', names: ['json_dumps'], samples: 60 },
@@ -59,10 +59,11 @@ describe('each parser on its fixture (auto-detected)', () => {
     expect(parseText(read('hyperfine-baseline.json'), 'h').benchmarks[0]!.values).toEqual(hyperfine.results[0].times);
     const go = parseText(read('go-bench-baseline.txt'), 'g');
     expect(go.context).toMatchObject({ goos: 'linux', goarch: 'amd64', gomaxprocs: '8' });
-    const parseNs = go.benchmarks.find((b) => b.name === 'Parse/small' && b.unit === 'ns/op')!;
+    // Tidied as benchfmt does: ns/op → sec/op (× 1e-9), MB/s → B/s (× 1e6).
+    const parseNs = go.benchmarks.find((b) => b.name === 'Parse/small-8' && b.unit === 'sec/op')!;
     const firstLine = read('go-bench-baseline.txt').split('\n').find((l) => l.startsWith('BenchmarkParse/small'))!;
-    expect(parseNs.values![0]).toBe(Number(firstLine.split(/\s+/)[2]));
-    expect(go.benchmarks.find((b) => b.unit === 'MB/s')!.direction).toBe('higher-is-better');
+    expect(parseNs.values![0]).toBe(Number(firstLine.split(/\s+/)[2]) * 1e-9);
+    expect(go.benchmarks.find((b) => b.unit === 'B/s')!.direction).toBe('higher-is-better');
     const load = parseText(read('perfeng-load-baseline.json'), 'l');
     const latency = load.benchmarks.find((b) => b.name === 'latency')!;
     expect(latency.histogram!.reduce((s, [, c]) => s + c, 0)).toBe(6000);

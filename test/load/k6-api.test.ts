@@ -129,8 +129,8 @@ export default function () {
     ]);
     // 404s are failed requests (k6's default expected statuses 200–399)
     expect(r.requests.failed).toBe(6);
-    const auth = r.groups?.find((g) => g.name === '::auth');
-    expect(auth).toMatchObject({ requests: 6, checks: { passes: 12, fails: 0 } });
+    const auth = r.groups?.find((g) => g.name === 'auth');
+    expect(auth).toMatchObject({ path: '::auth', requests: 6, checks: { passes: 12, fails: 0 } });
     const login = seen.find((s) => s.url === '/login')!;
     expect(login.body).toBe('user=a&pass=b');
     expect(login.headers['content-type']).toBe('application/x-www-form-urlencoded');

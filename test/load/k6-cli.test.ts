@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/common/spawn.js';
 import { loadTestOutputSchema } from '../../src/load/schema.js';
-import { BUILT_CLI } from '../helpers/mcp-client.js';
+import { BUILT_CLI, connectBuiltServer } from '../helpers/mcp-client.js';
 import { tempProject } from './helpers.js';
 import { writeFiles } from './k6-helpers.js';
 import { startServer, type TestServer } from './servers.js';
@@ -57,5 +57,39 @@ describe('perfeng load <script.js>', () => {
     const out = await perfeng(['load', 'load-test/smoke.js', '-e', 'NOEQUALS']);
     expect(out.exitCode).not.toBe(0);
     expect(out.stderr).toMatch(/KEY=VALUE/);
+  });
+});
+
+describe('run_load_test {"script": …} over MCP', () => {
+  it('runs the script with env and iterations; the result carries iterations, vusMax, groups and metrics', async () => {
+    const session = await connectBuiltServer({ cwd: project.dir, env: { PERFENG_PROJECT_DIR: project.dir } });
+    try {
+      server.requests = 0;
+      const result = await session.client.callTool(
+        { name: 'run_load_test', arguments: { script: 'load-test/smoke.js', env: { BASE_URL: server.url }, vus: 2, iterations: 7 } },
+        undefined,
+        { timeout: 60_000 },
+      );
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const r = result.structuredContent as Record<string, unknown> & {
+        requests: { total: number };
+        iterations: unknown;
+        vusMax: number;
+        groups: unknown[];
+        metrics: object;
+      };
+      expect(server.requests).toBe(7);
+      expect(r.requests.total).toBe(7);
+      expect(r.iterations).toEqual({ total: 7, dropped: 0 });
+      expect(r.vusMax).toBe(2);
+      expect(Array.isArray(r.groups)).toBe(true);
+      expect(r.metrics).toEqual({});
+      expect(JSON.stringify(r).length).toBeLessThan(6000);
+      const refused = await session.client.callTool({ name: 'run_load_test', arguments: { script: 'load-test/smoke.js', url: server.url } });
+      expect(refused.isError).toBe(true);
+      expect(JSON.stringify(refused.content)).toMatch(/`url` cannot be combined with `script`/);
+    } finally {
+      await session.close();
+    }
   });
 });

@@ -36,7 +36,7 @@ describe('profile_process: Python servers under load', () => {
       expect(top.name).toBe('render_report');
       expect(top.file).toBe('pyserver.py');
       expect(top.calls).toBeGreaterThanOrEqual(structured.load!.requests);
-      expect(top.selfPct).toBeGreaterThan(30);
+      expect(top.selfPct).toBeGreaterThan(15);
       // Lock waits are off-CPU: with thread CPU time only the acquire calls' own CPU is left.
       const acquire = structured.hotFunctions.find((f) => f.name.includes("'acquire'"));
       expect(acquire?.selfPct ?? 0).toBeLessThan(top.selfPct / 4);

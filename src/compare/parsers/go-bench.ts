@@ -1,4 +1,5 @@
 import { directionForUnit, type Benchmark } from '../model.js';
+import { tidyUnit } from '../units.js';
 import { ParseError } from './errors.js';
 import type { TextFormat } from './types.js';
 
@@ -6,11 +7,17 @@ import type { TextFormat } from './types.js';
  * Go benchmark text format (golang.org/design/14313-benchmark-format), benchstat's input:
  *   key: value                                   configuration lines (goos, goarch, pkg, cpu, …)
  *   BenchmarkName-8   1000000   1234 ns/op   56 B/op   2 allocs/op
- * Each run of the same benchmark is one sample; every value/unit pair is its own row. The
- * `-N` GOMAXPROCS suffix is split off, as benchfmt does, so runs with different -cpu match
- * only by name + procs. Other lines (PASS, ok …, test output) are ignored, as benchstat does.
+ *   Unit text-bytes assume=exact                 unit metadata (benchfmt): exact units have no noise
+ * Each run of the same benchmark is one sample; every value/unit pair is its own row. Names
+ * keep their `-N` GOMAXPROCS suffix, as benchstat prints them: BenchmarkX-8 and BenchmarkX-16
+ * ran with different GOMAXPROCS and are different rows. Values are tidied as benchfmt does
+ * (ns/op → sec/op, MB/s → B/s). Each record carries the configuration lines in effect where it
+ * was read (benchstat's `.config`), so a `note:` that changes mid-file splits the rows, and
+ * projections can group by `goos` or `note`. Other lines (PASS, ok …, test output) are ignored.
  */
-const CONFIG_LINE = /^([a-z][^\s:]*):\s*(.*)$/;
+// benchfmt: a key starts with a lower-case letter and has no spaces or upper-case letters.
+const CONFIG_LINE = /^(\p{Ll}[^\s\p{Lu}:]*):(?:\s+(.*)|)$/u;
+const UNIT_LINE = /^Unit\s+(\S+)((?:\s+[^\s=]+=\S*)+)\s*$/;
 
 function isDigits(text: string): boolean {
   if (!text.length) return false;
@@ -33,13 +40,16 @@ export const goBenchFormat: TextFormat = {
     return 0;
   },
   parse(text, source) {
-    // Rows by benchmark name, then by unit. Hand-tokenised: a 50 MB file has ~600 k lines and
-    // split(/\s+/) + a joined-string key per value cost several times more (bench/compare).
-    const byName = new Map<string, { base: string; units: Map<string, Benchmark> }>();
+    // Rows by full name, configuration and unit. Hand-tokenised: a 50 MB file has ~600 k lines
+    // and split(/\s+/) + a joined-string key per value cost several times more (bench/compare).
+    const rows = new Map<string, Benchmark>();
     const order: Benchmark[] = [];
     const context: Record<string, string> = {};
+    const assumptions = new Map<string, 'exact' | 'normal' | 'nothing'>();
     const procs = new Set<string>();
     const fields: string[] = [];
+    let config: Record<string, string> = {};
+    let configKey = '';
     let lineNumber = 0;
     let start = 0;
     let benchLines = 0;
@@ -72,41 +82,62 @@ export const goBenchFormat: TextFormat = {
           );
         }
         const fullName = fields[0]!;
-        let entry = byName.get(fullName);
-        if (!entry) {
-          const procMatch = /-(\d+)$/.exec(fullName);
-          if (procMatch) procs.add(procMatch[1]!);
-          const base = (procMatch ? fullName.slice(0, -procMatch[0].length) : fullName).replace(/^Benchmark/, '');
-          // Two -N variants of one benchmark share the base name (and so one row), as in benchstat without -cpu columns.
-          const existing = [...byName.values()].find((e) => e.base === base);
-          entry = existing ?? { base, units: new Map() };
-          byName.set(fullName, entry);
-        }
+        const name = fullName.slice('Benchmark'.length);
+        const procMatch = /-(\d+)$/.exec(name);
+        if (procMatch) procs.add(procMatch[1]!);
         for (let f = 2; f < fields.length; f += 2) {
-          const value = Number(fields[f]);
-          const unit = fields[f + 1]!;
-          if (!Number.isFinite(value)) {
-            throw new ParseError(`${source}:${lineNumber}: "${fields[f]}" is not a number (benchmark ${fullName}, unit ${unit})`, 'fix or remove the line');
+          const raw = Number(fields[f]);
+          const rawUnit = fields[f + 1]!;
+          if (!Number.isFinite(raw)) {
+            throw new ParseError(`${source}:${lineNumber}: "${fields[f]}" is not a number (benchmark ${fullName}, unit ${rawUnit})`, 'fix or remove the line');
           }
-          let row = entry.units.get(unit);
+          const { unit, factor } = tidyUnit(rawUnit);
+          const key = `${name}\u0000${unit}\u0000${configKey}`;
+          let row = rows.get(key);
           if (!row) {
-            row = { name: entry.base, unit, direction: directionForUnit(unit), values: [] };
-            entry.units.set(unit, row);
+            row = { name: name || fullName, unit, direction: directionForUnit(unit), values: [], ...(configKey ? { config } : {}) };
+            rows.set(key, row);
             order.push(row);
           }
-          row.values!.push(value);
+          row.values!.push(factor === 1 ? raw : raw * factor);
         }
         benchLines++;
         continue;
       }
-      // Configuration lines are short; only those are worth a regular expression.
+      // Configuration and unit lines are short; only those are worth a regular expression.
       if (end - lineStart > 400) continue;
       const line = text.slice(lineStart, end).replace(/\r$/, '');
-      const config = CONFIG_LINE.exec(line);
-      if (config && config[1] !== 'ok') context[config[1]!] = config[2]!.trim();
+      if (line.startsWith('Unit')) {
+        const unitLine = UNIT_LINE.exec(line);
+        if (unitLine) {
+          const assume = /(?:^|\s)assume=(\S*)/.exec(unitLine[2]!)?.[1];
+          if (assume === 'exact' || assume === 'normal' || assume === 'nothing') {
+            assumptions.set(unitLine[1]!, assume);
+            assumptions.set(tidyUnit(unitLine[1]!).unit, assume);
+          }
+          continue;
+        }
+      }
+      const match = CONFIG_LINE.exec(line);
+      if (match && match[1] !== 'ok') {
+        const value = (match[2] ?? '').trim();
+        context[match[1]!] = value;
+        const nextConfig = { ...config };
+        // An empty value deletes the key (benchfmt).
+        if (value === '') delete nextConfig[match[1]!];
+        else nextConfig[match[1]!] = value;
+        config = nextConfig;
+        configKey = Object.entries(config)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\u0001');
+      }
     }
     if (benchLines === 0) throw new ParseError(`${source}: no Benchmark lines found`, 'run `go test -bench . -count 10 > file.txt` and pass that file');
     if (procs.size) context.gomaxprocs = [...procs].sort().join(',');
+    for (const row of order) {
+      const assume = assumptions.get(row.unit);
+      if (assume) row.assume = assume;
+    }
     return { benchmarks: order, context, notes: [] };
   },
 };

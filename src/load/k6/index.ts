@@ -100,7 +100,8 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
     .sort((a, b) => b.requests - a.requests)
     .slice(0, GROUP_LIMIT)
     .map((g) => ({
-      name: g.path,
+      name: g.name,
+      path: g.path,
       requests: g.requests,
       latencyMs: summarise(g.hist),
       checks: { passes: g.passes, fails: g.fails },
