@@ -35,6 +35,11 @@ const querySchema = z.strictObject({
   minImprovementPct: z.number().min(0).max(100).default(50).describe('keep index suggestions that cut cost by at least this much'),
   timeoutMs: z.number().int().positive().default(10_000),
   allowScratchCopy: z.boolean().default(false).describe('MySQL: allow verifying indexes on a scratch copy of a table'),
+  trustedFunctions: z.array(z.string().min(1)).default([]).describe('user-defined functions analyze_query may run, exact "schema.name" (PostgreSQL) or "db.name" (MySQL)'),
+  role: z.string().min(1).optional().describe('PostgreSQL: run plans as this least-privilege role (SET LOCAL ROLE); default perfeng_readonly when available'),
+  searchPath: z.array(z.string().min(1)).default(['$user', 'public']).describe('PostgreSQL search_path pinned for every statement'),
+  allowedInputPaths: z.array(z.string().min(1)).default([]).describe('folders outside the project that query logs and benchmark inputs may be read from'),
+  maxInputMb: z.number().positive().default(100).describe('size cap for an input file (query log, benchmark result)'),
 });
 
 const profileSchema = z.strictObject({
