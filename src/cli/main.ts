@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { PACKAGE_VERSION } from '../common/version.js';
+import { registerBaselineCommand } from './commands/baseline.js';
 import { registerCompareCommand } from './commands/compare.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerHistoryCommand } from './commands/history.js';
 import { registerHookCommand } from './commands/hook.js';
 import { registerLoadCommand } from './commands/load.js';
 import { registerMcpCommand } from './commands/mcp.js';
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerVitalsCommand(program);
   registerConfigCommand(program);
   registerCompareCommand(program);
+  registerBaselineCommand(program);
+  registerHistoryCommand(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
 }

@@ -1,17 +1,10 @@
 import { adjustPValues, type Correction } from './stats/correction.js';
-import {
-  distributionFromCounts,
-  distributionFromSamples,
-  mean,
-  orderStatistic,
-  quantile,
-  standardDeviation,
-  type Distribution,
-} from './stats/distribution.js';
+import { distributionFromCounts, distributionFromSamples, mean, orderStatistic, quantile, standardDeviation, type Distribution } from './stats/distribution.js';
 import { cliffsDelta, describeCliffsDelta, hodgesLehmann } from './stats/effect-size.js';
 import { mannWhitneyU, rankStatistics, samplesNeededForAlpha } from './stats/mann-whitney.js';
 import { medianCI, quantileOrderInterval, samplesNeededForMedianCI } from './stats/median-ci.js';
 import { BIMODALITY_THRESHOLD, bimodalityCoefficient, coefficientOfVariation, countMadOutliers } from './stats/noise.js';
+import { geometricMean } from './stats/geomean.js';
 import { welchTTest } from './stats/welch.js';
 import { unitFactor, type Benchmark, type SampleSet } from './model.js';
 import type { CompareRow } from './schema.js';
@@ -25,7 +18,15 @@ export interface AnalyseOptions {
 }
 
 /** A row plus what later stages need (the candidate distribution for absolute gates). */
+export interface Footnotes3 {
+  baseline: string[];
+  candidate: string[];
+  comparison: string[];
+}
+
 export interface AnalysedRow extends CompareRow {
+  /** benchstat's footnotes for the row's cells (the text table prints them as ¹ ² …). */
+  footnotes?: Footnotes3;
   /** Configuration table key (Go `key: value` lines) the row belongs to. */
   table?: string;
   /** Percentile rows and extra per-endpoint rows are not part of the geomean. */
@@ -88,7 +89,11 @@ function unitKey(unit: string): string {
 
 /** The configuration a row belongs to (benchstat's `.config` table key); '' for formats without one. */
 export function configKey(b: Benchmark): string {
-  return b.config ? Object.entries(b.config).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  return b.config
+    ? Object.entries(b.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
 }
 
 function rowKey(b: Benchmark): string {
@@ -187,8 +192,9 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
   if (b && c && (base.assume === 'exact' || cand.assume === 'exact')) {
     // benchfmt `Unit … assume=exact`: the value is exact (a binary size), no test needed;
     // benchstat reports any difference as real and warns when the samples vary.
-    const bs = exactSummary(b, label, 'baseline', notes);
-    const cs = exactSummary(c, label, 'candidate', notes);
+    const footnotes: Footnotes3 = { baseline: [], candidate: [], comparison: [] };
+    const bs = exactSummary(b, label, 'baseline', notes, footnotes.baseline);
+    const cs = exactSummary(c, label, 'candidate', notes, footnotes.candidate);
     const deltaPct = bs.center === cs.center ? 0 : bs.center !== 0 ? ((cs.center - bs.center) / Math.abs(bs.center)) * 100 : null;
     return {
       row: {
@@ -200,11 +206,13 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
         pAdjusted: null,
         test: 'exact',
         effectSize: noEffect,
-        significant: bs.center !== cs.center,
+        // benchmath AssumeExact.Compare: p = 0, every difference (or its absence) is certain.
+        significant: true,
         verdict: 'inconclusive',
         primary,
         candidateDistribution: c,
         untested: false,
+        footnotes,
       },
     };
   }
@@ -213,11 +221,16 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
     const bci = medianCI(b, options.confidence);
     const cci = medianCI(c, options.confidence);
     const needed = samplesNeededForMedianCI(options.confidence);
-    if (!Number.isFinite(bci.low) || !Number.isFinite(bci.high) || !Number.isFinite(cci.low) || !Number.isFinite(cci.high)) {
-      notes.add(`need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`, label);
-    }
+    const footnotes: Footnotes3 = { baseline: [], candidate: [], comparison: [] };
+    const ciNote = `need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`;
+    if (!Number.isFinite(bci.low) || !Number.isFinite(bci.high)) footnotes.baseline.push(ciNote);
+    if (!Number.isFinite(cci.low) || !Number.isFinite(cci.high)) footnotes.candidate.push(ciNote);
+    if (footnotes.baseline.length || footnotes.candidate.length) notes.add(ciNote, label);
     const mw = mannWhitneyU(b, c);
-    if (mw.allEqual) notes.add('all samples are equal', label);
+    if (mw.allEqual) {
+      notes.add('all samples are equal', label);
+      footnotes.comparison.push('all samples are equal');
+    }
     const { tieSum } = rankStatistics(b, c);
     const hl = hodgesLehmann(b, c, options.confidence, tieSum);
     const delta = cliffsDelta(b, c);
@@ -246,6 +259,7 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
         primary,
         candidateDistribution: c,
         untested: false,
+        footnotes,
       },
       shiftPct: hl && bci.median !== 0 ? [(hl.low / Math.abs(bci.median)) * 100, (hl.high / Math.abs(bci.median)) * 100] : undefined,
       // benchstat warns only when both sides are below the n that could ever reach α.
@@ -286,12 +300,15 @@ function analyseRow(base: Benchmark, cand: Benchmark, against: string, options: 
 }
 
 /** benchmath AssumeExact.Summary: the mode, with the range as its "interval"; warns when values differ. */
-function exactSummary(d: Distribution, label: string, side: string, notes: Footnotes): { center: number; low: number; high: number } {
+function exactSummary(d: Distribution, label: string, side: string, notes: Footnotes, cell: string[]): { center: number; low: number; high: number } {
   let mode = 0;
   for (let i = 1; i < d.values.length; i++) if (d.counts[i]! > d.counts[mode]!) mode = i;
   const low = d.values[0]!;
   const high = d.values[d.values.length - 1]!;
-  if (low !== high) notes.add(`exact distribution expected, but values range from ${low} to ${high} (${side})`, label);
+  if (low !== high) {
+    notes.add(`exact distribution expected, but values range from ${low} to ${high} (${side})`, label);
+    cell.push(`exact distribution expected, but values range from ${low} to ${high}`);
+  }
   return { center: d.values[mode]!, low, high };
 }
 
@@ -310,7 +327,8 @@ function noiseWarnings(label: string, b: Distribution, c: Distribution, warnings
     const outliers = countMadOutliers(d);
     if (outliers > 0) problems.push(`${outliers} of ${d.n} samples are outliers (MAD modified z-score > 3.5)`);
     const bc = bimodalityCoefficient(d);
-    if (bc > BIMODALITY_THRESHOLD) problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
+    if (bc > BIMODALITY_THRESHOLD)
+      problems.push(`looks bimodal (bimodality coefficient ${bc.toFixed(2)} > 0.555: two behaviours mixed, e.g. CPU frequency or GC)`);
     if (problems.length) warnings.push(`${label} (${side}): ${problems.join('; ')}`);
   }
 }
@@ -332,7 +350,7 @@ function decide(draft: RowDraft, options: AnalyseOptions, notes: Footnotes): voi
     return;
   }
   if (row.test === 'exact') {
-    row.verdict = !row.significant ? 'same' : !beyondNoise || row.deltaPct === null ? 'same' : worse(row.deltaPct) ? 'slower' : 'faster';
+    row.verdict = row.deltaPct === 0 || !beyondNoise || row.deltaPct === null ? 'same' : worse(row.deltaPct) ? 'slower' : 'faster';
     return;
   }
   if (row.significant) {
@@ -342,7 +360,9 @@ function decide(draft: RowDraft, options: AnalyseOptions, notes: Footnotes): voi
   row.verdict = tight ? 'same' : 'inconclusive';
   if (draft.tooFewForTest && row.pValue !== null && row.pValue > options.alpha && row.test.startsWith('mann-whitney')) {
     const need = samplesNeededForAlpha(options.alpha);
-    notes.add(`need ${need.atLeast ? '>=' : '>'} ${need.n} samples to detect a difference at alpha level ${options.alpha}`, row.name);
+    const note = `need ${need.atLeast ? '>=' : '>'} ${need.n} samples to detect a difference at alpha level ${options.alpha}`;
+    notes.add(note, row.name);
+    row.footnotes?.comparison.push(note);
   }
 }
 
@@ -355,7 +375,19 @@ function oneSidedRow(b: Benchmark, against: string, onlyIn: 'baseline' | 'candid
     const needed = samplesNeededForMedianCI(options.confidence);
     notes.add(`need ${needed.atLeast ? '>=' : '>'} ${needed.n} samples for confidence interval at level ${options.confidence}`, b.name);
   }
-  const side = { median: center, ciLow: ci ? finiteOrNull(ci.low) : null, ciHigh: ci ? finiteOrNull(ci.high) : null, n: d?.n ?? b.summary?.n ?? 0, center: 'median' as const };
+  const cellNotes =
+    ci && (!Number.isFinite(ci.low) || !Number.isFinite(ci.high))
+      ? [
+          `need ${samplesNeededForMedianCI(options.confidence).atLeast ? '>=' : '>'} ${samplesNeededForMedianCI(options.confidence).n} samples for confidence interval at level ${options.confidence}`,
+        ]
+      : [];
+  const side = {
+    median: center,
+    ciLow: ci ? finiteOrNull(ci.low) : null,
+    ciHigh: ci ? finiteOrNull(ci.high) : null,
+    n: d?.n ?? b.summary?.n ?? 0,
+    center: 'median' as const,
+  };
   const missing = { median: null, ciLow: null, ciHigh: null, n: 0, center: 'median' as const };
   return {
     name: b.name,
@@ -372,6 +404,7 @@ function oneSidedRow(b: Benchmark, against: string, onlyIn: 'baseline' | 'candid
     significant: false,
     verdict: 'inconclusive',
     onlyIn,
+    footnotes: { baseline: onlyIn === 'baseline' ? cellNotes : [], candidate: onlyIn === 'candidate' ? cellNotes : [], comparison: [] },
     primary: b.percentileOf === undefined,
     untested: true,
     ...(b.config ? { table: configKey(b) } : {}),
@@ -421,7 +454,13 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
     if (onlyCand.length) warnings.push(`only in ${candidate.source} (rows marked onlyIn): ${list(onlyCand)}`);
     if ((onlyBase.length || onlyCand.length) && [...baseRows.values(), ...candRows.values()].some((b) => b.config)) {
       const tables = new Set([...baseRows.values(), ...candRows.values()].map(configKey));
-      if (tables.size > 1) warnings.push(`rows are matched within equal configuration lines (${[...tables].slice(0, 3).map((t) => `"${t}"`).join(' vs ')}); use ignore (e.g. "note") to compare across them`);
+      if (tables.size > 1)
+        warnings.push(
+          `rows are matched within equal configuration lines (${[...tables]
+            .slice(0, 3)
+            .map((t) => `"${t}"`)
+            .join(' vs ')}); use ignore (e.g. "note") to compare across them`,
+        );
     }
     contextWarnings(baseline, candidate, warnings);
   }
@@ -433,7 +472,9 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
   drafts.forEach((d, i) => (d.row.pAdjusted = adjusted[i] ?? null));
   const tested = drafts.filter((d) => d.row.pValue !== null).length;
   if (options.correction === 'none' && tested > 1) {
-    warnings.push(`${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`);
+    warnings.push(
+      `${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`,
+    );
   }
   for (const d of drafts) decide(d, options, notes);
 
@@ -442,7 +483,7 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
   // The single oriented number the gate and the headline have used: only meaningful for one unit.
   const units = new Set(geomeans.filter((g) => g.worsePct !== null).map((g) => g.unit));
   let geomeanDeltaPct: number | null = null;
-  if (units.size === 1) {
+  if (units.size === 1 && candidates.length === 1) {
     const logs: number[] = [];
     for (const row of rows) {
       if (!row.primary || row.onlyIn || (row.test === 'none' && row.unit === 'ratio')) continue;
@@ -473,28 +514,28 @@ function computeGeomeans(rows: AnalysedRow[]): { geomeans: Geomean[]; warnings: 
   for (const group of groups.values()) {
     const first = group[0]!;
     const baseRows = group.filter((r) => r.baseline.median !== null).length;
-    let logSum = 0;
-    let count = 0;
+    const ratios: number[] = [];
     let bad = false;
     for (const row of group) {
       const b = row.baseline.median;
       const c = row.candidate.median;
       if (b === null || c === null) continue;
       if (b === c) {
-        count++;
+        ratios.push(1);
         continue;
       }
       if (b === 0 || !(c / b > 0)) {
         bad = true;
         continue;
       }
-      logSum += Math.log(c / b);
-      count++;
+      ratios.push(c / b);
     }
+    const count = ratios.length;
     const label = `${first.unit}${first.table ? ` (${first.table})` : ''} vs ${first.against}`;
-    if (count !== baseRows || group.some((r) => r.onlyIn === 'candidate')) warnings.push(`geomean ${label}: benchmark set differs from baseline; geomeans may not be comparable`);
+    if (count !== baseRows || group.some((r) => r.onlyIn === 'candidate'))
+      warnings.push(`geomean ${label}: benchmark set differs from baseline; geomeans may not be comparable`);
     if (bad) warnings.push(`geomean ${label}: ratios must be >0 to compute geomean`);
-    const ratio = !bad && count ? Math.exp(logSum / count) : null;
+    const ratio = !bad && count ? geometricMean(ratios) : null;
     const deltaPct = ratio === null ? null : (ratio - 1) * 100;
     const worsePct = ratio === null ? null : ((first.direction === 'lower-is-better' ? ratio : 1 / ratio) - 1) * 100;
     geomeans.push({ unit: first.unit, against: first.against, deltaPct, worsePct, rows: count, ...(first.table ? { table: first.table } : {}) });
@@ -522,7 +563,26 @@ function withSummaryPercentiles(set: SampleSet): SampleSet {
 }
 
 /** Keys that identify the machine or the conditions of a measurement. */
-const CONTEXT_KEYS = ['host', 'host_name', 'hostname', 'cpu', 'cpu_model_name', 'num_cpus', 'mhz_per_cpu', 'goos', 'goarch', 'os', 'platform', 'python', 'python_version', 'gomaxprocs', 'connections', 'rate', 'library_build_type', 'cpu_scaling_enabled'];
+const CONTEXT_KEYS = [
+  'host',
+  'host_name',
+  'hostname',
+  'cpu',
+  'cpu_model_name',
+  'num_cpus',
+  'mhz_per_cpu',
+  'goos',
+  'goarch',
+  'os',
+  'platform',
+  'python',
+  'python_version',
+  'gomaxprocs',
+  'connections',
+  'rate',
+  'library_build_type',
+  'cpu_scaling_enabled',
+];
 
 function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: string[]): void {
   const differences: string[] = [];
@@ -531,7 +591,10 @@ function contextWarnings(baseline: SampleSet, candidate: SampleSet, warnings: st
     const b = candidate.context[key];
     if (a !== undefined && b !== undefined && a !== b) differences.push(`${key} "${a}" vs "${b}"`);
   }
-  if (differences.length) warnings.push(`baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`);
+  if (differences.length)
+    warnings.push(
+      `baseline and ${candidate.source} were measured under different conditions: ${differences.join(', ')} — differences may come from the machine, not the code`,
+    );
   if (baseline.format !== candidate.format && baseline.format !== 'inline' && candidate.format !== 'inline') {
     warnings.push(`baseline is ${baseline.format}, ${candidate.source} is ${candidate.format}: different tools measure differently`);
   }

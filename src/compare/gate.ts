@@ -95,13 +95,17 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
   for (const clause of clauses) {
     switch (clause.kind) {
       case 'any-regression':
-        for (const row of rows) if (row.verdict === 'slower') reasons.push(`${clause.text}: ${row.name} is slower by ${Math.abs(row.deltaPct ?? 0).toFixed(2)}% (p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
+        for (const row of rows)
+          if (row.verdict === 'slower')
+            reasons.push(`${clause.text}: ${row.name} is slower by ${Math.abs(row.deltaPct ?? 0).toFixed(2)}% (p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
         break;
       case 'regression':
         for (const row of rows) {
           const worse = worsePct(row);
-          if (row.verdict === 'slower' && worse > clause.pct) reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (significant, p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
-          else if (row.untested && worse > clause.pct) reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (point estimate; the format has no samples to test)`);
+          if (row.verdict === 'slower' && worse > clause.pct)
+            reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (significant, p=${row.pAdjusted?.toPrecision(2) ?? 'n/a'})`);
+          else if (row.untested && worse > clause.pct)
+            reasons.push(`${clause.text}: ${row.name} is worse by ${worse.toFixed(2)}% (point estimate; the format has no samples to test)`);
         }
         break;
       case 'geomean':
@@ -110,7 +114,8 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
         } else {
           // Several units: each unit's geomean is held to the limit on its own (benchstat keeps them apart).
           for (const g of geomeans) {
-            if (g.worsePct !== null && g.worsePct > clause.pct) reasons.push(`${clause.text}: geomean ${g.unit} vs ${g.against} is ${g.worsePct.toFixed(2)}% worse`);
+            if (g.worsePct !== null && g.worsePct > clause.pct)
+              reasons.push(`${clause.text}: geomean ${g.unit} vs ${g.against} is ${g.worsePct.toFixed(2)}% worse`);
           }
         }
         break;
@@ -122,7 +127,8 @@ export function evaluateGate(failOn: string | undefined, rows: AnalysedRow[], ge
           const value = candidateStatistic(row, clause.stat);
           if (value === undefined) continue;
           checked++;
-          if (holds(value * toS, clause.op, clause.limitS)) reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
+          if (holds(value * toS, clause.op, clause.limitS))
+            reasons.push(`${clause.text}: ${row.name} ${clause.stat} is ${formatLimitS(value * toS)} (limit ${formatLimitS(clause.limitS)})`);
         }
         if (!checked) reasons.push(`${clause.text}: no row with a time unit and a known ${clause.stat} to check — the gate cannot pass unchecked`);
         break;

@@ -33,11 +33,7 @@ export function formatSide(side: CompareRow['baseline'], unit: string): string {
 export function formatDelta(row: CompareRow): string {
   // Below double precision a p-value underflows to 0: say "p<1e-300" rather than "p=0".
   const p =
-    row.pAdjusted === null
-      ? ''
-      : row.pAdjusted === 0
-        ? 'p<1e-300 '
-        : `p=${row.pAdjusted < 0.001 ? row.pAdjusted.toExponential(1) : row.pAdjusted.toFixed(3)} `;
+    row.pAdjusted === null ? '' : row.pAdjusted === 0 ? 'p<1e-300 ' : `p=${row.pAdjusted < 0.001 ? row.pAdjusted.toExponential(1) : row.pAdjusted.toFixed(3)} `;
   const n = `n=${row.baseline.n}+${row.candidate.n}`;
   const stats =
     row.test === 'none'
@@ -77,9 +73,22 @@ export function renderMarkdown(result: Omit<CompareOutput, 'artifacts'>, allRows
   const multi = new Set(allRows.map((r) => r.against)).size > 1;
   const { headers, body, align } = tableRows(allRows, multi);
   const lines = [`# Benchmark comparison`, '', `**${result.verdict}**`, '', renderMarkdownTable(headers, body, align), ''];
-  if (result.geomeanDeltaPct !== null) lines.push(`Geomean change: ${result.geomeanDeltaPct > 0 ? '+' : ''}${result.geomeanDeltaPct.toFixed(2)}% (positive = worse).`, '');
-  lines.push(`Tests: Mann-Whitney U (two-sided), ${result.correction === 'none' ? 'no correction' : result.correction === 'holm' ? 'Holm-corrected' : 'Benjamini-Hochberg-corrected'}, α = ${result.alpha}; "~" = no significant difference.`, '');
-  if (result.gate.failOn) lines.push(`Gate \`${result.gate.failOn}\`: ${result.gate.failed ? 'FAILED' : 'passed'}`, ...result.gate.reasons.map((r) => `- ${r}`), '');
+  if (result.geomeanDeltaPct !== null)
+    lines.push(`Geomean change: ${result.geomeanDeltaPct > 0 ? '+' : ''}${result.geomeanDeltaPct.toFixed(2)}% (positive = worse).`, '');
+  const geomeans = result.geomeans.filter((g) => g.deltaPct !== null);
+  if (geomeans.length && result.geomeanDeltaPct === null) {
+    lines.push(
+      `Geomeans (per unit, as benchstat): ${geomeans.map((g) => `${g.unit}${g.table ? ` [${g.table}]` : ''} vs ${g.against} ${g.deltaPct! > 0 ? '+' : ''}${g.deltaPct!.toFixed(2)}%`).join('; ')}.`,
+      '',
+    );
+  }
+  lines.push(`Method: ${result.method}.`, '');
+  lines.push(
+    `Tests: Mann-Whitney U (two-sided), ${result.correction === 'none' ? 'no correction' : result.correction === 'holm' ? 'Holm-corrected' : 'Benjamini-Hochberg-corrected'}, α = ${result.alpha}; "~" = no significant difference.`,
+    '',
+  );
+  if (result.gate.failOn)
+    lines.push(`Gate \`${result.gate.failOn}\`: ${result.gate.failed ? 'FAILED' : 'passed'}`, ...result.gate.reasons.map((r) => `- ${r}`), '');
   if (result.warnings.length) lines.push('Warnings:', ...result.warnings.map((w) => `- ${w}`), '');
   return lines.join('\n');
 }
@@ -108,7 +117,9 @@ export function renderHtmlReport(result: Omit<CompareOutput, 'artifacts'>, allRo
   const multi = new Set(allRows.map((r) => r.against)).size > 1;
   const { headers, body } = tableRows(allRows, multi);
   const numericFrom = multi ? 2 : 1;
-  const head = [...headers, 'p (adj.)', "Cliff's δ", 'shift (HL) CI', 'intervals'].map((h, j) => html`<th${j >= numericFrom ? html` class="num"` : ''}>${h}</th>`);
+  const head = [...headers, 'p (adj.)', "Cliff's δ", 'shift (HL) CI', 'intervals'].map(
+    (h, j) => html`<th${j >= numericFrom ? html` class="num"` : ''}>${h}</th>`,
+  );
   const rows = allRows.map((row, i) => {
     const cells = (body[i] ?? []).map((c, j) => html`<td${j >= numericFrom ? html` class="num"` : ''}>${c}</td>`);
     const cls = row.verdict === 'slower' ? html` class="bad"` : row.verdict === 'faster' ? html` class="ok"` : '';

@@ -29,7 +29,7 @@ const sourceSchema = z.union([
   z
     .string()
     .min(1)
-    .describe('a file path or glob (relative to the project), a .perf/runs id, "latest" or "latest:<kind>" (e.g. "latest:load")'),
+    .describe('a file path or glob (relative to the project), a .perf/runs id, "latest", "latest:<kind>" (e.g. "latest:load") or "baseline:<name>"'),
   z.array(inlineBenchmarkSchema).min(1).describe('inline samples'),
 ]);
 
@@ -38,15 +38,23 @@ export const compareInputSchema = z.object({
   candidate: sourceSchema.optional().describe('the new measurements'),
   inputs: z
     .array(sourceSchema)
-    .min(2)
+    .min(1)
     .max(20)
     .optional()
-    .describe('instead of baseline/candidate: two or more inputs, each compared against the first'),
+    .describe('instead of baseline/candidate: inputs, each compared against the first; "label=path" names one'),
   format: z.enum(COMPARE_FORMATS).default('auto').describe('input format; "auto" detects it per file'),
   alpha: z.number().gt(0).lt(1).optional().describe('significance level after correction (default 0.05, or .perf/config.json compare.alpha)'),
   confidence: z.number().gt(0).lt(1).default(0.95).describe('confidence level of the median and shift intervals'),
-  correction: z.enum(['none', 'holm', 'bh']).default('holm').describe('multiple-comparison correction across rows: Holm (family-wise, default), Benjamini-Hochberg (false discovery rate) or none'),
-  noiseFloorPct: z.number().min(0).max(100).optional().describe('a significant change smaller than this |%| is reported as "same" (default 1, or config compare.noiseFloorPct)'),
+  correction: z
+    .enum(['none', 'holm', 'bh'])
+    .default('holm')
+    .describe('multiple-comparison correction across rows: Holm (family-wise, default), Benjamini-Hochberg (false discovery rate) or none'),
+  noiseFloorPct: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('a significant change smaller than this |%| is reported as "same" (default 1, or config compare.noiseFloorPct)'),
   equivalencePct: z
     .number()
     .gt(0)
@@ -56,12 +64,21 @@ export const compareInputSchema = z.object({
   failOn: z
     .string()
     .optional()
-    .describe('CI gate, comma-separated clauses: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "p99>1s", "mean>20ms", "rps<1000" (default: config compare.failOn; none = never fails)'),
-  filter: z.string().optional().describe('only compare benchmarks whose name contains this text (case-insensitive), or matches /regex/'),
+    .describe(
+      'CI gate, comma-separated clauses: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "p99>1s", "mean>20ms", "rps<1000" (default: config compare.failOn; none = never fails)',
+    ),
+  filter: z.string().optional().describe('name contains text or matches /regex/; or a benchstat -filter query (goos:linux -/size:1k .unit:B/op)'),
+  row: z.string().optional().describe('benchstat -row keys'),
+  col: z.string().optional().describe('benchstat -col keys, e.g. "/format" or "note" to compare within one file'),
+  table: z.string().optional().describe('benchstat -table keys'),
+  ignore: z.string().optional().describe('benchstat -ignore keys, e.g. "note"'),
   limit: z.number().int().min(1).max(1000).default(5).describe('rows returned (regressions first); the artefact holds all of them'),
   run: z
     .object({
-      baseline: z.string().min(1).describe('command for the baseline: plain commands run directly (like hyperfine -N), anything with shell syntax under /bin/sh -c'),
+      baseline: z
+        .string()
+        .min(1)
+        .describe('command for the baseline: plain commands run directly (like hyperfine -N), anything with shell syntax under /bin/sh -c'),
       candidate: z.string().min(1).describe('shell command for the candidate'),
       runs: z.number().int().min(2).max(1000).default(10).describe('measured runs per side'),
       warmup: z.number().int().min(0).max(100).default(1).describe('unmeasured runs per side first'),
@@ -119,17 +136,14 @@ export const compareOutputSchema = z.object({
   rowsTotal: z.number().int(),
   counts: z.object({ faster: z.number().int(), slower: z.number().int(), same: z.number().int(), inconclusive: z.number().int() }),
   geomeans: z.array(geomeanSchema).describe('one geomean per unit and candidate (benchstat)'),
-  geomeanDeltaPct: z
-    .number()
-    .nullable()
-    .describe('when all rows share one unit: geomean change oriented so that positive = worse; else null (see geomeans)'),
+  geomeanDeltaPct: z.number().nullable().describe('when all rows share one unit: geomean change oriented so that positive = worse; else null (see geomeans)'),
   method: z.string().describe('the tests used and where they differ from benchstat'),
   alpha: z.number(),
   correction: z.enum(['none', 'holm', 'bh']),
   inputs: z.array(z.object({ source: z.string(), format: z.string(), benchmarks: z.number().int() })),
   gate: z.object({ failOn: z.string().nullable(), failed: z.boolean(), reasons: z.array(z.string()) }),
   warnings: z.array(z.string()),
-  artifacts: z.object({ dir: z.string(), report: z.string(), result: z.string(), markdown: z.string() }),
+  artifacts: z.object({ dir: z.string(), report: z.string(), result: z.string(), markdown: z.string(), table: z.string(), csv: z.string() }),
 });
 
 export type CompareInput = z.output<typeof compareInputSchema>;

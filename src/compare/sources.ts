@@ -87,13 +87,22 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
     return rel && !rel.startsWith('..') ? rel : p;
   };
   if (await isFile(path)) return readSource(path, display(path), format);
-  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || !GLOB_CHARS.test(trimmed)) {
+  // benchfmt's "label=path": the label names the column.
+  const labelled = /^([^=/\\]+)=(.+)$/.exec(trimmed);
+  if (labelled && (await isFile(resolve(projectDir, labelled[2]!)))) {
+    const set = await readSource(resolve(projectDir, labelled[2]!), labelled[1]!, format);
+    return { ...set, source: labelled[1]! };
+  }
+  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || trimmed.startsWith('baseline:') || !GLOB_CHARS.test(trimmed)) {
     let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
       run = await resolveRun(projectDir, trimmed);
     } catch (error) {
-      if (/^latest/.test(trimmed)) throw error;
-      throw new UserError(`${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`, 'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"');
+      if (/^(latest|baseline:)/.test(trimmed)) throw error;
+      throw new UserError(
+        `${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`,
+        'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"',
+      );
     }
     const result = join(run.dir, 'result.json');
     if (!(await isFile(result))) throw new UserError(`run ${run.id} has no result.json`, 'pick a run written by run_load_test, or pass a file');
@@ -102,7 +111,8 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
     return set;
   }
   const files = (await fg(trimmed, { cwd: projectDir, absolute: true, onlyFiles: true, dot: false })).sort();
-  if (!files.length) throw new UserError(`${label} glob "${trimmed}" matched no files in ${projectDir}`, 'check the pattern (it is relative to the project folder)');
+  if (!files.length)
+    throw new UserError(`${label} glob "${trimmed}" matched no files in ${projectDir}`, 'check the pattern (it is relative to the project folder)');
   const sets = [];
   for (const file of files) sets.push(await readSource(file, display(file), format));
   return mergeSets(sets, `${trimmed} (${files.length} files)`);

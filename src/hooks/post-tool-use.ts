@@ -32,7 +32,7 @@ function readHead(filePath: string, written: string | undefined): string {
 }
 
 /** The newest `compare` run in `.perf/runs` (run ids start with a sortable UTC timestamp). */
-function latestCompareRun(projectDir: string): string | undefined {
+export function latestCompareRun(projectDir: string): string | undefined {
   try {
     const runs = fs.readdirSync(path.join(projectDir, '.perf', 'runs')).filter((name) => /^\d{8}-\d{6}-compare-/.test(name));
     return runs.sort().pop();

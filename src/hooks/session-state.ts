@@ -168,6 +168,35 @@ export class SessionState {
     renameSync(temporary, path);
   }
 
+  /**
+   * notify mode: the Stop note for the model, kept until the next prompt. Written to a
+   * temporary file and renamed into place; a newer note replaces an undelivered one.
+   */
+  writePendingNote(text: string): void {
+    const path = join(this.dir, 'pending-note.txt');
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  }
+
+  /** The pending note, taken exactly once: the rename succeeds for one caller only. */
+  takePendingNote(): string | undefined {
+    const path = join(this.dir, 'pending-note.txt');
+    const taken = `${path}.taken.${process.pid}`;
+    try {
+      renameSync(path, taken);
+    } catch {
+      return undefined;
+    }
+    try {
+      return readFileSync(taken, 'utf8');
+    } catch {
+      return undefined;
+    } finally {
+      rmSync(taken, { force: true });
+    }
+  }
+
   /** A scratch path inside the session folder (e.g. for a temporary git index). */
   scratchPath(name: string): string {
     return join(this.dir, `${name}.${process.pid}`);

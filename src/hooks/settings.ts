@@ -7,7 +7,17 @@ import { fs, path } from './builtins.js';
  * the hook cannot use never fails the user's session: an unusable value falls back to its
  * default and a one-line note goes to stderr (which Claude Code shows in verbose mode only).
  */
-export type HookMode = 'suggest' | 'require' | 'off';
+/**
+ * What the Stop note does (Claude Code 2.1: a Stop hook's `additionalContext` is "feedback for
+ * the model; the conversation continues so the model can act on it"):
+ * - `suggest`: the note goes to the model, so Claude resumes its turn and may start the review;
+ * - `notify`: the user sees a one-line `systemMessage`; the model is not made to continue and
+ *   gets the facts as context with the user's next prompt (UserPromptSubmit);
+ * - `require`: the stop is blocked once with the facts as the reason;
+ * - `off`: no notes, nothing recorded.
+ */
+export const HOOK_MODES = ['suggest', 'notify', 'require', 'off'] as const;
+export type HookMode = (typeof HOOK_MODES)[number];
 
 export interface HookSettings {
   mode: HookMode;
@@ -74,8 +84,8 @@ export function hookSettingsFrom(raw: unknown): SettingsResult {
     if (!(key in HOOK_DEFAULTS)) notes.push(`unknown key "hooks.${key}" ignored`);
   }
   if (section.mode !== undefined) {
-    if (section.mode === 'suggest' || section.mode === 'require' || section.mode === 'off') settings.mode = section.mode;
-    else notes.push(`"hooks.mode" must be "suggest", "require" or "off"; using "${HOOK_DEFAULTS.mode}"`);
+    if ((HOOK_MODES as readonly unknown[]).includes(section.mode)) settings.mode = section.mode as HookMode;
+    else notes.push(`"hooks.mode" must be one of ${HOOK_MODES.map((mode) => `"${mode}"`).join(', ')}; using "${HOOK_DEFAULTS.mode}"`);
   }
   if (section.diffLines !== undefined) {
     const value = section.diffLines;

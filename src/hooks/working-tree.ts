@@ -28,7 +28,17 @@ export async function measureSinceBaseline(projectDir: string, state: SessionSta
     }
     const diff = await diffTrees(git, repo, baseline.tree, tree);
     const excluded = (file: string) => settings.exclude.length > 0 && matchesAnyGlob(file, settings.exclude);
-    return { measured: true, size: measureChange(diff.entries, excluded, diff.generated), since: 'session' };
+    const changedPaths = diff.entries
+      .filter((entry) => !entry.binary && !excluded(entry.path) && !diff.generated.has(entry.path))
+      .sort((a, b) => b.added + b.removed - (a.added + a.removed))
+      .map((entry) => entry.path);
+    return {
+      measured: true,
+      size: measureChange(diff.entries, excluded, diff.generated),
+      since: 'session',
+      trees: { from: baseline.tree, to: tree },
+      changedPaths,
+    };
   } catch (error) {
     return { measured: false, reason: (error as Error).message };
   }

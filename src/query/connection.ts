@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { assertHostAllowed } from '../common/hosts.js';
+import { checkUrlParameters } from './drivers/connect-options.js';
 import { UserError } from '../common/errors.js';
 import type { Dialect } from './plan.js';
 
@@ -12,6 +13,8 @@ export interface ConnectionSpec {
   dialect: Dialect;
   /** URL for postgres/mysql; absolute file path for sqlite. */
   target: string;
+  /** The resolved address the allow-list approved: drivers connect here (no second resolution). */
+  address?: string;
 }
 
 export async function resolveConnection(database: string, projectDir: string, allowHosts: readonly string[]): Promise<ConnectionSpec> {
@@ -24,16 +27,14 @@ export async function resolveConnection(database: string, projectDir: string, al
     } catch {
       throw new UserError(`invalid database URL "${text.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}"`, 'use postgres://user@127.0.0.1:5432/db or mysql://user@127.0.0.1:3306/db');
     }
-    // Drivers let query parameters override the host (pg: ?host=, mysql2: ?host=): check those too.
-    for (const key of ['host', 'hostaddr', 'socketPath']) {
-      const value = url.searchParams.get(key);
-      if (value && !value.startsWith('/')) {
-        throw new UserError(`the database URL sets "${key}=${value}" in its query string`, 'put the host in the URL authority (postgres://user@host:port/db) so it can be checked against the allow-list');
-      }
-    }
-    if (url.hostname) await assertHostAllowed(text, { allowHosts });
     const dialect: Dialect = scheme.startsWith('postgres') ? 'postgres' : 'mysql';
-    return { dialect, target: scheme === 'mariadb' ? text.replace(/^mariadb:/i, 'mysql:') : text };
+    // Drivers let URL parameters override the host (?host=) or session behaviour (?options=,
+    // ?multipleStatements=): only an allow-list passes, checked before anything connects.
+    checkUrlParameters(url, dialect === 'postgres' ? 'postgres' : 'mysql');
+    if (!url.hostname) throw new UserError('the database URL names no host', 'use postgres://user@127.0.0.1:5432/db or mysql://user@127.0.0.1:3306/db');
+    const verdict = await assertHostAllowed(text, { allowHosts });
+    const address = verdict.addresses[0];
+    return { dialect, target: scheme === 'mariadb' ? text.replace(/^mariadb:/i, 'mysql:') : text, ...(address ? { address } : {}) };
   }
   if (scheme && scheme !== 'file' && scheme !== 'sqlite') {
     throw new UserError(`unsupported database URL scheme "${scheme}://"`, 'use a SQLite file path, postgres://… or mysql://…');

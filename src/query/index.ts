@@ -5,7 +5,7 @@ import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
 import { adviseIndexes } from './advisor.js';
 import { resolveConnection, type ConnectionSpec } from './connection.js';
-import { StatementTimeoutError, type Driver, type ExplainRequest } from './drivers/types.js';
+import { StatementTimeoutError, type Driver, type ExplainRequest, type Protection } from './drivers/types.js';
 import { fingerprintSql } from './fingerprint.js';
 import { lintStatement } from './lint.js';
 import { detectNPlusOne } from './n-plus-one.js';
@@ -83,6 +83,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   let tried: IndexSuggestion[] = [];
   let lint: QueryOutput['lint'] = [];
   let analyzed = false;
+  let protection: Protection | undefined;
 
   if (sql) {
     context.report(2, steps, 'parsing the statement');
@@ -103,9 +104,8 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
     if (connection) {
       context.report(3, steps, `connecting to ${connection.dialect}`);
-      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal, cfg.allowScratchCopy);
+      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal, cfg);
       try {
-        await driver.checkFunctions(parsed.shape.functions);
         const analyze = input.analyze ?? parsed.readOnly;
         if (analyze && !parsed.readOnly) {
           warnings.push(
@@ -118,7 +118,11 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
           analyze,
           readOnly: parsed.readOnly,
           tables: parsed.shape.tables.map((t) => t.name),
+          kind: parsed.kind,
+          functions: parsed.shape.functions,
         };
+        // The server's catalog decides before any EXPLAIN (user code, triggers, rules, engines).
+        protection = await driver.checkStatement(request);
         context.report(3, steps, analyze ? 'running EXPLAIN ANALYZE' : 'running EXPLAIN');
         try {
           plan = await driver.explain(request);
@@ -166,7 +170,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
   let topQueries: TopQuery[] | undefined;
   if (input.fromStatStatements && connection) {
-    topQueries = await analyseTopStatements(connection.target, input.fromStatStatements, timeoutMs, targetMs, context.signal, warnings);
+    topQueries = await analyseTopStatements(connection, cfg, input.fromStatStatements, timeoutMs, targetMs, context.signal, warnings);
   }
 
   context.report(5, steps, 'writing the report');
@@ -203,6 +207,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
     lint,
     nPlusOne: nPlusOneAll,
     ...(topQueries ? { topQueries } : {}),
+    ...(protection ? { protection } : {}),
     warnings,
     artifacts: { dir: run.dir, report: run.path('report.html'), ...(plan ? { plan: run.path('plan.json') } : {}) },
   };
@@ -241,10 +246,22 @@ function heaviestStatement(logged: LoggedQuery[]): string {
   return [...totals.values()].sort((a, b) => b.ms - a.ms || b.count - a.count)[0]!.sql;
 }
 
-async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal, allowScratchCopy: boolean): Promise<Driver> {
+type QueryConfig = RunContext['config']['query'];
+
+/** What the PostgreSQL driver needs from config and the host check to guard a session. */
+function postgresGuardOptions(connection: ConnectionSpec, cfg: QueryConfig) {
+  return {
+    ...(connection.address ? { address: connection.address } : {}),
+    ...(cfg.role ? { role: cfg.role } : {}),
+    searchPath: cfg.searchPath,
+    trustedFunctions: cfg.trustedFunctions,
+  };
+}
+
+async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal, cfg: QueryConfig): Promise<Driver> {
   if (connection.dialect === 'postgres') {
     const { openPostgres } = await import('./drivers/postgres.js');
-    return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal });
+    return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal, ...postgresGuardOptions(connection, cfg) });
   }
   const aliases = new Map<string, string>();
   for (const t of parsed.shape.tables) {
@@ -253,7 +270,7 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
   }
   if (connection.dialect === 'mysql') {
     const { openMysql } = await import('./drivers/mysql.js');
-    return openMysql({ url: connection.target, timeoutMs, signal, aliases, allowScratchCopy });
+    return openMysql({ url: connection.target, ...(connection.address ? { address: connection.address } : {}), timeoutMs, signal, aliases, allowScratchCopy: cfg.allowScratchCopy, trustedFunctions: cfg.trustedFunctions });
   }
   const { openSqlite } = await import('./drivers/sqlite.js');
   return openSqlite({ path: connection.target, timeoutMs, signal, aliases });
@@ -264,9 +281,10 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
  * plain EXPLAIN (never executed: the texts are normalised, with $n for the literals — planned
  * as a generic plan on PostgreSQL 16+, skipped with a note on older servers).
  */
-async function analyseTopStatements(url: string, limit: number, timeoutMs: number, targetMs: number, signal: AbortSignal, warnings: string[]): Promise<TopQuery[]> {
+async function analyseTopStatements(connection: ConnectionSpec, cfg: QueryConfig, limit: number, timeoutMs: number, targetMs: number, signal: AbortSignal, warnings: string[]): Promise<TopQuery[]> {
   const { readStatStatements, openPostgres } = await import('./drivers/postgres.js');
-  const rows = await readStatStatements(url, limit, timeoutMs);
+  const url = connection.target;
+  const rows = await readStatStatements(url, limit, timeoutMs, connection.address);
   const out: TopQuery[] = [];
   let driver: Driver | undefined;
   let skippedUtility = 0;
@@ -293,9 +311,10 @@ async function analyseTopStatements(url: string, limit: number, timeoutMs: numbe
         findings: [],
       };
       try {
-        driver ??= await openPostgres({ url, timeoutMs, useHypopg: false, signal });
-        await driver.checkFunctions(parsed.shape.functions);
-        const plan = await driver.explain({ sql: query, analyze: false, readOnly: parsed.readOnly });
+        driver ??= await openPostgres({ url, timeoutMs, useHypopg: false, signal, ...postgresGuardOptions(connection, cfg) });
+        const request = { sql: query, analyze: false, readOnly: parsed.readOnly, kind: parsed.kind };
+        await driver.checkStatement(request);
+        const plan = await driver.explain(request);
         const tableRows = new Map<string, number>();
         for (const relation of new Set(plan.nodes.map((n) => n.relation).filter((r): r is string => !!r))) {
           const n = await driver.tableRows(relation).catch(() => undefined);

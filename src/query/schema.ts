@@ -162,6 +162,10 @@ export const queryOutputSchema = z.object({
   lint: z.array(lintItem),
   nPlusOne: z.array(nPlusOneItem),
   topQueries: z.array(topQuery).optional(),
+  protection: z
+    .object({ statement: z.string(), transaction: z.string(), role: z.string(), catalog: z.string() })
+    .optional()
+    .describe('which protections applied: how one statement is enforced, the transaction, the role, what the catalog check found'),
   warnings: z.array(z.string()),
   artifacts: z.object({ dir: z.string(), plan: z.string().optional(), report: z.string() }),
 });

@@ -35,6 +35,11 @@ const querySchema = z.strictObject({
   minImprovementPct: z.number().min(0).max(100).default(50).describe('keep index suggestions that cut cost by at least this much'),
   timeoutMs: z.number().int().positive().default(10_000),
   allowScratchCopy: z.boolean().default(false).describe('MySQL: allow verifying indexes on a scratch copy of a table'),
+  trustedFunctions: z.array(z.string().min(1)).default([]).describe('user-defined functions analyze_query may run, exact "schema.name" (PostgreSQL) or "db.name" (MySQL)'),
+  role: z.string().min(1).optional().describe('PostgreSQL: run plans as this least-privilege role (SET LOCAL ROLE); default perfeng_readonly when available'),
+  searchPath: z.array(z.string().min(1)).default(['$user', 'public']).describe('PostgreSQL search_path pinned for every statement'),
+  allowedInputPaths: z.array(z.string().min(1)).default([]).describe('folders outside the project that query logs and benchmark inputs may be read from'),
+  maxInputMb: z.number().positive().default(100).describe('size cap for an input file (query log, benchmark result)'),
 });
 
 const profileSchema = z.strictObject({
@@ -49,7 +54,10 @@ const compareSchema = z.strictObject({
 });
 
 const hooksSchema = z.strictObject({
-  mode: z.enum(['suggest', 'require', 'off']).default('suggest'),
+  mode: z
+    .enum(['suggest', 'notify', 'require', 'off'])
+    .default('suggest')
+    .describe('Stop note: suggest (to the model, which continues), notify (to the user; the model hears it at the next prompt), require (block the stop once), off'),
   diffLines: z.number().int().positive().default(300),
   paths: z
     .array(z.string().min(1))

@@ -131,16 +131,19 @@ export function environmentDifferences(
     }
   }
   if (!baseline || !candidate) return out;
-  if (baseline.host !== candidate.host) out.push(`the runs come from different machines (${baseline.host} vs ${candidate.host}): differences may be the machine, not the code`);
+  if (baseline.host !== candidate.host)
+    out.push(`the runs come from different machines (${baseline.host} vs ${candidate.host}): differences may be the machine, not the code`);
   if (baseline.cpu.model !== candidate.cpu.model || baseline.cpu.cores !== candidate.cpu.cores) {
     out.push(`different CPUs: ${baseline.cpu.model} × ${baseline.cpu.cores} vs ${candidate.cpu.model} × ${candidate.cpu.cores}`);
   }
   const major = (v: string) => v.split('.')[0];
-  if (major(baseline.runtime.node) !== major(candidate.runtime.node)) out.push(`different Node.js majors: ${baseline.runtime.node} vs ${candidate.runtime.node}`);
+  if (major(baseline.runtime.node) !== major(candidate.runtime.node))
+    out.push(`different Node.js majors: ${baseline.runtime.node} vs ${candidate.runtime.node}`);
   if (baseline.os.platform !== candidate.os.platform || baseline.os.arch !== candidate.os.arch) {
     out.push(`different platforms: ${baseline.os.platform}/${baseline.os.arch} vs ${candidate.os.platform}/${candidate.os.arch}`);
   }
-  if (baseline.tool.version !== candidate.tool.version) out.push(`measured by different versions of this tool (${baseline.tool.version} vs ${candidate.tool.version})`);
+  if (baseline.tool.version !== candidate.tool.version)
+    out.push(`measured by different versions of this tool (${baseline.tool.version} vs ${candidate.tool.version})`);
   return out;
 }
 

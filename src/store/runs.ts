@@ -3,6 +3,7 @@ import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promi
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import { slugify } from '../common/units.js';
+import { readBaseline } from './baselines.js';
 import { captureEnvironment, type RunEnvironment } from './environment.js';
 
 /** What produced a run; the kind is part of the id so `latest:<kind>` can find it. */
@@ -160,8 +161,20 @@ export async function listRuns(projectDir: string, kind?: RunKind): Promise<Stor
   return runs.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt)));
 }
 
-/** Resolves a run id, `latest`, `latest:<kind>`, or a path to a run folder. */
+/** Resolves a run id, `latest`, `latest:<kind>`, `baseline:<name>`, or a path to a run folder. */
 export async function resolveRun(projectDir: string, ref: string): Promise<StoredRun> {
+  const named = /^baseline:(.+)$/.exec(ref);
+  if (named) {
+    const baseline = await readBaseline(projectDir, named[1] ?? '');
+    try {
+      return await resolveRun(projectDir, baseline.runId);
+    } catch {
+      throw new UserError(
+        `baseline "${baseline.name}" points at run ${baseline.runId}, which is gone from ${runsDir(projectDir)}`,
+        'save the baseline again from a stored run',
+      );
+    }
+  }
   const latest = /^latest(?::([a-z0-9-]+))?$/.exec(ref);
   if (latest) {
     const runs = await listRuns(projectDir, latest[1]);
@@ -185,5 +198,5 @@ export async function resolveRun(projectDir: string, ref: string): Promise<Store
     const run = await readMeta(dir, id);
     if (run) return run;
   }
-  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest` or `latest:<kind>`');
+  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest`, `latest:<kind>` or `baseline:<name>`');
 }

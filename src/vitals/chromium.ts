@@ -89,6 +89,9 @@ export const CHROMIUM_FLAGS = [
 export interface ChromiumSession {
   browser: Browser;
   version: string;
+  /** The DevTools endpoint on 127.0.0.1, for a second CDP client (Lighthouse). */
+  wsEndpoint: string;
+  port: number;
   /** Disconnects, kills the browser tree and removes its profile; safe to call twice. */
   close(): Promise<void>;
 }
@@ -152,7 +155,7 @@ export async function launchChromium(options: {
     ]).finally(() => clearTimeout(timer));
     const { chromium } = await import('playwright-core');
     browser = await chromium.connectOverCDP(ws, { timeout: timeoutMs });
-    return { browser, version: browser.version(), close };
+    return { browser, version: browser.version(), wsEndpoint: ws, port: Number(new URL(ws).port), close };
   } catch (error) {
     await close();
     if (options.signal.aborted) throw new CancelledError();

@@ -7,7 +7,10 @@ import { assertHostAllowed } from '../common/hosts.js';
 import { createRun } from '../store/runs.js';
 import { analyseRun, representativeRun, runValues, summarise, summariseInteractions, type RunMetrics } from './analyse.js';
 import { findChromium, launchChromium, type ChromiumSession } from './chromium.js';
+import { measureCoverage, summariseCoverage, type CoverageResult } from './coverage.js';
 import { parseTraceEvents, pickFilmstrip, screenshotsFromTrace } from './filmstrip.js';
+import { runLighthouse, type LighthouseRun } from './lighthouse.js';
+import { summariseLighthouse } from './lighthouse-result.js';
 import { measureRun, type RunObservation } from './measure-run.js';
 import { createNetworkGuard, type NetworkGuard } from './network-guard.js';
 import { resolveThrottling } from './profiles.js';
@@ -67,7 +70,8 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const parsedThresholds = thresholdTexts.map(parseThreshold);
   const executable = findChromium(context.config.vitals.chromium);
   const throttling = resolveThrottling(input.throttling);
-  const totalSteps = input.runs + 2;
+  const runLighthouseToo = input.lighthouse && !url.startsWith('file:');
+  const totalSteps = input.runs + 2 + (input.coverage ? 1 : 0) + (runLighthouseToo ? 1 : 0);
   context.report(0, totalSteps, 'starting Chromium');
 
   let guard: NetworkGuard | undefined;
@@ -75,6 +79,10 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const onAbort = () => void session?.close();
   context.signal.addEventListener('abort', onAbort, { once: true });
   const observations: RunObservation[] = [];
+  let coverage: CoverageResult | undefined;
+  let lighthouse: LighthouseRun | undefined;
+  const extraWarnings: string[] = [];
+  if (input.lighthouse && !runLighthouseToo) extraWarnings.push('Lighthouse was not run: it needs an http(s) URL (serve the file on 127.0.0.1)');
   try {
     guard = await createNetworkGuard(url, allowHosts);
     session = await launchChromium({ executable, extraArgs: guard.chromiumArgs(), signal: context.signal });
@@ -102,19 +110,43 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
       );
       observations.push(observation);
     }
+    let step = input.runs + 1;
+    if (input.coverage) {
+      context.report(step++, totalSteps, 'coverage of JS and CSS');
+      coverage = await abortable(
+        measureCoverage(session.browser, guard, { url, device: input.device, browserVersion: session.version, timeoutMs: input.timeoutMs, quietMs: input.quietMs }),
+        context.signal,
+      );
+      extraWarnings.push(...coverage.warnings);
+    }
+    if (runLighthouseToo) {
+      context.report(step++, totalSteps, 'Lighthouse');
+      try {
+        lighthouse = await abortable(runLighthouse({ url, port: session.port, device: input.device, timeoutMs: input.timeoutMs }), context.signal);
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        extraWarnings.push(`Lighthouse failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
+    }
   } finally {
     context.signal.removeEventListener('abort', onAbort);
     await session?.close();
     await guard?.close();
   }
   if (context.signal.aborted) throw new CancelledError();
-  context.report(input.runs + 1, totalSteps, 'writing report');
+  context.report(totalSteps - 1, totalSteps, 'writing report');
 
   const runs: RunMetrics[] = observations.map(analyseRun);
   const rep = representativeRun(runs);
   const repRun = defined(runs[rep], 'the representative run');
   const repObservation = defined(observations[rep], 'the representative observation');
-  const warnings = collectWarnings(observations, runs, guard?.backstopHits() ?? []);
+  const warnings = [...collectWarnings(observations, runs, guard?.backstopHits() ?? []), ...extraWarnings];
+  const lighthouseSummary = lighthouse ? summariseLighthouse(lighthouse.lhr, Math.min(input.limit, 5)) : undefined;
+  const allowsUrl = guard ? guard.allowsUrl : () => true;
+  const lighthouseBlocked = lighthouseSummary ? lighthouseSummary.requestUrls.filter((u) => !allowsUrl(u)) : [];
+  if (lighthouseBlocked.length) warnings.push(`Lighthouse's page asked for ${lighthouseBlocked.length} URL(s) outside the allow-list; the network guard stopped them (${lighthouseBlocked.slice(0, 3).join(', ')})`);
+  if (lighthouse?.lhr.runtimeError) warnings.push(`Lighthouse: ${lighthouse.lhr.runtimeError.code}: ${lighthouse.lhr.runtimeError.message}`);
+  for (const w of lighthouse?.lhr.runWarnings ?? []) warnings.push(`Lighthouse: ${w.slice(0, 300)}`);
   if (throttling.downloadKbps > 0 || throttling.uploadKbps > 0) {
     warnings.push('network throttling: subresources get latency and bandwidth limits via CDP; the main document gets the latency only (Chromium does not apply CDP network emulation to navigations), so a large HTML document downloads faster than on the emulated network');
   }
@@ -126,6 +158,8 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const run = await createRun(context.projectDir, 'vitals', url.replace(/^file:\/\/.*\//, 'file-'));
   // The representative run's trace as plain JSON (DevTools loads it as is); the others
   // gzipped, since a trace with screenshots is several MB.
+  const lighthouseReport = lighthouse ? await run.writeFile('lighthouse.html', lighthouse.html) : undefined;
+  const lighthouseJson = lighthouse ? await run.writeFile('lighthouse.json', lighthouse.json) : undefined;
   const traces: string[] = [];
   let repTrace: string | undefined;
   for (const o of observations) {
@@ -163,8 +197,22 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
       count: repRun.requests,
       bytes: repRun.bytes,
       byType: repRun.byType,
-      blocked: [...new Set(observations.flatMap((o) => o.blocked))].slice(0, 20),
+      blocked: [...new Set([...observations.flatMap((o) => o.blocked), ...lighthouseBlocked])].slice(0, 20),
     },
+    ...(coverage ? { coverage: summariseCoverage(coverage.files, Math.min(input.limit, 5)) } : {}),
+    ...(lighthouseSummary && lighthouseReport && lighthouseJson
+      ? {
+          lighthouse: {
+            performanceScore: lighthouseSummary.performanceScore,
+            opportunities: lighthouseSummary.opportunities,
+            diagnostics: lighthouseSummary.diagnostics,
+            metrics: lighthouseSummary.metrics,
+            note: lighthouseNote(input.runs, input.device),
+            report: lighthouseReport,
+            lhr: lighthouseJson,
+          },
+        }
+      : {}),
     thresholds,
     passed,
     warnings,
@@ -192,6 +240,7 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   await run.writeFile('report.html', html);
   await run.writeJson('result.json', {
     ...structured,
+    ...(coverage ? { coverageFiles: coverage.files } : {}),
     perRun: runs.map(({ steps, ...rest }, i) => ({
       ...rest,
       steps: steps.map((s) => s ?? null),
@@ -201,6 +250,11 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   });
   context.report(totalSteps, totalSteps, 'done');
   return { structured, summary: renderVitalsSummary(structured) };
+}
+
+/** Which lab number to trust for what: ours are measured, Lighthouse's are simulated once. */
+function lighthouseNote(runs: number, device: VitalsInput['device']): string {
+  return `metrics: median of ${runs} measured cold load(s) here, for thresholds and regressions; lighthouse.metrics: one run, simulated ${device === 'mobile' ? 'slow 4G + CPU x4' : 'desktop'} preset, for its score and ranking fixes`;
 }
 
 const CHROMIUM_SERVICE_HOST = /(^|\.)(google\.com|googleapis\.com|gstatic\.com|gvt1\.com)(:\d+)?$/;

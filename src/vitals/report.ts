@@ -41,6 +41,17 @@ export function renderVitalsSummary(r: VitalsOutput): string {
     lines.push(`Step ${step.step} ${step.action} ${step.target}: ${step.latencyMs === null ? '< 16 ms' : `${formatMs(step.latencyMs)} (input delay ${formatMs(step.inputDelayMs ?? 0)}, processing ${formatMs(step.processingMs ?? 0)}, presentation ${formatMs(step.presentationDelayMs ?? 0)})`}`);
   }
   lines.push(`Resources: ${r.resources.count} requests, ${formatBytes(r.resources.bytes)}`);
+  if (r.coverage) {
+    const part = (name: string, t: { files: number; bytes: number; unusedBytes: number; unusedPercent: number }) => (t.files ? `${name} ${formatBytes(t.bytes)} (${t.unusedPercent}% unused)` : undefined);
+    const parts = [part('JS', r.coverage.js), part('CSS', r.coverage.css)].filter(Boolean);
+    if (parts.length) lines.push(`Coverage: ${parts.join(', ')}${r.coverage.files[0]?.unusedBytes ? `; most unused: ${r.coverage.files[0].url}` : ''}`);
+  }
+  if (r.lighthouse) {
+    const lh = r.lighthouse;
+    const top = lh.opportunities.slice(0, 3).map((o) => `${o.id} ${o.savingsMs ? formatMs(o.savingsMs) : formatBytes(o.savingsBytes ?? 0)}`);
+    lines.push(`Lighthouse performance ${lh.performanceScore ?? 'n/a'}/100${top.length ? `; opportunities: ${top.join(', ')}` : '; no failed opportunities'}`);
+    lines.push(`Lighthouse report: ${lh.report}`);
+  }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push(`Report: ${r.artifacts.report}`);
   if (r.artifacts.trace) lines.push(`Trace (DevTools → Performance → Load profile): ${r.artifacts.trace}`);
@@ -176,6 +187,45 @@ export function renderVitalsReport(input: ReportInput): string {
         [1, 2],
       )}${r.resources.blocked.length ? html`<p class="bad">Blocked (outside the host allow-list): ${joinHtml(r.resources.blocked.map((u) => html`<code>${u}</code>`), ', ')}</p>` : ''}`,
   });
+  if (r.coverage) {
+    const c = r.coverage;
+    sections.push({
+      title: 'JavaScript and CSS coverage',
+      html: html`${renderHtmlTable(
+        ['file', 'type', 'bytes', 'unused', 'unused %'],
+        c.files.map((f) => [f.url, f.type, formatBytes(f.bytes), formatBytes(f.unusedBytes), `${f.unusedPercent}%`]),
+        [2, 3, 4],
+      )}<p class="muted">${`All JS: ${formatBytes(c.js.bytes)} in ${c.js.files} file(s), ${c.js.unusedPercent}% unused; all CSS: ${formatBytes(c.css.bytes)} in ${c.css.files} file(s), ${c.css.unusedPercent}% unused. Source bytes from Chromium's coverage of one extra cold load (code that never ran / rules that never matched until the page went quiet); every file is in result.json.`}</p>`,
+    });
+  }
+  if (r.lighthouse) {
+    const lh = r.lighthouse;
+    const ours = r.metrics;
+    const row = (name: string, mine: number | undefined, theirs: number | undefined, fmt: (v: number) => string) => [name, mine === undefined ? '—' : fmt(mine), theirs === undefined ? '—' : fmt(theirs)];
+    const sideBySide = renderHtmlTable(
+      ['metric', `ours (median of ${r.runs})`, 'Lighthouse (1 run)'],
+      [
+        row('FCP', ours.fcpMs?.median, lh.metrics.fcpMs, formatMs),
+        row('LCP', ours.lcpMs?.median, lh.metrics.lcpMs, formatMs),
+        row('TBT', ours.tbtMs.median, lh.metrics.tbtMs, formatMs),
+        row('CLS', ours.cls.median, lh.metrics.cls, fmtCls),
+        row('Speed Index', undefined, lh.metrics.speedIndexMs, formatMs),
+      ],
+      [1, 2],
+    );
+    const opportunities = lh.opportunities.length
+      ? renderHtmlTable(
+          ['opportunity', 'audit id', 'est. savings', 'top URLs'],
+          lh.opportunities.map((o) => [o.title, o.id, [o.savingsMs ? formatMs(o.savingsMs) : '', o.savingsBytes ? formatBytes(o.savingsBytes) : ''].filter(Boolean).join(', '), (o.items ?? []).join(' ')]),
+          [2],
+        )
+      : html`<p>No failed opportunities.</p>`;
+    const diagnostics = lh.diagnostics.length ? renderHtmlTable(['diagnostic', 'audit id', 'value'], lh.diagnostics.map((d) => [d.title, d.id, d.value])) : '';
+    sections.push({
+      title: `Lighthouse: performance ${lh.performanceScore ?? 'n/a'}/100`,
+      html: html`${sideBySide}<p class="muted">${lh.note}</p>${opportunities}${diagnostics}<p>Full report: <code>${lh.report}</code></p>`,
+    });
+  }
   if (r.warnings.length) sections.push({ title: 'Warnings', html: htmlList(r.warnings) });
   sections.push({
     title: 'Artefacts',

@@ -70,6 +70,8 @@ export const vitalsInputSchema = z.object({
   timeoutMs: z.number().int().min(1000).max(120_000).default(30_000).describe('per page load: give up waiting for load/quiet after this long'),
   trace: z.boolean().default(true).describe('record a Chrome trace with screenshots per run (DevTools-loadable; the filmstrip comes from it)'),
   limit: z.number().int().min(1).max(100).default(10).describe('longest long tasks / layout shifts to return'),
+  lighthouse: z.boolean().default(false).describe('also run Lighthouse: score, opportunities, diagnostics (+30-60 s)'),
+  coverage: z.boolean().default(true).describe('JS/CSS bytes per file, unused share (1 extra load)'),
 });
 
 const metricSchema = z.object({
@@ -85,6 +87,13 @@ const elementSchema = z.object({
   url: z.string().optional().describe('image/video URL for media elements'),
   text: z.string().optional().describe('first characters of the text for text elements'),
   size: z.number().optional().describe('rendered area in CSS px²'),
+});
+
+const coverageTotalSchema = z.object({
+  files: z.number().int(),
+  bytes: z.number().int(),
+  unusedBytes: z.number().int(),
+  unusedPercent: z.number(),
 });
 
 export const vitalsOutputSchema = z.object({
@@ -150,6 +159,42 @@ export const vitalsOutputSchema = z.object({
       ok: z.boolean(),
     }),
   ),
+  coverage: z
+    .object({
+      js: coverageTotalSchema,
+      css: coverageTotalSchema,
+      files: z.array(
+        z.object({
+          url: z.string(),
+          type: z.enum(['js', 'css']),
+          bytes: z.number().int(),
+          unusedBytes: z.number().int(),
+          unusedPercent: z.number(),
+        }),
+      ),
+    })
+    .optional()
+    ,
+  lighthouse: z
+    .object({
+      performanceScore: z.number().nullable(),
+      opportunities: z.array(
+        z.object({
+          id: z.string(),
+          title: z.string(),
+          savingsMs: z.number().optional(),
+          savingsBytes: z.number().optional(),
+          items: z.array(z.string()).optional(),
+        }),
+      ),
+      diagnostics: z.array(z.object({ id: z.string(), title: z.string(), value: z.string() })),
+      metrics: z
+        .object({ fcpMs: z.number().optional(), lcpMs: z.number().optional(), tbtMs: z.number().optional(), cls: z.number().optional(), speedIndexMs: z.number().optional() }),
+      note: z.string(),
+      report: z.string(),
+      lhr: z.string(),
+    })
+    .optional(),
   passed: z.boolean(),
   warnings: z.array(z.string()),
   artifacts: z.object({

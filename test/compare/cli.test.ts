@@ -17,16 +17,38 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const perfeng = (...args: string[]) => runCommand(process.execPath, [BUILT_CLI, 'compare', ...args], { cwd: dir, env: { PERFENG_PROJECT_DIR: dir }, timeoutMs: 60_000 });
+const perfeng = (...args: string[]) =>
+  runCommand(process.execPath, [BUILT_CLI, 'compare', ...args], { cwd: dir, env: { PERFENG_PROJECT_DIR: dir }, timeoutMs: 60_000 });
 
 describe('perfeng compare', () => {
   it('prints a benchstat-style table and exits 0 without a gate', async () => {
     const run = await perfeng(join(FIXTURES, 'go-bench-baseline.txt'), join(FIXTURES, 'go-bench-candidate.txt'));
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^REGRESSION: 3 of 10 slower/);
-    expect(run.stdout).toMatch(/Parse\/small-8 \[sec\/op\]\s+1\.5\d+ µs\/op ± \d+(\.\d)?%\s+1\.7\d+ µs\/op ± [\d.]+%\s+\+13\.\d+% \(p=[\d.e-]+ n=10\+10\)\s+SLOWER/);
-    expect(run.stdout).toMatch(/Encode-8 \[sec\/op\].*~ \(p=1\.000 n=10\+10\)\s+same/);
+    // Go input reads like benchstat: SI prefixes shared by the row, ± whole percent, "~ (p=… n=…)".
+    expect(run.stdout).toMatch(/│\s+sec\/op\s+│\s+sec\/op\s+vs base/);
+    expect(run.stdout).toMatch(/Parse\/small-8\s+1\.5\d\dµ ± \d+%\s+1\.7\d\dµ ± \d+%\s+\+13\.\d\d% \(p=0\.000 n=10\)/);
+    expect(run.stdout).toMatch(/Encode-8\s+8\d\d\.\dn ± \d+%\s+8\d\d\.\dn ± \d+%\s+~ \(p=1\.000 n=10\)/);
+    expect(run.stdout).toMatch(/geomean\s+1\.\d+µ\s+1\.\d+µ\s+\+\d\.\d\d%/);
     expect(run.stdout).toMatch(/Report: .*report\.html/);
+  });
+
+  it("--csv prints benchstat's CSV; --col compares within one file; label=path names columns", async () => {
+    const csv = await perfeng(
+      `old=${join(FIXTURES, 'go-bench-baseline.txt')}`,
+      `new=${join(FIXTURES, 'go-bench-candidate.txt')}`,
+      '--csv',
+      '--correction',
+      'none',
+    );
+    expect(csv.exitCode, csv.stderr).toBe(0);
+    expect(csv.stdout).toMatch(/^goos: linux\n/);
+    expect(csv.stdout).toContain('\n,old,,new,,,\n,sec/op,CI,sec/op,CI,vs base,P\n');
+    expect(csv.stdout).toMatch(/\nParse\/small-8,1\.5\d+e-06,1%,1\.7\d+e-06,1%,\+13\.\d\d%,p=0\.000 n=10\n/);
+    const within = await perfeng(join(FIXTURES, 'benchstat', 'hash.txt'), '--col', '/algo', '--filter', '.name:Hash .unit:sec/op', '--row', '/size');
+    expect(within.exitCode, within.stderr).toBe(0);
+    expect(within.stdout).toMatch(/│\s+crc\s+│\s+xx\s+│\s+fnv\s+│/);
+    expect(within.stdout).toMatch(/\n16k\s+14\.\d+µ ± \d+%\s+6\.\d+µ/);
   });
 
   it('--json prints exactly the structured result', async () => {
@@ -66,7 +88,11 @@ describe('perfeng compare', () => {
   });
 
   it('--input takes the full tool input as JSON', async () => {
-    const input = JSON.stringify({ baseline: [{ name: 'a', unit: 'ms', samples: [10, 10.1, 9.9, 10, 10.2, 9.8] }], candidate: [{ name: 'a', unit: 'ms', samples: [12, 12.1, 11.9, 12, 12.2, 11.8] }], failOn: 'any-regression' });
+    const input = JSON.stringify({
+      baseline: [{ name: 'a', unit: 'ms', samples: [10, 10.1, 9.9, 10, 10.2, 9.8] }],
+      candidate: [{ name: 'a', unit: 'ms', samples: [12, 12.1, 11.9, 12, 12.2, 11.8] }],
+      failOn: 'any-regression',
+    });
     const run = await perfeng('--input', input);
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/a is slower by 20\.00%/);

@@ -12,7 +12,15 @@ import { welchTTest } from '../../src/compare/stats/welch.js';
 // Values computed once with SciPy 1.10 (see the generator script next to the JSON for provenance).
 const reference = JSON.parse(readFileSync(new URL('../fixtures/compare/reference/scipy-reference.json', import.meta.url), 'utf8')) as {
   mannWhitney: Array<{ name: string; x: number[]; y: number[]; method: string; u1: number; p: number; hodgesLehmann: number; cliffsDelta: number }>;
-  welch: Array<{ baseline: { mean: number; sd: number; n: number }; candidate: { mean: number; sd: number; n: number }; t: number; p: number; df: number; low: number; high: number }>;
+  welch: Array<{
+    baseline: { mean: number; sd: number; n: number };
+    candidate: { mean: number; sd: number; n: number };
+    t: number;
+    p: number;
+    df: number;
+    low: number;
+    high: number;
+  }>;
   corrections: Array<{ p: number[]; holm: number[]; bh: number[] }>;
   medianCI: Array<{ n: number; confidence: number; lowOrder: number; highOrder: number; coverage: number }>;
 };
@@ -164,7 +172,14 @@ describe('distribution helpers and noise checks', () => {
   it('flags MAD outliers and bimodal samples', () => {
     expect(countMadOutliers(distributionFromSamples([10, 10.1, 9.9, 10.2, 9.8, 10, 30]))).toBe(1);
     expect(countMadOutliers(distributionFromSamples([10, 10.1, 9.9, 10.2, 9.8, 10]))).toBe(0);
-    const twoModes = [...Array(15).fill(0).map((_, i) => 10 + i * 0.01), ...Array(15).fill(0).map((_, i) => 20 + i * 0.01)];
+    const twoModes = [
+      ...Array(15)
+        .fill(0)
+        .map((_, i) => 10 + i * 0.01),
+      ...Array(15)
+        .fill(0)
+        .map((_, i) => 20 + i * 0.01),
+    ];
     expect(bimodalityCoefficient(distributionFromSamples(twoModes))).toBeGreaterThan(5 / 9);
     const oneMode = [9.5, 9.8, 9.9, 10, 10, 10.1, 10.1, 10.2, 10.5, 10.0, 9.95, 10.05];
     expect(bimodalityCoefficient(distributionFromSamples(oneMode))).toBeLessThan(5 / 9);

@@ -49,6 +49,19 @@ describe('Stop decision', () => {
     expect(decision?.output.reason).not.toMatch(IMPERATIVE);
   });
 
+  it('notify: only a systemMessage now, the full note kept for the next prompt', () => {
+    const firstCall = { tool: 'analyze_query' as const, args: { sql: 'SELECT 1 FROM t' }, about: 'the SQL string at src/a.ts:3' };
+    const decision = decideStop(base({ mode: 'notify', firstCall }));
+    expect(Object.keys(decision?.output ?? {})).toEqual(['systemMessage']);
+    expect(decision?.output.systemMessage).toContain('301 lines changed');
+    expect(decision?.output.systemMessage).toContain('analyze_query {"sql":"SELECT 1 FROM t"}');
+    expect(decision?.nextPromptContext).toContain('performance-engineer:performance-engineer');
+    expect(decision?.nextPromptContext).toContain('run_in_background: true');
+    expect(decision?.nextPromptContext).toContain('A first call for the SQL string at src/a.ts:3');
+    expect(decision?.nextPromptContext).not.toMatch(IMPERATIVE);
+    expect(decideStop(base({ mode: 'suggest', firstCall }))?.nextPromptContext).toBeUndefined();
+  });
+
   it('never blocks a stop that a Stop hook already continued (stop_hook_active)', () => {
     expect(decideStop(base({ mode: 'require', stopHookActive: true }))).toBeUndefined();
   });

@@ -125,7 +125,7 @@ async function stopAfter(
   const prompt = await runHookInProcess('user-prompt-submit', payloads.userPromptSubmit(session, repo), env);
   expectQuiet(prompt);
   change(repo);
-  const stop = await runHookInProcess('stop', payloads.stop(session, repo), env);
+  const stop = await run('stop', payloads.stop(session, repo), env);
   expect(stop.code).toBe(0);
   expect(stop.stderr).not.toMatch(STACK_TRACE);
   return { repo, env, session, stop };

@@ -14,6 +14,7 @@ describe('hook settings (plain JSON, no zod)', () => {
     {},
     { hooks: {} },
     { hooks: { mode: 'require' } },
+    { hooks: { mode: 'notify' } },
     { hooks: { mode: 'off', diffLines: 50 } },
     { hooks: { paths: ['bench', '**/*.k6.js'], exclude: [] } },
     { targets: { p95Ms: 200 }, hooks: { diffLines: 1000, exclude: ['**/gen/**'] } },

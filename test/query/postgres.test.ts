@@ -149,7 +149,7 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
     await expect(run({ sql: `COPY ${T} TO STDOUT` })).rejects.toThrow(/refusing.*COPY/);
     await expect(run({ sql: 'SET statement_timeout = 0' })).rejects.toThrow(/refusing.*SET/);
     await expect(run({ sql: `SELECT 1; DELETE FROM ${T}` })).rejects.toThrow(new RegExp(`second statement is "DELETE FROM ${T}"`));
-    await expect(run({ sql: `SELECT ${FN}()` })).rejects.toThrow(new RegExp(`volatile function ${FN}\\(\\)`));
+    await expect(run({ sql: `SELECT ${FN}()` })).rejects.toThrow(new RegExp(`user-defined function public\\.${FN}\\(\\)`));
     await expect(run({ sql: `SELECT ${FN}()`, analyze: true })).rejects.toThrow(/volatile/);
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${LOG}`)).rows[0].n).toBe(0);
     expect(await checksum()).toBe(before);

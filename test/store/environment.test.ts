@@ -114,7 +114,9 @@ describe('environmentDifferences', () => {
     expect(warnings.join('\n')).toMatch(/candidate ran on a loaded machine \(load average 3.9 on 4 cores/);
     expect(warnings.join('\n')).toMatch(/different machines \(builder-1 vs laptop\)/);
     expect(warnings.join('\n')).toMatch(/different CPUs/);
-    expect(environmentDifferences(fakeEnv(), fakeEnv({ runtime: { node: '22.1.0', v8: '12' } }))).toEqual([expect.stringMatching(/Node.js majors: 20.20.0 vs 22.1.0/)]);
+    expect(environmentDifferences(fakeEnv(), fakeEnv({ runtime: { node: '22.1.0', v8: '12' } }))).toEqual([
+      expect.stringMatching(/Node.js majors: 20.20.0 vs 22.1.0/),
+    ]);
   });
 });
 

@@ -54,6 +54,9 @@ describe.skipIf(!!lack)('perfeng vitals', () => {
       trace: false,
     });
     expect(() => vitalsFlagsToInput('x', { press: ['Enter'] })).toThrow(/must look like "<selector>=<value>"/);
+    // --lighthouse and --no-coverage (commander sets coverage: false); coverage stays the default otherwise.
+    expect(vitalsFlagsToInput('http://127.0.0.1:3000/', { lighthouse: true, coverage: false })).toEqual({ url: 'http://127.0.0.1:3000/', lighthouse: true, coverage: false });
+    expect(vitalsFlagsToInput('http://127.0.0.1:3000/', { coverage: true })).toEqual({ url: 'http://127.0.0.1:3000/' });
   });
 
   it('measures a file:// page and exits 1 when a threshold fails, printing exactly the structured result', async () => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
@@ -16,6 +17,11 @@ interface CompareFlags {
   noiseFloor?: string;
   equivalence?: string;
   filter?: string;
+  row?: string;
+  col?: string;
+  table?: string;
+  ignore?: string;
+  csv?: boolean;
   limit?: string;
   baselineCmd?: string;
   candidateCmd?: string;
@@ -28,8 +34,10 @@ interface CompareFlags {
 /** Positional files and flags → the tool input (validated by the same zod schema as MCP). */
 export function compareFlagsToInput(files: string[], flags: CompareFlags): Record<string, unknown> {
   const input: Record<string, unknown> = flags.input ? readInputOption(flags.input) : {};
-  if (files.length === 1) throw new UserError('compare needs two inputs (baseline and candidate)', 'perfeng compare old.json new.json');
-  if (files.length === 2) {
+  if (files.length === 1 && !flags.col)
+    throw new UserError('compare needs two inputs (baseline and candidate), or --col to compare within one file', 'perfeng compare old.txt new.txt');
+  if (files.length === 1) input.baseline = files[0];
+  else if (files.length === 2) {
     input.baseline = files[0];
     input.candidate = files[1];
   } else if (files.length > 2) input.inputs = files;
@@ -41,6 +49,10 @@ export function compareFlagsToInput(files: string[], flags: CompareFlags): Recor
   if (flags.noiseFloor) input.noiseFloorPct = parseNumberFlag('noise-floor', flags.noiseFloor);
   if (flags.equivalence) input.equivalencePct = parseNumberFlag('equivalence', flags.equivalence);
   if (flags.filter) input.filter = flags.filter;
+  if (flags.row) input.row = flags.row;
+  if (flags.col) input.col = flags.col;
+  if (flags.table) input.table = flags.table;
+  if (flags.ignore) input.ignore = flags.ignore;
   if (flags.limit) input.limit = parseNumberFlag('limit', flags.limit);
   if (flags.baselineCmd || flags.candidateCmd) {
     if (!flags.baselineCmd || !flags.candidateCmd) throw new UserError('--baseline-cmd and --candidate-cmd go together');
@@ -63,7 +75,7 @@ export function registerCompareCommand(program: Command): void {
         'Inputs: files, globs, .perf/runs ids or latest:load; formats auto-detected (hyperfine, Go -bench, Google Benchmark, pytest-benchmark, pyperf, vitest bench, k6, autocannon, CSV, run_load_test). ' +
         'Exit code 1 when the --fail-on gate fails, 2 on bad input.',
     )
-    .argument('[inputs...]', 'baseline then candidate (more: each compared against the first)')
+    .argument('[inputs...]', 'baseline then candidate (more: each compared against the first); label=path names a column')
     .option('--format <id>', 'force an input format (default: auto-detect)')
     .option('--alpha <p>', 'significance level (default 0.05)')
     .option('--confidence <c>', 'confidence level of intervals (default 0.95)')
@@ -71,7 +83,12 @@ export function registerCompareCommand(program: Command): void {
     .option('--fail-on <gate>', 'gate: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "rps<1000"')
     .option('--noise-floor <pct>', 'significant changes below this % count as same (default 1)')
     .option('--equivalence <pct>', 'non-significant rows are "same" if the shift CI is within ±this % (default 5)')
-    .option('--filter <text>', 'only benchmarks whose name contains this text, or /regex/')
+    .option('--filter <query>', 'names containing this text or matching /regex/, or a benchstat query (goos:linux .unit:sec/op -/size:1k)')
+    .option('--row <keys>', 'benchstat -row: keys naming the rows (default .fullname)')
+    .option('--col <keys>', 'benchstat -col: keys naming the columns compared (default .file), e.g. /format or note')
+    .option('--table <keys>', 'benchstat -table: keys splitting tables (default .config)')
+    .option('--ignore <keys>', 'benchstat -ignore: keys not to split by, e.g. note')
+    .option('--csv', 'print the benchstat-style table as CSV')
     .option('--limit <n>', 'rows in the result (default 5)')
     .option('--baseline-cmd <cmd>', 'measure this command as the baseline (with --candidate-cmd)')
     .option('--candidate-cmd <cmd>', 'measure this command as the candidate, interleaved with the baseline')
@@ -86,7 +103,9 @@ export function registerCompareCommand(program: Command): void {
         execute: async (context) => {
           const input = parseInput(compareInputSchema, compareFlagsToInput(files, flags), 'compare input');
           const { compareBenchmarks } = await import('../../compare/index.js');
-          return compareBenchmarks(input, context);
+          const outcome = await compareBenchmarks(input, context);
+          if (!flags.csv) return outcome;
+          return { ...outcome, summary: (await readFile(outcome.structured.artifacts.csv, 'utf8')).trimEnd() };
         },
       });
     });

@@ -19,6 +19,8 @@ interface VitalsFlags {
   timeout?: string;
   trace?: boolean;
   limit?: string;
+  lighthouse?: boolean;
+  coverage?: boolean;
 }
 
 /** "selector=text" for --type and "selector=Key" for --press (split at the last "="). */
@@ -55,6 +57,8 @@ export function vitalsFlagsToInput(url: string | undefined, flags: VitalsFlags):
   if (flags.timeout) input.timeoutMs = parseNumberFlag('timeout', flags.timeout);
   if (flags.trace === false) input.trace = false;
   if (flags.limit) input.limit = parseNumberFlag('limit', flags.limit);
+  if (flags.lighthouse) input.lighthouse = true;
+  if (flags.coverage === false) input.coverage = false;
   return input;
 }
 
@@ -73,6 +77,8 @@ export function registerVitalsCommand(program: Command): void {
     .option('--quiet <ms>', 'network and CPU quiet time that ends a load (default 1000)')
     .option('--timeout <ms>', 'per page load (default 30000)')
     .option('--no-trace', 'skip the Chrome trace and filmstrip')
+    .option('--lighthouse', "also run Lighthouse's performance audit: score, opportunities, diagnostics, its HTML report")
+    .option('--no-coverage', 'skip the JS/CSS coverage load')
     .option('--limit <n>', 'at most this many long tasks / layout shifts in the output')
     .option('--input <json-or-file>', 'the full tool input as JSON (flags override it)')
     .option('--json', 'print the structured result as JSON')

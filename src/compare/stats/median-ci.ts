@@ -40,7 +40,12 @@ function binomialMass(k: number, n: number, q: number): number {
   return choose(n, k) * q ** k * (1 - q) ** (n - k);
 }
 
-export function quantileOrderInterval(n: number, q: number, confidence: number, exactLimit = QUANTILE_CI_EXACT_LIMIT): { lowOrder: number; highOrder: number; coverage: number } {
+export function quantileOrderInterval(
+  n: number,
+  q: number,
+  confidence: number,
+  exactLimit = QUANTILE_CI_EXACT_LIMIT,
+): { lowOrder: number; highOrder: number; coverage: number } {
   if (confidence >= 1) return { lowOrder: 0, highOrder: n + 1, coverage: 1 };
   let l: number;
   let r: number;
@@ -83,7 +88,11 @@ export function quantileOrderInterval(n: number, q: number, confidence: number, 
   return { lowOrder: Math.max(0, l), highOrder: Math.min(n + 1, r), coverage: Math.min(1, coverage) };
 }
 
-export function medianOrderInterval(n: number, confidence: number, exactLimit = QUANTILE_CI_EXACT_LIMIT): { lowOrder: number; highOrder: number; coverage: number } {
+export function medianOrderInterval(
+  n: number,
+  confidence: number,
+  exactLimit = QUANTILE_CI_EXACT_LIMIT,
+): { lowOrder: number; highOrder: number; coverage: number } {
   return quantileOrderInterval(n, 0.5, confidence, exactLimit);
 }
 

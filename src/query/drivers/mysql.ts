@@ -1,7 +1,7 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 import { redactUrl } from './postgres.js';
-import { StatementTimeoutError, candidateIndexName, quoteIdent, type CandidateIndex, type Driver, type ExplainRequest, type IndexInfo, type IndexTrial } from './types.js';
+import { StatementTimeoutError, candidateIndexName, quoteIdent, type CandidateIndex, type Driver, type ExplainRequest, type IndexInfo, type IndexTrial, type Protection } from './types.js';
 
 /**
  * MySQL and MariaDB through mysql2. Reads run in START TRANSACTION READ ONLY; DML with
@@ -30,6 +30,8 @@ export interface MysqlOptions {
   aliases?: Map<string, string>;
   /** query.allowScratchCopy: verify index candidates on a TEMPORARY copy of the table. */
   allowScratchCopy?: boolean;
+  address?: string;
+  trustedFunctions?: readonly string[];
 }
 
 /** Tables larger than this are not copied for a scratch verification. */
@@ -214,14 +216,13 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       }
       return [...byName.values()];
     },
-    async checkFunctions(names) {
-      const bare = [...new Set(names.map((n) => n.split('.').pop()!.toLowerCase()))];
+    async checkStatement(request): Promise<Protection> {
+      const bare = [...new Set((request.functions ?? []).map((n) => n.split('.').pop()!.toLowerCase()))];
       const builtin = bare.filter((n) => SIDE_EFFECT_FUNCTIONS.has(n));
       if (builtin.length) {
         throw new UserError(`refusing to analyse a statement that calls ${builtin.map((n) => `${n.toUpperCase()}()`).join(', ')}: it has effects outside the transaction`, 'analyse the query without the call');
       }
-      if (!bare.length) return;
-      const [rows] = await conn.query(
+      const [rows] = !bare.length ? [[]] : await conn.query(
         "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND SQL_DATA_ACCESS = 'MODIFIES SQL DATA' AND LOWER(ROUTINE_NAME) IN (?)",
         [bare],
       );
@@ -229,6 +230,7 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       if (risky.length) {
         throw new UserError(`refusing to analyse a statement that calls stored function${risky.length > 1 ? 's' : ''} ${risky.join(', ')} declared MODIFIES SQL DATA`, 'analyse the query without the call');
       }
+      return { statement: 'one statement', transaction: request.readOnly ? 'READ ONLY transaction' : 'rolled back', role: 'connected user', catalog: 'functions checked' };
     },
     async settings() {
       return {};

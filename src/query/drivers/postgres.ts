@@ -1,4 +1,7 @@
 import { CancelledError, UserError } from '../../common/errors.js';
+import { round } from '../../common/units.js';
+import { postgresClientConfig } from './connect-options.js';
+import { checkPostgresCatalog, type PgQuery } from './pg-guard.js';
 import { computeExclusiveTimes, type Plan, type PlanNode } from '../plan.js';
 import {
   StatementTimeoutError,
@@ -10,27 +13,42 @@ import {
   type ExplainRequest,
   type IndexInfo,
   type IndexTrial,
+  type Protection,
 } from './types.js';
 
 /**
- * PostgreSQL through `pg`. Every statement runs inside BEGIN … ROLLBACK with SET LOCAL
- * statement_timeout and lock_timeout; reads in a READ ONLY transaction. Index candidates
- * are tried with HypoPG (hypothetical, nothing built) when installed, otherwise built
- * inside a transaction that is rolled back.
+ * PostgreSQL through `pg`. Safety comes from the server, in layers:
+ * - one statement per message: every query goes over the extended protocol (Parse/Bind/
+ *   Execute), which refuses a second command, so nothing hidden after a `;` ever runs;
+ * - session settings that change how text is read or what runs are pinned after connecting
+ *   (standard_conforming_strings, search_path, timeouts), and URL parameters are an
+ *   allow-list (connect-options.ts);
+ * - the catalog check (pg-guard.ts) refuses user-defined code, triggers and rules first;
+ * - reads (plans, index trials, EXPLAIN ANALYZE of a SELECT) run in a READ ONLY transaction
+ *   under a least-privilege role (`query.role`, or perfeng_readonly with pg_read_all_data,
+ *   created when we connect as a superuser); executed writes in a transaction rolled back.
+ * Index candidates are tried with HypoPG (hypothetical, nothing built) when installed,
+ * otherwise built inside a transaction that is switched to READ ONLY before the EXPLAIN and
+ * rolled back.
  */
 type PgClient = import('pg').Client;
 
-/** Volatile built-ins without side effects outside the transaction; every other volatile function is refused. */
-const HARMLESS_VOLATILE = new Set([
-  'random', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuid_generate_v4', 'uuid_generate_v1', 'statement_timestamp',
-  'now', 'pg_sleep', 'txid_current', 'pg_current_xact_id', 'setseed', 'random_normal',
-]);
+/** The role created for plans when we connect as a superuser and query.role is not set. */
+export const DEFAULT_READONLY_ROLE = 'perfeng_readonly';
 
 export interface PostgresOptions {
   url: string;
+  /** The address the host allow-list checked; the connection goes there. */
+  address?: string;
   timeoutMs: number;
   useHypopg: boolean;
   signal: AbortSignal;
+  /** query.role: run plans as this role (SET LOCAL ROLE). */
+  role?: string;
+  /** query.searchPath, pinned after connecting. */
+  searchPath?: readonly string[];
+  /** query.trustedFunctions: exact "schema.name" of user functions that may run. */
+  trustedFunctions?: readonly string[];
 }
 
 function connectError(error: unknown, url: string): UserError {
@@ -58,16 +76,15 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
-export async function openPostgres(options: PostgresOptions): Promise<Driver> {
+/** Every statement over the extended protocol: the server refuses more than one command. */
+export function extendedQuery(client: PgClient): PgQuery {
+  return (async (text: string, values: unknown[] = []) => client.query({ text, values, queryMode: 'extended' } as import('pg').QueryConfig)) as unknown as PgQuery;
+}
+
+async function connectPinned(options: Pick<PostgresOptions, 'url' | 'address' | 'timeoutMs'>, extra: import('pg').ClientConfig = {}): Promise<PgClient> {
   const { default: pg } = await import('pg');
-  const client: PgClient = new pg.Client({
-    connectionString: options.url,
-    connectionTimeoutMillis: Math.min(options.timeoutMs, 10_000),
-    application_name: 'perfeng analyze_query',
-    // Belt and braces: the session default too, in case a statement runs outside our SET LOCAL.
-    statement_timeout: options.timeoutMs,
-    lock_timeout: Math.min(options.timeoutMs, 2000),
-  });
+  const config = await postgresClientConfig({ url: options.url, ...(options.address ? { address: options.address } : {}) });
+  const client: PgClient = new pg.Client({ connectionTimeoutMillis: Math.min(options.timeoutMs, 10_000), ...config, ...extra });
   client.on('error', () => undefined); // a dropped connection surfaces on the next query
   try {
     await client.connect();
@@ -75,19 +92,78 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     await client.end().catch(() => undefined);
     throw connectError(error, options.url);
   }
+  return client;
+}
+
+/** Pins the settings that change lexing or what runs, whatever the server or database default says. */
+async function pinSession(q: PgQuery, timeoutMs: number, searchPath: readonly string[]): Promise<void> {
+  await q('SET standard_conforming_strings = on');
+  await q(`SET search_path = ${searchPath.length ? searchPath.map((s) => quoteIdent(s, 'postgres')).join(', ') : "''"}`);
+  await q(`SET statement_timeout = ${Math.floor(timeoutMs)}`);
+  await q(`SET lock_timeout = ${Math.floor(Math.min(timeoutMs, 2000))}`);
+  await q(`SET idle_in_transaction_session_timeout = ${Math.floor(Math.max(timeoutMs * 2, 10_000))}`);
+  await q('SET check_function_bodies = on');
+  await q("SET client_encoding = 'UTF8'");
+}
+
+/**
+ * The role plans run as: query.role when set (we must be a member), else perfeng_readonly
+ * (pg_read_all_data) — created when we are a superuser, who could read everything anyway;
+ * undefined (the connected user, with a warning) otherwise.
+ */
+async function chooseReadRole(q: PgQuery, configured: string | undefined, warnings: string[]): Promise<string | undefined> {
+  if (configured) {
+    const r = await q<{ ok: boolean | null }>("SELECT pg_has_role(current_user, oid, 'MEMBER') AS ok FROM pg_roles WHERE rolname = $1", [configured]);
+    if (!r.rowCount) throw new UserError(`query.role "${configured}" does not exist on this server`, 'create it (e.g. CREATE ROLE … NOLOGIN; GRANT pg_read_all_data TO …) or fix query.role in .perf/config.json');
+    if (!r.rows[0]!.ok) throw new UserError(`the connected user is not a member of query.role "${configured}"`, `GRANT "${configured}" TO the user in the URL`);
+    return configured;
+  }
+  const me = await q<{ su: boolean; has: boolean; member: boolean | null }>(
+    `SELECT rolsuper AS su, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS has,
+            (SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1) AS member
+       FROM pg_roles WHERE rolname = current_user`,
+    [DEFAULT_READONLY_ROLE],
+  );
+  const row = me.rows[0];
+  if (row?.has && row.member) return DEFAULT_READONLY_ROLE;
+  if (row?.su) {
+    try {
+      await q(`CREATE ROLE ${DEFAULT_READONLY_ROLE} NOLOGIN`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42710') throw error; // created meanwhile by another session
+    }
+    await q(`GRANT pg_read_all_data TO ${DEFAULT_READONLY_ROLE}`).catch(() => undefined);
+    return DEFAULT_READONLY_ROLE;
+  }
+  warnings.push(`plans ran as the connected user (no query.role configured, and ${DEFAULT_READONLY_ROLE} is not available): connect with a read-only role, or set query.role`);
+  return undefined;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Driver> {
+  const client = await connectPinned(options, { application_name: 'perfeng analyze_query' });
+  const q = extendedQuery(client);
   const warnings: string[] = [];
+  let readRole: string | undefined;
+  try {
+    await pinSession(q, options.timeoutMs, options.searchPath ?? ['$user', 'public']);
+    readRole = await chooseReadRole(q, options.role, warnings);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    if (error instanceof UserError) throw error;
+    throw new UserError(`PostgreSQL: could not prepare the session: ${(error as Error).message}`, 'check the connection and the server log');
+  }
+  const connectedUser = String((await q<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? '');
   // Cancellation: ask the server to cancel the running statement (from a second connection),
   // so the ROLLBACK that follows runs at once instead of after the statement finishes.
   const onAbort = () => {
     const pid = (client as unknown as { processID?: number }).processID;
     if (!pid) return;
-    const canceller = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 2000 });
-    canceller.on('error', () => undefined);
-    void canceller
-      .connect()
-      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [pid]))
-      .catch(() => undefined)
-      .finally(() => void canceller.end().catch(() => undefined));
+    void connectPinned(options, { connectionTimeoutMillis: 2000 })
+      .then(async (canceller) => {
+        await extendedQuery(canceller)('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+        await canceller.end().catch(() => undefined);
+      })
+      .catch(() => undefined);
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -95,7 +171,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
   let hypopg: boolean | undefined;
   let serverVersion = 0;
   try {
-    serverVersion = Number((await client.query<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
+    serverVersion = Number((await q<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
   } catch {
     // keep 0
   }
@@ -107,6 +183,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     if (e.code === '55P03') return new UserError(`PostgreSQL: ${e.message} (lock_timeout ${lockTimeout} ms)`, 'another session holds a lock on the table; try again later');
     if (e.code === '42P01') return new UserError(`PostgreSQL: ${e.message}`, 'check the table name (and schema / search_path)');
     if (e.code === '42703') return new UserError(`PostgreSQL: ${e.message}`, 'check the column name');
+    if (e.code === '08P01' && /bind message supplies/.test(e.message ?? '')) return new UserError(`PostgreSQL: ${e.message}`, 'the statement has placeholders ($1 …): give their values in `params`');
     if (e.code === '42P02') return new UserError(`PostgreSQL: ${e.message}`, 'the statement has placeholders ($1 …): give their values in `params`');
     if (e.code === '42601') return new UserError(`PostgreSQL: ${e.message}${e.position ? ` at character ${e.position}` : ''}`, 'fix the SQL syntax');
     if (e.code === '25006') return new UserError(`PostgreSQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
@@ -115,20 +192,35 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     return error instanceof Error ? error : new Error(String(error));
   };
 
-  /** BEGIN [READ ONLY]; SET LOCAL timeouts; work; ROLLBACK — always, also on error and cancel. */
-  async function inTransaction<T>(readOnly: boolean, work: () => Promise<T>): Promise<T> {
+  /**
+   * BEGIN [READ ONLY]; SET LOCAL timeouts [and ROLE]; work; ROLLBACK — always, also on error
+   * and cancel. `setup` runs before the switch to read-only and the role (index DDL).
+   */
+  async function inTransaction<T>(mode: { readOnly: boolean; role?: string | undefined; setup?: () => Promise<void> }, work: () => Promise<T>): Promise<T> {
     if (options.signal.aborted) throw new CancelledError();
-    await client.query(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+    await q(mode.readOnly && !mode.setup ? 'BEGIN READ ONLY' : 'BEGIN');
     try {
-      await client.query(`SET LOCAL statement_timeout = ${Math.floor(options.timeoutMs)}`);
-      await client.query(`SET LOCAL lock_timeout = ${Math.floor(lockTimeout)}`);
+      await q(`SET LOCAL statement_timeout = ${Math.floor(options.timeoutMs)}`);
+      await q(`SET LOCAL lock_timeout = ${Math.floor(lockTimeout)}`);
+      if (mode.setup) {
+        await mode.setup();
+        // Going read-only is allowed at any point of a transaction; nothing can switch it back.
+        if (mode.readOnly) await q('SET TRANSACTION READ ONLY');
+      }
+      if (mode.role) await q(`SET LOCAL ROLE ${quoteIdent(mode.role, 'postgres')}`);
       return await work();
     } catch (error) {
       throw mapError(error);
     } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await q('ROLLBACK').catch(() => undefined);
     }
   }
+
+  /** Reads run as the read role; writes need the connected user's privileges (and are rolled back). */
+  const modeFor = (request: ExplainRequest) => {
+    const readOnly = request.readOnly || !request.analyze;
+    return { readOnly, role: request.readOnly ? readRole : undefined };
+  };
 
   const explainSql = (request: ExplainRequest, generic: boolean) => {
     const opts = request.analyze ? 'ANALYZE true, BUFFERS true, FORMAT JSON' : generic ? 'GENERIC_PLAN true, FORMAT JSON' : 'FORMAT JSON';
@@ -138,7 +230,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
   const runExplain = async (request: ExplainRequest): Promise<Plan> => {
     const hasPlaceholders = /\$\d/.test(request.sql) && !request.params?.length;
     const generic = hasPlaceholders && serverVersion >= 160000 && !request.analyze;
-    const result = await client.query(explainSql(request, generic), request.params ?? []);
+    const result = await q(explainSql(request, generic), request.params ?? []);
     const json = (result.rows[0] as Record<string, unknown>)['QUERY PLAN'];
     return normalisePostgresPlan(json, request.analyze);
   };
@@ -147,22 +239,22 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     dialect: 'postgres',
     warnings,
     async explain(request) {
-      return inTransaction(request.readOnly || !request.analyze, () => runExplain(request));
+      return inTransaction(modeFor(request), () => runExplain(request));
     },
     async tableColumns(table) {
-      const r = await client.query<{ attname: string }>(
+      const r = await q<{ attname: string }>(
         'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
         [quoteQualified(table, 'postgres')],
       );
       return r.rowCount ? r.rows.map((row) => row.attname) : undefined;
     },
     async tableRows(table) {
-      const r = await client.query<{ n: string | null }>('SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass($1)', [quoteQualified(table, 'postgres')]);
+      const r = await q<{ n: string | null }>('SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass($1)', [quoteQualified(table, 'postgres')]);
       const n = Number(r.rows[0]?.n ?? -1);
       return n >= 0 ? n : undefined;
     },
     async indexes(table): Promise<IndexInfo[]> {
-      const r = await client.query<{ name: string; columns: string[]; partial: boolean; exprs: boolean }>(
+      const r = await q<{ name: string; columns: string[]; partial: boolean; exprs: boolean }>(
         `SELECT i.relname AS name,
                 array_agg(a.attname ORDER BY k.ord) FILTER (WHERE a.attname IS NOT NULL) AS columns,
                 x.indpred IS NOT NULL AS partial, x.indexprs IS NOT NULL AS exprs
@@ -181,7 +273,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
         hypopg = false;
         const lockNote = 'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
         if (options.useHypopg) {
-          const r = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
+          const r = await q("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
           hypopg = (r.rowCount ?? 0) > 0;
           if (!hypopg) warnings.push(`HypoPG is not installed in this database: ${lockNote}. CREATE EXTENSION hypopg avoids that.`);
         } else warnings.push(`useHypopg is false: ${lockNote}`);
@@ -192,18 +284,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
       if (hypopg) {
         // HypoPG indexes live in this backend's memory only; the planner sees them in plain
         // EXPLAIN (EXPLAIN ANALYZE ignores them because they cannot be executed).
-        return inTransaction(true, async () => {
+        return inTransaction({ readOnly: true, role: request.readOnly ? readRole : undefined }, async () => {
           try {
-            const created = await client.query<{ indexname: string }>('SELECT indexname FROM hypopg_create_index($1)', [ddl]);
+            const created = await q<{ indexname: string }>('SELECT indexname FROM hypopg_create_index($1)', [ddl]);
             const plan = await runExplain(planOnly);
             return { plan, indexName: created.rows[0]?.indexname ?? name, method: 'hypopg' as const };
           } finally {
-            await client.query('SELECT hypopg_reset()').catch(() => undefined);
+            await q('SELECT hypopg_reset()').catch(() => undefined);
           }
         });
       }
-      return inTransaction(false, async () => {
-        await client.query(ddl);
+      // The index is built as the connected user (it owns the table); the EXPLAIN that follows
+      // runs with the transaction switched to READ ONLY and, for reads, as the read role.
+      return inTransaction({ readOnly: true, role: request.readOnly ? readRole : undefined, setup: async () => void (await q(ddl)) }, async () => {
         const plan = await runExplain(planOnly);
         let ms: number | undefined;
         if (request.analyze && request.readOnly) {
@@ -213,24 +306,32 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
         return { plan, indexName: name, method: 'rollback' as const, ...(ms !== undefined ? { ms } : {}) };
       });
     },
-    async checkFunctions(names) {
-      const bare = [...new Set(names.map((n) => n.split('.').pop()!.toLowerCase()))];
-      if (!bare.length) return;
-      const r = await client.query<{ proname: string; provolatile: string }>(
-        "SELECT DISTINCT proname, provolatile FROM pg_proc WHERE proname = ANY($1) AND provolatile = 'v'",
-        [bare],
-      );
-      const risky = r.rows.map((row) => row.proname).filter((name) => !HARMLESS_VOLATILE.has(name));
-      if (risky.length) {
-        throw new UserError(
-          `refusing to analyse a statement that calls volatile function${risky.length > 1 ? 's' : ''} ${risky.map((n) => `${n}()`).join(', ')}: a volatile function may change data or have effects outside the transaction`,
-          'analyse the query without the call, or mark the function STABLE/IMMUTABLE if it really has no side effects',
-        );
+    async checkStatement(request): Promise<Protection> {
+      const executedWrite = request.analyze && !request.readOnly;
+      let report;
+      try {
+        report = await checkPostgresCatalog(q, request.sql, {
+          executedWrite,
+          ...(request.kind ? { kind: request.kind } : {}),
+          usesDefaults: request.kind === 'insert' || request.kind === 'merge' || /\bdefault\b/i.test(request.sql),
+          trustedFunctions: options.trustedFunctions ?? [],
+          timeoutMs: options.timeoutMs,
+        });
+      } catch (error) {
+        throw error instanceof UserError ? error : mapError(error);
       }
+      const mode = modeFor(request);
+      const trusted = report.trustedFunctions.length ? `; trusted functions run: ${report.trustedFunctions.join(', ')}` : '';
+      return {
+        statement: 'one statement: extended protocol (server refuses a second command); standard_conforming_strings and search_path pinned',
+        transaction: mode.readOnly ? 'READ ONLY transaction, rolled back' : 'read-write transaction, rolled back',
+        role: mode.role ? `${mode.role} (SET LOCAL ROLE)` : `connected user ${connectedUser}`,
+        catalog: `checked ${report.relations.length} relation(s), no untrusted user code, triggers or rules${trusted} (${round(report.ms, 1)} ms)`,
+      };
     },
     async settings() {
       try {
-        const r = await client.query<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'work_mem'");
+        const r = await q<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'work_mem'");
         return { workMemKb: Number(r.rows[0]?.setting) };
       } catch {
         return {};
@@ -245,18 +346,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
 }
 
 /** pg_stat_statements top N by total time (PostgreSQL 13+ column names). */
-export async function readStatStatements(url: string, limit: number, timeoutMs: number): Promise<Array<Record<string, unknown>>> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: Math.min(timeoutMs, 10_000), statement_timeout: timeoutMs });
-  client.on('error', () => undefined);
+export async function readStatStatements(url: string, limit: number, timeoutMs: number, address?: string): Promise<Array<Record<string, unknown>>> {
+  const client = await connectPinned({ url, ...(address ? { address } : {}), timeoutMs }, { statement_timeout: timeoutMs });
   try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw connectError(error, url);
-  }
-  try {
-    const r = await client.query(
+    const r = await extendedQuery(client)(
       `SELECT query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows, shared_blks_hit, shared_blks_read
          FROM pg_stat_statements
         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())

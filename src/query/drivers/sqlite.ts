@@ -13,6 +13,7 @@ import {
   type IndexInfo,
   type IndexTrial,
   type BindValue,
+  type Protection,
 } from './types.js';
 
 /**
@@ -226,8 +227,14 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
         return { plan, beforePlan, indexName: name, method: 'expert' as const, ...(ms !== undefined ? { ms } : {}) };
       });
     },
-    async checkFunctions() {
+    async checkStatement(request): Promise<Protection> {
       // SQLite SQL cannot define functions; every built-in is side-effect free on a read-only connection.
+      return {
+        statement: 'one statement (prepared by SQLite, which refuses a second)',
+        transaction: request.readOnly || !request.analyze ? 'read-only connection' : 'transaction rolled back, file verified byte-identical',
+        role: 'file permissions',
+        catalog: 'SQLite has no user-defined SQL functions or server-side code',
+      };
     },
     async settings() {
       return {};

@@ -12,6 +12,22 @@ export interface ExplainRequest {
   readOnly: boolean;
   /** Tables the statement touches (MySQL checks their engines before a rolled-back write). */
   tables?: string[];
+  /** insert/update/delete/merge/select: which catalog objects an executed write reaches (defaults). */
+  kind?: string;
+  /** Function names our parser saw (a second layer only: the catalog check is the first). */
+  functions?: string[];
+}
+
+/** Which protections applied to a statement: reported in the result as `protection`. */
+export interface Protection {
+  /** How "one statement" is enforced (extended protocol, prepared statement …). */
+  statement: string;
+  /** READ ONLY, or read-write rolled back. */
+  transaction: string;
+  /** The role (user) the statement ran as. */
+  role: string;
+  /** What the catalog check found, or why there was none. */
+  catalog: string;
 }
 
 export interface IndexInfo {
@@ -45,8 +61,12 @@ export interface Driver {
   indexes(table: string): Promise<IndexInfo[]>;
   /** Re-plans with the candidate index in place; never persists it. Undefined when it cannot verify (MySQL). */
   tryIndex?(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial>;
-  /** Throws a UserError when a called function may have side effects. */
-  checkFunctions(names: string[]): Promise<void>;
+  /**
+   * Checks the statement against the server's catalog before any EXPLAIN (user code, triggers,
+   * rules, non-transactional tables); throws a UserError saying why it is refused, otherwise
+   * returns the protections that will apply.
+   */
+  checkStatement(request: ExplainRequest): Promise<Protection>;
   /** Dialect settings rules may quote (PostgreSQL work_mem in kB). */
   settings(): Promise<{ workMemKb?: number }>;
   close(): Promise<void>;

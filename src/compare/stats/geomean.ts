@@ -1,0 +1,15 @@
+/**
+ * Geometric mean as go-moremath's stats.GeoMean computes it — a running mean of the logs,
+ * m += (ln x − m)/(i+1) — so benchstat's geomean rows agree to the last digit. NaN when any
+ * value is ≤ 0 or there are none.
+ */
+export function geometricMean(values: readonly number[]): number {
+  if (!values.length) return Number.NaN;
+  let m = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!(x > 0)) return Number.NaN;
+    m += (Math.log(x) - m) / (i + 1);
+  }
+  return Math.exp(m);
+}

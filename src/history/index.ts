@@ -1,0 +1,171 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunContext, ToolOutcome } from '../common/context.js';
+import { UserError } from '../common/errors.js';
+import { isLoaded } from '../store/environment.js';
+import { createRun, listRuns, type StoredRun } from '../store/runs.js';
+import { detectChangePoints } from './change-points.js';
+import { extractMetrics, type MetricValue } from './metrics.js';
+import { renderHistoryPage } from './render.js';
+import type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './schema.js';
+
+export { historyInputSchema, historyOutputSchema } from './schema.js';
+export type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './schema.js';
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function readResult(run: StoredRun): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(join(run.dir, 'result.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function mostCommon(values: string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/** The series of `metric` over the runs of `kind`, oldest first, one point per run that has it. */
+export async function collectSeries(
+  projectDir: string,
+  kind: string,
+  metric: string,
+): Promise<{ points: HistoryPoint[]; unit: string; direction: MetricValue['direction']; known: string[] }> {
+  const runs = await listRuns(projectDir, kind);
+  const points: HistoryPoint[] = [];
+  const hosts: string[] = [];
+  const known = new Set<string>();
+  let unit = 'value';
+  let direction: MetricValue['direction'] = 'lower-is-better';
+  const raw: Array<{ point: HistoryPoint; run: StoredRun }> = [];
+  for (const run of runs) {
+    const metrics = extractMetrics(run.kind, await readResult(run));
+    const m = metrics[metric];
+    if (!m) {
+      for (const name of Object.keys(metrics)) known.add(name);
+      continue;
+    }
+    unit = m.unit;
+    direction = m.direction;
+    const env = run.environment;
+    raw.push({ point: { commit: env?.git?.commit ?? null, runId: run.id, at: run.createdAt, value: m.value, flags: [] }, run });
+    if (env) hosts.push(env.host);
+  }
+  const usualHost = mostCommon(hosts);
+  for (const { point, run } of raw) {
+    const env = run.environment;
+    if (env?.git?.dirty) point.flags.push('dirty');
+    if (env && usualHost && env.host !== usualHost) point.flags.push('other-machine');
+    if (env && isLoaded(env)) point.flags.push('loaded');
+    points.push(point);
+  }
+  return { points, unit, direction, known: [...known].sort() };
+}
+
+/** Change points of a series, each with the medians of the stretches before and after it. */
+export function changePointsOf(points: HistoryPoint[], direction: MetricValue['direction'], alpha: number): ChangePoint[] {
+  const values = points.map((p) => p.value);
+  const found = detectChangePoints(values, { alpha });
+  const bounds = [0, ...found.map((c) => c.index), values.length];
+  return found.map((c, i) => {
+    const beforeValue = median(values.slice(bounds[i]!, c.index));
+    const afterValue = median(values.slice(c.index, bounds[i + 2]!));
+    const deltaPct = beforeValue === 0 ? 0 : ((afterValue - beforeValue) / Math.abs(beforeValue)) * 100;
+    const worse = direction === 'lower-is-better' ? afterValue > beforeValue : afterValue < beforeValue;
+    const point = points[c.index]!;
+    return {
+      commit: point.commit,
+      runId: point.runId,
+      at: point.at,
+      beforeValue,
+      afterValue,
+      deltaPct: Math.round(deltaPct * 100) / 100,
+      pValue: c.pValue,
+      verdict: worse ? 'regression' : 'improvement',
+    };
+  });
+}
+
+function nextCalls(kind: string, points: HistoryPoint[], changePoints: ChangePoint[]): { next?: string[] } {
+  const last = changePoints.at(-1);
+  // compare_benchmarks reads load results (their latency histograms); other kinds have no samples to compare.
+  if (!last || kind !== 'load') return {};
+  const at = points.findIndex((p) => p.runId === last.runId);
+  const before = points[at - 1];
+  if (!before) return {};
+  return { next: [`compare_benchmarks {"baseline":"${before.runId}","candidate":"${last.runId}"}`] };
+}
+
+const short = (commit: string | null) => (commit ? commit.slice(0, 10) : 'no commit');
+const fmt = (v: number) => `${+v.toPrecision(4)}`;
+
+export async function runHistory(input: HistoryInput, context: RunContext): Promise<ToolOutcome<HistoryOutput>> {
+  const { points, unit, direction, known } = await collectSeries(context.projectDir, input.kind, input.metric);
+  if (!points.length) {
+    const runs = await listRuns(context.projectDir, input.kind);
+    if (!runs.length)
+      throw new UserError(
+        `no "${input.kind}" runs in .perf/runs`,
+        'run the tool a few times (one run per commit), or import results: perfeng history import DIR',
+      );
+    throw new UserError(
+      `no "${input.kind}" run has the metric "${input.metric}"`,
+      `metrics these runs have: ${known.slice(0, 25).join(', ')}${known.length > 25 ? ', …' : ''}`,
+    );
+  }
+  const changePoints = changePointsOf(points, direction, input.alpha);
+  const flagged = points.filter((p) => p.flags.length).length;
+  const title = input.title ?? `${input.metric} of ${input.kind} runs`;
+  const run = await createRun(context.projectDir, 'history', `${input.kind} ${input.metric}`);
+  const artifacts = { dir: run.dir, report: run.path('history.html'), result: run.path('result.json') };
+
+  const regressions = changePoints.filter((c) => c.verdict === 'regression');
+  const latest = points.at(-1)!;
+  const verdict = regressions.length ? 'REGRESSED' : changePoints.length ? 'IMPROVED' : 'STABLE';
+  const cpText = changePoints.length
+    ? changePoints
+        .slice(-3)
+        .map(
+          (c) =>
+            `${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}% at ${short(c.commit)} (${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit}, p=${c.pValue.toFixed(3)})`,
+        )
+        .join('; ')
+    : 'no change point';
+  const summary =
+    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}. Run ${run.id}`.slice(
+      0,
+      700,
+    );
+
+  const structured: HistoryOutput = {
+    summary,
+    kind: input.kind,
+    metric: input.metric,
+    unit,
+    direction,
+    series: points.slice(-input.limit),
+    seriesTotal: points.length,
+    changePoints,
+    flagged,
+    ...nextCalls(input.kind, points, changePoints),
+    artifacts,
+  };
+  await run.writeJson('result.json', { tool: 'history', version: 1, input, result: { ...structured, series: points } });
+  await run.writeFile('history.html', renderHistoryPage({ title, verdict: summary, metric: input.metric, unit, points, changePoints }));
+  const lines = [summary, '', `Change points (E-divisive means, permutation test α ${input.alpha}):`];
+  for (const c of changePoints) {
+    lines.push(
+      `  ${c.verdict.padEnd(11)} ${short(c.commit)}  ${fmt(c.beforeValue)} → ${fmt(c.afterValue)} ${unit} (${c.deltaPct > 0 ? '+' : ''}${c.deltaPct}%, p=${c.pValue.toFixed(3)})  run ${c.runId}`,
+    );
+  }
+  if (!changePoints.length) lines.push('  none');
+  lines.push(`Trend page: ${artifacts.report}`);
+  return { structured, summary: lines.join('\n') };
+}
