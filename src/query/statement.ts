@@ -112,7 +112,7 @@ export async function parsePostgres(sql: string): Promise<ParsedStatement> {
 }
 
 /** Splits on top-level semicolons (outside quotes and comments): the fallback statement counter. */
-export function splitStatements(sql: string): string[] {
+export function splitStatements(sql: string, dialect: 'mysql' | 'sqlite' = 'mysql'): string[] {
   const parts: string[] = [];
   let start = 0;
   let i = 0;
@@ -122,9 +122,12 @@ export function splitStatements(sql: string): string[] {
     if (c === "'" || c === '"' || c === '`') {
       const close = c;
       i++;
-      while (i < n && sql[i] !== close) i += sql[i] === '\\' && close !== '"' ? 2 : 1;
+      // As MariaDB/MySQL read it: backslash escapes only inside '…' and "…" strings (not in
+      // `identifiers`, and never in SQLite).
+      while (i < n && sql[i] !== close) i += sql[i] === '\\' && close !== '`' && dialect === 'mysql' ? 2 : 1;
       i++;
-    } else if (c === '-' && sql[i + 1] === '-') {
+    } else if (c === '-' && sql[i + 1] === '-' && (dialect === 'sqlite' || i + 2 >= n || /\s/.test(sql[i + 2]!))) {
+      // MariaDB/MySQL: "--" starts a comment only when followed by whitespace; "1--1" is arithmetic.
       while (i < n && sql[i] !== '\n') i++;
     } else if (c === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
@@ -149,7 +152,11 @@ const FIRST_KEYWORD_KIND: Record<string, StatementKind> = {
 };
 
 export function parseWithNodeSqlParser(sql: string, dialect: 'mysql' | 'sqlite'): ParsedStatement {
-  const statements = splitStatements(sql);
+  // Executable comments (/*! … */, /*M! … */) are run by MariaDB/MySQL but invisible to parsers.
+  if (dialect === 'mysql' && /\/\*(!|M!)/.test(sql)) refuse('an executable comment (/*! … */)', 'MariaDB/MySQL run its contents as SQL, which our parser cannot see');
+  // INTO OUTFILE/DUMPFILE writes a server file; any spacing or comment between the words counts.
+  if (dialect === 'mysql' && /\b(outfile|dumpfile)\b/i.test(sql)) refuse('SELECT … INTO OUTFILE/DUMPFILE', 'it writes a file on the server');
+  const statements = splitStatements(sql, dialect);
   if (statements.length === 0) throw new UserError('the SQL is empty', 'give one statement in `sql`');
   if (statements.length > 1) {
     const text = statements[1]!;

@@ -1,5 +1,6 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
+import { mysqlConnectionOptions } from './connect-options.js';
 import { redactUrl } from './postgres.js';
 import { StatementTimeoutError, candidateIndexName, quoteIdent, type CandidateIndex, type Driver, type ExplainRequest, type IndexInfo, type IndexTrial, type Protection } from './types.js';
 
@@ -51,7 +52,8 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   const mysql = await import('mysql2/promise');
   let conn: Connection;
   try {
-    conn = await mysql.createConnection({ uri: options.url, connectTimeout: Math.min(options.timeoutMs, 10_000), multipleStatements: false, dateStrings: true });
+    // URL parameters are an allow-list; host pinned to the checked address; multipleStatements forced off.
+    conn = await mysql.createConnection({ connectTimeout: Math.min(options.timeoutMs, 10_000), ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }), multipleStatements: false, dateStrings: true });
   } catch (error) {
     throw connectError(error, options.url);
   }
@@ -70,7 +72,7 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   const threadId = conn.threadId;
   const onAbort = () => {
     void mysql
-      .createConnection({ uri: options.url, connectTimeout: 2000 })
+      .createConnection({ ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }), connectTimeout: 2000 })
       .then(async (killer) => {
         await killer.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
         await killer.end().catch(() => undefined);
