@@ -83,8 +83,18 @@ export async function checkHostAllowed(
       return { allowed: false, host, addresses: [], reason: `cannot resolve "${host}" (${code})` };
     }
   }
-  if (allowHosts.some((entry) => matchesAllowEntry(host, addresses, entry))) {
+  // Every resolved address must be covered — loopback, or an allow-list entry naming this host
+  // (a name or *.suffix entry covers the name's addresses) or that exact address — since the
+  // connection may go to any of them. An IP entry matching one address no longer lets the
+  // others through. Callers pin addresses[0], which is therefore always an allowed one.
+  const byName = allowHosts.some((entry) => matchesAllowEntry(host, [], entry));
+  const covered = (address: string) => isLoopbackAddress(address) || byName || allowHosts.some((entry) => stripBrackets(entry.trim().toLowerCase()) === address.toLowerCase());
+  if (addresses.length > 0 && addresses.every(covered) && !addresses.every(isLoopbackAddress)) {
     return { allowed: true, host, addresses, reason: `"${host}" is listed in load.allowHosts` };
+  }
+  if (addresses.length > 0 && !addresses.every(covered) && allowHosts.some((entry) => matchesAllowEntry(host, addresses, entry))) {
+    const stray = addresses.filter((a) => !covered(a));
+    return { allowed: false, host, addresses, reason: `"${host}" resolves to ${stray.join(', ')}, which load.allowHosts does not cover (every resolved address must be allowed)` };
   }
   if (addresses.length > 0 && addresses.every(isLoopbackAddress)) {
     return { allowed: true, host, addresses, reason: `"${host}" resolves to loopback (${addresses.join(', ')})` };

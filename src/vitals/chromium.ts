@@ -56,6 +56,10 @@ export const CHROMIUM_FLAGS = [
   '--disable-gpu',
   '--disable-background-networking',
   '--disable-quic',
+  // WebRTC would send UDP (STUN/ICE) past the host allow-list, which only sees HTTP: keep it
+  // off every UDP path that does not go through a proxy.
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
   '--no-first-run',
   '--disable-component-update',
   '--disable-sync',
