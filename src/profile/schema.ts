@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { loadTestInputSchema } from '../load/schema.js';
 
 /**
  * Input and output contract of `profile_process` (MCP) and `perfeng profile` (CLI).
@@ -53,9 +52,12 @@ export const profileInputSchema = z.object({
     .optional()
     .describe('a TCP port on 127.0.0.1 the launched process opens when ready; `load` starts then. Profiling starts at launch either way'),
   waitForPortTimeoutS: z.number().positive().default(30).describe('how long to wait for `waitForPort` before giving up'),
-  load: loadTestInputSchema
+  // A reference, not a nested copy of run_load_test's schema (which doubled this tool's entry in
+  // tools/list); the profile tool validates it with run_load_test's own schema before launching.
+  load: z
+    .record(z.string(), z.unknown())
     .optional()
-    .describe('a run_load_test input to drive the process while it is profiled (starts when `waitForPort` opens); the process is stopped when the load ends'),
+    .describe('run_load_test input (the same fields, e.g. {url, connections, duration}) that drives the process once `waitForPort` opens; the process stops when the load ends'),
   memoryFunction: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)

@@ -1,4 +1,7 @@
-import { defineTool } from '../common/tool.js';
+import { UserError } from '../common/errors.js';
+import { defineTool, unknownKeys } from '../common/tool.js';
+import { parseInput } from '../common/validate.js';
+import { loadTestInputSchema } from '../load/schema.js';
 import { profileInputSchema, profileOutputSchema } from './schema.js';
 
 export const profileProcessTool = defineTool({
@@ -20,6 +23,12 @@ export const profileProcessTool = defineTool({
   },
   budget: 8000,
   async run(input, context) {
+    // `load` is "the same fields as run_load_test": checked here, before anything is launched.
+    if (input.load) {
+      const unknown = unknownKeys(loadTestInputSchema, input.load, 'load');
+      if (unknown.length) throw new UserError(`profile_process does not know the input key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, 'load takes the fields of run_load_test');
+      parseInput(loadTestInputSchema, input.load, 'load');
+    }
     const { runProfile } = await import('./index.js');
     return runProfile(input, context);
   },
