@@ -25,7 +25,7 @@ import { headline, reportSections, summaryText } from './present.js';
 import { renderFlamegraphPage } from './render-flamegraph.js';
 import { collectNodeProfiles, prepareNodeLaunch } from './runner-node.js';
 import { checkPerfAccess, collectPerf, perfFailure, preparePerfLaunch } from './runner-perf.js';
-import { collectPython, preparePythonLaunch } from './runner-python.js';
+import { collectLineMemory, collectPython, preparePythonLaunch } from './runner-python.js';
 import type { Collected, ProcessProfile } from './runner-types.js';
 import {
   profileDiffInputSchema,
@@ -129,12 +129,13 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   }
   if (runtime === 'python') {
     const pySpy = findExecutable('py-spy', cwd, env.PATH ?? process.env.PATH);
-    const { plan, outDir, profiler } = await preparePythonLaunch({ argv, cwd, env, tmpDir, kind: input.kind, intervalUs, pySpy });
+    const { plan, outDir, profiler } = await preparePythonLaunch({ argv, cwd, env, tmpDir, kind: input.kind, intervalUs, pySpy, ...(input.memoryFunction ? { memoryFunction: input.memoryFunction } : {}) });
     const result = await launchAndWait(plan, launchOptions);
     if (result.exit.exitCode === 66) throw new UserError(outputTail(result.exit.stderr, 1).replace(/^perfeng helper: /, ''), 'check the script path (relative to cwd)');
     failedAtOnce(result);
     const collected = await collectPython(outDir, cwd, profiler, result.wallMs);
     if (collected.missing) throw noProfile(result, `${profiler} profile`);
+    const lines = input.memoryFunction ? await collectLineMemory(tmpDir, cwd, input.memoryFunction) : {};
     return {
       runtime: 'python',
       profiler,
@@ -142,8 +143,16 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
       heap: collected.heap,
       heapUnit: 'bytes allocated and still live at the end (tracemalloc)',
       ...(collected.heapGrowth ? { heapGrowth: collected.heapGrowth } : {}),
+      ...(lines.lineMemory ? { lineMemory: lines.lineMemory } : {}),
       rawFiles: collected.rawFiles,
-      warnings: [...result.warnings, ...collected.warnings, ...exitWarnings(result), ...(profiler === 'py-spy' ? ['sampled by py-spy'] : [])],
+      warnings: [
+        ...result.warnings,
+        ...collected.warnings,
+        ...exitWarnings(result),
+        ...(profiler === 'py-spy' ? ['sampled by py-spy'] : []),
+        ...(lines.warning ? [lines.warning] : []),
+        ...(lines.lineMemory ? ['memoryFunction: memory_profiler traces every line of that function (RSS read per line): its timings are inflated'] : []),
+      ],
       ...launchFacts(result),
     };
   }
@@ -377,6 +386,8 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
         ...(collected.heapGrowth ? { growth: collected.heapGrowth.slice(0, input.top) } : {}),
       };
     }
+    if (collected.lineMemory) out.lineMemory = collected.lineMemory;
+    if (input.memoryFunction && collected.runtime !== 'python') warnings.push('memoryFunction applies to launched Python programs only: ignored');
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
     if (baseline) {

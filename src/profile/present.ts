@@ -46,6 +46,11 @@ export function summaryText(out: ProfileOutput, target: string): string {
       for (const g of out.heap.growth.slice(0, 3)) lines.push(`  +${formatBytes(g.bytes)}  ${where(g)}`);
     }
   }
+  for (const fn of out.lineMemory ?? []) {
+    lines.push('', `Line memory of ${fn.function} (${fn.file}:${fn.line}), memory_profiler — increment MiB, times run:`);
+    const body = fn.lines.filter((l) => l.line > fn.line).sort((a, b) => b.incrementMiB - a.incrementMiB);
+    for (const l of body.slice(0, 5)) lines.push(`  ${l.incrementMiB.toFixed(2).padStart(8)}  ×${l.occurrences}  ${fn.file}:${l.line}  ${l.code.trim()}`);
+  }
   const facts: string[] = [];
   if (out.gcPct !== undefined) facts.push(`GC ${out.gcPct}%`);
   if (out.idlePct !== undefined) facts.push(`idle ${out.idlePct}%`);

@@ -64,6 +64,7 @@ def main():
         else:
             keep['g'] = runpy.run_path(target[1], run_name='__main__')
     code = 0
+    line_memory = start_line_memory(os.environ.get('PERFENG_MEMORY_FUNCTION'), outdir)
     if mode == 'cpu':
         import cProfile
         per_thread = sys.version_info < (3, 12)
@@ -125,6 +126,8 @@ def main():
         finally:
             ignore_stop_signals()
             write_tracemalloc(tracemalloc, first.get('s'), outdir, info, code)
+    if line_memory is not None:
+        line_memory()
     sys.exit(code)
 
 def ignore_stop_signals():
@@ -234,6 +237,55 @@ def write_leak(tracemalloc, first, last, outdir, info):
     with open(os.path.join(outdir, 'leak.json.tmp'), 'w') as f:
         json.dump({'info': info, 'sites': top, 'compared': first is not None}, f)
     os.replace(os.path.join(outdir, 'leak.json.tmp'), os.path.join(outdir, 'leak.json'))
+
+def write_json(outdir, name, value):
+    with open(os.path.join(outdir, name + '.tmp'), 'w') as f:
+        json.dump(value, f)
+    os.replace(os.path.join(outdir, name + '.tmp'), os.path.join(outdir, name))
+
+def start_line_memory(name, outdir):
+    # memoryFunction: memory_profiler's line-by-line memory (RSS before/after each line, MiB)
+    # of every function with that name. Debian's python3-memory-profiler lives in
+    # /usr/lib/python3/dist-packages, which another interpreter of the same version can use.
+    if not name:
+        return None
+    try:
+        import memory_profiler
+    except ImportError:
+        extra = '/usr/lib/python3/dist-packages'
+        if os.path.isdir(extra) and extra not in sys.path:
+            sys.path.append(extra)
+        try:
+            import memory_profiler
+        except Exception as e:
+            write_json(outdir, 'line_memory.json', {'error': 'memory_profiler is not importable: %s' % e})
+            return None
+    lp = memory_profiler.LineProfiler()
+    lp._original_trace_function = None  # set by its enable(), which would trace every frame
+    def tracer(frame, event, arg):
+        code = frame.f_code
+        if event == 'call' and code.co_name == name and code not in lp.code_map:
+            lp.code_map.add(code)
+        if code in lp.code_map:
+            return lp.trace_memory_usage(frame, event, arg)
+        return None  # no line events for every other frame
+    threading.settrace(tracer)
+    sys.settrace(tracer)
+    def finish():
+        sys.settrace(None)
+        threading.settrace(None)
+        import linecache
+        found = []
+        for filename, code, linenos in lp.code_map._toplevel:
+            measures = lp.code_map[code]
+            lines = []
+            for ln in linenos:
+                m = measures.get(ln)
+                if m:
+                    lines.append({'line': ln, 'incrementMiB': round(m[0], 3), 'memMiB': round(m[1], 3), 'occurrences': m[2], 'code': linecache.getline(filename, ln).rstrip()[:160]})
+            found.append({'function': code.co_name, 'file': filename, 'line': code.co_firstlineno, 'lines': lines})
+        write_json(outdir, 'line_memory.json', {'functions': found})
+    return finish
 
 _ast_cache = {}
 def enclosing_function(filename, lineno):

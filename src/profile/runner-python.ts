@@ -38,12 +38,13 @@ export async function preparePythonLaunch(options: {
   kind: 'cpu' | 'heap' | 'leak';
   intervalUs: number;
   pySpy?: string;
+  memoryFunction?: string;
 }): Promise<{ plan: LaunchPlan; outDir: string; profiler: 'py-spy' | 'cProfile' | 'tracemalloc' }> {
   const outDir = join(options.tmpDir, 'python');
   await mkdir(outDir, { recursive: true });
   const [python, ...rest] = options.argv;
   const [interpreterOptions, target] = splitPythonArgs(rest);
-  if (options.kind === 'cpu' && options.pySpy) {
+  if (options.kind === 'cpu' && options.pySpy && !options.memoryFunction) {
     const rate = Math.max(1, Math.round(1e6 / options.intervalUs));
     return {
       outDir,
@@ -66,9 +67,32 @@ export async function preparePythonLaunch(options: {
       command: python!,
       args: [...interpreterOptions, helper, options.kind, outDir, '--', ...target],
       cwd: options.cwd,
-      env: { ...options.env, PYTHONUNBUFFERED: options.env.PYTHONUNBUFFERED ?? '1' },
+      env: {
+        ...options.env,
+        PYTHONUNBUFFERED: options.env.PYTHONUNBUFFERED ?? '1',
+        ...(options.memoryFunction ? { PERFENG_MEMORY_FUNCTION: options.memoryFunction } : {}),
+      },
     },
   };
+}
+
+export interface LineMemory {
+  function: string;
+  file: string;
+  line: number;
+  lines: Array<{ line: number; incrementMiB: number; memMiB: number; occurrences: number; code: string }>;
+}
+
+/** memory_profiler's per-line figures (python-helper.ts `start_line_memory`), or why there are none. */
+export async function collectLineMemory(outDir: string, cwd: string, name: string): Promise<{ lineMemory?: LineMemory[]; warning?: string }> {
+  const text = await readFile(join(outDir, 'python', 'line_memory.json'), 'utf8').catch(() => undefined);
+  if (!text) return { warning: `memoryFunction: no line memory was written (the process did not end through the helper)` };
+  const data = JSON.parse(text) as { error?: string; functions?: LineMemory[] };
+  if (data.error) return { warning: `memoryFunction: ${data.error} — install Debian's python3-memory-profiler (apt-get install python3-memory-profiler)` };
+  const locator = new Locator(cwd);
+  const functions = (data.functions ?? []).map((f) => ({ ...f, file: locator.displayPath(f.file) }));
+  if (!functions.length) return { warning: `memoryFunction: no function named "${name}" ran` };
+  return { lineMemory: functions };
 }
 
 export async function collectPython(outDir: string, cwd: string, profiler: string, wallMs: number): Promise<{

@@ -17,6 +17,7 @@ export interface Collected {
   heap: ProcessProfile[];
   heapUnit?: string;
   heapGrowth?: Array<{ file: string; line: number; bytes: number; count: number }>;
+  lineMemory?: import('./runner-python.js').LineMemory[];
   /** Files copied into the run folder as they are (original .cpuprofile, pstats…). */
   rawFiles: Array<{ name: string; path: string; role?: 'cpuprofile' | 'heapprofile' | 'pstats' }>;
   warnings: string[];

@@ -56,6 +56,11 @@ export const profileInputSchema = z.object({
   load: loadTestInputSchema
     .optional()
     .describe('a run_load_test input to drive the process while it is profiled (starts when `waitForPort` opens); the process is stopped when the load ends'),
+  memoryFunction: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional()
+    .describe('Python launch: line-by-line memory (memory_profiler) of the function(s) with this name'),
   baseline: z
     .string()
     .optional()
@@ -179,6 +184,17 @@ export const profileOutputSchema = z.object({
     .optional()
     .describe('summary of the run_load_test that drove the process'),
   diff: profileDiffSummarySchema.optional(),
+  lineMemory: z
+    .array(
+      z.object({
+        function: z.string(),
+        file: z.string(),
+        line: z.number(),
+        lines: z.array(z.object({ line: z.number(), incrementMiB: z.number(), memMiB: z.number(), occurrences: z.number(), code: z.string() })),
+      }),
+    )
+    .optional()
+    .describe('memoryFunction: memory_profiler per line — RSS increment and high-water mark (MiB), times run'),
   leak: leakSchema.optional().describe('kind "leak": memory against requests served, and what the steady state keeps'),
   warnings: z.array(z.string()),
   artifacts: z.object({

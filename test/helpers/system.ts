@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  * the count reporter names every skipped-for-a-missing-tool file in one closing line: a test
  * is never failed for an absent dependency, and never skipped silently either.
  */
-export type SystemNeed = 'chromium' | 'wrk' | 'hyperfine' | 'nginx' | 'perf' | 'hypopg' | 'claude';
+export type SystemNeed = 'chromium' | 'wrk' | 'hyperfine' | 'nginx' | 'perf' | 'hypopg' | 'claude' | 'memory-profiler';
 
 const INSTALL: Record<SystemNeed, string> = {
   chromium: 'apt package chromium (or set PERFENG_CHROMIUM)',
@@ -19,6 +19,7 @@ const INSTALL: Record<SystemNeed, string> = {
   perf: 'apt package linux-perf',
   hypopg: 'apt package postgresql-15-hypopg, then CREATE EXTENSION hypopg in database test',
   claude: 'npm install -g @anthropic-ai/claude-code@2.1.197',
+  'memory-profiler': 'apt package python3-memory-profiler',
 };
 
 function onPath(command: string): boolean {
@@ -51,6 +52,8 @@ function present(need: SystemNeed): boolean {
       return hypopgAvailable();
     case 'nginx':
       return onPath('nginx') || existsSync('/usr/sbin/nginx');
+    case 'memory-profiler':
+      return existsSync('/usr/lib/python3/dist-packages/memory_profiler.py');
     default:
       return onPath(need);
   }
