@@ -74,6 +74,10 @@ await build({
   const list = await client.listTools();
   await client.close();
   writeFileSync(resolve(outdir, 'tools-list.json'), JSON.stringify({ tools: list.tools }));
+  // What every conversation pays for: name + description + input schema of each tool (the
+  // contract in issue 14 keeps it within 16,000 characters; test/mcp/contract.test.ts checks it).
+  const listed = list.tools.reduce((n, t) => n + JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema }).length, 0);
+  if (listed > 16_000) console.warn(`warning: tools/list is ${listed} characters (name + description + inputSchema), over the 16,000 budget`);
 }
 
 await import('./bundle-hook.mjs');

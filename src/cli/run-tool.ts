@@ -1,4 +1,5 @@
 import { createRunContext, type RunContext, type ToolOutcome } from '../common/context.js';
+import { type AnyTool, runTool } from '../common/tool.js';
 import { describeError, isCancelled, isUserError } from '../common/errors.js';
 import { killAllSpawned } from '../common/process-tree.js';
 import { createProgressLine } from './progress-line.js';
@@ -9,16 +10,37 @@ export const EXIT_BAD_INPUT = 2;
 
 export interface CliToolOptions<O> {
   json: boolean;
-  /** Calls the same core function as the MCP tool. */
+  /** Calls a core function directly (commands that are not agent tools: demo, profile diff). */
   execute(context: RunContext): Promise<ToolOutcome<O>>;
-  /** True when the result is a failed verdict (threshold, gate): exit code 1. */
+  /** True when the result is a failed verdict: exit code 1. */
   failed?(structured: O): boolean;
+}
+
+/**
+ * A tool command: flags → raw input, then the registry does what it does for MCP (validate,
+ * run, verdict, summary-first result). Exit code 1 when the tool's verdict is a failure.
+ */
+export async function runRegisteredTool(
+  tool: AnyTool,
+  options: { json: boolean; input(): Record<string, unknown>; text?: (structured: Record<string, unknown>) => Promise<string> },
+): Promise<number> {
+  let failed = false;
+  return runCliTool<Record<string, unknown>>({
+    json: options.json,
+    async execute(context) {
+      const run = await runTool(tool, options.input(), context);
+      failed = run.verdict.failed;
+      return { structured: run.structured, summary: options.text ? await options.text(run.structured) : run.text };
+    },
+    failed: () => failed,
+  });
 }
 
 /**
  * The CLI side of every tool: context, Ctrl-C as cancellation (a second Ctrl-C exits at
  * once), a live progress line on a TTY, then the summary (or exactly the structured
- * result with --json) and the exit code: 0 ok, 1 failed verdict or error, 2 bad input.
+ * result with --json) and the exit code: 0 ok, 1 failed verdict or error, 2 bad input,
+ * 130 cancelled (the cancellation policy in docs/architecture.md: no partial result).
  */
 export async function runCliTool<O>(options: CliToolOptions<O>): Promise<number> {
   const controller = new AbortController();

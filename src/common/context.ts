@@ -36,6 +36,13 @@ export async function createRunContext(options: {
 /** What a tool's core returns to its adapters: the structured result and the text a person reads. */
 export interface ToolOutcome<O> {
   structured: O;
-  /** Verdict first, then the few numbers that matter, then where the artefacts are. */
+  /** Verdict first, then the few numbers that matter, then where the artefacts are (for people). */
   summary: string;
+  /**
+   * What the agent reads first (≤ 700 chars): verdict word, 3-5 numbers, run id. Without it the
+   * registry takes the first paragraph of `summary` (src/common/tool.ts).
+   */
+  brief?: string;
+  /** Up to three concrete follow-up calls the result suggests, e.g. `profile_process {command, load}`. */
+  next?: string[];
 }

@@ -1,3 +1,5 @@
+import type { ToolName } from '../tool-names.js';
+
 /**
  * Which of the agent's tools fits a changed performance-sensitive file. Pure: project-relative
  * path + (optionally) the first few KB of the file → a tool and a short factual reason.
@@ -8,7 +10,7 @@
  * pytest-benchmark uses the `benchmark` fixture, Google Benchmark includes `benchmark/benchmark.h`,
  * Rust benches use criterion.
  */
-export type AgentTool = 'run_load_test' | 'compare_benchmarks' | 'profile_process' | 'analyze_query' | 'measure_web_vitals';
+export type AgentTool = ToolName;
 
 export interface ToolAdvice {
   tool: AgentTool;
@@ -26,22 +28,39 @@ interface Rule {
   test: (path: string, head: string) => boolean;
 }
 
-const LOAD_WHY = 'run_load_test drives HTTP load (closed or open model, k6-style stages and thresholds) against a local target and reports p50–p99.9 without coordinated omission';
+const LOAD_WHY =
+  'run_load_test drives HTTP load (closed or open model, k6-style stages and thresholds) against a local target and reports p50–p99.9 without coordinated omission';
 const BENCH_WHY = 'compare_benchmarks compares the new results with the last baseline (median with confidence interval, Mann-Whitney U, as benchstat does)';
 
 const K6_WHY = 'run_load_test runs k6 scripts directly (executors, checks, thresholds as k6 does) against a local target and reports p50–p99.9';
-const K6_RULE: Rule = { looksLike: 'a k6 load-test script', tool: 'run_load_test', test: (_p, h) => /(from\s+['"]k6(\/[\w-]+)?['"]|require\(\s*['"]k6)/.test(h) };
+const K6_RULE: Rule = {
+  looksLike: 'a k6 load-test script',
+  tool: 'run_load_test',
+  test: (_p, h) => /(from\s+['"]k6(\/[\w-]+)?['"]|require\(\s*['"]k6)/.test(h),
+};
 
 const RULES: Rule[] = [
   K6_RULE,
   { looksLike: 'an autocannon load-test script', tool: 'run_load_test', test: (_p, h) => /(['"]autocannon['"])/.test(h) },
   { looksLike: 'a Locust load-test file', tool: 'run_load_test', test: (p, h) => p.endsWith('.py') && /^\s*(from|import)\s+locust\b/m.test(h) },
   { looksLike: 'an Artillery scenario', tool: 'run_load_test', test: (p, h) => /\.ya?ml$/.test(p) && /^config:/m.test(h) && /^scenarios:/m.test(h) },
-  { looksLike: 'a wrk Lua script', tool: 'run_load_test', test: (p, h) => p.endsWith('.lua') && /\bwrk\.(method|body|headers|format)|function\s+(request|response|done)\s*\(/.test(h) },
+  {
+    looksLike: 'a wrk Lua script',
+    tool: 'run_load_test',
+    test: (p, h) => p.endsWith('.lua') && /\bwrk\.(method|body|headers|format)|function\s+(request|response|done)\s*\(/.test(h),
+  },
   { looksLike: 'a JMeter or Gatling plan', tool: 'run_load_test', test: (p, h) => p.endsWith('.jmx') || /io\.gatling/.test(h) },
   { looksLike: 'a Go benchmark', tool: 'compare_benchmarks', test: (p, h) => p.endsWith('_test.go') && /func\s+Benchmark\w*\s*\(/.test(h) },
-  { looksLike: 'a JavaScript/TypeScript benchmark', tool: 'compare_benchmarks', test: (p, h) => /\.bench\.[cm]?[jt]sx?$/.test(p) || /from\s+['"](tinybench|mitata|benchmark|benny)['"]|\bbench\s*\(/.test(h) },
-  { looksLike: 'a pytest-benchmark or pyperf benchmark', tool: 'compare_benchmarks', test: (p, h) => p.endsWith('.py') && /\bbenchmark\s*\(|pytest\.mark\.benchmark|import\s+pyperf/.test(h) },
+  {
+    looksLike: 'a JavaScript/TypeScript benchmark',
+    tool: 'compare_benchmarks',
+    test: (p, h) => /\.bench\.[cm]?[jt]sx?$/.test(p) || /from\s+['"](tinybench|mitata|benchmark|benny)['"]|\bbench\s*\(/.test(h),
+  },
+  {
+    looksLike: 'a pytest-benchmark or pyperf benchmark',
+    tool: 'compare_benchmarks',
+    test: (p, h) => p.endsWith('.py') && /\bbenchmark\s*\(|pytest\.mark\.benchmark|import\s+pyperf/.test(h),
+  },
   { looksLike: 'a Google Benchmark file', tool: 'compare_benchmarks', test: (_p, h) => /benchmark\/benchmark\.h/.test(h) },
   { looksLike: 'a Rust criterion benchmark', tool: 'compare_benchmarks', test: (p, h) => p.endsWith('.rs') && /criterion/.test(h) },
   { looksLike: 'a benchmark result file', tool: 'compare_benchmarks', test: (p) => /\.(json|csv|txt|out)$/.test(p) },

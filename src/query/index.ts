@@ -229,10 +229,8 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   return { structured, summary: renderSummary(full, verdict) };
 }
 
-/** Whether a result is a failed verdict (CLI exit code 1). */
-export function queryFailed(result: QueryOutput): boolean {
-  return verdictOf(result, Infinity).failed || result.findings.some((f) => f.rule === 'slow-query');
-}
+/** Same core, under the name the other capabilities use. */
+export const runQuery = analyzeQuery;
 
 function heaviestStatement(logged: LoggedQuery[]): string {
   const totals = new Map<string, { sql: string; ms: number; count: number }>();

@@ -2,33 +2,15 @@ import { formatMs } from '../common/units.js';
 import { type Html, html, htmlList, renderHtmlTable, renderPage, type ReportPage, type Verdict } from '../report/html.js';
 import type { Plan } from './plan.js';
 import type { QueryOutput } from './schema.js';
+import type { Verdicts } from './verdict.js';
+
+export { verdictOf, type Verdicts } from './verdict.js';
 
 /**
  * The person-facing side: a verdict line first, then the few numbers that matter, then where
  * the artefacts are (text summary), and a self-contained HTML report with the plan tree
  * highlighted the way pev2 does (exclusive-time share, estimate misses).
  */
-export interface Verdicts {
-  status: Verdict;
-  headline: string;
-  failed: boolean;
-}
-
-export function verdictOf(result: Omit<QueryOutput, 'artifacts'>, targetMs: number): Verdicts {
-  const high = result.findings.filter((f) => f.severity === 'high').length;
-  const slow = result.findings.some((f) => f.rule === 'slow-query');
-  const parts: string[] = [];
-  if (result.executionMs !== undefined) parts.push(`${formatMs(result.executionMs)}${result.executionMs > targetMs ? ` (target ${formatMs(targetMs)})` : ''}`);
-  else if (result.totalCost !== undefined) parts.push(`estimated cost ${Math.round(result.totalCost)}`);
-  if (result.findings.length) parts.push(`${result.findings.length} finding${result.findings.length > 1 ? 's' : ''} (${high} high)`);
-  const best = result.indexSuggestions.find((s) => s.verified);
-  if (best) parts.push(`index on ${best.table}(${best.columns.join(', ')}) cuts cost ${best.improvementPct} %`);
-  if (result.nPlusOne.length) parts.push(`${result.nPlusOne.length} N+1 pattern${result.nPlusOne.length > 1 ? 's' : ''}`);
-  const failed = high > 0 || slow || result.nPlusOne.length > 0;
-  const word = slow ? 'SLOW' : failed ? 'NEEDS WORK' : result.statementKind === 'none' ? 'CHECKED' : 'OK';
-  return { status: failed ? 'fail' : result.findings.length || result.lint.length ? 'warn' : 'pass', headline: `${word}: ${parts.join(' — ') || 'nothing to report'}`, failed };
-}
-
 export function renderSummary(result: QueryOutput, verdict: Verdicts, limit = 5): string {
   const lines = [verdict.headline];
   const numbers: string[] = [`${result.dialect} ${result.statementKind}`];

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { compareInputSchema, type CompareOutput } from '../../compare/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { compareBenchmarksTool } from '../../compare/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { parseNumberFlag, readInputOption } from '../flags.js';
 
 interface CompareFlags {
@@ -97,16 +96,11 @@ export function registerCompareCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file); flags override it')
     .option('--json', 'print exactly the structured result')
     .action(async (files: string[], flags: CompareFlags) => {
-      process.exitCode = await runCliTool<CompareOutput>({
+      process.exitCode = await runRegisteredTool(compareBenchmarksTool, {
         json: Boolean(flags.json),
-        failed: (result) => result.gate.failed,
-        execute: async (context) => {
-          const input = parseInput(compareInputSchema, compareFlagsToInput(files, flags), 'compare input');
-          const { compareBenchmarks } = await import('../../compare/index.js');
-          const outcome = await compareBenchmarks(input, context);
-          if (!flags.csv) return outcome;
-          return { ...outcome, summary: (await readFile(outcome.structured.artifacts.csv, 'utf8')).trimEnd() };
-        },
+        input: () => compareFlagsToInput(files, flags),
+        // --csv prints the CSV artefact instead of the summary.
+        text: flags.csv ? async (structured) => (await readFile((structured.artifacts as { csv: string }).csv, 'utf8')).trimEnd() : undefined,
       });
     });
 }

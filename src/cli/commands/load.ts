@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { loadTestInputSchema, type LoadTestOutput } from '../../load/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { runLoadTestTool } from '../../load/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface LoadFlags {
@@ -94,7 +93,8 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
   if (flags.workers) input.workers = parseNumberFlag('workers', flags.workers);
   if (flags.engine) input.engine = flags.engine;
   if (flags.insecure) input.insecureTls = true;
-  if (flags.expectStatus) input.expect = { ...((base.expect as object) ?? {}), status: flags.expectStatus.split(',').map((s) => parseNumberFlag('expect-status', s)) };
+  if (flags.expectStatus)
+    input.expect = { ...((base.expect as object) ?? {}), status: flags.expectStatus.split(',').map((s) => parseNumberFlag('expect-status', s)) };
   if (flags.title) input.title = flags.title;
   return input;
 }
@@ -102,9 +102,11 @@ export function loadFlagsToInput(url: string | undefined, flags: LoadFlags): Rec
 export function registerLoadCommand(program: Command): void {
   program
     .command('load')
-    .description('HTTP load test (closed model with -c, open model with --rate) or a k6 script (perfeng load script.js -e K=V --vus N --duration D); exit 1 when a threshold fails')
+    .description(
+      'HTTP load test (closed model with -c, open model with --rate) or a k6 script (perfeng load script.js -e K=V --vus N --duration D); exit 1 when a threshold fails',
+    )
     .argument('[url-or-script]', 'URL to load, or a k6 script (path/to/script.js); or give --input with `requests`)')
-    .option('-e, --env <KEY=VALUE>', "k6 script: an __ENV variable (repeatable)", collect)
+    .option('-e, --env <KEY=VALUE>', 'k6 script: an __ENV variable (repeatable)', collect)
     .option('-u, --vus <n>', 'k6 script: virtual users (k6 --vus)')
     .option('-i, --iterations <n>', 'k6 script: total iterations (k6 --iterations)')
     .option('-c, --connections <n>', 'virtual users (closed) or in-flight cap (with --rate)')
@@ -127,14 +129,6 @@ export function registerLoadCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file)')
     .option('--json', 'print exactly the structured result')
     .action(async (url: string | undefined, flags: LoadFlags) => {
-      process.exitCode = await runCliTool<LoadTestOutput>({
-        json: flags.json === true,
-        execute: async (context) => {
-          const input = parseInput(loadTestInputSchema, loadFlagsToInput(url, flags), 'load test input');
-          const { runLoadTest } = await import('../../load/index.js');
-          return runLoadTest(input, context);
-        },
-        failed: (result) => !result.passed,
-      });
+      process.exitCode = await runRegisteredTool(runLoadTestTool, { json: flags.json === true, input: () => loadFlagsToInput(url, flags) });
     });
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseInput } from '../../common/validate.js';
-import { profileDiffInputSchema, profileInputSchema, type ProfileDiffOutput, type ProfileOutput } from '../../profile/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { profileDiffInputSchema, type ProfileDiffOutput } from '../../profile/schema.js';
+import { profileProcessTool } from '../../profile/tool.js';
+import { runCliTool, runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface ProfileFlags {
@@ -92,15 +93,7 @@ export function registerProfileCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (or a path to a JSON file)')
     .option('--json', 'print exactly the structured result')
     .action(async (command: string[], flags: ProfileFlags) => {
-      process.exitCode = await runCliTool<ProfileOutput>({
-        json: flags.json === true,
-        execute: async (context) => {
-          const input = parseInput(profileInputSchema, profileFlagsToInput(command, flags), 'profile input');
-          const { runProfile } = await import('../../profile/index.js');
-          return runProfile(input, context);
-        },
-        failed: (result) => result.load !== undefined && !result.load.passed,
-      });
+      process.exitCode = await runRegisteredTool(profileProcessTool, { json: flags.json === true, input: () => profileFlagsToInput(command, flags) });
     });
   profile
     .command('diff')
@@ -113,7 +106,11 @@ export function registerProfileCommand(program: Command): void {
       process.exitCode = await runCliTool<ProfileDiffOutput>({
         json: flags.json === true,
         execute: async (context) => {
-          const input = parseInput(profileDiffInputSchema, { baseline, target, ...(flags.top ? { top: parseNumberFlag('top', flags.top) } : {}) }, 'profile diff input');
+          const input = parseInput(
+            profileDiffInputSchema,
+            { baseline, target, ...(flags.top ? { top: parseNumberFlag('top', flags.top) } : {}) },
+            'profile diff input',
+          );
           const { runProfileDiff } = await import('../../profile/index.js');
           return runProfileDiff(input, context);
         },

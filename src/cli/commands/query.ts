@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseInput } from '../../common/validate.js';
-import { queryInputSchema, type QueryOutput } from '../../query/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { analyzeQueryTool } from '../../query/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface QueryFlags {
@@ -48,7 +47,9 @@ export function queryFlagsToInput(sql: string | undefined, flags: QueryFlags): R
 export function registerQueryCommand(program: Command): void {
   program
     .command('query')
-    .description('Explain one SQL statement safely: plan findings, verified index suggestions, lint; N+1 over a query log; top statements from pg_stat_statements.')
+    .description(
+      'Explain one SQL statement safely: plan findings, verified index suggestions, lint; N+1 over a query log; top statements from pg_stat_statements.',
+    )
     .argument('[sql]', 'one SQL statement ("-" reads it from stdin)')
     .option('-d, --database <db>', 'SQLite file, postgres://… or mysql://… (default: query.database in .perf/config.json)')
     .option('-p, --param <value>', 'a bind value for $1/? (repeat in order; JSON literals like 42, true, null)', collect)
@@ -64,15 +65,6 @@ export function registerQueryCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (flags override it)')
     .option('--json', 'print the structured result as JSON')
     .action(async (sql: string | undefined, flags: QueryFlags) => {
-      const code = await runCliTool<QueryOutput>({
-        json: !!flags.json,
-        execute: async (context) => {
-          const input = parseInput(queryInputSchema, queryFlagsToInput(sql, flags), 'query input');
-          const { analyzeQuery } = await import('../../query/index.js');
-          return analyzeQuery(input, context);
-        },
-        failed: (result) => result.findings.some((f) => f.severity === 'high' || f.rule === 'slow-query') || result.nPlusOne.length > 0,
-      });
-      process.exitCode = code;
+      process.exitCode = await runRegisteredTool(analyzeQueryTool, { json: !!flags.json, input: () => queryFlagsToInput(sql, flags) });
     });
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { vitalsInputSchema, type VitalsOutput } from '../../vitals/schema.js';
-import { runCliTool } from '../run-tool.js';
+import { measureWebVitalsTool } from '../../vitals/tool.js';
+import { runRegisteredTool } from '../run-tool.js';
 import { collect, parseNumberFlag, readInputOption } from '../flags.js';
 
 interface VitalsFlags {
@@ -26,7 +25,8 @@ interface VitalsFlags {
 /** "selector=text" for --type and "selector=Key" for --press (split at the last "="). */
 function splitPair(flag: string, text: string): [string, string] {
   const at = text.lastIndexOf('=');
-  if (at <= 0 || at === text.length - 1) throw new UserError(`--${flag} "${text}" must look like "<selector>=<value>"`, `e.g. --${flag} "#search=${flag === 'press' ? 'Enter' : 'shoes'}"`);
+  if (at <= 0 || at === text.length - 1)
+    throw new UserError(`--${flag} "${text}" must look like "<selector>=<value>"`, `e.g. --${flag} "#search=${flag === 'press' ? 'Enter' : 'shoes'}"`);
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
@@ -65,11 +65,16 @@ export function vitalsFlagsToInput(url: string | undefined, flags: VitalsFlags):
 export function registerVitalsCommand(program: Command): void {
   program
     .command('vitals')
-    .description('Core Web Vitals of a page in headless Chromium: LCP, CLS, INP (scripted interactions) or TBT, FCP, TTFB — median of cold loads, with a filmstrip report and a Chrome trace.')
+    .description(
+      'Core Web Vitals of a page in headless Chromium: LCP, CLS, INP (scripted interactions) or TBT, FCP, TTFB — median of cold loads, with a filmstrip report and a Chrome trace.',
+    )
     .argument('[url]', 'http(s):// URL on loopback (or an allow-listed host), file:// URL, or a path to an .html file')
     .option('-n, --runs <n>', 'cold page loads (default 5)')
     .option('--device <kind>', 'desktop (default) or mobile')
-    .option('--throttling <profile>', 'none (default), mobile-slow-4g (Lighthouse mobile: CPU ×4, slow 4G), or JSON {cpuSlowdown, latencyMs, downloadKbps, uploadKbps}')
+    .option(
+      '--throttling <profile>',
+      'none (default), mobile-slow-4g (Lighthouse mobile: CPU ×4, slow 4G), or JSON {cpuSlowdown, latencyMs, downloadKbps, uploadKbps}',
+    )
     .option('--click <selector>', 'click this element after load (repeatable); INP is measured from the interactions', collect)
     .option('--type <selector=text>', 'type text into this input, key by key (repeatable)', collect)
     .option('--press <selector=key>', 'press a key on this element, e.g. "#q=Enter" (repeatable)', collect)
@@ -83,15 +88,6 @@ export function registerVitalsCommand(program: Command): void {
     .option('--input <json-or-file>', 'the full tool input as JSON (flags override it)')
     .option('--json', 'print the structured result as JSON')
     .action(async (url: string | undefined, flags: VitalsFlags) => {
-      const code = await runCliTool<VitalsOutput>({
-        json: !!flags.json,
-        execute: async (context) => {
-          const input = parseInput(vitalsInputSchema, vitalsFlagsToInput(url, flags), 'vitals input');
-          const { measureWebVitals } = await import('../../vitals/index.js');
-          return measureWebVitals(input, context);
-        },
-        failed: (result) => !result.passed,
-      });
-      process.exitCode = code;
+      process.exitCode = await runRegisteredTool(measureWebVitalsTool, { json: !!flags.json, input: () => vitalsFlagsToInput(url, flags) });
     });
 }
