@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectBuiltServer } from '../helpers/mcp-client.js';
+import { TOOLS } from '../../src/tools.js';
 import { sampleCalls } from './samples/index.js';
 
 describe('MCP server over stdio (built dist/cli.js mcp)', () => {
@@ -40,6 +41,11 @@ describe('MCP server over stdio (built dist/cli.js mcp)', () => {
         const result = await session.client.callTool({ name: tool.name, arguments: args }, undefined, { timeout: 120_000 });
         expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
         expect(result.structuredContent).toBeTypeOf('object');
+        // What Claude Code hands the model: JSON.stringify(structuredContent), summary first.
+        const seen = JSON.stringify(result.structuredContent);
+        expect(Object.keys(result.structuredContent!)[0], tool.name).toBe('summary');
+        expect(String(result.structuredContent!.summary).length, tool.name).toBeLessThanOrEqual(700);
+        expect(seen.length, tool.name).toBeLessThanOrEqual(TOOLS.find((t) => t.name === tool.name)!.budget);
         const text = (result.content as Array<{ type: string; text?: string }>).find((c) => c.type === 'text')?.text ?? '';
         expect(text.length).toBeGreaterThan(0);
         expect(text.length).toBeLessThan(40_000);
