@@ -38,7 +38,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   context.report(0, steps, 'reading input');
 
   const logged: LoggedQuery[] = [...(input.queries ?? [])];
-  if (input.queryLog) logged.push(...(await readQueryLog(input.queryLog, context.projectDir)));
+  if (input.queryLog) logged.push(...(await readQueryLog(input.queryLog, context.projectDir, { allowedPaths: cfg.allowedInputPaths, maxInputMb: cfg.maxInputMb })));
 
   const database = input.database ?? cfg.database;
   const connection: ConnectionSpec | undefined = database ? await resolveConnection(database, context.projectDir, context.config.load.allowHosts) : undefined;

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readInputFile } from '../common/input-files.js';
 import { resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
 import type { LoggedQuery } from './schema.js';
@@ -16,16 +16,11 @@ export const MAX_LOG_BYTES = 512 * 1024 * 1024;
 const PG_DURATION = /duration: ([\d.]+) ms\s+(?:statement|execute [^:]*|parse [^:]*|bind [^:]*):\s?(.*)$/;
 const PG_LOG_PREFIX = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/;
 
-export async function readQueryLog(path: string, baseDir: string): Promise<LoggedQuery[]> {
+export async function readQueryLog(path: string, baseDir: string, limits: { allowedPaths?: readonly string[]; maxInputMb?: number } = {}): Promise<LoggedQuery[]> {
   const full = resolve(baseDir, path);
-  let size: number;
-  try {
-    size = (await stat(full)).size;
-  } catch (error) {
-    throw new UserError(`cannot read the query log ${full} (${(error as NodeJS.ErrnoException).code})`, 'check the path; relative paths are resolved from the project folder');
-  }
-  if (size > MAX_LOG_BYTES) throw new UserError(`the query log ${full} is ${Math.round(size / 1e6)} MB`, `give at most ${MAX_LOG_BYTES / 1024 / 1024} MiB (cut it with tail/head)`);
-  return parseQueryLog(await readFile(full, 'utf8'), full);
+  const maxBytes = Math.min(MAX_LOG_BYTES, (limits.maxInputMb ?? Infinity) * 1024 * 1024);
+  const text = await readInputFile(path, { projectDir: baseDir, ...(limits.allowedPaths ? { allowedPaths: limits.allowedPaths } : {}), maxBytes, what: 'query log' });
+  return parseQueryLog(text, full);
 }
 
 function fromJson(value: Record<string, unknown>): LoggedQuery | undefined {
