@@ -32,7 +32,7 @@ describe('interleaved runner (real child processes)', () => {
     expect(row.baseline.n).toBe(10);
     expect(row.candidate.n).toBe(10);
     expect(row.verdict).toBe('slower');
-    expect(row.candidate.median - row.baseline.median).toBeGreaterThan(50);
+    expect((row.candidate.median ?? Number.NaN) - (row.baseline.median ?? Number.NaN)).toBeGreaterThan(50);
     expect(summary).toMatch(/wall time/);
     // Interleaved: A B A B … (warm-up first).
     expect(progress.slice(0, 4).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['warm-up baseline', 'warm-up candidate', 'run baseline', 'run candidate']);

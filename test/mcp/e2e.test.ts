@@ -44,7 +44,7 @@ describe('MCP server over stdio (built dist/cli.js mcp)', () => {
         // What Claude Code hands the model: JSON.stringify(structuredContent), summary first.
         const seen = JSON.stringify(result.structuredContent);
         expect(Object.keys(result.structuredContent!)[0], tool.name).toBe('summary');
-        expect(String(result.structuredContent!.summary).length, tool.name).toBeLessThanOrEqual(700);
+        expect(String((result.structuredContent as { summary?: unknown }).summary).length, tool.name).toBeLessThanOrEqual(700);
         expect(seen.length, tool.name).toBeLessThanOrEqual(TOOLS.find((t) => t.name === tool.name)!.budget);
         const text = (result.content as Array<{ type: string; text?: string }>).find((c) => c.type === 'text')?.text ?? '';
         expect(text.length).toBeGreaterThan(0);

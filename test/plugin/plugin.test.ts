@@ -49,7 +49,7 @@ describe('Claude Code plugin', () => {
       work = await mkdtemp(join(tmpdir(), 'perfeng-pack-'));
       // dist/ is already built by `npm test`; packing must not rebuild it under other tests.
       const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
-      const [{ filename }] = JSON.parse(stdout) as Array<{ filename: string }>;
+      const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
       await run('tar', ['xzf', join(work, filename), '-C', work]);
       unpacked = join(work, 'package');
       // What Claude Code does on install: production dependencies, no install scripts.

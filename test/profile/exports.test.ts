@@ -28,7 +28,7 @@ describe('profile_process exports open in the tools people use', () => {
     const schema = JSON.parse(await readFile(require.resolve('speedscope/dist/release/file-format-schema.json'), 'utf8'));
     const ajv = new Ajv({ allErrors: true, strict: false });
     const validate = ajv.compile(schema);
-    const file = JSON.parse(await readFile(out.artifacts.speedscope, 'utf8'));
+    const file = JSON.parse(await readFile(String(out.artifacts.speedscope), 'utf8'));
     expect(validate(file), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
     expect(file.profiles.length).toBe(2); // one per process
     const frames = file.shared.frames as Array<{ name: string }>;
@@ -58,7 +58,7 @@ describe('profile_process exports open in the tools people use', () => {
   });
 
   it('pprof is gzipped protobuf that decodes, with cpu nanoseconds adding up', async () => {
-    const decoded = PprofProfile.decode(gunzipSync(await readFile(out.artifacts.pprof)));
+    const decoded = PprofProfile.decode(gunzipSync(await readFile(String(out.artifacts.pprof))));
     const strings = decoded.stringTable.strings;
     expect(decoded.sampleType.map((t) => strings[Number(t.type)])).toEqual(['samples', 'cpu']);
     const names = new Set(decoded.function.map((f) => strings[Number(f.name)]));
@@ -80,7 +80,7 @@ describe('profile_process exports open in the tools people use', () => {
   });
 
   it('folded lines parse and their weights add up to the profile', async () => {
-    const text = await readFile(out.artifacts.folded, 'utf8');
+    const text = await readFile(String(out.artifacts.folded), 'utf8');
     const lines = parseFolded(text);
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(line.stack.every((f) => f.length > 0 && !f.includes(';'))).toBe(true);
