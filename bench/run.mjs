@@ -20,7 +20,9 @@ for (const group of selected) {
     console.error(`unknown benchmark group "${group}" (have: ${groups.join(', ')})`);
     process.exit(2);
   }
-  for (const file of readdirSync(join(here, group)).filter((f) => /\.(mjs|js)$/.test(f) && !f.startsWith('_')).sort()) {
+  for (const file of readdirSync(join(here, group))
+    .filter((f) => /\.(mjs|js)$/.test(f) && !f.startsWith('_'))
+    .sort()) {
     console.log(`\n## ${group}/${file}`);
     const result = spawnSync(process.execPath, [join(here, group, file)], { stdio: 'inherit' });
     if (result.status !== 0) failed++;

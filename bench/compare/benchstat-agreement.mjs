@@ -44,7 +44,12 @@ for (const line of readFileSync(file, 'utf8').split('\n')) {
   tally.verdict += okVerdict;
   tally.warnings += okWarnings;
   if (!(okMedian && okCi && okP && okVerdict && okWarnings) && misses.length < 10) {
-    misses.push({ n: [c.X.length, c.Y.length], conf: c.Confidence, ours: { m: [cx.median, cy.median], ci: [cx.low, cx.high, cy.low, cy.high], p: mw.pValue, method: mw.method }, theirs: { m: [c.XC, c.YC], ci: [c.XLo, c.XHi, c.YLo, c.YHi], p: c.P } });
+    misses.push({
+      n: [c.X.length, c.Y.length],
+      conf: c.Confidence,
+      ours: { m: [cx.median, cy.median], ci: [cx.low, cx.high, cy.low, cy.high], p: mw.pValue, method: mw.method },
+      theirs: { m: [c.XC, c.YC], ci: [c.XLo, c.XHi, c.YLo, c.YHi], p: c.P },
+    });
   }
 }
 console.log(JSON.stringify(tally));

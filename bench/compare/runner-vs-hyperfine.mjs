@@ -20,9 +20,24 @@ const line = (label, row) =>
   console.log(
     `${label.padEnd(10)} baseline ${row.baseline.median.toFixed(1).padStart(6)} ms  candidate ${row.candidate.median.toFixed(1).padStart(6)} ms  diff ${(row.candidate.median - row.baseline.median).toFixed(1).padStart(5)} ms  p=${row.pValue?.toPrecision(2)}  ${row.verdict}`,
   );
-console.log(`"${A}" vs "${B}", ${RUNS} runs each, ${ROUNDS} rounds alternating; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `"${A}" vs "${B}", ${RUNS} runs each, ${ROUNDS} rounds alternating; load average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 for (let round = 0; round < ROUNDS; round++) {
-  const ours = await compareBenchmarks({ run: { baseline: A, candidate: B, runs: RUNS, warmup: 1, timeoutS: 60 }, format: 'auto', confidence: 0.95, correction: 'holm', equivalencePct: 5, limit: 5 }, context);
+  const ours = await compareBenchmarks(
+    {
+      run: { baseline: A, candidate: B, runs: RUNS, warmup: 1, timeoutS: 60 },
+      format: 'auto',
+      confidence: 0.95,
+      correction: 'holm',
+      equivalencePct: 5,
+      limit: 5,
+    },
+    context,
+  );
   line('perfeng', ours.structured.rows[0]);
   const out = join(project, `hf-${round}.json`);
   const hf = spawnSync('hyperfine', ['--style', 'none', '-N', '--warmup', '1', '--runs', String(RUNS), '--export-json', out, A, B], { encoding: 'utf8' });
@@ -34,7 +49,10 @@ for (let round = 0; round < ROUNDS; round++) {
   const { readFileSync } = await import('node:fs');
   const results = JSON.parse(readFileSync(out, 'utf8')).results;
   const inline = (r) => [{ name: 'wall time', unit: 's', samples: r.times }];
-  const theirs = await compareBenchmarks({ baseline: inline(results[0]), candidate: inline(results[1]), format: 'auto', confidence: 0.95, correction: 'holm', equivalencePct: 5, limit: 5 }, context);
+  const theirs = await compareBenchmarks(
+    { baseline: inline(results[0]), candidate: inline(results[1]), format: 'auto', confidence: 0.95, correction: 'holm', equivalencePct: 5, limit: 5 },
+    context,
+  );
   const row = theirs.structured.rows[0];
   line('hyperfine', { ...row, baseline: { median: row.baseline.median * 1000 }, candidate: { median: row.candidate.median * 1000 } });
 }

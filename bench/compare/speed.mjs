@@ -79,10 +79,14 @@ const toSet = (items, source) => ({
 const options = { alpha: 0.05, confidence: 0.95, correction: 'holm', noiseFloorPct: 1, equivalencePct: 5 };
 const analysis = timeIt('analyse: 1000 benchmarks × 30 samples per side', 7, () => analyse(toSet(base, 'b'), [toSet(cand, 'c')], options), 500);
 const slower = analysis.rows.filter((r) => r.verdict === 'slower').length;
-console.log(`  (${slower} of 100 planted 5 % regressions found after Holm correction; ${analysis.rows.filter((r) => r.verdict === 'faster').length} false "faster")`);
+console.log(
+  `  (${slower} of 100 planted 5 % regressions found after Holm correction; ${analysis.rows.filter((r) => r.verdict === 'faster').length} false "faster")`,
+);
 const project = mkdtempSync(join(tmpdir(), 'perfeng-bench-compare-'));
 const context = await createRunContext({ projectDir: project });
-await timeAsync('compareBenchmarks end to end (incl. report + artefacts)', 5, () => compareBenchmarks({ baseline: base, candidate: cand, format: 'auto', confidence: 0.95, correction: 'holm', equivalencePct: 5, limit: 40 }, context));
+await timeAsync('compareBenchmarks end to end (incl. report + artefacts)', 5, () =>
+  compareBenchmarks({ baseline: base, candidate: cand, format: 'auto', confidence: 0.95, correction: 'holm', equivalencePct: 5, limit: 40 }, context),
+);
 
 // --- 50 MB files
 const dir = mkdtempSync(join(tmpdir(), 'perfeng-bench-parse-'));
@@ -92,7 +96,18 @@ const hyperfinePath = join(dir, 'hyperfine.json');
   let size = 0;
   for (let c = 0; size < 50e6; c++) {
     const times = Array.from({ length: 100_000 }, () => 0.01 * (1 + 0.1 * random()));
-    results.push({ command: `command ${c}`, mean: 0.0105, stddev: 0.0003, median: 0.0105, user: 0.001, system: 0.001, min: 0.01, max: 0.011, times, exit_codes: times.map(() => 0) });
+    results.push({
+      command: `command ${c}`,
+      mean: 0.0105,
+      stddev: 0.0003,
+      median: 0.0105,
+      user: 0.001,
+      system: 0.001,
+      min: 0.01,
+      max: 0.011,
+      times,
+      exit_codes: times.map(() => 0),
+    });
     size += JSON.stringify(results.at(-1), null, 2).length;
   }
   writeFileSync(hyperfinePath, JSON.stringify({ results }, null, 2));

@@ -16,7 +16,12 @@ const seedDir = mkdtempSync(join(tmpdir(), 'perfeng-bench-demo-seed-'));
 
 function runDemo(args, projectDir) {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [cli, 'demo', ...args, '--json'], { cwd: projectDir, env: { ...process.env, PERFENG_PROJECT_DIR: projectDir }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync(process.execPath, [cli, 'demo', ...args, '--json'], {
+    cwd: projectDir,
+    env: { ...process.env, PERFENG_PROJECT_DIR: projectDir },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const seconds = (performance.now() - started) / 1000;
   let output;
   try {
@@ -40,12 +45,17 @@ for (let round = 1; round <= rounds; round++) {
     const load = loadavg()[0].toFixed(1);
     const r = runDemo(args, projectDir);
     rows.push({ round, mode: args.length ? 'quick' : 'full', ...r, load });
-    console.log(`round ${round} ${args.length ? 'quick' : 'full '}: ${r.seconds.toFixed(1)} s (exit ${r.exit}, ${r.improved}/4 significantly faster, ${r.failed} steps not ok, load avg ${load}) — ${r.verdict}`);
+    console.log(
+      `round ${round} ${args.length ? 'quick' : 'full '}: ${r.seconds.toFixed(1)} s (exit ${r.exit}, ${r.improved}/4 significantly faster, ${r.failed} steps not ok, load avg ${load}) — ${r.verdict}`,
+    );
     rmSync(projectDir, { recursive: true, force: true });
   }
 }
 rmSync(seedDir, { recursive: true, force: true });
 for (const mode of ['quick', 'full']) {
-  const times = rows.filter((r) => r.mode === mode).map((r) => r.seconds).sort((a, b) => a - b);
+  const times = rows
+    .filter((r) => r.mode === mode)
+    .map((r) => r.seconds)
+    .sort((a, b) => a - b);
   console.log(`${mode}: min ${times[0].toFixed(1)} s, max ${times.at(-1).toFixed(1)} s over ${times.length} runs (target ${mode === 'quick' ? 30 : 120} s)`);
 }

@@ -24,9 +24,16 @@ function series(seed, n, at, stepPct, noisePct) {
 let fp = 0;
 let t0 = performance.now();
 for (let s = 0; s < seeds; s++) if (detectChangePoints(series(s, 40, 40, 0, 3)).length) fp++;
-console.log(`noise only (n=40, 3% sd): ${fp}/${seeds} seeds with a change point = ${((fp / seeds) * 100).toFixed(1)}% (${((performance.now() - t0) / seeds).toFixed(1)} ms/series)`);
+console.log(
+  `noise only (n=40, 3% sd): ${fp}/${seeds} seeds with a change point = ${((fp / seeds) * 100).toFixed(1)}% (${((performance.now() - t0) / seeds).toFixed(1)} ms/series)`,
+);
 
-for (const [step, noise] of [[5, 2], [3, 2], [5, 3], [10, 5]]) {
+for (const [step, noise] of [
+  [5, 2],
+  [3, 2],
+  [5, 3],
+  [10, 5],
+]) {
   let hit = 0;
   let exact = 0;
   for (let s = 0; s < seeds; s++) {
@@ -34,7 +41,9 @@ for (const [step, noise] of [[5, 2], [3, 2], [5, 3], [10, 5]]) {
     if (found.some((c) => Math.abs(c.index - 20) <= 1)) hit++;
     if (found.length === 1 && found[0].index === 20) exact++;
   }
-  console.log(`step +${step}% at 20 of 40, ${noise}% sd noise: found within ±1 in ${((hit / seeds) * 100).toFixed(1)}%, exactly (only that one) in ${((exact / seeds) * 100).toFixed(1)}%`);
+  console.log(
+    `step +${step}% at 20 of 40, ${noise}% sd noise: found within ±1 in ${((hit / seeds) * 100).toFixed(1)}%, exactly (only that one) in ${((exact / seeds) * 100).toFixed(1)}%`,
+  );
 }
 for (const n of [100, 300, 1000]) {
   t0 = performance.now();

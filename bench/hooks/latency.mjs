@@ -72,11 +72,9 @@ function percentile(sorted, p) {
 const rows = [];
 for (let round = 1; round <= (values['skip-hyperfine'] ? 0 : Number(values.rounds)); round++) {
   const out = join(work, `round-${round}.json`);
-  execFileSync(
-    'hyperfine',
-    ['--warmup', '5', '--runs', values.runs, '--prepare', `rm -rf ${data}`, '--export-json', out, ...Object.values(commands)],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  execFileSync('hyperfine', ['--warmup', '5', '--runs', values.runs, '--prepare', `rm -rf ${data}`, '--export-json', out, ...Object.values(commands)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const results = JSON.parse(readFileSync(out, 'utf8')).results;
   const stats = Object.keys(commands).map((name, index) => {
     const times = [...results[index].times].sort((a, b) => a - b).map((s) => s * 1000);
@@ -119,7 +117,9 @@ for (let run = 0; run < Number(values['cpu-runs']); run++) {
     });
     if (result.status !== 0) throw new Error(`perf stat failed: ${result.stderr}`);
     if (name === 'hook, match' && !String(result.stdout).includes('additionalContext')) throw new Error('the matching run printed nothing');
-    const line = readFileSync(perfOut, 'utf8').split('\n').find((l) => l.includes('task-clock'));
+    const line = readFileSync(perfOut, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('task-clock'));
     cpu[name].push(Number(line.split(',')[0]));
   }
 }

@@ -99,6 +99,8 @@ console.log(`Stop hook latency, ${runs} runs each, interleaved (ms; node ${proce
 console.log('case            median     p95     min');
 for (const [name, values_] of Object.entries(times)) {
   const sorted = [...values_].sort((a, b) => a - b);
-  console.log(`${name.padEnd(14)} ${quantile(sorted, 0.5).toFixed(1).padStart(7)} ${quantile(sorted, 0.95).toFixed(1).padStart(7)} ${sorted[0].toFixed(1).padStart(7)}`);
+  console.log(
+    `${name.padEnd(14)} ${quantile(sorted, 0.5).toFixed(1).padStart(7)} ${quantile(sorted, 0.95).toFixed(1).padStart(7)} ${sorted[0].toFixed(1).padStart(7)}`,
+  );
 }
 rmSync(work, { recursive: true, force: true });

@@ -33,8 +33,11 @@ try {
   const t0 = performance.now();
   let child;
   const stdout = await new Promise((resolve) => {
-    child = execFile(process.execPath, [cli, 'load', nginx.url, '--rate', String(rate), '-d', `${duration}s`, '--json'], { cwd: '/tmp', maxBuffer: 1 << 26 }, (_error, out) =>
-      resolve(out),
+    child = execFile(
+      process.execPath,
+      [cli, 'load', nginx.url, '--rate', String(rate), '-d', `${duration}s`, '--json'],
+      { cwd: '/tmp', maxBuffer: 1 << 26 },
+      (_error, out) => resolve(out),
     );
     const sampler = setInterval(() => {
       const mb = rssMb(child.pid);

@@ -87,7 +87,10 @@ const tools = {
       cwd: '/tmp',
     }); // exit code 1 = a default threshold failed; the JSON is still there
     const r = JSON.parse(stdout);
-    return { rps: r.throughputRps, note: `${r.engine}, ${r.generator.workers} threads, lag p99 ${r.generator.eventLoopLagP99Ms} ms, failed ${r.requests.failed}` };
+    return {
+      rps: r.throughputRps,
+      note: `${r.engine}, ${r.generator.workers} threads, lag p99 ${r.generator.eventLoopLagP99Ms} ms, failed ${r.requests.failed}`,
+    };
   },
 };
 if (args.includes('--one-thread')) {
@@ -107,7 +110,7 @@ if (withUndici) {
   };
 }
 
-const nginx = await startNginx({ workers: opt("nginx-workers", "auto") });
+const nginx = await startNginx({ workers: opt('nginx-workers', 'auto') });
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
 const cpuPerRequest = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
 const serverCpuPerRequest = [];
@@ -131,7 +134,8 @@ try {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log('\nmedian req/s:');
-for (const [name, xs] of Object.entries(results)) console.log(`  ${name.padEnd(15)} ${median(xs).toFixed(0).padStart(7)}   (${xs.map((x) => x.toFixed(0)).join(', ')})`);
+for (const [name, xs] of Object.entries(results))
+  console.log(`  ${name.padEnd(15)} ${median(xs).toFixed(0).padStart(7)}   (${xs.map((x) => x.toFixed(0)).join(', ')})`);
 console.log('\nmedian client CPU per request (user+sys, all threads, steady-state window; lower is better):');
 for (const [name, xs] of Object.entries(cpuPerRequest)) console.log(`  ${name.padEnd(15)} ${median(xs).toFixed(1).padStart(7)} µs`);
 // What the machine allows at all: the server's own CPU per request bounds every client's
@@ -142,11 +146,18 @@ const cores = availableParallelism();
 console.log(`\nnginx CPU per request (all its processes): median ${serverUs.toFixed(1)} µs`);
 console.log(`ceiling on ${cores} cores with a zero-cost client: ${((cores * 1e6) / serverUs).toFixed(0)} req/s`);
 for (const [name, xs] of Object.entries(cpuPerRequest)) {
-  console.log(`  model ${name.padEnd(15)} ${((cores * 1e6) / (serverUs + median(xs))).toFixed(0).padStart(7)} req/s predicted from CPU per request, ${median(results[name]).toFixed(0)} measured`);
+  console.log(
+    `  model ${name.padEnd(15)} ${((cores * 1e6) / (serverUs + median(xs))).toFixed(0).padStart(7)} req/s predicted from CPU per request, ${median(results[name]).toFixed(0)} measured`,
+  );
 }
 const p = median(results.perfeng);
 console.log(`\nperfeng / wrk        = ${(p / median(results.wrk)).toFixed(2)}  (goal ≥ 0.9)`);
 console.log(`perfeng / autocannon = ${(p / median(results.autocannon)).toFixed(2)}  (goal ≥ 2)`);
 console.log(`per-round ratios vs wrk: ${results.perfeng.map((x, i) => (x / results.wrk[i]).toFixed(2)).join(', ')}`);
 console.log(`per-round ratios vs autocannon: ${results.perfeng.map((x, i) => (x / results.autocannon[i]).toFixed(2)).join(', ')}`);
-console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+console.log(
+  `load average: ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${availableParallelism()} cores`,
+);

@@ -58,10 +58,14 @@ for (let i = 0; i < rounds; i++) {
   for (const side of order) result[side] = side === 'plain' ? await plain(++port) : await profiled(++port);
   const ratio = result.profiled / result.plain;
   ratios.push(ratio);
-  console.log(`round ${i + 1} (${order.join(' → ')}): plain ${result.plain.toFixed(0)} req/s, profiled ${result.profiled.toFixed(0)} req/s → ${(ratio * 100).toFixed(1)} %`);
+  console.log(
+    `round ${i + 1} (${order.join(' → ')}): plain ${result.plain.toFixed(0)} req/s, profiled ${result.profiled.toFixed(0)} req/s → ${(ratio * 100).toFixed(1)} %`,
+  );
 }
 rmSync(project, { recursive: true, force: true });
 const sorted = [...ratios].sort((a, b) => a - b);
 const mid = sorted.length >> 1;
 const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-console.log(`median throughput with profiling: ${(median * 100).toFixed(1)} % of without — target ≥ 95 %: ${median >= 0.95 ? 'MET' : 'NOT MET'} (2 shared cores: noisy)`);
+console.log(
+  `median throughput with profiling: ${(median * 100).toFixed(1)} % of without — target ≥ 95 %: ${median >= 0.95 ? 'MET' : 'NOT MET'} (2 shared cores: noisy)`,
+);

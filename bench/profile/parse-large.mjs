@@ -44,11 +44,21 @@ if (process.argv[2] === '--child') {
     toPprof(profile, { periodUs: 1000 });
     exportsMs = Math.round(performance.now() - e0);
   }
-  console.log(JSON.stringify({
-    samples: profile.samples.length, nodes: profile.nodes.length, top: analysis.functions[0].name, flameNodes: tree.nodes.length,
-    jsonParseMs: Math.round(t1 - t0), modelMs: Math.round(t2 - t1), analyseMs: Math.round(t3 - t2), flameMs: Math.round(t4 - t3),
-    totalMs: Math.round(t4 - t0), peakRssMb: Math.round(rssMb), ...(exportsMs !== undefined ? { exportsMs, peakRssWithExportsMb: Math.round(process.resourceUsage().maxRSS / 1024) } : {}),
-  }));
+  console.log(
+    JSON.stringify({
+      samples: profile.samples.length,
+      nodes: profile.nodes.length,
+      top: analysis.functions[0].name,
+      flameNodes: tree.nodes.length,
+      jsonParseMs: Math.round(t1 - t0),
+      modelMs: Math.round(t2 - t1),
+      analyseMs: Math.round(t3 - t2),
+      flameMs: Math.round(t4 - t3),
+      totalMs: Math.round(t4 - t0),
+      peakRssMb: Math.round(rssMb),
+      ...(exportsMs !== undefined ? { exportsMs, peakRssWithExportsMb: Math.round(process.resourceUsage().maxRSS / 1024) } : {}),
+    }),
+  );
   process.exit(0);
 }
 
@@ -57,15 +67,21 @@ const dir = mkdtempSync(join(tmpdir(), 'perfeng-bench-'));
 const file = join(dir, 'big.cpuprofile');
 // Deterministic pseudo-random tree.
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 const nodes = [{ id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] }];
 const nodeCount = 60_000;
 for (let id = 2; id <= nodeCount; id++) {
-  const parent = nodes[Math.floor(Math.pow(rand(), 0.6) * nodes.length)];
+  const parent = nodes[Math.floor(rand() ** 0.6 * nodes.length)];
   const fn = Math.floor(rand() * 4000);
   const node = {
     id,
-    callFrame: { functionName: `fn${fn}`, scriptId: String(fn % 300), url: `file:///srv/app/src/module${fn % 300}.js`, lineNumber: fn % 500, columnNumber: fn % 40 },
+    callFrame: {
+      functionName: `fn${fn}`,
+      scriptId: String(fn % 300),
+      url: `file:///srv/app/src/module${fn % 300}.js`,
+      lineNumber: fn % 500,
+      columnNumber: fn % 40,
+    },
     hitCount: 0,
     children: [],
   };
@@ -80,7 +96,7 @@ const deltas = [];
 let bytes = head.length + 40;
 let endTime = 1000;
 while (bytes < targetBytes) {
-  const id = 1 + Math.floor(Math.pow(rand(), 3) * nodeCount);
+  const id = 1 + Math.floor(rand() ** 3 * nodeCount);
   const delta = 900 + Math.floor(rand() * 200);
   samples.push(id);
   deltas.push(delta);
@@ -108,7 +124,9 @@ const sizeMb = statSync(file).size / 1024 / 1024;
 console.log(`generated ${sizeMb.toFixed(1)} MB .cpuprofile: ${nodeCount} nodes, ${sampleCount} samples`);
 const runs = [];
 for (let i = 0; i < 3; i++) {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file, ...(process.argv.includes('--exports') ? ['--exports'] : [])], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file, ...(process.argv.includes('--exports') ? ['--exports'] : [])], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) {
     console.error(child.stderr);
     process.exit(1);
@@ -121,4 +139,6 @@ rmSync(dir, { recursive: true, force: true });
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = median(runs.map((r) => r.totalMs));
 const rss = median(runs.map((r) => r.peakRssMb));
-console.log(`median: ${ms} ms, peak RSS ${rss} MB for ${sizeMb.toFixed(0)} MB — target < 3000 ms and < 1024 MB: ${ms < 3000 && rss < 1024 ? 'MET' : 'NOT MET'}`);
+console.log(
+  `median: ${ms} ms, peak RSS ${rss} MB for ${sizeMb.toFixed(0)} MB — target < 3000 ms and < 1024 MB: ${ms < 3000 && rss < 1024 ? 'MET' : 'NOT MET'}`,
+);

@@ -15,7 +15,8 @@ const shapes = [
   (i) => `SELECT * FROM products WHERE id IN (${i}, ${i + 1}, ${i + 2}, ${i + 3}) /* controller:products action:index */`,
   (i) => `INSERT INTO events (user_id, kind, payload, at) VALUES (${i}, 'click', '{"x": ${i}}', '2024-05-01 10:00:00')`,
   (i) => `UPDATE sessions SET last_seen = now() WHERE token = 'tok_${i.toString(36)}'`,
-  (i) => `select c.name, count(*) from customers c join orders o on o.customer_id = c.id where c.city = 'city ${i % 50}' group by c.name having count(*) > ${i % 10}`,
+  (i) =>
+    `select c.name, count(*) from customers c join orders o on o.customer_id = c.id where c.city = 'city ${i % 50}' group by c.name having count(*) > ${i % 10}`,
 ];
 const queries = Array.from({ length: N }, (_, i) => shapes[i % shapes.length](i));
 const chars = queries.reduce((s, q) => s + q.length, 0);
@@ -49,7 +50,9 @@ for (let round = 0; round < ROUNDS; round++) {
   theirs.push(pgSample.length / ((performance.now() - t) / 1000));
 }
 const fmt = (x) => `${Math.round(x).toLocaleString('en-US')}/s`;
-console.log(`queries: ${N.toLocaleString('en-US')} (${(chars / N).toFixed(0)} chars avg), ${distinct.size} distinct fingerprints, ${ROUNDS} alternating rounds`);
+console.log(
+  `queries: ${N.toLocaleString('en-US')} (${(chars / N).toFixed(0)} chars avg), ${distinct.size} distinct fingerprints, ${ROUNDS} alternating rounds`,
+);
 console.log(`fingerprintSql     median ${fmt(median(ours))}  (rounds: ${ours.map(fmt).join(', ')})`);
 console.log(`fingerprintSql     median ${fmt(median(oursCpu))} per CPU-second`);
 console.log(`libpg_query        median ${fmt(median(theirs))}  (rounds: ${theirs.map(fmt).join(', ')})`);

@@ -28,7 +28,9 @@ const busy = (ms) => `(function(){const end=performance.now()+${ms};while(perfor
 const heroSvg = (() => {
   const tiles = [];
   for (let i = 0; i < 400; i++) {
-    tiles.push(`<rect x="${(i % 40) * 20}" y="${Math.floor(i / 40) * 40}" width="20" height="40" fill="#${((i * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(0, 6)}"/>`);
+    tiles.push(
+      `<rect x="${(i % 40) * 20}" y="${Math.floor(i / 40) * 40}" width="20" height="40" fill="#${((i * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(0, 6)}"/>`,
+    );
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="400">${tiles.join('')}</svg>`;
 })();
@@ -106,7 +108,9 @@ stored.perRun.forEach((run, i) => {
   }
 });
 const fmt = (v, name) => (typeof v !== 'number' || !Number.isFinite(v) ? 'n/a' : name === 'CLS' ? v.toFixed(4) : v.toFixed(1));
-console.log(`measure_web_vitals vs web-vitals ${JSON.parse(readFileSync(join(webVitalsDir, 'package.json'), 'utf8')).version}, ${runs} cold loads of the same page (Chromium ${outcome.structured.browser})`);
+console.log(
+  `measure_web_vitals vs web-vitals ${JSON.parse(readFileSync(join(webVitalsDir, 'package.json'), 'utf8')).version}, ${runs} cold loads of the same page (Chromium ${outcome.structured.browser})`,
+);
 console.log('run  metric   ours        web-vitals  ours−theirs');
 for (const [run, name, ours, ref, diff] of rows) {
   console.log(`${String(run).padEnd(4)} ${name.padEnd(8)} ${fmt(ours, name).padStart(10)}  ${fmt(ref, name).padStart(10)}  ${fmt(diff, name).padStart(10)}`);

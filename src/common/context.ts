@@ -18,12 +18,9 @@ export function projectDirFromEnv(env: NodeJS.ProcessEnv = process.env): string 
   return resolve(env.PERFENG_PROJECT_DIR || env.CLAUDE_PROJECT_DIR || process.cwd());
 }
 
-export async function createRunContext(options: {
-  projectDir?: string;
-  signal?: AbortSignal;
-  report?: ProgressReporter;
-  config?: PerfConfig;
-} = {}): Promise<RunContext> {
+export async function createRunContext(
+  options: { projectDir?: string; signal?: AbortSignal; report?: ProgressReporter; config?: PerfConfig } = {},
+): Promise<RunContext> {
   const projectDir = resolve(options.projectDir ?? projectDirFromEnv());
   return {
     projectDir,

@@ -66,10 +66,7 @@ function matchesAllowEntry(host: string, addresses: string[], entry: string): bo
  * resolving elsewhere is not. Every resolved address must be loopback (a name with one
  * loopback and one public address is refused: the connection could go either way).
  */
-export async function checkHostAllowed(
-  target: string,
-  options: { allowHosts?: readonly string[]; lookup?: HostLookup } = {},
-): Promise<HostVerdict> {
+export async function checkHostAllowed(target: string, options: { allowHosts?: readonly string[]; lookup?: HostLookup } = {}): Promise<HostVerdict> {
   const host = hostOf(target);
   const allowHosts = options.allowHosts ?? [];
   let addresses: string[];
@@ -88,13 +85,19 @@ export async function checkHostAllowed(
   // connection may go to any of them. An IP entry matching one address no longer lets the
   // others through. Callers pin addresses[0], which is therefore always an allowed one.
   const byName = allowHosts.some((entry) => matchesAllowEntry(host, [], entry));
-  const covered = (address: string) => isLoopbackAddress(address) || byName || allowHosts.some((entry) => stripBrackets(entry.trim().toLowerCase()) === address.toLowerCase());
+  const covered = (address: string) =>
+    isLoopbackAddress(address) || byName || allowHosts.some((entry) => stripBrackets(entry.trim().toLowerCase()) === address.toLowerCase());
   if (addresses.length > 0 && addresses.every(covered) && !addresses.every(isLoopbackAddress)) {
     return { allowed: true, host, addresses, reason: `"${host}" is listed in load.allowHosts` };
   }
   if (addresses.length > 0 && !addresses.every(covered) && allowHosts.some((entry) => matchesAllowEntry(host, addresses, entry))) {
     const stray = addresses.filter((a) => !covered(a));
-    return { allowed: false, host, addresses, reason: `"${host}" resolves to ${stray.join(', ')}, which load.allowHosts does not cover (every resolved address must be allowed)` };
+    return {
+      allowed: false,
+      host,
+      addresses,
+      reason: `"${host}" resolves to ${stray.join(', ')}, which load.allowHosts does not cover (every resolved address must be allowed)`,
+    };
   }
   if (addresses.length > 0 && addresses.every(isLoopbackAddress)) {
     return { allowed: true, host, addresses, reason: `"${host}" resolves to loopback (${addresses.join(', ')})` };
@@ -109,10 +112,7 @@ export async function checkHostAllowed(
 }
 
 /** Throws a UserError naming the config key when the host is not allowed. */
-export async function assertHostAllowed(
-  target: string,
-  options: { allowHosts?: readonly string[]; lookup?: HostLookup } = {},
-): Promise<HostVerdict> {
+export async function assertHostAllowed(target: string, options: { allowHosts?: readonly string[]; lookup?: HostLookup } = {}): Promise<HostVerdict> {
   const verdict = await checkHostAllowed(target, options);
   if (!verdict.allowed) {
     throw new UserError(

@@ -27,9 +27,7 @@ export function trimToSize<T>(result: T, maxChars = MAX_RESULT_CHARS): TrimRepor
   while (size > maxChars && guard++ < 200) {
     const arrays: Array<{ path: string; array: unknown[] }> = [];
     collectArrays(result, '', arrays);
-    const longest = arrays
-      .filter((a) => a.array.length > 1)
-      .sort((a, b) => JSON.stringify(b.array).length - JSON.stringify(a.array).length)[0];
+    const longest = arrays.filter((a) => a.array.length > 1).sort((a, b) => JSON.stringify(b.array).length - JSON.stringify(a.array).length)[0];
     if (!longest) break;
     const before = longest.array.length;
     longest.array.length = Math.max(1, Math.floor(before / 2));

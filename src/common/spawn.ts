@@ -156,7 +156,9 @@ export function spawnTree(command: string, args: readonly string[], options: Spa
 
 /** Resolves once both output streams have ended, or after `capMs` (a stray holder of the pipe). */
 async function outputEnded(subprocess: ChildProcess, capMs: number): Promise<void> {
-  const streams = [subprocess.stdout, subprocess.stderr].filter((stream): stream is NonNullable<typeof stream> => !!stream && !stream.readableEnded && !stream.destroyed);
+  const streams = [subprocess.stdout, subprocess.stderr].filter(
+    (stream): stream is NonNullable<typeof stream> => !!stream && !stream.readableEnded && !stream.destroyed,
+  );
   if (streams.length === 0) return;
   const cap = new AbortController();
   const timer = setTimeout(() => cap.abort(), capMs);

@@ -73,10 +73,12 @@ export interface SampleSet {
 /** Time units we can convert between, in seconds. */
 /** Time units of benchmark results, per operation or not (`ns` and `ns/op` alike), in seconds. */
 export const TIME_UNITS_S: Readonly<Record<string, number>> = Object.fromEntries(
-  ['ns', 'us', 'µs', 'ms', 's'].flatMap((unit) => [
-    [unit, COMMON_TIME_UNITS_S[unit] as number],
-    [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
-  ]).concat([['sec/op', 1]]),
+  ['ns', 'us', 'µs', 'ms', 's']
+    .flatMap((unit) => [
+      [unit, COMMON_TIME_UNITS_S[unit] as number],
+      [`${unit}/op`, COMMON_TIME_UNITS_S[unit] as number],
+    ])
+    .concat([['sec/op', 1]]),
 );
 
 /** Direction from the unit: throughput-like units are higher-is-better, everything else lower. */

@@ -40,7 +40,10 @@ async function timeOnce(command: string, options: RunnerOptions): Promise<number
   if (exit.timedOut) throw new UserError(`"${command}" ran longer than ${options.timeoutS} s`, 'raise run.timeoutS or make the command shorter');
   if (exit.exitCode !== 0) {
     const tail = (exit.stderr || exit.stdout).trim().split('\n').slice(-3).join(' / ');
-    throw new UserError(`"${command}" exited with ${exit.exitCode ?? exit.signal}${tail ? `: ${tail}` : ''}`, 'a benchmark command must succeed; fix it or check it by hand first');
+    throw new UserError(
+      `"${command}" exited with ${exit.exitCode ?? exit.signal}${tail ? `: ${tail}` : ''}`,
+      'a benchmark command must succeed; fix it or check it by hand first',
+    );
   }
   return elapsed;
 }
@@ -62,7 +65,32 @@ export function argvFor(command: string): [string, string[]] {
   return [file!, args];
 }
 
-const SHELL_BUILTINS = new Set(['exit', 'cd', 'export', 'source', '.', 'eval', 'exec', 'set', 'unset', 'alias', 'ulimit', 'umask', 'wait', 'read', 'trap', 'shift', 'return', 'times', 'type', 'command', 'hash', 'getopts', 'readonly', ':']);
+const SHELL_BUILTINS = new Set([
+  'exit',
+  'cd',
+  'export',
+  'source',
+  '.',
+  'eval',
+  'exec',
+  'set',
+  'unset',
+  'alias',
+  'ulimit',
+  'umask',
+  'wait',
+  'read',
+  'trap',
+  'shift',
+  'return',
+  'times',
+  'type',
+  'command',
+  'hash',
+  'getopts',
+  'readonly',
+  ':',
+]);
 
 /**
  * Runs the two commands interleaved — A B A B … — so that drift over time (thermal
@@ -82,7 +110,11 @@ export async function runInterleaved(options: RunnerOptions): Promise<RunnerResu
       log.push({ side, run: warmup ? i : i - options.warmup, warmup, ms });
       if (!warmup) times[side].push(ms);
       done++;
-      options.report(done, total, `${warmup ? 'warm-up' : 'run'} ${side} ${warmup ? i + 1 : i - options.warmup + 1}/${warmup ? options.warmup : options.runs}: ${ms.toFixed(1)} ms`);
+      options.report(
+        done,
+        total,
+        `${warmup ? 'warm-up' : 'run'} ${side} ${warmup ? i + 1 : i - options.warmup + 1}/${warmup ? options.warmup : options.runs}: ${ms.toFixed(1)} ms`,
+      );
     }
   }
   const set = (side: 'baseline' | 'candidate'): SampleSet => ({

@@ -30,7 +30,14 @@ interface QueryResultView {
   artifacts: { dir: string; report: string };
 }
 interface CompareResultView {
-  rows: Array<{ name: string; deltaPct: number | null; pValue: number | null; pAdjusted: number | null; significant: boolean; verdict: 'faster' | 'slower' | 'same' | 'inconclusive' }>;
+  rows: Array<{
+    name: string;
+    deltaPct: number | null;
+    pValue: number | null;
+    pAdjusted: number | null;
+    significant: boolean;
+    verdict: 'faster' | 'slower' | 'same' | 'inconclusive';
+  }>;
   artifacts: { dir: string; report: string };
 }
 
@@ -79,7 +86,11 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
   let done = 0;
 
   /** Runs one step; a failure (or a missing tool) is recorded, cancellation propagates. */
-  async function step<T>(name: string, tool: string | undefined, body: () => Promise<{ value: T; detail: string; runDir?: string; report?: string }>): Promise<T | undefined> {
+  async function step<T>(
+    name: string,
+    tool: string | undefined,
+    body: () => Promise<{ value: T; detail: string; runDir?: string; report?: string }>,
+  ): Promise<T | undefined> {
     throwIfAborted(context.signal);
     context.report(done, totalSteps, name);
     const t0 = performance.now();
@@ -166,7 +177,11 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
       const running = await startAppProcess(['--port', '0', '--db', database, ...measuredLog('baseline-load')], { signal: context.signal });
       return { value: running, detail: `${running.url}, no fixes` };
     });
-    if (!app) throw new UserError(`the demo app did not start: ${steps.at(-1)?.detail ?? 'unknown reason'}`, 'see the message; `node dist/demo/app/main.js --db /tmp/demo.sqlite` shows the app on its own');
+    if (!app)
+      throw new UserError(
+        `the demo app did not start: ${steps.at(-1)?.detail ?? 'unknown reason'}`,
+        'see the message; `node dist/demo/app/main.js --db /tmp/demo.sqlite` shows the app on its own',
+      );
     await loadPhase(app, 'before');
     await app.stop();
     app = undefined;
@@ -201,7 +216,9 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
         const top = app[0] ?? structured.hotFunctions[0];
         return {
           value: view,
-          detail: top ? `hottest app function ${top.name} (${top.file}:${top.line}) ${top.totalPct.toFixed(1)}% total, ${top.selfPct.toFixed(1)}% self` : 'no samples',
+          detail: top
+            ? `hottest app function ${top.name} (${top.file}:${top.line}) ${top.totalPct.toFixed(1)}% total, ${top.selfPct.toFixed(1)}% self`
+            : 'no samples',
           runDir: structured.artifacts.dir,
           report: structured.artifacts.flamegraph,
         };
@@ -243,7 +260,8 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
     for (const result of results) {
       if (!result.before || !result.after) continue;
       result.p95ChangePct = result.before.p95Ms > 0 ? ((result.after.p95Ms - result.before.p95Ms) / result.before.p95Ms) * 100 : null;
-      result.throughputChangePct = result.before.throughputRps > 0 ? ((result.after.throughputRps - result.before.throughputRps) / result.before.throughputRps) * 100 : null;
+      result.throughputChangePct =
+        result.before.throughputRps > 0 ? ((result.after.throughputRps - result.before.throughputRps) / result.before.throughputRps) * 100 : null;
       const before = result.before;
       const after = result.after;
       await step(`compare: ${result.name}`, 'compare_benchmarks', async () => {
@@ -258,7 +276,9 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
         const p95 = result.significance.find((s) => s.metric === 'latency p95');
         return {
           value: structured,
-          detail: p95 ? `p95 ${p95.verdict}${p95.deltaPct !== null ? ` (${p95.deltaPct > 0 ? '+' : ''}${p95.deltaPct.toFixed(1)}%)` : ''}${p95.pValue !== null ? `, p=${p95.pValue.toPrecision(2)}` : ''}` : 'no p95 row',
+          detail: p95
+            ? `p95 ${p95.verdict}${p95.deltaPct !== null ? ` (${p95.deltaPct > 0 ? '+' : ''}${p95.deltaPct.toFixed(1)}%)` : ''}${p95.pValue !== null ? `, p=${p95.pValue.toPrecision(2)}` : ''}`
+            : 'no p95 row',
           runDir: structured.artifacts.dir,
           report: structured.artifacts.report,
         };
@@ -286,4 +306,3 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
 }
 
 export { renderDemoSummary };
-

@@ -64,9 +64,21 @@ export function renderDemoIndex(output: DemoOutput, run: Pick<RunHandle, 'dir' |
   if (output.query) {
     findings.push(html`<h3>Queries — ${link(here, output.query.report, 'analyze_query report')}</h3>`);
     if (output.query.nPlusOne.length) {
-      findings.push(renderHtmlTable(['N+1 query shape', 'count', 'call site'], output.query.nPlusOne.map((n) => [n.fingerprint, n.count, n.callSite ?? '']), [1]));
+      findings.push(
+        renderHtmlTable(
+          ['N+1 query shape', 'count', 'call site'],
+          output.query.nPlusOne.map((n) => [n.fingerprint, n.count, n.callSite ?? '']),
+          [1],
+        ),
+      );
     }
-    if (output.query.findings.length) findings.push(renderHtmlTable(['severity', 'rule', 'finding'], output.query.findings.map((f) => [f.severity, f.rule, f.message])));
+    if (output.query.findings.length)
+      findings.push(
+        renderHtmlTable(
+          ['severity', 'rule', 'finding'],
+          output.query.findings.map((f) => [f.severity, f.rule, f.message]),
+        ),
+      );
     if (output.query.indexSuggestions.length) {
       findings.push(
         renderHtmlTable(

@@ -16,11 +16,7 @@ export const demoInputSchema = z.object({
     .array(z.enum(DEMO_FIXES))
     .default([...DEMO_FIXES])
     .describe('which fixes the "after" phase applies: index (orders.reference), batch (N+1 → JOIN), hotloop (regex/JSON), cache (memo + Cache-Control/ETag)'),
-  endpoints: z
-    .array(z.enum(DEMO_ENDPOINT_NAMES))
-    .min(1)
-    .optional()
-    .describe('load-test and compare only these endpoints (default: all four)'),
+  endpoints: z.array(z.enum(DEMO_ENDPOINT_NAMES)).min(1).optional().describe('load-test and compare only these endpoints (default: all four)'),
   profile: z.boolean().default(true).describe('profile the app under load (profile_process) between the two load phases'),
 });
 

@@ -39,11 +39,7 @@ export function parseNumstatZ(output: string): NumstatEntry[] {
   return entries;
 }
 
-export function measureChange(
-  entries: readonly NumstatEntry[],
-  isExcluded: (path: string) => boolean,
-  generated: ReadonlySet<string> = new Set(),
-): ChangeSize {
+export function measureChange(entries: readonly NumstatEntry[], isExcluded: (path: string) => boolean, generated: ReadonlySet<string> = new Set()): ChangeSize {
   const size: ChangeSize = { lines: 0, added: 0, removed: 0, files: 0, largest: [], skipped: { binary: 0, excluded: 0, generated: 0 } };
   const counted: Array<{ path: string; lines: number }> = [];
   for (const entry of entries) {

@@ -158,9 +158,18 @@ function sqlCall(source: ChangedSource, database: string | undefined): FirstCall
     if (count) caveats.push(`its ${count} interpolated value${count === 1 ? '' : 's'} became placeholder${count === 1 ? '' : 's'}: give them in params`);
     if (!database) caveats.push('database: the connection (SQLite path, postgres:// or mysql:// URL) unless .perf/config.json sets query.database');
     if (sql.length > MAX_SQL) {
-      return { tool: 'analyze_query', about: `the SQL statement at ${where} (${sql.length} characters)`, caveat: ['sql: that statement', ...caveats].join('; ') };
+      return {
+        tool: 'analyze_query',
+        about: `the SQL statement at ${where} (${sql.length} characters)`,
+        caveat: ['sql: that statement', ...caveats].join('; '),
+      };
     }
-    return { tool: 'analyze_query', args: { sql, ...(database ? { database } : {}) }, about: `the SQL string at ${where}`, caveat: caveats.join('; ') || undefined };
+    return {
+      tool: 'analyze_query',
+      args: { sql, ...(database ? { database } : {}) },
+      about: `the SQL string at ${where}`,
+      caveat: caveats.join('; ') || undefined,
+    };
   }
   return undefined;
 }
@@ -303,7 +312,12 @@ function perfFileCall(file: PerfFile, input: FirstCallInput): FirstCall | undefi
     const about = `the benchmark ${file.relPath}`;
     const noBaseline = 'there is no earlier run in .perf/runs: the first comparison needs the results from before the change as baseline';
     if (BENCH_RESULT.test(file.relPath)) {
-      return { tool: 'compare_benchmarks', args: { baseline: baseline ?? '<results before the change>', candidate: file.relPath }, about, caveat: baseline ? undefined : noBaseline };
+      return {
+        tool: 'compare_benchmarks',
+        args: { baseline: baseline ?? '<results before the change>', candidate: file.relPath },
+        about,
+        caveat: baseline ? undefined : noBaseline,
+      };
     }
     return {
       tool: 'compare_benchmarks',

@@ -14,9 +14,7 @@ import { parseGeneratedAttr, parseNumstatZ, type NumstatEntry } from './diff-siz
  */
 export class GitBudgetError extends Error {}
 
-export interface GitRunner {
-  (args: string[], options?: { env?: Record<string, string>; input?: string; maxBytes?: number }): Promise<string>;
-}
+export type GitRunner = (args: string[], options?: { env?: Record<string, string>; input?: string; maxBytes?: number }) => Promise<string>;
 
 const MAX_OUTPUT = 8 * 1024 * 1024;
 const GIT_MARGIN_MS = 250;

@@ -87,7 +87,10 @@ function markerName(key: string): string {
 export class SessionState {
   readonly dir: string;
 
-  private constructor(readonly root: string, sessionId: string) {
+  private constructor(
+    readonly root: string,
+    sessionId: string,
+  ) {
     this.dir = join(root, sessionFolderName(sessionId));
   }
 

@@ -35,7 +35,9 @@ export async function onUserPromptSubmit(payload: HookPayload, context: HookCont
     const reason = (error as Error).message;
     const retryable = error instanceof GitBudgetError;
     state.writeBaseline({ unavailable: reason, at: Date.now(), attempts: attempts + 1, retryable });
-    notes.push(`no working-tree baseline (${reason}); the diff-size rule is off${retryable && attempts + 1 < MAX_ATTEMPTS ? ' until a later prompt succeeds' : ' for this session'}`);
+    notes.push(
+      `no working-tree baseline (${reason}); the diff-size rule is off${retryable && attempts + 1 < MAX_ATTEMPTS ? ' until a later prompt succeeds' : ' for this session'}`,
+    );
   }
   state.pruneOldSessions();
   return { output, notes };

@@ -129,7 +129,7 @@ export class RunAggregate implements MetricSource {
         p50: totals ? percentileMs(totals.hist, 50) : 0,
         p99: totals ? percentileMs(totals.hist, 99) : 0,
         errors: totals?.failed ?? 0,
-        active: totals?.active ?? (this.timeline.at(-1)?.active ?? 0),
+        active: totals?.active ?? this.timeline.at(-1)?.active ?? 0,
         target: round(targetAt(this.plan, s * 1000 + 500), 1),
         ...(this.plan.model === 'open' ? { dropped: totals?.dropped ?? 0 } : {}),
       };

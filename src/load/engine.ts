@@ -45,10 +45,7 @@ export function workerEntry(): URL | null {
   return existsSync(fileURLToPath(built)) ? built : null;
 }
 
-export async function runEngine(
-  plan: LoadPlan,
-  options: { signal: AbortSignal; onTick?(tick: EngineTick): void },
-): Promise<EngineResult> {
+export async function runEngine(plan: LoadPlan, options: { signal: AbortSignal; onTick?(tick: EngineTick): void }): Promise<EngineResult> {
   const entry = plan.workers > 1 ? workerEntry() : null;
   const shards = entry ? plan.workers : 1;
   const aggregate = new RunAggregate(plan, shards);

@@ -50,7 +50,7 @@ export class HttpParseError extends Error {
   override readonly name = 'HttpParseError';
 }
 
-const enum State {
+enum State {
   Head,
   BodyLength,
   BodyEof,
@@ -110,7 +110,8 @@ function cacheControlFlags(value: string): number {
 /** X-Cache: "HIT from …", CF-Cache-Status: HIT/MISS/EXPIRED/…, X-Cache-Status (nginx). */
 function cacheStatusFlags(value: string): number {
   const v = value.trim().toUpperCase();
-  if (v.startsWith('HIT') || v.startsWith('TCP_HIT') || v.startsWith('TCP_MEM_HIT') || v === 'STALE' || v === 'REVALIDATED' || v === 'UPDATING') return CACHE_HIT;
+  if (v.startsWith('HIT') || v.startsWith('TCP_HIT') || v.startsWith('TCP_MEM_HIT') || v === 'STALE' || v === 'REVALIDATED' || v === 'UPDATING')
+    return CACHE_HIT;
   if (v.startsWith('MISS') || v.startsWith('TCP_MISS') || v === 'EXPIRED' || v === 'BYPASS' || v === 'DYNAMIC') return CACHE_MISS;
   return 0;
 }
@@ -276,7 +277,16 @@ export class Http1ResponseParser {
   /** Parses a head in buf[start, end); returns true for a 1xx response that is skipped. */
   private parseHead(buf: Buffer, start: number, end: number): boolean {
     // Status line: HTTP/1.x SP 3DIGIT [SP reason]
-    if (end - start < 12 || buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 || buf[start + 3] !== 80 || buf[start + 4] !== 47 || buf[start + 5] !== 49 || buf[start + 6] !== 46) {
+    if (
+      end - start < 12 ||
+      buf[start] !== 72 ||
+      buf[start + 1] !== 84 ||
+      buf[start + 2] !== 84 ||
+      buf[start + 3] !== 80 ||
+      buf[start + 4] !== 47 ||
+      buf[start + 5] !== 49 ||
+      buf[start + 6] !== 46
+    ) {
       throw new HttpParseError(`not an HTTP/1.x response: ${JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)))}`);
     }
     const minor = buf[start + 7]! - 48;

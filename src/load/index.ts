@@ -27,7 +27,8 @@ export async function runLoadTest(
 ): Promise<ToolOutcome<LoadTestOutput>> {
   if (input.script !== undefined) return runScriptInput(input, context);
   const scriptOnly = (['env', 'vus', 'iterations'] as const).filter((k) => input[k] !== undefined);
-  if (scriptOnly.length) throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
+  if (scriptOnly.length)
+    throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
   // Validate everything that needs no network first, so bad input fails fast.
   const draft = buildPlan(input, context.config);
   const addresses: Record<string, string> = {};
@@ -81,12 +82,20 @@ export async function runLoadTest(
 
 /** `script`: a k6 script on our engine (src/load/k6/); the plain-run fields do not mix with it. */
 async function runScriptInput(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
-  const plain = (['url', 'requests', 'rate', 'connections', 'stages', 'thresholds', 'warmup', 'body', 'headers', 'expect'] as const).filter((k) => input[k] !== undefined);
+  const plain = (['url', 'requests', 'rate', 'connections', 'stages', 'thresholds', 'warmup', 'body', 'headers', 'expect'] as const).filter(
+    (k) => input[k] !== undefined,
+  );
   if (plain.length) {
-    throw new UserError(`\`${plain[0]}\` cannot be combined with \`script\``, 'the k6 script defines requests, load and thresholds itself; override only vus, duration, iterations and env');
+    throw new UserError(
+      `\`${plain[0]}\` cannot be combined with \`script\``,
+      'the k6 script defines requests, load and thresholds itself; override only vus, duration, iterations and env',
+    );
   }
   const { runK6Script } = await import('./k6/index.js');
-  return runK6Script({ script: input.script!, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title }, context);
+  return runK6Script(
+    { script: input.script!, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title },
+    context,
+  );
 }
 
 function summarise(r: LoadTestOutput): string {
@@ -102,10 +111,18 @@ function summarise(r: LoadTestOutput): string {
     lines.push(
       failedThresholds.length
         ? `Thresholds failed: ${failedThresholds.map((t) => `${t.metric} ${t.expression} (actual ${t.actual ?? 'no data'})`).join('; ')}.`
-        : r.thresholds.length === 1 ? 'The threshold held.' : `All ${r.thresholds.length} thresholds held.`,
+        : r.thresholds.length === 1
+          ? 'The threshold held.'
+          : `All ${r.thresholds.length} thresholds held.`,
     );
   }
-  if (r.errors.length) lines.push(`Errors: ${r.errors.slice(0, 5).map((e) => `${e.kind}${e.status ? ` ${e.status}` : ''} ×${e.count}`).join(', ')}.`);
+  if (r.errors.length)
+    lines.push(
+      `Errors: ${r.errors
+        .slice(0, 5)
+        .map((e) => `${e.kind}${e.status ? ` ${e.status}` : ''} ×${e.count}`)
+        .join(', ')}.`,
+    );
   const failingChecks = r.checks.filter((c) => c.fails > 0);
   if (failingChecks.length) lines.push(`Checks failing: ${failingChecks.map((c) => `${c.name} (${c.fails}/${c.passes + c.fails})`).join('; ')}.`);
   if (r.endpoints.length > 1) {

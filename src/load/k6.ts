@@ -24,11 +24,19 @@ export function buildK6Summary(plan: LoadPlan, agg: RunAggregate, result: Omit<L
     http_req_duration: { type: 'trend', contains: 'time', values: trendValues(agg.overall) },
     http_reqs: { type: 'counter', contains: 'default', values: { count: agg.total, rate: rate(agg.total) } },
     // k6 rate metrics count non-zero samples as "passes": for http_req_failed that is the failures.
-    http_req_failed: { type: 'rate', contains: 'default', values: { rate: agg.total ? agg.failed / agg.total : 0, passes: agg.failed, fails: agg.total - agg.failed } },
+    http_req_failed: {
+      type: 'rate',
+      contains: 'default',
+      values: { rate: agg.total ? agg.failed / agg.total : 0, passes: agg.failed, fails: agg.total - agg.failed },
+    },
     iterations: { type: 'counter', contains: 'default', values: { count: agg.iterations, rate: rate(agg.iterations) } },
   };
   if (result.checks.length) {
-    metrics.checks = { type: 'rate', contains: 'default', values: { rate: checkPasses + checkFails ? checkPasses / (checkPasses + checkFails) : 0, passes: checkPasses, fails: checkFails } };
+    metrics.checks = {
+      type: 'rate',
+      contains: 'default',
+      values: { rate: checkPasses + checkFails ? checkPasses / (checkPasses + checkFails) : 0, passes: checkPasses, fails: checkFails },
+    };
   }
   if (plan.model === 'open') metrics.dropped_iterations = { type: 'counter', contains: 'default', values: { count: agg.dropped, rate: rate(agg.dropped) } };
   for (const spec of plan.thresholds) {
@@ -37,7 +45,12 @@ export function buildK6Summary(plan: LoadPlan, agg: RunAggregate, result: Omit<L
       const e = agg.endpoints[i]!;
       if (spec.name === 'http_req_duration') metrics[spec.metric] = { type: 'trend', contains: 'time', values: trendValues(e.hist) };
       else if (spec.name === 'http_reqs') metrics[spec.metric] = { type: 'counter', contains: 'default', values: { count: e.count, rate: rate(e.count) } };
-      else if (spec.name === 'http_req_failed') metrics[spec.metric] = { type: 'rate', contains: 'default', values: { rate: e.count ? e.failed / e.count : 0, passes: e.failed, fails: e.count - e.failed } };
+      else if (spec.name === 'http_req_failed')
+        metrics[spec.metric] = {
+          type: 'rate',
+          contains: 'default',
+          values: { rate: e.count ? e.failed / e.count : 0, passes: e.failed, fails: e.count - e.failed },
+        };
     }
     const metric = metrics[spec.metric];
     if (!metric) continue;
@@ -84,10 +97,16 @@ export function buildK6Script(plan: LoadPlan): string {
   const thresholds: Record<string, Array<string | Record<string, unknown>>> = {};
   for (const t of plan.thresholds) {
     (thresholds[t.metric] ??= []).push(
-      t.abortOnFail ? { threshold: t.expression, abortOnFail: true, ...(t.delayAbortEvalMs ? { delayAbortEval: k6Duration(t.delayAbortEvalMs) } : {}) } : t.expression,
+      t.abortOnFail
+        ? { threshold: t.expression, abortOnFail: true, ...(t.delayAbortEvalMs ? { delayAbortEval: k6Duration(t.delayAbortEvalMs) } : {}) }
+        : t.expression,
     );
   }
-  const options = { scenarios: { [plan.model === 'open' ? 'open_model' : 'closed_model']: scenario }, thresholds, ...(plan.insecureTls ? { insecureSkipTLSVerify: true } : {}) };
+  const options = {
+    scenarios: { [plan.model === 'open' ? 'open_model' : 'closed_model']: scenario },
+    thresholds,
+    ...(plan.insecureTls ? { insecureSkipTLSVerify: true } : {}),
+  };
   const requests = plan.requests.map((r) => ({
     name: r.name,
     method: r.method,

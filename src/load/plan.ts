@@ -108,9 +108,7 @@ export function defaultRequestName(method: string, url: URL): string {
 function planRequests(input: LoadTestInput): PlannedRequest[] {
   const raw =
     input.requests ??
-    (input.url !== undefined
-      ? [{ url: input.url, method: input.method, headers: input.headers, body: input.body, expect: input.expect }]
-      : undefined);
+    (input.url !== undefined ? [{ url: input.url, method: input.method, headers: input.headers, body: input.body, expect: input.expect }] : undefined);
   if (!raw) throw new UserError('nothing to load: give `url` or `requests`', 'e.g. {"url": "http://127.0.0.1:3000/", "duration": "10s"}');
   if (input.requests && input.url !== undefined) {
     throw new UserError('give either `url` or `requests`, not both', 'put the URL into `requests` as one more entry');
@@ -194,8 +192,7 @@ export function buildPlan(input: LoadTestInput, config: PerfConfig, options: { a
     // DEFAULT_OPEN_CAP: past that, a generator that falls behind opens thousands of sockets
     // in bursts and spirals (measured: 10 000 sockets, 7 s event-loop lag, 290 MB at
     // 20k req/s on a busy machine). Connections open lazily; a higher cap is one flag away.
-    connections =
-      input.connections ?? Math.min(caps.maxConnections, Math.max(64, Math.min(DEFAULT_OPEN_CAP, Math.ceil(peakRate * timeoutS))));
+    connections = input.connections ?? Math.min(caps.maxConnections, Math.max(64, Math.min(DEFAULT_OPEN_CAP, Math.ceil(peakRate * timeoutS))));
   } else {
     connections = input.connections ?? 10;
   }

@@ -35,7 +35,12 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
   const uplot = inlineUplot();
   const verdictText = result.aborted
     ? `ABORTED — ${result.abortReason ?? 'stopped early'}`
-    : `${result.passed ? 'PASSED' : 'FAILED'} — ${result.thresholds.filter((t) => !t.ok).map((t) => `${t.metric} ${t.expression} (actual ${t.actual})`).join(', ') || 'every threshold held'}`;
+    : `${result.passed ? 'PASSED' : 'FAILED'} — ${
+        result.thresholds
+          .filter((t) => !t.ok)
+          .map((t) => `${t.metric} ${t.expression} (actual ${t.actual})`)
+          .join(', ') || 'every threshold held'
+      }`;
   const l = result.latencyMs;
   const stats: Array<[string, string]> = [
     ['model', result.model === 'open' ? 'open (arrival rate)' : 'closed (virtual users)'],
@@ -49,8 +54,15 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
     ['failed', formatPct(result.requests.total ? result.requests.failed / result.requests.total : 0)],
     ['dropped', String(result.requests.dropped)],
   ];
-  const thresholdRows = result.thresholds.map((t) => [t.metric, t.expression, t.actual === null ? 'no data' : String(t.actual), t.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`]);
-  const thresholdHtml = thresholdRows.length ? renderHtmlTable(['metric', 'threshold', 'actual', 'verdict'], thresholdRows, [2]) : html`<p class="muted">No thresholds.</p>`;
+  const thresholdRows = result.thresholds.map((t) => [
+    t.metric,
+    t.expression,
+    t.actual === null ? 'no data' : String(t.actual),
+    t.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`,
+  ]);
+  const thresholdHtml = thresholdRows.length
+    ? renderHtmlTable(['metric', 'threshold', 'actual', 'verdict'], thresholdRows, [2])
+    : html`<p class="muted">No thresholds.</p>`;
   const endpointHtml = renderHtmlTable(
     ['request', 'requests', 'req/s', 'p50', 'p95', 'p99', 'max', 'errors', 'Cache-Control', 'cacheable', 'ETag', 'Last-Modified', 'cache hits'],
     result.endpoints.map((e) => [
@@ -71,43 +83,57 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
   );
   const errorHtml = result.errors.length
-    ? renderHtmlTable(['kind', 'status', 'count', 'example'], result.errors.map((e) => [e.kind, e.status ?? '', e.count, e.example ?? '']), [2])
+    ? renderHtmlTable(
+        ['kind', 'status', 'count', 'example'],
+        result.errors.map((e) => [e.kind, e.status ?? '', e.count, e.example ?? '']),
+        [2],
+      )
     : html`<p class="ok">No errors.</p>`;
   const checkHtml = result.checks.length
-    ? renderHtmlTable(['check', 'passes', 'fails'], result.checks.map((c) => [c.name, c.passes, c.fails]), [1, 2])
+    ? renderHtmlTable(
+        ['check', 'passes', 'fails'],
+        result.checks.map((c) => [c.name, c.passes, c.fails]),
+        [1, 2],
+      )
     : html`<p class="muted">No checks defined (add <code>expect</code> to a request).</p>`;
   const warnings = result.warnings.length ? htmlList(result.warnings) : html`<p class="ok">None.</p>`;
   const data = { timeline: result.timeline, percentiles: percentileCurve(overall) };
   const g = result.generator;
-  return renderPage({
-    title: `Load test: ${title}`,
-    verdict: { status: result.aborted ? 'warn' : result.passed ? 'pass' : 'fail', text: verdictText },
-    stats,
-    sections: [
-      { title: 'Thresholds', html: thresholdHtml },
-      { title: 'Warnings', html: warnings },
-      {
-        title: 'Over time',
-        html: html`<div id="chart-latency" class="chart"></div><div id="chart-throughput" class="chart"></div><div id="chart-errors" class="chart"></div><noscript>Charts need JavaScript; the numbers are in the tables.</noscript>`,
-      },
-      { title: 'Latency distribution', html: html`<div id="chart-percentiles" class="chart"></div>${renderHtmlTable(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map((v) => formatMs(v))], [0, 1, 2, 3, 4, 5, 6, 7])}<p class="muted">${result.model === 'open' ? 'Open model: latency counts from each request\'s scheduled send time, so queueing in the client or server is included (no coordinated omission).' : 'Closed model: latency counts from the actual send time.'}</p>` },
-      { title: 'Requests', html: endpointHtml },
-      { title: 'Errors', html: errorHtml },
-      { title: 'Checks', html: checkHtml },
-      {
-        title: 'Generator',
-        html: html`<p>${g.workers} thread(s), engine ${result.engine}; event-loop lag p99 ${g.eventLoopLagP99Ms} ms, busiest thread ${(g.eventLoopUtilization * 100).toFixed(0)}% busy, CPU ${g.cpuPct}% (100% = one core), peak RSS ${g.peakRssMb} MB.</p>`,
-      },
-      {
-        title: 'Timeline (per second)',
-        html: renderHtmlTable(
-          ['t (s)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'active', 'target', 'dropped'],
-          result.timeline.map((p) => [p.t, p.rps, p.p50, p.p99, p.errors, p.active, p.target ?? '', p.dropped ?? '']),
-          [0, 1, 2, 3, 4, 5, 6, 7],
-        ),
-      },
-    ],
-    styles: [uplot.style],
-    scripts: [uplot.script, CHART_SCRIPT],
-  }, jsonScript('load-data', data));
+  return renderPage(
+    {
+      title: `Load test: ${title}`,
+      verdict: { status: result.aborted ? 'warn' : result.passed ? 'pass' : 'fail', text: verdictText },
+      stats,
+      sections: [
+        { title: 'Thresholds', html: thresholdHtml },
+        { title: 'Warnings', html: warnings },
+        {
+          title: 'Over time',
+          html: html`<div id="chart-latency" class="chart"></div><div id="chart-throughput" class="chart"></div><div id="chart-errors" class="chart"></div><noscript>Charts need JavaScript; the numbers are in the tables.</noscript>`,
+        },
+        {
+          title: 'Latency distribution',
+          html: html`<div id="chart-percentiles" class="chart"></div>${renderHtmlTable(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], [[l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map((v) => formatMs(v))], [0, 1, 2, 3, 4, 5, 6, 7])}<p class="muted">${result.model === 'open' ? "Open model: latency counts from each request's scheduled send time, so queueing in the client or server is included (no coordinated omission)." : 'Closed model: latency counts from the actual send time.'}</p>`,
+        },
+        { title: 'Requests', html: endpointHtml },
+        { title: 'Errors', html: errorHtml },
+        { title: 'Checks', html: checkHtml },
+        {
+          title: 'Generator',
+          html: html`<p>${g.workers} thread(s), engine ${result.engine}; event-loop lag p99 ${g.eventLoopLagP99Ms} ms, busiest thread ${(g.eventLoopUtilization * 100).toFixed(0)}% busy, CPU ${g.cpuPct}% (100% = one core), peak RSS ${g.peakRssMb} MB.</p>`,
+        },
+        {
+          title: 'Timeline (per second)',
+          html: renderHtmlTable(
+            ['t (s)', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'active', 'target', 'dropped'],
+            result.timeline.map((p) => [p.t, p.rps, p.p50, p.p99, p.errors, p.active, p.target ?? '', p.dropped ?? '']),
+            [0, 1, 2, 3, 4, 5, 6, 7],
+          ),
+        },
+      ],
+      styles: [uplot.style],
+      scripts: [uplot.script, CHART_SCRIPT],
+    },
+    jsonScript('load-data', data),
+  );
 }

@@ -6,9 +6,7 @@ import { z } from 'zod';
  * `profile_process` (load while profiling), `perfeng demo` and `compare_benchmarks`.
  */
 
-const durationText = z
-  .union([z.string(), z.number().nonnegative()])
-  .describe('k6-style duration: "500ms", "10s", "2m", "1m30s" (a bare number is seconds)');
+const durationText = z.union([z.string(), z.number().nonnegative()]).describe('k6-style duration: "500ms", "10s", "2m", "1m30s" (a bare number is seconds)');
 
 const headersSchema = z.record(z.string(), z.string()).describe('request headers, e.g. {"authorization": "Bearer …"}');
 
@@ -49,7 +47,7 @@ export const thresholdEntrySchema = z.union([
 
 export const loadTestInputSchema = z.object({
   script: z.string().optional().describe('a k6 script to run instead of url/requests (path relative to the project)'),
-  env: z.record(z.string(), z.string()).optional().describe("with `script`: the script's __ENV, e.g. {\"BASE_URL\": \"http://127.0.0.1:3000\"}"),
+  env: z.record(z.string(), z.string()).optional().describe('with `script`: the script\'s __ENV, e.g. {"BASE_URL": "http://127.0.0.1:3000"}'),
   vus: z.number().int().positive().optional().describe('with `script`: k6 --vus'),
   iterations: z.number().int().positive().optional().describe('with `script`: k6 --iterations'),
   url: z.string().optional().describe('shorthand for a single request: the URL to load (use `requests` for a mix)'),
@@ -68,7 +66,9 @@ export const loadTestInputSchema = z.object({
     .int()
     .positive()
     .optional()
-    .describe('closed model: virtual users, each with one request in flight (default 10). With `rate`: the cap on requests in flight (default: rate × timeout, at most 1000); arrivals beyond it are counted as dropped'),
+    .describe(
+      'closed model: virtual users, each with one request in flight (default 10). With `rate`: the cap on requests in flight (default: rate × timeout, at most 1000); arrivals beyond it are counted as dropped',
+    ),
   rate: z
     .number()
     .positive()
@@ -83,18 +83,14 @@ export const loadTestInputSchema = z.object({
   thresholds: z
     .record(z.string(), z.array(thresholdEntrySchema))
     .optional()
-    .describe('k6 thresholds: {"http_req_duration": ["p(95)<500", "avg<200"], "http_req_failed": ["rate<0.01"], "http_reqs": ["rate>1000"], "checks": ["rate>0.99"]}; a metric may be tagged: "http_req_duration{name:login}". Default: the targets in .perf/config.json'),
+    .describe(
+      'k6 thresholds: {"http_req_duration": ["p(95)<500", "avg<200"], "http_req_failed": ["rate<0.01"], "http_reqs": ["rate>1000"], "checks": ["rate>0.99"]}; a metric may be tagged: "http_req_duration{name:login}". Default: the targets in .perf/config.json',
+    ),
   timeoutMs: z.number().int().positive().default(10_000).describe('per-request timeout'),
   warmup: durationText.optional().describe('send load for this long first without recording it (JIT, caches, pools)'),
   pipelining: z.number().int().min(1).max(256).default(1).describe('HTTP/1.1 requests in flight per connection'),
   http2: z.boolean().default(false).describe('use HTTP/2 (h2 over TLS, or h2c prior knowledge on http://)'),
-  workers: z
-    .number()
-    .int()
-    .min(1)
-    .max(64)
-    .optional()
-    .describe('generator threads (default: one per core when the load needs it, else 1)'),
+  workers: z.number().int().min(1).max(64).optional().describe('generator threads (default: one per core when the load needs it, else 1)'),
   engine: z
     .enum(['auto', 'fast', 'undici'])
     .default('auto')

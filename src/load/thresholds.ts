@@ -97,7 +97,8 @@ export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ 
       if (percentile !== undefined && (percentile < 0 || percentile > 100)) {
         throw new UserError(`percentile ${percentile} out of range in "${expression}"`, 'use p(0)…p(100)');
       }
-      const delay = typeof entry === 'string' || entry.delayAbortEval === undefined ? 0 : parseDurationMs(entry.delayAbortEval, `delayAbortEval of "${expression}"`);
+      const delay =
+        typeof entry === 'string' || entry.delayAbortEval === undefined ? 0 : parseDurationMs(entry.delayAbortEval, `delayAbortEval of "${expression}"`);
       specs.push({
         metric,
         name,

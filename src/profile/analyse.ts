@@ -212,10 +212,10 @@ function attributeLineTicks(
   }
   // Floating-point dust from the proportional split must not leave a "-0.00 %" row.
   for (const row of rows) if (Math.abs(row.self) < 1e-9) row.self = 0;
-  const lines = [...lineRows.values()]
-    .map(({ into, ...row }) => ({ ...row, inlinedInto: [...into] }))
+  const lines = [...lineRows.values()].map(({ into, ...row }) => ({ ...row, inlinedInto: [...into] })).sort((a, b) => b.self - a.self);
+  const inlined = [...inlinedRows.entries()]
+    .map(([fn, moved]) => ({ function: rows[fn]!, self: moved.self, into: [...moved.into] }))
     .sort((a, b) => b.self - a.self);
-  const inlined = [...inlinedRows.entries()].map(([fn, moved]) => ({ function: rows[fn]!, self: moved.self, into: [...moved.into] })).sort((a, b) => b.self - a.self);
   return { lines, inlined };
 }
 

@@ -45,7 +45,10 @@ export function processKind(pid: number): { kind: ProcessKind; command: string }
   } catch {
     exe = basename(argv[0] ?? '');
   }
-  const command = argv.map((a, i) => (i === 0 ? basename(a) : a)).join(' ').slice(0, 200);
+  const command = argv
+    .map((a, i) => (i === 0 ? basename(a) : a))
+    .join(' ')
+    .slice(0, 200);
   if (/^node(js)?\d*$/.test(exe) || /^node(js)?$/.test(basename(argv[0] ?? ''))) return { kind: 'node', command };
   if (/^python/.test(exe)) return { kind: 'python', command };
   return { kind: 'other', command };
@@ -123,7 +126,13 @@ export class CdpSession {
   private readonly listeners = new Map<string, (params: Record<string, unknown>) => void>();
   private constructor(private readonly socket: WebSocket) {
     socket.addEventListener('message', (event) => {
-      const message = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { message: string } };
+      const message = JSON.parse(String(event.data)) as {
+        id?: number;
+        method?: string;
+        params?: Record<string, unknown>;
+        result?: unknown;
+        error?: { message: string };
+      };
       if (message.id === undefined) {
         if (message.method) this.listeners.get(message.method)?.(message.params ?? {});
         return;

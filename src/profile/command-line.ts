@@ -56,7 +56,12 @@ export function splitCommand(text: string): string[] {
 
 /** The executable `name` resolves to (PATH lookup like execvp), or undefined. */
 export function findExecutable(name: string, cwd: string, pathEnv = process.env.PATH ?? ''): string | undefined {
-  const candidates = name.includes('/') ? [isAbsolute(name) ? name : resolve(cwd, name)] : pathEnv.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [isAbsolute(name) ? name : resolve(cwd, name)]
+    : pathEnv
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       if (!statSync(candidate).isFile()) continue;

@@ -69,9 +69,22 @@ export function diffProfiles(before: Profile, after: Profile, top: number): { gr
     const ref = (y ?? x)!;
     const beforePct = (x?.share ?? 0) * 100;
     const afterPct = (y?.share ?? 0) * 100;
-    entries.push({ name: ref.name, file: ref.file, line: ref.line, beforePct: round(beforePct, 2), afterPct: round(afterPct, 2), deltaPct: round(afterPct - beforePct, 2) });
+    entries.push({
+      name: ref.name,
+      file: ref.file,
+      line: ref.line,
+      beforePct: round(beforePct, 2),
+      afterPct: round(afterPct, 2),
+      deltaPct: round(afterPct - beforePct, 2),
+    });
   }
-  const grew = entries.filter((e) => e.deltaPct > 0).sort((p, q) => q.deltaPct - p.deltaPct).slice(0, top);
-  const shrank = entries.filter((e) => e.deltaPct < 0).sort((p, q) => p.deltaPct - q.deltaPct).slice(0, top);
+  const grew = entries
+    .filter((e) => e.deltaPct > 0)
+    .sort((p, q) => q.deltaPct - p.deltaPct)
+    .slice(0, top);
+  const shrank = entries
+    .filter((e) => e.deltaPct < 0)
+    .sort((p, q) => p.deltaPct - q.deltaPct)
+    .slice(0, top);
   return { grew, shrank };
 }

@@ -9,7 +9,11 @@ import { selfWeightByNode, type Profile } from './model.js';
  */
 export function toFolded(profile: Profile): string {
   const self = selfWeightByNode(profile);
-  const labels = profile.frames.map((f) => frameLabel(f).replace(/;/g, ':').replace(/\s*\n\s*/g, ' '));
+  const labels = profile.frames.map((f) =>
+    frameLabel(f)
+      .replace(/;/g, ':')
+      .replace(/\s*\n\s*/g, ' '),
+  );
   const pathOf = new Array<string>(profile.nodes.length);
   const lines: string[] = [];
   profile.nodes.forEach((node, i) => {

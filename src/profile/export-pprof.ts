@@ -12,7 +12,10 @@ export function toPprof(profile: Profile, options: { periodUs: number; startMs?:
   const strings = new StringTable();
   const cpu = profile.kind === 'cpu';
   const sampleType = cpu
-    ? [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') }), new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') })]
+    ? [
+        new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') }),
+        new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
+      ]
     : [new ValueType({ type: strings.dedup('inuse_space'), unit: strings.dedup('bytes') })];
 
   const functions: PprofFunction[] = [];
@@ -20,7 +23,13 @@ export function toPprof(profile: Profile, options: { periodUs: number; startMs?:
   const locationOfFrame = profile.frames.map((frame, i) => {
     const id = i + 1;
     functions.push(
-      new PprofFunction({ id, name: strings.dedup(frame.name), systemName: strings.dedup(frame.name), filename: strings.dedup(frame.file), startLine: frame.line }),
+      new PprofFunction({
+        id,
+        name: strings.dedup(frame.name),
+        systemName: strings.dedup(frame.name),
+        filename: strings.dedup(frame.file),
+        startLine: frame.line,
+      }),
     );
     locations.push(new Location({ id, line: [new Line({ functionId: id, line: frame.line })] }));
     return id;
@@ -52,7 +61,9 @@ export function toPprof(profile: Profile, options: { periodUs: number; startMs?:
     stringTable: strings,
     timeNanos: BigInt(Math.round((options.startMs ?? Date.now()) * 1e6)),
     durationNanos: Math.round(profile.durationUs * 1000),
-    periodType: cpu ? new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }) : new ValueType({ type: strings.dedup('space'), unit: strings.dedup('bytes') }),
+    periodType: cpu
+      ? new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') })
+      : new ValueType({ type: strings.dedup('space'), unit: strings.dedup('bytes') }),
     period: cpu ? Math.round(options.periodUs * 1000) : options.periodUs,
   }).encode();
   return gzipSync(encoded);

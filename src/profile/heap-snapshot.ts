@@ -99,7 +99,16 @@ export async function analyseThreeSnapshots(options: {
 }): Promise<{ sites: RetainedSite[]; objects: number; bytes: number; unattributedBytes: number; tracked: boolean }> {
   const { parse } = await import('heap-snapshot-toolkit');
   const snapshot = (await parse(createReadStream(options.third, 'utf8'))) as unknown as JSHeapSnapshot;
-  type Group = { function: string; file: string; line: number; bytes: number; count: number; byClass: Map<string, number>; largest: number; largestSize: number };
+  type Group = {
+    function: string;
+    file: string;
+    line: number;
+    bytes: number;
+    count: number;
+    byClass: Map<string, number>;
+    largest: number;
+    largestSize: number;
+  };
   const groups = new Map<string, Group>();
   let objects = 0;
   let bytes = 0;
@@ -143,7 +152,7 @@ export async function analyseThreeSnapshots(options: {
     .sort((a, b) => b.bytes - a.bytes)
     .slice(0, options.limit)
     .map((g): RetainedSite => {
-      const constructor = [...g.byClass.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+      const mostCommonClass = [...g.byClass.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
       const path = retainerPath(snapshot, g.largest);
       return {
         function: g.function,
@@ -151,7 +160,7 @@ export async function analyseThreeSnapshots(options: {
         line: g.line,
         retainedBytes: g.bytes,
         count: g.count,
-        ...(constructor ? { constructor } : {}),
+        ...(mostCommonClass ? { constructor: mostCommonClass } : {}),
         ...(path.length ? { retainerPath: path } : {}),
       };
     });

@@ -27,13 +27,7 @@ import { collectNodeProfiles, prepareNodeLaunch } from './runner-node.js';
 import { checkPerfAccess, collectPerf, perfFailure, preparePerfLaunch } from './runner-perf.js';
 import { collectLineMemory, collectPython, preparePythonLaunch } from './runner-python.js';
 import type { Collected, ProcessProfile } from './runner-types.js';
-import {
-  profileDiffInputSchema,
-  profileInputSchema,
-  type ProfileDiffOutput,
-  type ProfileInput,
-  type ProfileOutput,
-} from './schema.js';
+import { profileDiffInputSchema, profileInputSchema, type ProfileDiffOutput, type ProfileInput, type ProfileOutput } from './schema.js';
 
 /**
  * profile_process: measure (runner: launch or attach) → model (one Profile per process,
@@ -41,7 +35,7 @@ import {
  */
 
 function portOfLoad(load: Record<string, unknown> | undefined): number | undefined {
-  const url = (load?.url as string | undefined) ?? ((load?.requests as Array<{ url?: string }> | undefined)?.[0]?.url);
+  const url = (load?.url as string | undefined) ?? (load?.requests as Array<{ url?: string }> | undefined)?.[0]?.url;
   if (!url) return undefined;
   try {
     const parsed = new URL(url);
@@ -51,12 +45,22 @@ function portOfLoad(load: Record<string, unknown> | undefined): number | undefin
   }
 }
 
-async function launch(input: ProfileInput, context: RunContext, cwd: string, tmpDir: string, intervalUs: number, durationS: number): Promise<Collected & { target: string }> {
+async function launch(
+  input: ProfileInput,
+  context: RunContext,
+  cwd: string,
+  tmpDir: string,
+  intervalUs: number,
+  durationS: number,
+): Promise<Collected & { target: string }> {
   const argv = Array.isArray(input.command) ? [...input.command] : splitCommand(input.command!);
   const env: Record<string, string> = { ...(input.env ?? {}) };
   const executable = findExecutable(argv[0]!, cwd, env.PATH ?? process.env.PATH);
   if (!executable) {
-    throw new UserError(`command not found: "${argv[0]}"`, `check the spelling, or give the full path (looked in PATH${argv[0]!.includes('/') ? ` and relative to ${cwd}` : ''})`);
+    throw new UserError(
+      `command not found: "${argv[0]}"`,
+      `check the spelling, or give the full path (looked in PATH${argv[0]!.includes('/') ? ` and relative to ${cwd}` : ''})`,
+    );
   }
   const runtime = input.runtime === 'auto' ? detectRuntime(argv, executable) : input.runtime;
   const waitForPort = input.waitForPort ?? (input.load ? portOfLoad(input.load as Record<string, unknown>) : undefined);
@@ -77,7 +81,10 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
         `fix the command first; its last output:\n${output || '(none)'}`,
       );
     }
-    return new UserError(`no ${what} was written for "${target}"`, `the process may have been killed before it could write (SIGKILL) or does not run ${runtime} code. Its last output:\n${output || '(none)'}`);
+    return new UserError(
+      `no ${what} was written for "${target}"`,
+      `the process may have been killed before it could write (SIGKILL) or does not run ${runtime} code. Its last output:\n${output || '(none)'}`,
+    );
   };
   const failedAtOnce = (result: LaunchResult): void => {
     // A non-zero exit within a few seconds (start-up on a loaded machine) is a broken command, not a profile worth reading.
@@ -99,7 +106,9 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   });
   const exitWarnings = (result: LaunchResult): string[] =>
     !result.stoppedByUs && result.exit.exitCode !== 0 && result.exit.exitCode !== null
-      ? [`the command exited with code ${result.exit.exitCode}: ${(result.exit.stderr.split('\n').find((l) => /error|exception|traceback/i.test(l)) ?? outputTail(result.exit.stderr, 1)).trim() || '(no output)'}`]
+      ? [
+          `the command exited with code ${result.exit.exitCode}: ${(result.exit.stderr.split('\n').find((l) => /error|exception|traceback/i.test(l)) ?? outputTail(result.exit.stderr, 1)).trim() || '(no output)'}`,
+        ]
       : [];
 
   if (runtime === 'node') {
@@ -129,9 +138,19 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   }
   if (runtime === 'python') {
     const pySpy = findExecutable('py-spy', cwd, env.PATH ?? process.env.PATH);
-    const { plan, outDir, profiler } = await preparePythonLaunch({ argv, cwd, env, tmpDir, kind: input.kind, intervalUs, pySpy, ...(input.memoryFunction ? { memoryFunction: input.memoryFunction } : {}) });
+    const { plan, outDir, profiler } = await preparePythonLaunch({
+      argv,
+      cwd,
+      env,
+      tmpDir,
+      kind: input.kind,
+      intervalUs,
+      pySpy,
+      ...(input.memoryFunction ? { memoryFunction: input.memoryFunction } : {}),
+    });
     const result = await launchAndWait(plan, launchOptions);
-    if (result.exit.exitCode === 66) throw new UserError(outputTail(result.exit.stderr, 1).replace(/^perfeng helper: /, ''), 'check the script path (relative to cwd)');
+    if (result.exit.exitCode === 66)
+      throw new UserError(outputTail(result.exit.stderr, 1).replace(/^perfeng helper: /, ''), 'check the script path (relative to cwd)');
     failedAtOnce(result);
     const collected = await collectPython(outDir, cwd, profiler, result.wallMs);
     if (collected.missing) throw noProfile(result, `${profiler} profile`);
@@ -157,7 +176,10 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
     };
   }
   if (input.kind === 'heap') {
-    throw new UserError('heap profiles are available for Node.js and Python programs only', 'use kind "cpu" for native programs (or heaptrack / valgrind massif outside this tool)');
+    throw new UserError(
+      'heap profiles are available for Node.js and Python programs only',
+      'use kind "cpu" for native programs (or heaptrack / valgrind massif outside this tool)',
+    );
   }
   const access = checkPerfAccess();
   const { plan, dataFile } = preparePerfLaunch({ argv, cwd, env, tmpDir, intervalUs, access });
@@ -165,7 +187,9 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   const failure = perfFailure(result.exit.stderr, access.paranoid);
   if (failure && !result.stoppedByUs) throw failure;
   failedAtOnce(result);
-  const dataExists = await stat(dataFile).then((s) => s.size > 0).catch(() => false);
+  const dataExists = await stat(dataFile)
+    .then((s) => s.size > 0)
+    .catch(() => false);
   if (!dataExists) throw failure ?? noProfile(result, 'perf.data');
   const collected = await collectPerf({ perf: access.perf, dataFile, intervalUs, signal: new AbortController().signal });
   if (!collected.cpu[0]?.profile.samples.length && failure) throw failure;
@@ -180,22 +204,43 @@ async function launch(input: ProfileInput, context: RunContext, cwd: string, tmp
   };
 }
 
-async function attach(input: ProfileInput, context: RunContext, cwd: string, tmpDir: string, intervalUs: number, durationS: number): Promise<Collected & { target: string }> {
+async function attach(
+  input: ProfileInput,
+  context: RunContext,
+  cwd: string,
+  tmpDir: string,
+  intervalUs: number,
+  durationS: number,
+): Promise<Collected & { target: string }> {
   const pid = input.pid!;
   checkPidIsOurs(pid);
   const { kind, command } = processKind(pid);
   const target = `pid ${pid} (${command})`;
   if (kind === 'node') {
-    const collected = await attachNode({ pid, cwd, durationS, intervalUs, kind: input.kind === 'heap' ? 'heap' : 'cpu', heapBytes: input.heapSamplingBytes, context });
+    const collected = await attachNode({
+      pid,
+      cwd,
+      durationS,
+      intervalUs,
+      kind: input.kind === 'heap' ? 'heap' : 'cpu',
+      heapBytes: input.heapSamplingBytes,
+      context,
+    });
     return { ...collected, target };
   }
   if (input.kind === 'heap') {
-    throw new UserError(`process ${pid} (${command || 'unknown'}) is not Node.js: heap profiles by pid need Node.js`, 'relaunch it through `command` (Python: tracemalloc)');
+    throw new UserError(
+      `process ${pid} (${command || 'unknown'}) is not Node.js: heap profiles by pid need Node.js`,
+      'relaunch it through `command` (Python: tracemalloc)',
+    );
   }
   // Python with py-spy on PATH, anything else with perf: both sample a running pid.
   const pySpy = kind === 'python' ? findExecutable('py-spy', cwd) : undefined;
   if (kind === 'python' && !pySpy) {
-    throw new UserError(`process ${pid} is Python and py-spy is not installed, which is what attaches to a running Python process`, 'install py-spy (`pip install py-spy`), or relaunch it through `command` (cProfile)');
+    throw new UserError(
+      `process ${pid} is Python and py-spy is not installed, which is what attaches to a running Python process`,
+      'install py-spy (`pip install py-spy`), or relaunch it through `command` (cProfile)',
+    );
   }
   const rss = sampleTreeRss(pid);
   const started = performance.now();
@@ -203,20 +248,52 @@ async function attach(input: ProfileInput, context: RunContext, cwd: string, tmp
   try {
     if (pySpy) {
       const file = join(tmpDir, 'py-spy.speedscope.json');
-      const exit = await runCommand(pySpy, ['record', '--pid', String(pid), '--duration', seconds, '--rate', String(Math.round(1e6 / intervalUs)), '--format', 'speedscope', '--output', file], {
-        signal: context.signal,
-        stopSignal: 'SIGINT',
-      });
+      const exit = await runCommand(
+        pySpy,
+        ['record', '--pid', String(pid), '--duration', seconds, '--rate', String(Math.round(1e6 / intervalUs)), '--format', 'speedscope', '--output', file],
+        {
+          signal: context.signal,
+          stopSignal: 'SIGINT',
+        },
+      );
       const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (!text) throw new UserError(`py-spy could not record pid ${pid}: ${outputTail(exit.stderr, 2)}`, 'py-spy needs ptrace permission (same user, or CAP_SYS_PTRACE / kernel.yama.ptrace_scope=0)');
+      if (!text)
+        throw new UserError(
+          `py-spy could not record pid ${pid}: ${outputTail(exit.stderr, 2)}`,
+          'py-spy needs ptrace permission (same user, or CAP_SYS_PTRACE / kernel.yama.ptrace_scope=0)',
+        );
       const profile = parseSpeedscope(JSON.parse(text), new Locator(cwd), 'python', 'py-spy');
-      return { runtime: 'python', profiler: 'py-spy', cpu: [{ profile, process: { pid, command } }], heap: [], rawFiles: [], warnings: ['sampled by py-spy (attached)'], wallMs: performance.now() - started, peakRssBytes: rss.stop(), target };
+      return {
+        runtime: 'python',
+        profiler: 'py-spy',
+        cpu: [{ profile, process: { pid, command } }],
+        heap: [],
+        rawFiles: [],
+        warnings: ['sampled by py-spy (attached)'],
+        wallMs: performance.now() - started,
+        peakRssBytes: rss.stop(),
+        target,
+      };
     }
     const access = checkPerfAccess();
     const dataFile = join(tmpDir, 'perf.data');
     const exit = await runCommand(
       access.perf,
-      ['record', '-e', access.userOnly ? 'cpu-clock:u' : 'cpu-clock', '-F', String(Math.max(1, Math.round(1e6 / intervalUs))), '-g', '-p', String(pid), '-o', dataFile, '--', 'sleep', seconds],
+      [
+        'record',
+        '-e',
+        access.userOnly ? 'cpu-clock:u' : 'cpu-clock',
+        '-F',
+        String(Math.max(1, Math.round(1e6 / intervalUs))),
+        '-g',
+        '-p',
+        String(pid),
+        '-o',
+        dataFile,
+        '--',
+        'sleep',
+        seconds,
+      ],
       { signal: context.signal, stopSignal: 'SIGINT', killGraceMs: 10_000 },
     );
     const failure = perfFailure(exit.stderr, access.paranoid);
@@ -259,7 +336,9 @@ function merged(list: ProcessProfile[], warnings: string[]): Profile | undefined
   const chosen = real.length ? real : list;
   const left = list.filter((p) => !chosen.includes(p));
   if (left.length) {
-    warnings.push(`left the launcher process(es) ${left.map((p) => `${p.process.pid} (${p.process.command.slice(0, 40)})`).join(', ')} out of the tables; their profiles are in the artefacts`);
+    warnings.push(
+      `left the launcher process(es) ${left.map((p) => `${p.process.pid} (${p.process.command.slice(0, 40)})`).join(', ')} out of the tables; their profiles are in the artefacts`,
+    );
   }
   return mergeProfiles(chosen);
 }
@@ -267,11 +346,23 @@ function merged(list: ProcessProfile[], warnings: string[]): Profile | undefined
 export async function runProfile(rawInput: unknown, context: RunContext): Promise<ToolOutcome<ProfileOutput>> {
   const input = parseInput(profileInputSchema, rawInput);
   if (!input.command === !input.pid) {
-    throw new UserError(input.command ? 'give `command` or `pid`, not both' : 'nothing to profile', 'pass `command` (e.g. "node server.js") to launch, or `pid` to attach to a running Node.js process');
+    throw new UserError(
+      input.command ? 'give `command` or `pid`, not both' : 'nothing to profile',
+      'pass `command` (e.g. "node server.js") to launch, or `pid` to attach to a running Node.js process',
+    );
   }
-  if (input.pid && input.load && input.kind !== 'leak') throw new UserError('`load` works with a launched `command` only', 'run run_load_test separately while attaching by pid, or launch the server through `command`');
+  if (input.pid && input.load && input.kind !== 'leak')
+    throw new UserError(
+      '`load` works with a launched `command` only',
+      'run run_load_test separately while attaching by pid, or launch the server through `command`',
+    );
   const cwd = resolve(context.projectDir, input.cwd ?? '.');
-  if (!(await stat(cwd).then((s) => s.isDirectory()).catch(() => false))) throw new UserError(`cwd ${cwd} is not a directory`, 'give an existing folder');
+  if (
+    !(await stat(cwd)
+      .then((s) => s.isDirectory())
+      .catch(() => false))
+  )
+    throw new UserError(`cwd ${cwd} is not a directory`, 'give an existing folder');
   const intervalUs = input.samplingIntervalUs ?? context.config.profile.samplingIntervalUs;
   const maxS = context.config.profile.maxDurationS;
   const durationS = Math.min(input.durationS ?? (input.pid ? 10 : input.load ? maxS : 60), maxS);
@@ -283,7 +374,9 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
   const baseline = input.baseline ? await loadProfileRef(input.baseline, context.projectDir) : undefined;
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {
-    const collected = input.pid ? await attach(input, context, cwd, tmpDir, intervalUs, durationS) : await launch(input, context, cwd, tmpDir, intervalUs, durationS);
+    const collected = input.pid
+      ? await attach(input, context, cwd, tmpDir, intervalUs, durationS)
+      : await launch(input, context, cwd, tmpDir, intervalUs, durationS);
     context.report(durationS, durationS, 'analysing');
     const warnings = [...collected.warnings];
     const cpu = merged(collected.cpu, warnings);
@@ -338,7 +431,13 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
       processes: collected.cpu.length
         ? collected.cpu.map((p) => {
             const a = analyseProfile(p.profile, { pathLimit: 0 });
-            return { pid: p.process.pid, command: p.process.command, samples: p.profile.samples.length, cpuMs: round(a.onCpu * usToMs, 1), ...(a.functions[0] ? { topFunction: a.functions[0].name } : {}) };
+            return {
+              pid: p.process.pid,
+              command: p.process.command,
+              samples: p.profile.samples.length,
+              cpuMs: round(a.onCpu * usToMs, 1),
+              ...(a.functions[0] ? { topFunction: a.functions[0].name } : {}),
+            };
           })
         : collected.heap.map((p) => ({ pid: p.process.pid, command: p.process.command, samples: 0, cpuMs: 0 })),
       warnings,
@@ -391,7 +490,8 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
     if (baseline) {
-      if (baseline.profile.kind !== main.kind) warnings.push(`the baseline is a ${baseline.profile.kind} profile and this one is ${main.kind}: the diff compares unlike things`);
+      if (baseline.profile.kind !== main.kind)
+        warnings.push(`the baseline is a ${baseline.profile.kind} profile and this one is ${main.kind}: the diff compares unlike things`);
       out.diff = { baseline: baseline.label, ...diffProfiles(baseline.profile, main, input.top) };
     }
 
@@ -474,9 +574,16 @@ export async function runProfileDiff(rawInput: unknown, context: RunContext): Pr
     }),
   );
   await run.writeJson('result.json', out);
-  const lines = [verdict, '', 'Grew (self share, percentage points):', ...grew.slice(0, 8).map((d) => `  +${d.deltaPct}  ${d.name}  ${d.file}${d.line ? `:${d.line}` : ''}  (${d.beforePct}% → ${d.afterPct}%)`)];
-  lines.push('Shrank:', ...shrank.slice(0, 8).map((d) => `  ${d.deltaPct}  ${d.name}  ${d.file}${d.line ? `:${d.line}` : ''}  (${d.beforePct}% → ${d.afterPct}%)`));
+  const lines = [
+    verdict,
+    '',
+    'Grew (self share, percentage points):',
+    ...grew.slice(0, 8).map((d) => `  +${d.deltaPct}  ${d.name}  ${d.file}${d.line ? `:${d.line}` : ''}  (${d.beforePct}% → ${d.afterPct}%)`),
+  ];
+  lines.push(
+    'Shrank:',
+    ...shrank.slice(0, 8).map((d) => `  ${d.deltaPct}  ${d.name}  ${d.file}${d.line ? `:${d.line}` : ''}  (${d.beforePct}% → ${d.afterPct}%)`),
+  );
   lines.push('', `Differential flame graph: ${out.artifacts.flamegraph}`);
   return { structured: out, summary: lines.join('\n') };
 }
-

@@ -145,7 +145,13 @@ export async function launchAndWait(plan: LaunchPlan, options: LaunchOptions): P
       const { driveLoad } = await import('./drive-load.js');
       context.report(0, progressTotal, 'profiling under load');
       const loading = driveLoad(options.load, context, options.duringLoad?.observe);
-      const beside = options.duringLoad?.run(tree.pid, loading.then((summary) => summary, () => undefined));
+      const beside = options.duringLoad?.run(
+        tree.pid,
+        loading.then(
+          (summary) => summary,
+          () => undefined,
+        ),
+      );
       // Awaited below; a rejection before then (cancelled mid-snapshot) must not count as unhandled.
       beside?.catch(() => undefined);
       try {

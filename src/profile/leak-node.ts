@@ -87,9 +87,7 @@ export async function recordNodeLeak(options: {
   const { url, openedByUs } = await findInspector(pid, context);
   const session = await CdpSession.open(url);
   const samples: MemorySample[] = [];
-  const warnings: string[] = [
-    'allocation tracking was on during the window: allocation-heavy code runs slower, so throughput is lower than without it',
-  ];
+  const warnings: string[] = ['allocation tracking was on during the window: allocation-heavy code runs slower, so throughput is lower than without it'];
   const files = ['snapshot-1.heapsnapshot', 'snapshot-2.heapsnapshot', 'snapshot-3.heapsnapshot'].map((f) => join(options.dir, f)) as [string, string, string];
   let closed = false;
   const onAbort = () => {
@@ -104,7 +102,10 @@ export async function recordNodeLeak(options: {
   const steps: Array<{ t: number; bytes: number }> = [];
   const heapUsed = async (): Promise<number> => {
     await abortable(session.send('HeapProfiler.collectGarbage'), signal);
-    const evaluated = await abortable(session.send<{ result: { value?: number } }>('Runtime.evaluate', { expression: heapExpression, includeCommandLineAPI: true, returnByValue: true }), signal);
+    const evaluated = await abortable(
+      session.send<{ result: { value?: number } }>('Runtime.evaluate', { expression: heapExpression, includeCommandLineAPI: true, returnByValue: true }),
+      signal,
+    );
     const value = evaluated.result.value;
     if (typeof value === 'number' && value > 0) return value;
     return (await abortable(session.send<{ usedSize: number }>('Runtime.getHeapUsage'), signal)).usedSize;

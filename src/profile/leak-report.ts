@@ -26,9 +26,21 @@ export function renderLeakPage(options: { out: ProfileOutput; recording: LeakRec
     ['samples fitted', String(leak.samples)],
     ['R²', fit.r2.toFixed(3)],
     ['peak RSS', formatBytes(out.peakRssBytes)],
-    ...(out.load ? ([['requests', String(out.load.requests)], ['throughput', `${Math.round(out.load.throughputRps)} req/s`]] as Array<[string, string]>) : []),
+    ...(out.load
+      ? ([
+          ['requests', String(out.load.requests)],
+          ['throughput', `${Math.round(out.load.throughputRps)} req/s`],
+        ] as Array<[string, string]>)
+      : []),
   ];
-  const siteRows = leak.sites.map((s) => [s.function, `${s.file}${s.line ? `:${s.line}` : ''}`, formatBytes(s.retainedBytes), s.count, s.constructor ?? '', s.retainerPath?.join(' → ') ?? '']);
+  const siteRows = leak.sites.map((s) => [
+    s.function,
+    `${s.file}${s.line ? `:${s.line}` : ''}`,
+    formatBytes(s.retainedBytes),
+    s.count,
+    s.constructor ?? '',
+    s.retainerPath?.join(' → ') ?? '',
+  ]);
   const sites = siteRows.length
     ? renderHtmlTable(['function', 'file:line', 'retained', 'count', 'constructor', 'retainer path (GC root → object)'], siteRows, [2, 3])
     : html`<p class="muted">No allocation site kept memory over the window.</p>`;
@@ -71,7 +83,12 @@ function memoryChart(points: Array<{ x: number; y: number; segment: number }>, f
   const sx = (x: number) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
   const sy = (y: number) => H - pad.b - ((y - (y0 - span * 0.05)) / (span * 1.1)) * (H - pad.t - pad.b);
   const warmupEnd = x0 + (x1 - x0) * WARMUP_SHARE;
-  const dots = points.map((p) => `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="#3b6fd8"><title>${Math.round(p.x)} ${perRequest ? 'requests' : 's'}: ${formatBytes(p.y)}</title></circle>`).join('');
+  const dots = points
+    .map(
+      (p) =>
+        `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="#3b6fd8"><title>${Math.round(p.x)} ${perRequest ? 'requests' : 's'}: ${formatBytes(p.y)}</title></circle>`,
+    )
+    .join('');
   // One line per stretch between heap snapshots: the common slope through that stretch's mean.
   const segments = new Map<number, Array<{ x: number; y: number }>>();
   for (const p of points) if (p.x >= warmupEnd) segments.set(p.segment, [...(segments.get(p.segment) ?? []), p]);
@@ -95,19 +112,22 @@ function memoryChart(points: Array<{ x: number; y: number; segment: number }>, f
     })
     .join('');
   const xTicks = [0, 0.5, 1]
-    .map((f) => `<text x="${sx(x0 + (x1 - x0) * f).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11" fill="#5d6778">${Math.round(x0 + (x1 - x0) * f)}</text>`)
+    .map(
+      (f) =>
+        `<text x="${sx(x0 + (x1 - x0) * f).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11" fill="#5d6778">${Math.round(x0 + (x1 - x0) * f)}</text>`,
+    )
     .join('');
   return trustedHtml(
     `<svg class="chart" id="memory-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeHtml(memory)} over ${perRequest ? 'requests' : 'seconds'}">` +
-    `<rect x="${pad.l}" y="${pad.t}" width="${(sx(warmupEnd) - pad.l).toFixed(1)}" height="${H - pad.t - pad.b}" fill="#f6f8fb"/>` +
-    `<text x="${pad.l + 4}" y="${pad.t + 12}" font-size="11" fill="#5d6778">warm-up</text>` +
-    `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#e3e7ee"/>` +
-    ticks +
-    xTicks +
-    `<text x="${(W + pad.l) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${perRequest ? 'requests served' : 'seconds'}</text>` +
-    dots +
-    line +
-    '</svg>' +
-    `<p class="muted">Fitted: ${Math.round(fit.slope)} B per ${perRequest ? 'request' : 'second'} (95 % CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])}).</p>`
+      `<rect x="${pad.l}" y="${pad.t}" width="${(sx(warmupEnd) - pad.l).toFixed(1)}" height="${H - pad.t - pad.b}" fill="#f6f8fb"/>` +
+      `<text x="${pad.l + 4}" y="${pad.t + 12}" font-size="11" fill="#5d6778">warm-up</text>` +
+      `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#e3e7ee"/>` +
+      ticks +
+      xTicks +
+      `<text x="${(W + pad.l) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${perRequest ? 'requests served' : 'seconds'}</text>` +
+      dots +
+      line +
+      '</svg>' +
+      `<p class="muted">Fitted: ${Math.round(fit.slope)} B per ${perRequest ? 'request' : 'second'} (95 % CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])}).</p>`,
   );
 }

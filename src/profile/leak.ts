@@ -80,7 +80,10 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
     throw new UserError('kind "leak" works for Node.js and Python programs', 'for native programs use heaptrack or valgrind massif outside this tool');
   }
   if (!input.load || input.waitForPort === undefined) {
-    throw new UserError('kind "leak" needs `load` and `waitForPort` when launching: memory is measured against the requests the load serves', 'add waitForPort (the port the server opens) and load, e.g. { "url": "http://127.0.0.1:3000/", "duration": "20s" }');
+    throw new UserError(
+      'kind "leak" needs `load` and `waitForPort` when launching: memory is measured against the requests the load serves',
+      'add waitForPort (the port the server opens) and load, e.g. { "url": "http://127.0.0.1:3000/", "duration": "20s" }',
+    );
   }
   const target = argv.join(' ').slice(0, 120);
   const ticks: Tick[] = [];
@@ -118,13 +121,19 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
     await writeFile(helper, PYTHON_HELPER);
     const [python, ...rest] = argv;
     const [interpreterOptions, script] = splitPythonArgs(rest);
-    plan = { command: python!, args: [...interpreterOptions, helper, 'leak', pyDir, '--', ...script], cwd, env: { ...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1' } };
+    plan = {
+      command: python!,
+      args: [...interpreterOptions, helper, 'leak', pyDir, '--', ...script],
+      cwd,
+      env: { ...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1' },
+    };
     const requestSnapshot = async (n: number) => {
       await writeFile(join(pyDir, `snapshot-${n}.request`), '');
       const until = Date.now() + 60_000;
       while (!(await stat(join(pyDir, `snapshot-${n}.done`)).catch(() => undefined))) {
         if (context.signal.aborted) throw new CancelledError();
-        if (Date.now() > until) throw new UserError(`the Python process did not take tracemalloc snapshot ${n} within 60 s`, 'is it stuck? Its output is in the error above');
+        if (Date.now() > until)
+          throw new UserError(`the Python process did not take tracemalloc snapshot ${n} within 60 s`, 'is it stuck? Its output is in the error above');
         await sleep(50);
       }
     };
@@ -170,8 +179,15 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { t: number; traced: number; rss: number })
       .map((s) => ({ t: s.t, heapUsed: s.traced, rss: s.rss }));
-    const leak = JSON.parse(await readFile(join(pyDir, 'leak.json'), 'utf8')) as { sites: Array<{ file: string; line: number; function: string; bytes: number; count: number }> };
-    sites = leak.sites.slice(0, input.top).map((s): RetainedSite => ({ function: s.function, file: locator.displayPath(s.file), line: s.line, retainedBytes: s.bytes, count: s.count }) as RetainedSite);
+    const leak = JSON.parse(await readFile(join(pyDir, 'leak.json'), 'utf8')) as {
+      sites: Array<{ file: string; line: number; function: string; bytes: number; count: number }>;
+    };
+    sites = leak.sites
+      .slice(0, input.top)
+      .map(
+        (s): RetainedSite =>
+          ({ function: s.function, file: locator.displayPath(s.file), line: s.line, retainedBytes: s.bytes, count: s.count }) as RetainedSite,
+      );
   }
   return {
     runtime,
@@ -195,7 +211,10 @@ async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: stri
   checkPidIsOurs(pid);
   const { kind, command } = processKind(pid);
   if (kind !== 'node') {
-    throw new UserError(`process ${pid} (${command || 'unknown'}) is not Node.js: kind "leak" by pid needs Node.js`, 'relaunch a Python server through `command` with `waitForPort` and `load` (tracemalloc)');
+    throw new UserError(
+      `process ${pid} (${command || 'unknown'}) is not Node.js: kind "leak" by pid needs Node.js`,
+      'relaunch a Python server through `command` with `waitForPort` and `load` (tracemalloc)',
+    );
   }
   const ticks: Tick[] = [];
   const started = Date.now();
@@ -204,7 +223,9 @@ async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: stri
   let loading: Promise<void> | undefined;
   if (input.load) {
     const { driveLoad } = await import('./drive-load.js');
-    loading = driveLoad(input.load as Record<string, unknown>, context, (tick) => ticks.push({ t: Date.now(), requests: tick.requests, share: tick.totalS > 0 ? tick.elapsedS / tick.totalS : 0 })).then(
+    loading = driveLoad(input.load as Record<string, unknown>, context, (tick) =>
+      ticks.push({ t: Date.now(), requests: tick.requests, share: tick.totalS > 0 ? tick.elapsedS / tick.totalS : 0 }),
+    ).then(
       (summary) => {
         load = summary;
         ticks.push({ t: Date.now(), requests: summary.requests, share: 1 });
@@ -227,7 +248,10 @@ async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: stri
     sites: [],
     snapshots: recording.snapshots,
     snapshotSteps: recording.snapshotSteps,
-    warnings: [...recording.warnings, ...(input.load ? [] : ['no load was driven by this run: growth is per second of your traffic, not per request (give `load` to count requests)'])],
+    warnings: [
+      ...recording.warnings,
+      ...(input.load ? [] : ['no load was driven by this run: growth is per second of your traffic, not per request (give `load` to count requests)']),
+    ],
     ...(load ? { load } : {}),
     wallMs: Date.now() - started,
     peakRssBytes: Math.max(0, ...recording.samples.map((s) => s.rss)),
@@ -255,7 +279,9 @@ export async function runLeak(input: ProfileInput, context: RunContext, cwd: str
       const analysed = await analyseThreeSnapshots({ third: recording.snapshots[2]!, afterId, upToId, locator: new Locator(cwd), limit: input.top });
       recording.sites = analysed.sites;
       if (analysed.unattributedBytes > 0) {
-        recording.warnings.push(`${Math.round(analysed.unattributedBytes / 1024)} KiB of the surviving objects have no allocation stack (made by the runtime, not by a JS function) and are left out of the sites`);
+        recording.warnings.push(
+          `${Math.round(analysed.unattributedBytes / 1024)} KiB of the surviving objects have no allocation stack (made by the runtime, not by a JS function) and are left out of the sites`,
+        );
       }
       recording.analysed = { objects: analysed.objects, bytes: analysed.bytes };
       if (!analysed.tracked) recording.warnings.push('the snapshots carry no allocation stacks: sites are grouped by constructor only');
@@ -269,20 +295,35 @@ export async function runLeak(input: ProfileInput, context: RunContext, cwd: str
 function leakSummary(out: ProfileOutput, fit: LeakFit, recording: LeakRecording, runId: string): string {
   const leak = out.leak!;
   const word = leak.verdict === 'leak' ? 'LEAK' : leak.verdict === 'no-leak' ? 'NO LEAK' : 'INCONCLUSIVE';
-  const rate = leak.bytesPerRequest !== null ? `${Math.round(leak.bytesPerRequest)} B/request (95% CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])})` : `${Math.round(leak.bytesPerSecond ?? 0)} B/s`;
+  const rate =
+    leak.bytesPerRequest !== null
+      ? `${Math.round(leak.bytesPerRequest)} B/request (95% CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])})`
+      : `${Math.round(leak.bytesPerSecond ?? 0)} B/s`;
   const top = leak.sites[0];
   const lines = [
     `${word}: ${rate}, +${leak.growthMiB} MiB over ${recording.load ? `${recording.load.requests} requests` : `${out.durationS} s`} (${leak.samples} samples) — ${recording.target}; run ${runId}`,
     fit.reason,
   ];
-  if (top) lines.push(`Top retained site: ${top.function} ${top.file}:${top.line} — ${Math.round(top.retainedBytes / 1024)} KiB in ${top.count} ${top.constructor ?? 'allocations'}${top.retainerPath?.length ? `; held by ${top.retainerPath.join(' → ')}` : ''}`);
-  for (const site of leak.sites.slice(1, 5)) lines.push(`  ${site.function} ${site.file}:${site.line} — ${Math.round(site.retainedBytes / 1024)} KiB, ${site.count}${site.constructor ? ` ${site.constructor}` : ''}`);
+  if (top)
+    lines.push(
+      `Top retained site: ${top.function} ${top.file}:${top.line} — ${Math.round(top.retainedBytes / 1024)} KiB in ${top.count} ${top.constructor ?? 'allocations'}${top.retainerPath?.length ? `; held by ${top.retainerPath.join(' → ')}` : ''}`,
+    );
+  for (const site of leak.sites.slice(1, 5))
+    lines.push(
+      `  ${site.function} ${site.file}:${site.line} — ${Math.round(site.retainedBytes / 1024)} KiB, ${site.count}${site.constructor ? ` ${site.constructor}` : ''}`,
+    );
   if (out.load) lines.push(`Load: ${Math.round(out.load.throughputRps)} req/s, p99 ${out.load.latencyMs.p99} ms`);
   lines.push('', `Report: ${out.artifacts.flamegraph}`);
   return lines.join('\n');
 }
 
-async function writeLeakRun(input: ProfileInput, context: RunContext, recording: LeakRecording, fit: LeakFit, perRequest: boolean): Promise<ToolOutcome<ProfileOutput>> {
+async function writeLeakRun(
+  input: ProfileInput,
+  context: RunContext,
+  recording: LeakRecording,
+  fit: LeakFit,
+  perRequest: boolean,
+): Promise<ToolOutcome<ProfileOutput>> {
   const run = await createRun(context.projectDir, 'profile', input.title ?? `leak ${recording.target}`);
   const snapshots: string[] = [];
   for (const [i, file] of recording.snapshots.entries()) {
@@ -307,7 +348,11 @@ async function writeLeakRun(input: ProfileInput, context: RunContext, recording:
       verdict: fit.verdict,
       bytesPerRequest: perRequest ? round(fit.slope, 1) : null,
       bytesPerRequestCI: [round(fit.ci[0], 1), round(fit.ci[1], 1)],
-      ...(perRequest && seconds > 0 && recording.load ? { bytesPerSecond: round(fit.slope * recording.load.throughputRps, 0) } : !perRequest ? { bytesPerSecond: round(fit.slope, 0) } : {}),
+      ...(perRequest && seconds > 0 && recording.load
+        ? { bytesPerSecond: round(fit.slope * recording.load.throughputRps, 0) }
+        : !perRequest
+          ? { bytesPerSecond: round(fit.slope, 0) }
+          : {}),
       growthMiB: round(fit.growthBytes / 1024 / 1024, 3),
       memory: recording.memory,
       samples: fit.n,

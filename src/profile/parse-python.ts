@@ -14,7 +14,16 @@ import { ProfileBuilder, type FrameCategory, type Profile } from './model.js';
  */
 export interface PstatsJson {
   info: { stdlib: string; purelib: string; pid: number; argv: string[]; exit: number | null };
-  functions: Array<{ file: string; line: number; name: string; cc: number; nc: number; tt: number; ct: number; callers: Array<[number, number, number, number, number]> }>;
+  functions: Array<{
+    file: string;
+    line: number;
+    name: string;
+    cc: number;
+    nc: number;
+    tt: number;
+    ct: number;
+    callers: Array<[number, number, number, number, number]>;
+  }>;
 }
 
 export interface TracemallocJson {

@@ -42,7 +42,12 @@ export function parseSpeedscope(file: SpeedscopeFile, locator: Locator, runtime:
     if (p.type === 'sampled') {
       let t = 0;
       p.samples.forEach((stack, i) => {
-        samples.push(builder.path(stack.map((f) => frameMap[f]!), root));
+        samples.push(
+          builder.path(
+            stack.map((f) => frameMap[f]!),
+            root,
+          ),
+        );
         const w = toUnit(p.weights[i] ?? 1, p.unit);
         weights.push(w);
         timestamps.push(t);
@@ -53,7 +58,12 @@ export function parseSpeedscope(file: SpeedscopeFile, locator: Locator, runtime:
       let last = p.startValue;
       for (const event of p.events) {
         if (open.length && event.at > last) {
-          samples.push(builder.path(open.map((f) => frameMap[f]!), root));
+          samples.push(
+            builder.path(
+              open.map((f) => frameMap[f]!),
+              root,
+            ),
+          );
           weights.push(toUnit(event.at - last, p.unit));
           timestamps.push(toUnit(last - p.startValue, p.unit));
         }

@@ -28,19 +28,24 @@ export function summaryText(out: ProfileOutput, target: string): string {
   if (out.hotFunctions.length) {
     lines.push('', 'Hot functions (self | total, share of on-CPU time):');
     for (const f of out.hotFunctions.slice(0, 8)) {
-      lines.push(`  ${String(f.selfPct).padStart(6)}% | ${String(f.totalPct).padStart(6)}%  ${f.name}  ${where(f)}${f.calls !== undefined ? `  (${f.calls} calls)` : ''}`);
+      lines.push(
+        `  ${String(f.selfPct).padStart(6)}% | ${String(f.totalPct).padStart(6)}%  ${f.name}  ${where(f)}${f.calls !== undefined ? `  (${f.calls} calls)` : ''}`,
+      );
     }
   }
   if (out.hotLines?.length) {
     lines.push('', 'Hot lines (share of on-CPU time):');
     for (const l of out.hotLines.slice(0, 5)) {
-      lines.push(`  ${String(l.selfPct).padStart(6)}%  ${where(l)}  in ${l.function}${l.inlinedInto ? `  (inlined into ${l.inlinedInto.slice(0, 3).join(', ')})` : ''}`);
+      lines.push(
+        `  ${String(l.selfPct).padStart(6)}%  ${where(l)}  in ${l.function}${l.inlinedInto ? `  (inlined into ${l.inlinedInto.slice(0, 3).join(', ')})` : ''}`,
+      );
     }
   }
   if (out.hotPaths[0]) lines.push('', `Heaviest stack (${out.hotPaths[0].selfPct}%): ${out.hotPaths[0].stack.slice(-5).join(' → ')}`);
   if (out.heap?.topAllocators.length) {
     lines.push('', `Top allocators (${out.heap.unit}):`);
-    for (const a of out.heap.topAllocators.slice(0, 6)) lines.push(`  ${formatBytes(a.bytes).padStart(10)}  ${String(a.pct).padStart(6)}%  ${a.name}  ${where(a)}`);
+    for (const a of out.heap.topAllocators.slice(0, 6))
+      lines.push(`  ${formatBytes(a.bytes).padStart(10)}  ${String(a.pct).padStart(6)}%  ${a.name}  ${where(a)}`);
     if (out.heap.growth?.length) {
       lines.push('Grew most between snapshots:');
       for (const g of out.heap.growth.slice(0, 3)) lines.push(`  +${formatBytes(g.bytes)}  ${where(g)}`);
@@ -65,10 +70,16 @@ export function summaryText(out: ProfileOutput, target: string): string {
   if (out.diff) {
     const g = out.diff.grew[0];
     const s = out.diff.shrank[0];
-    lines.push(`Diff vs ${out.diff.baseline}: ${g ? `grew most ${g.name} ${g.beforePct}% → ${g.afterPct}%` : 'nothing grew'}; ${s ? `shrank most ${s.name} ${s.beforePct}% → ${s.afterPct}%` : 'nothing shrank'}`);
+    lines.push(
+      `Diff vs ${out.diff.baseline}: ${g ? `grew most ${g.name} ${g.beforePct}% → ${g.afterPct}%` : 'nothing grew'}; ${s ? `shrank most ${s.name} ${s.beforePct}% → ${s.afterPct}%` : 'nothing shrank'}`,
+    );
   }
   for (const w of out.warnings) lines.push(`warning: ${w}`);
-  lines.push('', `Flame graph: ${out.artifacts.flamegraph}`, `Artefacts: ${out.artifacts.dir} (speedscope.json, profile.folded, profile.pb.gz${out.artifacts.cpuprofile ? ', profile.cpuprofile' : ''})`);
+  lines.push(
+    '',
+    `Flame graph: ${out.artifacts.flamegraph}`,
+    `Artefacts: ${out.artifacts.dir} (speedscope.json, profile.folded, profile.pb.gz${out.artifacts.cpuprofile ? ', profile.cpuprofile' : ''})`,
+  );
   return lines.join('\n');
 }
 
@@ -80,7 +91,16 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
       id: 'hot-functions',
       html: renderHtmlTable(
         ['function', 'where', 'kind', 'self', 'self %', 'total', 'total %', ...(out.hotFunctions.some((f) => f.calls !== undefined) ? ['calls'] : [])],
-        out.hotFunctions.map((f) => [f.name, where(f), f.category, formatMs(f.selfMs), f.selfPct, formatMs(f.totalMs), f.totalPct, ...(f.calls !== undefined ? [f.calls] : [])]),
+        out.hotFunctions.map((f) => [
+          f.name,
+          where(f),
+          f.category,
+          formatMs(f.selfMs),
+          f.selfPct,
+          formatMs(f.totalMs),
+          f.totalPct,
+          ...(f.calls !== undefined ? [f.calls] : []),
+        ]),
         [3, 4, 5, 6, 7],
       ),
     });
@@ -106,12 +126,20 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
     sections.push({
       title: `Top allocators (${out.heap.unit})`,
       id: 'heap',
-      html: renderHtmlTable(['function', 'where', 'bytes', '%'], out.heap.topAllocators.map((a) => [a.name, where(a), formatBytes(a.bytes), a.pct]), [2, 3]),
+      html: renderHtmlTable(
+        ['function', 'where', 'bytes', '%'],
+        out.heap.topAllocators.map((a) => [a.name, where(a), formatBytes(a.bytes), a.pct]),
+        [2, 3],
+      ),
     });
     if (out.heap.growth?.length) {
       sections.push({
         title: 'Growth between snapshots',
-        html: renderHtmlTable(['where', 'bytes', 'objects'], out.heap.growth.map((g) => [where(g), formatBytes(g.bytes), g.count]), [1, 2]),
+        html: renderHtmlTable(
+          ['where', 'bytes', 'objects'],
+          out.heap.growth.map((g) => [where(g), formatBytes(g.bytes), g.count]),
+          [1, 2],
+        ),
       });
     }
   }
@@ -126,7 +154,11 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
   if (out.processes.length) {
     sections.push({
       title: 'Processes',
-      html: renderHtmlTable(['pid', 'command', 'samples', 'CPU', 'top function'], out.processes.map((p) => [p.pid, p.command, p.samples, formatMs(p.cpuMs), p.topFunction ?? '']), [2, 3]),
+      html: renderHtmlTable(
+        ['pid', 'command', 'samples', 'CPU', 'top function'],
+        out.processes.map((p) => [p.pid, p.command, p.samples, formatMs(p.cpuMs), p.topFunction ?? '']),
+        [2, 3],
+      ),
     });
   }
   if (out.load) {
@@ -134,7 +166,18 @@ export function reportSections(out: ProfileOutput): ReportPage['sections'] {
       title: 'Load that drove the process',
       html: renderHtmlTable(
         ['req/s', 'requests', 'failed', 'p50', 'p95', 'p99', 'max', 'report'],
-        [[Math.round(out.load.throughputRps), out.load.requests, out.load.failed, formatMs(out.load.latencyMs.p50), formatMs(out.load.latencyMs.p95), formatMs(out.load.latencyMs.p99), formatMs(out.load.latencyMs.max), out.load.runDir]],
+        [
+          [
+            Math.round(out.load.throughputRps),
+            out.load.requests,
+            out.load.failed,
+            formatMs(out.load.latencyMs.p50),
+            formatMs(out.load.latencyMs.p95),
+            formatMs(out.load.latencyMs.p99),
+            formatMs(out.load.latencyMs.max),
+            out.load.runDir,
+          ],
+        ],
         [0, 1, 2, 3, 4, 5, 6],
       ),
     });

@@ -46,7 +46,10 @@ export function renderFlamegraphPage(options: FlamegraphPageOptions): string {
   const legend = tree.diff
     ? html`<div class="legend muted"><span style="background:rgb(240,80,80)">grew</span><span style="background:rgb(80,80,240);color:#fff">shrank</span> colour = change of the frame's own (self) share vs the baseline; width = now.</div>`
     : html`<div class="legend muted"><span style="background:rgb(240,110,50)">your code</span><span style="background:rgb(230,195,60)">dependencies</span><span style="background:rgb(165,185,200)">node internals</span><span style="background:rgb(140,190,140)">native</span><span style="background:rgb(180,140,220)">GC</span> width = ${tree.unit === 'bytes' ? 'bytes allocated' : 'time on CPU'}; click to zoom.</div>`;
-  const pruned = tree.pruned > 0 ? html`<p class="muted">Frames under 0.01 % of the total are left out of the picture (${((tree.pruned / (tree.total || 1)) * 100).toFixed(2)} % in all); the exported profiles keep everything.</p>` : '';
+  const pruned =
+    tree.pruned > 0
+      ? html`<p class="muted">Frames under 0.01 % of the total are left out of the picture (${((tree.pruned / (tree.total || 1)) * 100).toFixed(2)} % in all); the exported profiles keep everything.</p>`
+      : '';
   const flame = html`<div class="flame-controls"><input id="flame-search" type="search" placeholder="search (regex): function or file" aria-label="search frames">
 <button id="flame-reset" type="button">reset zoom</button><span id="flame-matched" class="muted"></span></div>
 ${legend}
@@ -61,4 +64,3 @@ ${legend}
     scripts: [`window.__FLAME__=${jsonForScript(tree)};`, FLAMEGRAPH_CLIENT_JS],
   });
 }
-

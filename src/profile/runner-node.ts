@@ -85,7 +85,10 @@ export function describeArgv(argv: string[]): string {
   return [basename(exe!), ...rest].join(' ').slice(0, 200);
 }
 
-export async function collectNodeProfiles(outDir: string, cwd: string): Promise<{
+export async function collectNodeProfiles(
+  outDir: string,
+  cwd: string,
+): Promise<{
   cpu: ProcessProfile[];
   heap: ProcessProfile[];
   rawFiles: Array<{ name: string; path: string; role?: 'cpuprofile' | 'heapprofile' }>;
@@ -98,7 +101,9 @@ export async function collectNodeProfiles(outDir: string, cwd: string): Promise<
   const heap: ProcessProfile[] = [];
   const rawFiles: Array<{ name: string; path: string; role?: 'cpuprofile' | 'heapprofile' }> = [];
   const warnings: string[] = [];
-  const bases = new Set(files.filter((f) => /^node-\d+-\d+\.(cpuprofile|heapprofile|json|started)$/.test(f)).map((f) => f.replace(/\.(cpuprofile|heapprofile|json|started)$/, '')));
+  const bases = new Set(
+    files.filter((f) => /^node-\d+-\d+\.(cpuprofile|heapprofile|json|started)$/.test(f)).map((f) => f.replace(/\.(cpuprofile|heapprofile|json|started)$/, '')),
+  );
   const ordered: Array<{ base: string; meta: ProcMeta | undefined }> = [];
   for (const base of bases) {
     const meta = await readFile(join(outDir, `${base}.json`), 'utf8')

@@ -53,7 +53,14 @@ export function checkPerfAccess(host: { perf?: string | null; paranoid?: number;
   return { perf, paranoid, userOnly, warnings };
 }
 
-export function preparePerfLaunch(options: { argv: string[]; cwd: string; env: Record<string, string>; tmpDir: string; intervalUs: number; access: PerfAccess }): { plan: LaunchPlan; dataFile: string } {
+export function preparePerfLaunch(options: {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  tmpDir: string;
+  intervalUs: number;
+  access: PerfAccess;
+}): { plan: LaunchPlan; dataFile: string } {
   const dataFile = join(options.tmpDir, 'perf.data');
   const frequency = Math.max(1, Math.round(1e6 / options.intervalUs));
   return {
@@ -72,7 +79,12 @@ export function preparePerfLaunch(options: { argv: string[]; cwd: string; env: R
 export function perfFailure(stderr: string, paranoid: number | undefined): UserError | undefined {
   if (/perf_event_open|Permission denied|Operation not permitted|No permission/i.test(stderr)) {
     return new UserError(
-      `perf is not permitted here (perf_event_paranoid=${paranoid ?? 'unknown'}): ${stderr.trim().split('\n').find((l) => l.trim()) ?? ''}`,
+      `perf is not permitted here (perf_event_paranoid=${paranoid ?? 'unknown'}): ${
+        stderr
+          .trim()
+          .split('\n')
+          .find((l) => l.trim()) ?? ''
+      }`,
       'lower kernel.perf_event_paranoid (`sudo sysctl kernel.perf_event_paranoid=1`), or in a container grant CAP_PERFMON and allow perf_event_open in seccomp',
     );
   }
@@ -83,7 +95,12 @@ export function perfFailure(stderr: string, paranoid: number | undefined): UserE
 }
 
 /** `perf script` over the recorded data, collected in chunks (it can be large). */
-export async function collectPerf(options: { perf: string; dataFile: string; intervalUs: number; signal: AbortSignal }): Promise<{ cpu: ProcessProfile[]; warnings: string[] }> {
+export async function collectPerf(options: {
+  perf: string;
+  dataFile: string;
+  intervalUs: number;
+  signal: AbortSignal;
+}): Promise<{ cpu: ProcessProfile[]; warnings: string[] }> {
   const chunks: string[] = [];
   const tree = spawnTree(options.perf, ['script', '-i', options.dataFile], {
     signal: options.signal,
@@ -94,10 +111,12 @@ export async function collectPerf(options: { perf: string; dataFile: string; int
   const exit = await tree.exited;
   const text = chunks.join('');
   const warnings: string[] = [];
-  if (exit.exitCode !== 0 && !text) throw new UserError(`perf script failed: ${exit.stderr.trim().slice(0, 400)}`, 'check that perf.data was written (the program may have been killed)');
+  if (exit.exitCode !== 0 && !text)
+    throw new UserError(`perf script failed: ${exit.stderr.trim().slice(0, 400)}`, 'check that perf.data was written (the program may have been killed)');
   const profile = parsePerfScript(text, { intervalUs: options.intervalUs });
   const command = [...profile.pids.values()][0] ?? 'program';
   const pid = [...profile.pids.keys()][0] ?? 0;
-  if (profile.pids.size > 1) warnings.push(`perf sampled ${profile.pids.size} processes (${[...profile.pids.values()].slice(0, 5).join(', ')}); they are merged in one profile`);
+  if (profile.pids.size > 1)
+    warnings.push(`perf sampled ${profile.pids.size} processes (${[...profile.pids.values()].slice(0, 5).join(', ')}); they are merged in one profile`);
   return { cpu: [{ profile, process: { pid, command } }], warnings };
 }

@@ -51,7 +51,19 @@ export async function preparePythonLaunch(options: {
       profiler: 'py-spy',
       plan: {
         command: options.pySpy,
-        args: ['record', '--format', 'speedscope', '--output', join(outDir, 'py-spy.speedscope.json'), '--rate', String(rate), '--subprocesses', '--', python!, ...rest],
+        args: [
+          'record',
+          '--format',
+          'speedscope',
+          '--output',
+          join(outDir, 'py-spy.speedscope.json'),
+          '--rate',
+          String(rate),
+          '--subprocesses',
+          '--',
+          python!,
+          ...rest,
+        ],
         cwd: options.cwd,
         env: options.env,
         rssExcludeLeader: true,
@@ -95,7 +107,12 @@ export async function collectLineMemory(outDir: string, cwd: string, name: strin
   return { lineMemory: functions };
 }
 
-export async function collectPython(outDir: string, cwd: string, profiler: string, wallMs: number): Promise<{
+export async function collectPython(
+  outDir: string,
+  cwd: string,
+  profiler: string,
+  wallMs: number,
+): Promise<{
   cpu: ProcessProfile[];
   heap: ProcessProfile[];
   heapGrowth?: TracemallocJson['growth'];
@@ -110,7 +127,13 @@ export async function collectPython(outDir: string, cwd: string, profiler: strin
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (!text) return { cpu: [], heap: [], rawFiles: [], warnings, missing: true };
     const profile = parseSpeedscope(JSON.parse(text) as SpeedscopeFile, locator, 'python', 'py-spy');
-    return { cpu: [{ profile, process: { pid: 0, command: 'python (py-spy)' } }], heap: [], rawFiles: [{ name: 'py-spy.speedscope.json', path }], warnings, missing: false };
+    return {
+      cpu: [{ profile, process: { pid: 0, command: 'python (py-spy)' } }],
+      heap: [],
+      rawFiles: [{ name: 'py-spy.speedscope.json', path }],
+      warnings,
+      missing: false,
+    };
   }
   if (profiler === 'cProfile') {
     const text = await readFile(join(outDir, 'pstats.json'), 'utf8').catch(() => undefined);
@@ -118,7 +141,9 @@ export async function collectPython(outDir: string, cwd: string, profiler: strin
     const data = JSON.parse(text) as PstatsJson;
     const profile = parsePstatsJson(data, locator);
     profile.durationUs = Math.max(profile.durationUs, wallMs * 1000);
-    warnings.push('Python CPU profile by cProfile (deterministic, per call): it slows call-heavy code, so shares are skewed toward small, frequently called functions; install py-spy for a sampling profile');
+    warnings.push(
+      'Python CPU profile by cProfile (deterministic, per call): it slows call-heavy code, so shares are skewed toward small, frequently called functions; install py-spy for a sampling profile',
+    );
     return {
       cpu: [{ profile, process: { pid: data.info.pid, command: ['python', ...data.info.argv].join(' ').slice(0, 200) } }],
       heap: [],

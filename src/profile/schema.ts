@@ -18,7 +18,9 @@ export const profileInputSchema = z.object({
     .int()
     .positive()
     .optional()
-    .describe('attach to a running process of ours instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu)'),
+    .describe(
+      'attach to a running process of ours instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu)',
+    ),
   cwd: z.string().optional().describe('working directory for the command (default: the project directory); file:line are shown relative to it'),
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for the command'),
   runtime: z
@@ -36,8 +38,16 @@ export const profileInputSchema = z.object({
     .number()
     .positive()
     .optional()
-    .describe('attach: how long to profile (default 10). Launch: an upper bound — the process is stopped (SIGINT, so profiles are written) after this long (default 60, or until `load` finishes)'),
-  samplingIntervalUs: z.number().int().min(50).max(1_000_000).optional().describe('CPU sampling interval in µs (default 1000 = 1 kHz, config profile.samplingIntervalUs)'),
+    .describe(
+      'attach: how long to profile (default 10). Launch: an upper bound — the process is stopped (SIGINT, so profiles are written) after this long (default 60, or until `load` finishes)',
+    ),
+  samplingIntervalUs: z
+    .number()
+    .int()
+    .min(50)
+    .max(1_000_000)
+    .optional()
+    .describe('CPU sampling interval in µs (default 1000 = 1 kHz, config profile.samplingIntervalUs)'),
   heapSamplingBytes: z
     .number()
     .int()
@@ -57,7 +67,9 @@ export const profileInputSchema = z.object({
   load: z
     .record(z.string(), z.unknown())
     .optional()
-    .describe('run_load_test input (the same fields, e.g. {url, connections, duration}) that drives the process once `waitForPort` opens; the process stops when the load ends'),
+    .describe(
+      'run_load_test input (the same fields, e.g. {url, connections, duration}) that drives the process once `waitForPort` opens; the process stops when the load ends',
+    ),
   memoryFunction: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -66,7 +78,9 @@ export const profileInputSchema = z.object({
   baseline: z
     .string()
     .optional()
-    .describe('a previous profile to diff against: a run id from .perf/runs, "latest:profile", a run folder, or a .cpuprofile/.speedscope.json file. Frames that grew are red, shrank blue'),
+    .describe(
+      'a previous profile to diff against: a run id from .perf/runs, "latest:profile", a run folder, or a .cpuprofile/.speedscope.json file. Frames that grew are red, shrank blue',
+    ),
   top: z.number().int().min(1).max(200).default(15).describe('how many hot functions and hot paths to return'),
   title: z.string().optional().describe('a name for the run folder and report'),
 });
@@ -103,7 +117,7 @@ export const profileDiffSummarySchema = z.object({
 export const leakSiteSchema = z.object({
   function: z.string(),
   file: z.string(),
-  line: z.number().describe('Node: the allocating function\'s line; Python: the allocating line'),
+  line: z.number().describe("Node: the allocating function's line; Python: the allocating line"),
   retainedBytes: z.number().describe('bytes allocated here during the window and still alive at its end'),
   count: z.number().describe('objects (Node) or allocations (Python) of those'),
   constructor: z.string().optional().describe('the class holding most of those bytes (Node)'),
@@ -111,7 +125,9 @@ export const leakSiteSchema = z.object({
 });
 
 export const leakSchema = z.object({
-  verdict: z.enum(['leak', 'no-leak', 'inconclusive']).describe('from the regression of memory on requests served, after the warm-up, with its 95 % CI against a minimum effect'),
+  verdict: z
+    .enum(['leak', 'no-leak', 'inconclusive'])
+    .describe('from the regression of memory on requests served, after the warm-up, with its 95 % CI against a minimum effect'),
   bytesPerRequest: z.number().nullable().describe('fitted memory growth per request (null when no load was counted: see bytesPerSecond)'),
   bytesPerRequestCI: z.tuple([z.number(), z.number()]).optional().describe('95 % confidence interval of the slope'),
   bytesPerSecond: z.number().optional().describe('growth per second over the fitted window'),
@@ -220,8 +236,6 @@ export const profileDiffInputSchema = z.object({
   target: z.string().describe('the "after" profile, same forms'),
   top: z.number().int().min(1).max(200).default(15),
 });
-
-export type ProfileDiffInput = z.output<typeof profileDiffInputSchema>;
 
 export const profileDiffOutputSchema = z.object({
   kind: z.enum(['cpu', 'heap']),

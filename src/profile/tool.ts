@@ -26,7 +26,11 @@ export const profileProcessTool = defineTool({
     // `load` is "the same fields as run_load_test": checked here, before anything is launched.
     if (input.load) {
       const unknown = unknownKeys(loadTestInputSchema, input.load, 'load');
-      if (unknown.length) throw new UserError(`profile_process does not know the input key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, 'load takes the fields of run_load_test');
+      if (unknown.length)
+        throw new UserError(
+          `profile_process does not know the input key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
+          'load takes the fields of run_load_test',
+        );
       parseInput(loadTestInputSchema, input.load, 'load');
     }
     const { runProfile } = await import('./index.js');

@@ -68,10 +68,12 @@ export async function candidateIndexes(shape: QueryShape, driver: Driver, warnin
     if (b.group[0]) add(table, [b.group[0]]);
     // Pairs: equality + equality, equality + range, equality + first sort / group column.
     for (const e of b.eq) {
-      for (const other of [...b.eq.filter((x) => x !== e), ...b.range, ...(b.order[0] ? [b.order[0]] : []), ...(b.group[0] ? [b.group[0]] : [])]) add(table, [e, other]);
+      for (const other of [...b.eq.filter((x) => x !== e), ...b.range, ...(b.order[0] ? [b.order[0]] : []), ...(b.group[0] ? [b.group[0]] : [])])
+        add(table, [e, other]);
     }
   }
-  if (!perTable.size && shape.predicates.length) warnings.push('no index candidates: the filtered columns could not be matched to a table (qualify them with the table name or alias)');
+  if (!perTable.size && shape.predicates.length)
+    warnings.push('no index candidates: the filtered columns could not be matched to a table (qualify them with the table name or alias)');
   return out;
 }
 
@@ -101,17 +103,26 @@ export async function adviseIndexes(
     candidates.length = MAX_CANDIDATES;
   }
   const dialect = driver.dialect;
-  const ddl = (c: CandidateIndex) =>
-    `CREATE INDEX ON ${quoteQualified(c.table, dialect)} (${c.columns.map((col) => quoteIdent(col, dialect)).join(', ')});`;
+  const ddl = (c: CandidateIndex) => `CREATE INDEX ON ${quoteQualified(c.table, dialect)} (${c.columns.map((col) => quoteIdent(col, dialect)).join(', ')});`;
   const ddlNamed = (c: CandidateIndex) =>
-    `CREATE INDEX ${quoteIdent(`idx_${c.table.split('.').pop()}_${c.columns.join('_')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 60), dialect)} ON ${quoteQualified(c.table, dialect)} (${c.columns.map((col) => quoteIdent(col, dialect)).join(', ')});`;
+    `CREATE INDEX ${quoteIdent(
+      `idx_${c.table.split('.').pop()}_${c.columns.join('_')}`
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, '_')
+        .slice(0, 60),
+      dialect,
+    )} ON ${quoteQualified(c.table, dialect)} (${c.columns.map((col) => quoteIdent(col, dialect)).join(', ')});`;
   const beforeCost = basePlan.totalCost ?? null;
   const beforeMs = basePlan.analyzed ? basePlan.executionMs : undefined;
 
   if (!driver.tryIndex) {
     // MySQL/MariaDB: no transactional DDL and no hypothetical indexes — report, unverified,
     // only candidates for tables the plan reads without a usable index.
-    const scanned = new Set(basePlan.nodes.filter((n) => n.kind === 'seq-scan' || n.kind === 'full-index-scan' || n.flags?.includes('using_filesort')).map((n) => n.relation?.toLowerCase()));
+    const scanned = new Set(
+      basePlan.nodes
+        .filter((n) => n.kind === 'seq-scan' || n.kind === 'full-index-scan' || n.flags?.includes('using_filesort'))
+        .map((n) => n.relation?.toLowerCase()),
+    );
     const sorted = basePlan.nodes.some((n) => n.flags?.includes('using_filesort') || n.flags?.includes('using_temporary_table'));
     const unverified = candidates
       .filter((c) => scanned.has(c.table.toLowerCase()) || sorted)
@@ -161,7 +172,9 @@ export async function adviseIndexes(
       improvementPct: improvement === null ? null : round(improvement),
       verified,
       usedByPlan: used,
-      ...(dialect === 'sqlite' ? { note: 'cost = estimated rows visited (SQLite prints no costs), with sqlite_stat1 from a sampled ANALYZE inside a rolled-back transaction' } : {}),
+      ...(dialect === 'sqlite'
+        ? { note: 'cost = estimated rows visited (SQLite prints no costs), with sqlite_stat1 from a sampled ANALYZE inside a rolled-back transaction' }
+        : {}),
       // Rank by the cost left after the index (lower is better), not by the share saved.
       score: after === null ? -Infinity : -after,
     });
@@ -171,7 +184,9 @@ export async function adviseIndexes(
   const kept = trials.filter((t) => t.verified);
   const result = kept.filter((t, i) => {
     // The same columns in another order with the same effect: keep the first tried (equality columns lead).
-    const sameSet = kept.findIndex((o) => o.table === t.table && o.columns.length === t.columns.length && o.columns.every((c) => t.columns.includes(c)) && o.after.cost === t.after.cost);
+    const sameSet = kept.findIndex(
+      (o) => o.table === t.table && o.columns.length === t.columns.length && o.columns.every((c) => t.columns.includes(c)) && o.after.cost === t.after.cost,
+    );
     if (sameSet !== i) return false;
     if (t.columns.length < 2) return true;
     // A wider index must earn its keep: at least 10 % cheaper than its one-column prefix alone.

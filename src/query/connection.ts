@@ -25,7 +25,10 @@ export async function resolveConnection(database: string, projectDir: string, al
     try {
       url = new URL(text);
     } catch {
-      throw new UserError(`invalid database URL "${text.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}"`, 'use postgres://user@127.0.0.1:5432/db or mysql://user@127.0.0.1:3306/db');
+      throw new UserError(
+        `invalid database URL "${text.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}"`,
+        'use postgres://user@127.0.0.1:5432/db or mysql://user@127.0.0.1:3306/db',
+      );
     }
     const dialect: Dialect = scheme.startsWith('postgres') ? 'postgres' : 'mysql';
     // Drivers let URL parameters override the host (?host=) or session behaviour (?options=,

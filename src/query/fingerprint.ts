@@ -10,7 +10,7 @@
  * one space between words and around operators, none inside `( )` or around `.`,
  * one after `,`, and a space before `(` that follows a word.
  */
-const enum T {
+enum T {
   None,
   Word,
   Open,
@@ -105,9 +105,14 @@ export function fingerprintSql(sql: string): string {
       i++;
       while (i < n) {
         const d = sql.charCodeAt(i);
-        if (isDigit(d) || d === 46 || ((d === 101 || d === 69) && (isDigit(sql.charCodeAt(i + 1)) || sql.charCodeAt(i + 1) === 45 || sql.charCodeAt(i + 1) === 43))) {
+        if (
+          isDigit(d) ||
+          d === 46 ||
+          ((d === 101 || d === 69) && (isDigit(sql.charCodeAt(i + 1)) || sql.charCodeAt(i + 1) === 45 || sql.charCodeAt(i + 1) === 43))
+        ) {
           i += d === 101 || d === 69 ? 2 : 1;
-        } else if (d === 120 || d === 88 || (d >= 97 && d <= 102) || (d >= 65 && d <= 70)) i++; // 0x1f
+        } else if (d === 120 || d === 88 || (d >= 97 && d <= 102) || (d >= 65 && d <= 70))
+          i++; // 0x1f
         else break;
       }
       emitWord('?');

@@ -38,7 +38,8 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   context.report(0, steps, 'reading input');
 
   const logged: LoggedQuery[] = [...(input.queries ?? [])];
-  if (input.queryLog) logged.push(...(await readQueryLog(input.queryLog, context.projectDir, { allowedPaths: cfg.allowedInputPaths, maxInputMb: cfg.maxInputMb })));
+  if (input.queryLog)
+    logged.push(...(await readQueryLog(input.queryLog, context.projectDir, { allowedPaths: cfg.allowedInputPaths, maxInputMb: cfg.maxInputMb })));
 
   const database = input.database ?? cfg.database;
   const connection: ConnectionSpec | undefined = database ? await resolveConnection(database, context.projectDir, context.config.load.allowHosts) : undefined;
@@ -129,7 +130,9 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
         } catch (error) {
           // The database's syntax error has no position (SQLite) — add the parser's, which has.
           if (error instanceof UserError && !parsed.parsedFully && /syntax|incomplete input|parse/i.test(error.message)) {
-            throw new UserError(`${error.message} (${parsed.warnings[0]?.replace(/^the SQL parser could not read the statement \((.*)\); lint.*$/, 'parser: $1') ?? ''})`);
+            throw new UserError(
+              `${error.message} (${parsed.warnings[0]?.replace(/^the SQL parser could not read the statement \((.*)\); lint.*$/, 'parser: $1') ?? ''})`,
+            );
           }
           if (!(error instanceof StatementTimeoutError) || !analyze) throw error;
           timedOutAfterMs = timeoutMs;
@@ -146,7 +149,12 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
           if (rows !== undefined) tableRows.set(relation.toLowerCase(), rows);
         }
         const settings = await driver.settings();
-        findings = applyPlanRules(plan, { tableRows, targetMs, ...(settings.workMemKb ? { workMemKb: settings.workMemKb } : {}), ...(timedOutAfterMs ? { timedOutAfterMs } : {}) });
+        findings = applyPlanRules(plan, {
+          tableRows,
+          targetMs,
+          ...(settings.workMemKb ? { workMemKb: settings.workMemKb } : {}),
+          ...(timedOutAfterMs ? { timedOutAfterMs } : {}),
+        });
 
         if (input.suggestIndexes && parsed.parsedFully) {
           const advised = await adviseIndexes(
@@ -212,7 +220,14 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
     artifacts: { dir: run.dir, report: run.path('report.html'), ...(plan ? { plan: run.path('plan.json') } : {}) },
   };
   const verdict = verdictOf(full, targetMs);
-  if (plan) await run.writeJson('plan.json', { normalised: plan.nodes, raw: plan.raw, executionMs: plan.executionMs, planningMs: plan.planningMs, totalCost: plan.totalCost });
+  if (plan)
+    await run.writeJson('plan.json', {
+      normalised: plan.nodes,
+      raw: plan.raw,
+      executionMs: plan.executionMs,
+      planningMs: plan.planningMs,
+      totalCost: plan.totalCost,
+    });
   await run.writeJson('result.json', { ...full, indexCandidatesTried: tried, sql, params });
   await run.writeFile('report.html', renderReport(full, plan, sql, verdict));
 
@@ -223,14 +238,14 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
     indexSuggestions: full.indexSuggestions.slice(0, limit),
     lint: full.lint.slice(0, limit),
     nPlusOne: full.nPlusOne.slice(0, limit),
-    plan: { summary: full.plan.summary.slice(0, 200), compact: compact.length > 8000 ? `${compact.slice(0, 8000)}\n… (full plan in ${run.path('plan.json')})` : compact },
+    plan: {
+      summary: full.plan.summary.slice(0, 200),
+      compact: compact.length > 8000 ? `${compact.slice(0, 8000)}\n… (full plan in ${run.path('plan.json')})` : compact,
+    },
   };
   context.report(steps, steps, 'done');
   return { structured, summary: renderSummary(full, verdict) };
 }
-
-/** Same core, under the name the other capabilities use. */
-export const runQuery = analyzeQuery;
 
 function heaviestStatement(logged: LoggedQuery[]): string {
   const totals = new Map<string, { sql: string; ms: number; count: number }>();
@@ -256,7 +271,14 @@ function postgresGuardOptions(connection: ConnectionSpec, cfg: QueryConfig) {
   };
 }
 
-async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, timeoutMs: number, useHypopg: boolean, signal: AbortSignal, cfg: QueryConfig): Promise<Driver> {
+async function openDriver(
+  connection: ConnectionSpec,
+  parsed: ParsedStatement,
+  timeoutMs: number,
+  useHypopg: boolean,
+  signal: AbortSignal,
+  cfg: QueryConfig,
+): Promise<Driver> {
   if (connection.dialect === 'postgres') {
     const { openPostgres } = await import('./drivers/postgres.js');
     return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal, ...postgresGuardOptions(connection, cfg) });
@@ -268,7 +290,15 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
   }
   if (connection.dialect === 'mysql') {
     const { openMysql } = await import('./drivers/mysql.js');
-    return openMysql({ url: connection.target, ...(connection.address ? { address: connection.address } : {}), timeoutMs, signal, aliases, allowScratchCopy: cfg.allowScratchCopy, trustedFunctions: cfg.trustedFunctions });
+    return openMysql({
+      url: connection.target,
+      ...(connection.address ? { address: connection.address } : {}),
+      timeoutMs,
+      signal,
+      aliases,
+      allowScratchCopy: cfg.allowScratchCopy,
+      trustedFunctions: cfg.trustedFunctions,
+    });
   }
   const { openSqlite } = await import('./drivers/sqlite.js');
   return openSqlite({ path: connection.target, timeoutMs, signal, aliases });
@@ -279,7 +309,15 @@ async function openDriver(connection: ConnectionSpec, parsed: ParsedStatement, t
  * plain EXPLAIN (never executed: the texts are normalised, with $n for the literals — planned
  * as a generic plan on PostgreSQL 16+, skipped with a note on older servers).
  */
-async function analyseTopStatements(connection: ConnectionSpec, cfg: QueryConfig, limit: number, timeoutMs: number, targetMs: number, signal: AbortSignal, warnings: string[]): Promise<TopQuery[]> {
+async function analyseTopStatements(
+  connection: ConnectionSpec,
+  cfg: QueryConfig,
+  limit: number,
+  timeoutMs: number,
+  targetMs: number,
+  signal: AbortSignal,
+  warnings: string[],
+): Promise<TopQuery[]> {
   const { readStatStatements, openPostgres } = await import('./drivers/postgres.js');
   const url = connection.target;
   const rows = await readStatStatements(url, limit, timeoutMs, connection.address);
@@ -322,9 +360,10 @@ async function analyseTopStatements(connection: ConnectionSpec, cfg: QueryConfig
           .slice(0, 3)
           .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message }));
       } catch (error) {
-        entry.planNote = /\$\d/.test(query) && /params/.test((error as Error).message)
-          ? 'not planned: the normalised text has $n placeholders and this server is older than PostgreSQL 16 (EXPLAIN (GENERIC_PLAN)); run analyze_query on it with params'
-          : `not planned: ${(error as Error).message}`;
+        entry.planNote =
+          /\$\d/.test(query) && /params/.test((error as Error).message)
+            ? 'not planned: the normalised text has $n placeholders and this server is older than PostgreSQL 16 (EXPLAIN (GENERIC_PLAN)); run analyze_query on it with params'
+            : `not planned: ${(error as Error).message}`;
       }
       out.push(entry);
     }

@@ -27,7 +27,10 @@ export function lintStatement(sql: string, kind: StatementKind, shape: QueryShap
       rule: 'leading-wildcard-like',
       severity: 'medium',
       message: `LIKE on ${qualified(p)} starts with a wildcard: no B-tree index can serve it, every row is scanned`,
-      fix: dialect === 'postgres' ? `a trigram index (CREATE EXTENSION pg_trgm; CREATE INDEX … USING gin (${p.column} gin_trgm_ops)) or full-text search` : 'full-text search (FTS5 / FULLTEXT), or anchor the pattern at the start',
+      fix:
+        dialect === 'postgres'
+          ? `a trigram index (CREATE EXTENSION pg_trgm; CREATE INDEX … USING gin (${p.column} gin_trgm_ops)) or full-text search`
+          : 'full-text search (FTS5 / FULLTEXT), or anchor the pattern at the start',
     });
   }
   for (const p of shape.predicates.filter((p) => p.wrappedIn)) {
@@ -35,14 +38,18 @@ export function lintStatement(sql: string, kind: StatementKind, shape: QueryShap
       rule: 'function-on-column',
       severity: 'medium',
       message: `${p.wrappedIn}(${qualified(p)}) in the condition: an index on ${p.column} cannot be used for it`,
-      fix: dialect === 'mysql' ? `compare the bare column (move the function to the constant side), or index a generated column for ${p.wrappedIn}(${p.column})` : `compare the bare column (move the function to the constant side), or create an expression index on (${p.wrappedIn}(${p.column}))`,
+      fix:
+        dialect === 'mysql'
+          ? `compare the bare column (move the function to the constant side), or index a generated column for ${p.wrappedIn}(${p.column})`
+          : `compare the bare column (move the function to the constant side), or create an expression index on (${p.wrappedIn}(${p.column}))`,
     });
   }
   if (shape.orAcrossColumns) {
     add({
       rule: 'or-across-columns',
       severity: 'low',
-      message: 'OR between conditions on different columns: one composite index cannot serve it; the planner needs a bitmap OR of separate indexes or scans the table',
+      message:
+        'OR between conditions on different columns: one composite index cannot serve it; the planner needs a bitmap OR of separate indexes or scans the table',
       fix: 'index each column separately, or rewrite as UNION ALL of the branches',
     });
   }
@@ -59,7 +66,8 @@ export function lintStatement(sql: string, kind: StatementKind, shape: QueryShap
       rule: 'order-by-random',
       severity: 'medium',
       message: 'ORDER BY random()/RAND() reads and sorts every row to return a few',
-      fix: dialect === 'postgres' ? 'TABLESAMPLE SYSTEM/BERNOULLI, or pick random keys in the id range' : 'pick random keys in the id range and fetch those rows',
+      fix:
+        dialect === 'postgres' ? 'TABLESAMPLE SYSTEM/BERNOULLI, or pick random keys in the id range' : 'pick random keys in the id range and fetch those rows',
     });
   }
   if (isSelect && shape.offset !== undefined && shape.offset >= DEEP_OFFSET) {
@@ -95,7 +103,10 @@ export function lintStatement(sql: string, kind: StatementKind, shape: QueryShap
       fix: 'add a LIMIT (and paginate by key), or a WHERE that bounds the rows',
     });
   }
-  if (/count\s*\(\s*\*\s*\)(?:[^()]*\))?\s*(?:>\s*0|>=\s*1|<>\s*0|!=\s*0)(?!\d)/i.test(sql) || /\b(?:0\s*<|1\s*<=)\s*\(\s*select\s+count\s*\(\s*\*\s*\)/i.test(sql)) {
+  if (
+    /count\s*\(\s*\*\s*\)(?:[^()]*\))?\s*(?:>\s*0|>=\s*1|<>\s*0|!=\s*0)(?!\d)/i.test(sql) ||
+    /\b(?:0\s*<|1\s*<=)\s*\(\s*select\s+count\s*\(\s*\*\s*\)/i.test(sql)
+  ) {
     add({
       rule: 'count-for-existence',
       severity: 'low',

@@ -126,7 +126,10 @@ export function suggestBatch(fingerprint: string, count: number, dialect: Dialec
   if (lookup) {
     const column = lookup[1]!;
     const rewritten = fingerprint.replace(lookup[0], `where ${column} ${listForm}`);
-    const join = parent && kind === 'select' ? `; or fetch them together with the parent rows: JOIN ${table ?? 'the table'} ON ${column} = <parent key> in "${parent.length > 120 ? `${parent.slice(0, 117)}…` : parent}"` : '';
+    const join =
+      parent && kind === 'select'
+        ? `; or fetch them together with the parent rows: JOIN ${table ?? 'the table'} ON ${column} = <parent key> in "${parent.length > 120 ? `${parent.slice(0, 117)}…` : parent}"`
+        : '';
     return `${count}× the same lookup by ${column}: run it once ${keysNote} — ${rewritten}${join} (an ORM's eager loading — includes/preload/select_related/prefetch_related/JOIN FETCH — does this)`;
   }
   return `${count}× the same statement: batch it into one statement over all keys (IN list / = ANY / JOIN) or cache its result for the request`;

@@ -99,7 +99,8 @@ export function renderCompactPlan(plan: Plan): string {
     if (node.estimatedRows !== undefined) parts.push(`est=${Math.round(node.estimatedRows)}`);
     if (node.actualRows !== undefined) parts.push(`rows=${Math.round(node.actualRows)}`);
     if (node.loops !== undefined && node.loops !== 1) parts.push(`loops=${node.loops}`);
-    if (node.exclusiveMs !== undefined) parts.push(`self=${round1(node.exclusiveMs)}ms${node.exclusivePct !== undefined ? ` (${round1(node.exclusivePct)}%)` : ''}`);
+    if (node.exclusiveMs !== undefined)
+      parts.push(`self=${round1(node.exclusiveMs)}ms${node.exclusivePct !== undefined ? ` (${round1(node.exclusivePct)}%)` : ''}`);
     if (node.rowsRemovedByFilter) parts.push(`removed=${node.rowsRemovedByFilter}`);
     const cond = node.indexCond ?? node.filter;
     const detail = cond ? ` [${cond.length > 80 ? `${cond.slice(0, 77)}…` : cond}]` : '';

@@ -16,10 +16,19 @@ export const MAX_LOG_BYTES = 512 * 1024 * 1024;
 const PG_DURATION = /duration: ([\d.]+) ms\s+(?:statement|execute [^:]*|parse [^:]*|bind [^:]*):\s?(.*)$/;
 const PG_LOG_PREFIX = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/;
 
-export async function readQueryLog(path: string, baseDir: string, limits: { allowedPaths?: readonly string[]; maxInputMb?: number } = {}): Promise<LoggedQuery[]> {
+export async function readQueryLog(
+  path: string,
+  baseDir: string,
+  limits: { allowedPaths?: readonly string[]; maxInputMb?: number } = {},
+): Promise<LoggedQuery[]> {
   const full = resolve(baseDir, path);
   const maxBytes = Math.min(MAX_LOG_BYTES, (limits.maxInputMb ?? Infinity) * 1024 * 1024);
-  const text = await readInputFile(path, { projectDir: baseDir, ...(limits.allowedPaths ? { allowedPaths: limits.allowedPaths } : {}), maxBytes, what: 'query log' });
+  const text = await readInputFile(path, {
+    projectDir: baseDir,
+    ...(limits.allowedPaths ? { allowedPaths: limits.allowedPaths } : {}),
+    maxBytes,
+    what: 'query log',
+  });
   return parseQueryLog(text, full);
 }
 
@@ -49,7 +58,10 @@ export function parseQueryLog(text: string, source = 'query log'): LoggedQuery[]
       try {
         value = JSON.parse(trimmed);
       } catch (error) {
-        throw new UserError(`${source}: line ${index + 1} is not valid JSON (${(error as Error).message})`, 'each line must be one JSON object such as {"sql": "SELECT …", "durationMs": 1.2}');
+        throw new UserError(
+          `${source}: line ${index + 1} is not valid JSON (${(error as Error).message})`,
+          'each line must be one JSON object such as {"sql": "SELECT …", "durationMs": 1.2}',
+        );
       }
       const entry = value && typeof value === 'object' ? fromJson(value as Record<string, unknown>) : undefined;
       if (entry) out.push(entry);
@@ -64,7 +76,10 @@ export function parseQueryLog(text: string, source = 'query log'): LoggedQuery[]
       if (match) {
         if (current) out.push(current);
         current = { sql: match[2]!, durationMs: Number(match[1]) };
-      } else if (current && (line.startsWith('\t') || (!PG_LOG_PREFIX.test(line) && line.trim() && !/^\s*(DETAIL|HINT|CONTEXT|STATEMENT|LOG|ERROR):/.test(line)))) {
+      } else if (
+        current &&
+        (line.startsWith('\t') || (!PG_LOG_PREFIX.test(line) && line.trim() && !/^\s*(DETAIL|HINT|CONTEXT|STATEMENT|LOG|ERROR):/.test(line)))
+      ) {
         current.sql += `\n${line.replace(/^\t/, '')}`;
       } else if (current) {
         out.push(current);
@@ -74,7 +89,10 @@ export function parseQueryLog(text: string, source = 'query log'): LoggedQuery[]
     if (current) out.push(current);
     return out;
   }
-  return lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('--')).map((sql) => ({ sql }));
+  return lines
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('--'))
+    .map((sql) => ({ sql }));
 }
 
 /** The first stack frame outside node_modules / internals: the application line that ran the query. */

@@ -1,5 +1,5 @@
 import { formatMs } from '../common/units.js';
-import { type Html, html, htmlList, renderHtmlTable, renderPage, type ReportPage, type Verdict } from '../report/html.js';
+import { type Html, html, htmlList, renderHtmlTable, renderPage, type ReportPage } from '../report/html.js';
 import type { Plan } from './plan.js';
 import type { QueryOutput } from './schema.js';
 import type { Verdicts } from './verdict.js';
@@ -24,10 +24,15 @@ export function renderSummary(result: QueryOutput, verdict: Verdicts, limit = 5)
     const before = s.before.cost ?? '?';
     const after = s.after.cost ?? '?';
     const ms = s.before.ms !== undefined && s.after.ms !== undefined ? `, ${formatMs(s.before.ms)} → ${formatMs(s.after.ms)}` : '';
-    lines.push(`index ${s.verified ? `(verified, ${s.method})` : '(unverified)'}: ${s.sql} — cost ${before} → ${after}${s.improvementPct !== null ? ` (−${s.improvementPct} %)` : ''}${ms}`);
+    lines.push(
+      `index ${s.verified ? `(verified, ${s.method})` : '(unverified)'}: ${s.sql} — cost ${before} → ${after}${s.improvementPct !== null ? ` (−${s.improvementPct} %)` : ''}${ms}`,
+    );
   }
   for (const l of result.lint.slice(0, limit)) lines.push(`lint ${l.rule}: ${l.message}`);
-  for (const n of result.nPlusOne.slice(0, 3)) lines.push(`N+1 ×${n.count}${n.totalMs !== undefined ? ` (${formatMs(n.totalMs)})` : ''}${n.callSite ? ` at ${n.callSite}` : ''}: ${n.fingerprint} → ${n.suggestion}`);
+  for (const n of result.nPlusOne.slice(0, 3))
+    lines.push(
+      `N+1 ×${n.count}${n.totalMs !== undefined ? ` (${formatMs(n.totalMs)})` : ''}${n.callSite ? ` at ${n.callSite}` : ''}: ${n.fingerprint} → ${n.suggestion}`,
+    );
   for (const t of (result.topQueries ?? []).slice(0, 5)) {
     lines.push(`top: ${formatMs(t.totalMs)} total, ${t.calls} calls, ${formatMs(t.meanMs)} mean: ${t.query.slice(0, 100)}`);
     for (const f of t.findings) lines.push(`  [${f.severity}] ${f.rule}: ${f.message}`);
@@ -60,11 +65,18 @@ function planTable(plan: Plan, findings: QueryOutput['findings']): Html {
 }
 
 export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: string | undefined, verdict: Verdicts): string {
-  const stats: Array<[string, string]> = [['dialect', result.dialect], ['statement', result.statementKind]];
+  const stats: Array<[string, string]> = [
+    ['dialect', result.dialect],
+    ['statement', result.statementKind],
+  ];
   if (result.executionMs !== undefined) stats.push(['execution', formatMs(result.executionMs)]);
   if (result.planningMs !== undefined) stats.push(['planning', formatMs(result.planningMs)]);
   if (result.totalCost !== undefined) stats.push(['total cost', String(Math.round(result.totalCost * 100) / 100)]);
-  stats.push(['findings', String(result.findings.length)], ['index suggestions', String(result.indexSuggestions.length)], ['N+1', String(result.nPlusOne.length)]);
+  stats.push(
+    ['findings', String(result.findings.length)],
+    ['index suggestions', String(result.indexSuggestions.length)],
+    ['N+1', String(result.nPlusOne.length)],
+  );
   const sections: ReportPage['sections'] = [];
   if (sql) sections.push({ title: 'Statement', html: html`<pre>${sql}</pre>` });
   if (result.findings.length) {
@@ -73,7 +85,15 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
       id: 'findings',
       html: renderHtmlTable(
         ['severity', 'rule', 'node', 'message', 'fix'],
-        result.findings.map((f) => [f.severity, f.rule, f.node ?? '', `${f.message} (${Object.entries(f.evidence).map(([k, v]) => `${k}=${v}`).join(', ')})`, f.fix ?? '']),
+        result.findings.map((f) => [
+          f.severity,
+          f.rule,
+          f.node ?? '',
+          `${f.message} (${Object.entries(f.evidence)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')})`,
+          f.fix ?? '',
+        ]),
       ),
     });
   }
@@ -82,17 +102,42 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
       title: 'Index suggestions (before → after)',
       html: renderHtmlTable(
         ['index', 'method', 'verified', 'cost before', 'cost after', 'ms before', 'ms after', 'improvement'],
-        result.indexSuggestions.map((s) => [s.sql, s.method, s.verified ? 'yes' : 'no', s.before.cost ?? '—', s.after.cost ?? '—', s.before.ms ?? '—', s.after.ms ?? '—', s.improvementPct !== null ? `${s.improvementPct} %` : '—']),
+        result.indexSuggestions.map((s) => [
+          s.sql,
+          s.method,
+          s.verified ? 'yes' : 'no',
+          s.before.cost ?? '—',
+          s.after.cost ?? '—',
+          s.before.ms ?? '—',
+          s.after.ms ?? '—',
+          s.improvementPct !== null ? `${s.improvementPct} %` : '—',
+        ]),
         [3, 4, 5, 6, 7],
       ),
     });
   }
-  if (plan && plan.nodes.length) sections.push({ title: `Plan${plan.analyzed ? ' (executed)' : ' (estimated)'}`, id: 'plan', html: html`${planTable(plan, result.findings)}<h3>Text</h3><pre>${result.plan.compact}</pre>` });
-  if (result.lint.length) sections.push({ title: 'SQL lint', html: renderHtmlTable(['severity', 'rule', 'message', 'fix'], result.lint.map((l) => [l.severity, l.rule, l.message, l.fix ?? ''])) });
+  if (plan && plan.nodes.length)
+    sections.push({
+      title: `Plan${plan.analyzed ? ' (executed)' : ' (estimated)'}`,
+      id: 'plan',
+      html: html`${planTable(plan, result.findings)}<h3>Text</h3><pre>${result.plan.compact}</pre>`,
+    });
+  if (result.lint.length)
+    sections.push({
+      title: 'SQL lint',
+      html: renderHtmlTable(
+        ['severity', 'rule', 'message', 'fix'],
+        result.lint.map((l) => [l.severity, l.rule, l.message, l.fix ?? '']),
+      ),
+    });
   if (result.nPlusOne.length) {
     sections.push({
       title: 'N+1 query patterns',
-      html: renderHtmlTable(['count', 'total ms', 'call site', 'fingerprint', 'suggestion'], result.nPlusOne.map((n) => [n.count, n.totalMs ?? '', n.callSite ?? '', n.fingerprint, n.suggestion]), [0, 1]),
+      html: renderHtmlTable(
+        ['count', 'total ms', 'call site', 'fingerprint', 'suggestion'],
+        result.nPlusOne.map((n) => [n.count, n.totalMs ?? '', n.callSite ?? '', n.fingerprint, n.suggestion]),
+        [0, 1],
+      ),
     });
   }
   if (result.topQueries?.length) {
@@ -100,7 +145,15 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
       title: 'Top statements (pg_stat_statements)',
       html: renderHtmlTable(
         ['total ms', 'calls', 'mean ms', 'rows', 'query', 'lint', 'plan findings'],
-        result.topQueries.map((t) => [t.totalMs, t.calls, t.meanMs, t.rows, t.query, t.lint.join(', '), t.findings.map((f) => `${f.severity} ${f.rule}`).join(', ') || t.planNote || '']),
+        result.topQueries.map((t) => [
+          t.totalMs,
+          t.calls,
+          t.meanMs,
+          t.rows,
+          t.query,
+          t.lint.join(', '),
+          t.findings.map((f) => `${f.severity} ${f.rule}`).join(', ') || t.planNote || '',
+        ]),
         [0, 1, 2, 3],
       ),
     });

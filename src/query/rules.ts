@@ -80,16 +80,19 @@ const timedOut: PlanRule = (_plan, context) =>
  * target): a 3 ms query spends 100 % of its time somewhere, and saying so is noise.
  */
 const exclusiveTime: NodeRule = (node, plan, context) => {
-  if (node.exclusivePct === undefined || node.exclusiveMs === undefined || (plan.executionMs ?? 0) < context.targetMs * 0.1 || plan.nodes.length <= 1) return undefined;
+  if (node.exclusivePct === undefined || node.exclusiveMs === undefined || (plan.executionMs ?? 0) < context.targetMs * 0.1 || plan.nodes.length <= 1)
+    return undefined;
   const severity = bandOf(node.exclusivePct, EXCLUSIVE_SHARE);
   const ref = nodeRef(node);
-  return severity && {
-    rule: 'exclusive-time',
-    severity,
-    node: ref,
-    message: `${ref} spends ${formatMs(node.exclusiveMs)} itself — ${round(node.exclusivePct)} % of the execution time`,
-    evidence: { exclusiveMs: round(node.exclusiveMs, 3), sharePct: round(node.exclusivePct), executionMs: round(plan.executionMs ?? 0, 3) },
-  };
+  return (
+    severity && {
+      rule: 'exclusive-time',
+      severity,
+      node: ref,
+      message: `${ref} spends ${formatMs(node.exclusiveMs)} itself — ${round(node.exclusivePct)} % of the execution time`,
+      evidence: { exclusiveMs: round(node.exclusiveMs, 3), sharePct: round(node.exclusivePct), executionMs: round(plan.executionMs ?? 0, 3) },
+    }
+  );
 };
 
 /** Row estimate misses (depesz "rows x"): per loop, both sides floored at 1. */
@@ -107,7 +110,10 @@ const rowEstimate: NodeRule = (node, plan) => {
     node: ref,
     message: `${ref}: the planner expected ${formatCount(Math.round(node.estimatedRows))} rows, got ${formatCount(Math.round(node.actualRows))} (${round(factor)}× ${act > est ? 'under' : 'over'}-estimated); joins and scans above it were chosen on the wrong numbers`,
     evidence: { estimatedRows: node.estimatedRows, actualRows: node.actualRows, factor: round(factor), loops: node.loops ?? 1 },
-    fix: plan.dialect === 'postgres' ? "ANALYZE the table; for correlated columns CREATE STATISTICS (dependencies, ndistinct); raise the column's statistics target for skewed data" : 'refresh statistics (ANALYZE TABLE)',
+    fix:
+      plan.dialect === 'postgres'
+        ? "ANALYZE the table; for correlated columns CREATE STATISTICS (dependencies, ndistinct); raise the column's statistics target for skewed data"
+        : 'refresh statistics (ANALYZE TABLE)',
   };
 };
 
@@ -126,8 +132,15 @@ const rowsRemovedByFilter: NodeRule = (node, _plan, context) => {
     severity: isSeq && (tableSize(node, context) ?? rowsRead(node)) >= LARGE_TABLE_ROWS ? 'high' : severity,
     node: ref,
     message: `${ref} reads ${formatCount(Math.round(rowsRead(node)))} rows and its filter throws away ${round(share)} % of them${node.filter ? ` (${node.filter})` : ''}`,
-    evidence: { rowsRead: Math.round(rowsRead(node)), rowsRemoved: Math.round(removedTotal), removedPct: round(share), rowsReturned: Math.round(node.actualRows * (node.loops ?? 1)) },
-    fix: isSeq ? 'an index on the filter columns lets it read only the matching rows (see indexSuggestions)' : 'extend the index with the filtered columns so the condition becomes an index condition',
+    evidence: {
+      rowsRead: Math.round(rowsRead(node)),
+      rowsRemoved: Math.round(removedTotal),
+      removedPct: round(share),
+      rowsReturned: Math.round(node.actualRows * (node.loops ?? 1)),
+    },
+    fix: isSeq
+      ? 'an index on the filter columns lets it read only the matching rows (see indexSuggestions)'
+      : 'extend the index with the filtered columns so the condition becomes an index condition',
   };
 };
 

@@ -17,7 +17,9 @@ const loggedQuery = z.object({
   requestId: z
     .string()
     .optional()
-    .describe('the request/trace/transaction the query ran in; when given, an N+1 run must repeat within one request (back-to-back lookups from different requests are load, not N+1)'),
+    .describe(
+      'the request/trace/transaction the query ran in; when given, an N+1 run must repeat within one request (back-to-back lookups from different requests are load, not N+1)',
+    ),
 });
 
 export const queryInputSchema = z.object({
@@ -30,31 +32,34 @@ export const queryInputSchema = z.object({
   database: z
     .string()
     .optional()
-    .describe('SQLite file path, postgres://user@host:port/db or mysql://user@host:port/db. Default: .perf/config.json → query.database. Non-loopback hosts must be in load.allowHosts.'),
+    .describe(
+      'SQLite file path, postgres://user@host:port/db or mysql://user@host:port/db. Default: .perf/config.json → query.database. Non-loopback hosts must be in load.allowHosts.',
+    ),
   queryLog: z
     .string()
     .optional()
-    .describe('path to a query log for N+1 detection: one statement per line, a PostgreSQL server log with "duration:" lines, or JSON lines {sql, durationMs?, stack?}'),
+    .describe(
+      'path to a query log for N+1 detection: one statement per line, a PostgreSQL server log with "duration:" lines, or JSON lines {sql, durationMs?, stack?}',
+    ),
   queries: z.array(loggedQuery).optional().describe('the same as queryLog, inline'),
   analyze: z
     .boolean()
     .optional()
-    .describe('run EXPLAIN ANALYZE. Default: true for read-only statements (run in a read-only transaction), false for INSERT/UPDATE/DELETE/MERGE (true runs them in a transaction that is always rolled back)'),
+    .describe(
+      'run EXPLAIN ANALYZE. Default: true for read-only statements (run in a read-only transaction), false for INSERT/UPDATE/DELETE/MERGE (true runs them in a transaction that is always rolled back)',
+    ),
   suggestIndexes: z.boolean().default(true).describe('propose indexes from WHERE/JOIN/ORDER BY/GROUP BY and verify each by re-planning with it in place'),
-  useHypopg: z.boolean().default(true).describe('PostgreSQL: use HypoPG hypothetical indexes when the extension is installed; false uses CREATE INDEX inside a rolled-back transaction'),
+  useHypopg: z
+    .boolean()
+    .default(true)
+    .describe('PostgreSQL: use HypoPG hypothetical indexes when the extension is installed; false uses CREATE INDEX inside a rolled-back transaction'),
   minImprovementPct: z
     .number()
     .min(0)
     .max(100)
     .optional()
-    .describe('keep index suggestions that cut the estimated cost by at least this share (default query.minImprovementPct, 50 — Dexter\'s bar)'),
-  timeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .max(600_000)
-    .optional()
-    .describe('statement timeout for every statement we run (default query.timeoutMs, 10 000)'),
+    .describe("keep index suggestions that cut the estimated cost by at least this share (default query.minImprovementPct, 50 — Dexter's bar)"),
+  timeoutMs: z.number().int().positive().max(600_000).optional().describe('statement timeout for every statement we run (default query.timeoutMs, 10 000)'),
   fromStatStatements: z
     .number()
     .int()
@@ -63,7 +68,13 @@ export const queryInputSchema = z.object({
     .optional()
     .describe('PostgreSQL: list the top N statements by total time from pg_stat_statements (and lint them)'),
   nPlusOneMinCount: z.number().int().min(2).default(3).describe('a run of the same query shape at least this long is reported as N+1'),
-  limit: z.number().int().positive().max(100).default(10).describe('at most this many findings, suggestions and N+1 groups in the result (all are in the artefacts)'),
+  limit: z
+    .number()
+    .int()
+    .positive()
+    .max(100)
+    .default(10)
+    .describe('at most this many findings, suggestions and N+1 groups in the result (all are in the artefacts)'),
 });
 
 export type QueryInput = z.output<typeof queryInputSchema>;
@@ -104,7 +115,11 @@ const indexSuggestion = z.object({
   sql: z.string(),
   table: z.string(),
   columns: z.array(z.string()),
-  method: z.enum(['hypopg', 'rollback', 'expert', 'scratch-copy', 'none']).describe('hypopg: hypothetical index; rollback: built in a rolled-back transaction; expert: SQLite, built in a rolled-back transaction with sampled statistics; scratch-copy: MySQL, built on a session-private temporary copy (query.allowScratchCopy); none: not verified (MySQL default)'),
+  method: z
+    .enum(['hypopg', 'rollback', 'expert', 'scratch-copy', 'none'])
+    .describe(
+      'hypopg: hypothetical index; rollback: built in a rolled-back transaction; expert: SQLite, built in a rolled-back transaction with sampled statistics; scratch-copy: MySQL, built on a session-private temporary copy (query.allowScratchCopy); none: not verified (MySQL default)',
+    ),
   before: costPoint,
   after: costPoint,
   improvementPct: z.number().nullable(),

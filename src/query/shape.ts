@@ -103,7 +103,10 @@ function pgColumn(node: Node | undefined): ColumnUse | undefined {
 }
 
 function pgFuncName(node: Node): string {
-  return ((node.funcname as Node[]) ?? []).map((f) => f.String?.sval).filter(Boolean).join('.');
+  return ((node.funcname as Node[]) ?? [])
+    .map((f) => f.String?.sval)
+    .filter(Boolean)
+    .join('.');
 }
 
 function pgWrapped(node: Node | undefined): { col: ColumnUse; fn: string } | undefined {
@@ -228,7 +231,7 @@ export function shapeFromPgStatement(stmt: Node): QueryShape {
     }
   });
   if (type === 'SelectStmt') {
-    const select = node.larg && node.op && node.op !== 'SETOP_NONE' ? node.larg.SelectStmt ?? node : node;
+    const select = node.larg && node.op && node.op !== 'SETOP_NONE' ? (node.larg.SelectStmt ?? node) : node;
     pgFrom(select.fromClause, shape);
     const fromItems = (select.fromClause as Node[] | undefined) ?? [];
     pgPredicates(select.whereClause, 'where', shape);
@@ -374,7 +377,8 @@ export function shapeFromNspStatement(ast: Node): QueryShape {
     const commaJoined = from.filter((f) => !f.join).length;
     if (commaJoined > 1 && !shape.predicates.some((p) => p.source === 'join')) shape.implicitCrossJoin = true;
     const columns = ast.columns;
-    shape.selectStar = columns === '*' || (Array.isArray(columns) && columns.some((c: Node) => c?.expr?.type === 'column_ref' && nspColumnName(c.expr.column) === '*'));
+    shape.selectStar =
+      columns === '*' || (Array.isArray(columns) && columns.some((c: Node) => c?.expr?.type === 'column_ref' && nspColumnName(c.expr.column) === '*'));
     shape.distinct = !!ast.distinct;
     const limit = ast.limit?.value as Node[] | undefined;
     shape.hasLimit = !!limit?.length;

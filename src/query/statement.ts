@@ -104,7 +104,11 @@ export async function parsePostgres(sql: string): Promise<ParsedStatement> {
   };
   const kind = kinds[type];
   if (!kind) {
-    const reason = PG_REFUSED[type] ?? (/^(Create|Alter|Drop|Rename|Grant|Comment|Index|Define|Reindex|Cluster|Refresh)/.test(type) || type.endsWith('Stmt') ? 'DDL and utility statements change the schema or server state' : 'unrecognised statement');
+    const reason =
+      PG_REFUSED[type] ??
+      (/^(Create|Alter|Drop|Rename|Grant|Comment|Index|Define|Reindex|Cluster|Refresh)/.test(type) || type.endsWith('Stmt')
+        ? 'DDL and utility statements change the schema or server state'
+        : 'unrecognised statement');
     refuse(`a ${type.replace(/Stmt$/, '')} statement`, reason);
   }
   if (kind === 'select' && (stmt.SelectStmt as Record<string, unknown>).intoClause) refuse('SELECT … INTO', 'it creates a table');
@@ -153,7 +157,8 @@ const FIRST_KEYWORD_KIND: Record<string, StatementKind> = {
 
 export function parseWithNodeSqlParser(sql: string, dialect: 'mysql' | 'sqlite'): ParsedStatement {
   // Executable comments (/*! … */, /*M! … */) are run by MariaDB/MySQL but invisible to parsers.
-  if (dialect === 'mysql' && /\/\*(!|M!)/.test(sql)) refuse('an executable comment (/*! … */)', 'MariaDB/MySQL run its contents as SQL, which our parser cannot see');
+  if (dialect === 'mysql' && /\/\*(!|M!)/.test(sql))
+    refuse('an executable comment (/*! … */)', 'MariaDB/MySQL run its contents as SQL, which our parser cannot see');
   // INTO OUTFILE/DUMPFILE writes a server file; any spacing or comment between the words counts.
   if (dialect === 'mysql' && /\b(outfile|dumpfile)\b/i.test(sql)) refuse('SELECT … INTO OUTFILE/DUMPFILE', 'it writes a file on the server');
   const statements = splitStatements(sql, dialect);
@@ -189,7 +194,7 @@ export function parseWithNodeSqlParser(sql: string, dialect: 'mysql' | 'sqlite')
       handler: 'HANDLER opens table cursors',
       do: 'DO evaluates expressions for their side effects',
     };
-    refuse(`a ${first.toUpperCase() || 'blank'} statement`, ddl ? 'DDL changes the schema' : reasons[first] ?? 'unrecognised statement');
+    refuse(`a ${first.toUpperCase() || 'blank'} statement`, ddl ? 'DDL changes the schema' : (reasons[first] ?? 'unrecognised statement'));
   }
   if (/\binto\s+(outfile|dumpfile)\b/i.test(text)) refuse('SELECT … INTO OUTFILE', 'it writes a file on the server');
   try {

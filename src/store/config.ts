@@ -21,10 +21,7 @@ const targetsSchema = z.strictObject({
 });
 
 const loadSchema = z.strictObject({
-  allowHosts: z
-    .array(z.string())
-    .default([])
-    .describe('hosts (names, IPs or *.suffix) that may receive load besides loopback'),
+  allowHosts: z.array(z.string()).default([]).describe('hosts (names, IPs or *.suffix) that may receive load besides loopback'),
   maxDurationS: z.number().positive().default(600),
   maxConnections: z.number().int().positive().default(10_000),
   maxRate: z.number().positive().default(100_000),
@@ -35,7 +32,10 @@ const querySchema = z.strictObject({
   minImprovementPct: z.number().min(0).max(100).default(50).describe('keep index suggestions that cut cost by at least this much'),
   timeoutMs: z.number().int().positive().default(10_000),
   allowScratchCopy: z.boolean().default(false).describe('MySQL: allow verifying indexes on a scratch copy of a table'),
-  trustedFunctions: z.array(z.string().min(1)).default([]).describe('user-defined functions analyze_query may run, exact "schema.name" (PostgreSQL) or "db.name" (MySQL)'),
+  trustedFunctions: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('user-defined functions analyze_query may run, exact "schema.name" (PostgreSQL) or "db.name" (MySQL)'),
   role: z.string().min(1).optional().describe('PostgreSQL: run plans as this least-privilege role (SET LOCAL ROLE); default perfeng_readonly when available'),
   searchPath: z.array(z.string().min(1)).default(['$user', 'public']).describe('PostgreSQL search_path pinned for every statement'),
   allowedInputPaths: z.array(z.string().min(1)).default([]).describe('folders outside the project that query logs and benchmark inputs may be read from'),
@@ -57,7 +57,9 @@ const hooksSchema = z.strictObject({
   mode: z
     .enum(['suggest', 'notify', 'require', 'off'])
     .default('suggest')
-    .describe('Stop note: suggest (to the model, which continues), notify (to the user; the model hears it at the next prompt), require (block the stop once), off'),
+    .describe(
+      'Stop note: suggest (to the model, which continues), notify (to the user; the model hears it at the next prompt), require (block the stop once), off',
+    ),
   diffLines: z.number().int().positive().default(300),
   paths: z
     .array(z.string().min(1))
@@ -84,7 +86,9 @@ const hooksSchema = z.strictObject({
       '**/*.pb.go',
       '**/*_pb2.py',
     ])
-    .describe('globs (lock files, build output, generated files) left out of the diff-size rule; files marked linguist-generated in .gitattributes and binary files are always left out'),
+    .describe(
+      'globs (lock files, build output, generated files) left out of the diff-size rule; files marked linguist-generated in .gitattributes and binary files are always left out',
+    ),
 });
 
 const vitalsSchema = z.strictObject({

@@ -69,9 +69,7 @@ export function analyseRun(observation: RunObservation): RunMetrics {
     blockingMs: round(t.startTime <= tbtEnd ? blockingTime(t, tbtStart, tbtEnd) : 0, 1),
     ...sourceOf(t.startTime, t.startTime + t.duration),
   }));
-  const layoutShifts = o.shifts
-    .filter((s) => !s.hadRecentInput)
-    .map((s) => ({ startMs: round(s.startTime, 1), value: round(s.value, 4), sources: s.sources }));
+  const layoutShifts = o.shifts.filter((s) => !s.hadRecentInput).map((s) => ({ startMs: round(s.startTime, 1), value: round(s.value, 4), sources: s.sources }));
   return {
     run: observation.index + 1,
     ttfbMs: Math.max(0, (navigation?.responseStart ?? 0) - activation),

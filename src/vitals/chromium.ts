@@ -100,12 +100,7 @@ export interface ChromiumSession {
   close(): Promise<void>;
 }
 
-export async function launchChromium(options: {
-  executable: string;
-  extraArgs: string[];
-  signal: AbortSignal;
-  timeoutMs?: number;
-}): Promise<ChromiumSession> {
+export async function launchChromium(options: { executable: string; extraArgs: string[]; signal: AbortSignal; timeoutMs?: number }): Promise<ChromiumSession> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'perfeng-chromium-'));
   let tree: SpawnedTree | undefined;
   let browser: Browser | undefined;

@@ -29,18 +29,15 @@ export function parseTraceEvents(trace: Buffer | string): TraceEvent[] {
 /** All screenshots with their time since navigation start, in order. */
 export function screenshotsFromTrace(events: readonly TraceEvent[], pageUrl: string): FilmstripFrame[] {
   const navigations = events.filter(
-    (e) =>
-      e.name === 'navigationStart' &&
-      e.args?.data?.isLoadingMainFrame &&
-      e.args.data.documentLoaderURL &&
-      e.args.data.documentLoaderURL !== 'about:blank',
+    (e) => e.name === 'navigationStart' && e.args?.data?.isLoadingMainFrame && e.args.data.documentLoaderURL && e.args.data.documentLoaderURL !== 'about:blank',
   );
-  const navigation =
-    navigations.find((e) => e.args?.data?.documentLoaderURL === pageUrl) ?? navigations[0];
+  const navigation = navigations.find((e) => e.args?.data?.documentLoaderURL === pageUrl) ?? navigations[0];
   if (!navigation?.ts) return [];
   const origin = navigation.ts;
   return events
-    .flatMap((e) => (e.name === 'Screenshot' && e.args?.snapshot && typeof e.ts === 'number' ? [{ timeMs: (e.ts - origin) / 1000, image: e.args.snapshot }] : []))
+    .flatMap((e) =>
+      e.name === 'Screenshot' && e.args?.snapshot && typeof e.ts === 'number' ? [{ timeMs: (e.ts - origin) / 1000, image: e.args.snapshot }] : [],
+    )
     .sort((a, b) => a.timeMs - b.timeMs);
 }
 

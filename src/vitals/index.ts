@@ -66,7 +66,13 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const url = normaliseUrl(input.url, context.projectDir);
   const allowHosts = context.config.load.allowHosts;
   if (!url.startsWith('file:')) await assertHostAllowed(url, { allowHosts });
-  const thresholdTexts = input.thresholds ?? defaultThresholds(context.config.targets, context.config.vitals.tbtMs, input.interactions.some((s) => s.action !== 'wait' && s.action !== 'hover'));
+  const thresholdTexts =
+    input.thresholds ??
+    defaultThresholds(
+      context.config.targets,
+      context.config.vitals.tbtMs,
+      input.interactions.some((s) => s.action !== 'wait' && s.action !== 'hover'),
+    );
   const parsedThresholds = thresholdTexts.map(parseThreshold);
   const executable = findChromium(context.config.vitals.chromium);
   const throttling = resolveThrottling(input.throttling);
@@ -114,7 +120,13 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     if (input.coverage) {
       context.report(step++, totalSteps, 'coverage of JS and CSS');
       coverage = await abortable(
-        measureCoverage(session.browser, guard, { url, device: input.device, browserVersion: session.version, timeoutMs: input.timeoutMs, quietMs: input.quietMs }),
+        measureCoverage(session.browser, guard, {
+          url,
+          device: input.device,
+          browserVersion: session.version,
+          timeoutMs: input.timeoutMs,
+          quietMs: input.quietMs,
+        }),
         context.signal,
       );
       extraWarnings.push(...coverage.warnings);
@@ -144,11 +156,16 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
   const lighthouseSummary = lighthouse ? summariseLighthouse(lighthouse.lhr, Math.min(input.limit, 5)) : undefined;
   const allowsUrl = guard ? guard.allowsUrl : () => true;
   const lighthouseBlocked = lighthouseSummary ? lighthouseSummary.requestUrls.filter((u) => !allowsUrl(u)) : [];
-  if (lighthouseBlocked.length) warnings.push(`Lighthouse's page asked for ${lighthouseBlocked.length} URL(s) outside the allow-list; the network guard stopped them (${lighthouseBlocked.slice(0, 3).join(', ')})`);
+  if (lighthouseBlocked.length)
+    warnings.push(
+      `Lighthouse's page asked for ${lighthouseBlocked.length} URL(s) outside the allow-list; the network guard stopped them (${lighthouseBlocked.slice(0, 3).join(', ')})`,
+    );
   if (lighthouse?.lhr.runtimeError) warnings.push(`Lighthouse: ${lighthouse.lhr.runtimeError.code}: ${lighthouse.lhr.runtimeError.message}`);
   for (const w of lighthouse?.lhr.runWarnings ?? []) warnings.push(`Lighthouse: ${w.slice(0, 300)}`);
   if (throttling.downloadKbps > 0 || throttling.uploadKbps > 0) {
-    warnings.push('network throttling: subresources get latency and bandwidth limits via CDP; the main document gets the latency only (Chromium does not apply CDP network emulation to navigations), so a large HTML document downloads faster than on the emulated network');
+    warnings.push(
+      'network throttling: subresources get latency and bandwidth limits via CDP; the main document gets the latency only (Chromium does not apply CDP network emulation to navigations), so a large HTML document downloads faster than on the emulated network',
+    );
   }
   const thresholds = evaluateThresholds(parsedThresholds, runValues(runs));
   for (const t of thresholds) if (t.actual === null) warnings.push(`threshold "${t.expression}" fails: the page reported no ${t.metric.toUpperCase()} value`);
@@ -181,7 +198,13 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     browser: session?.version ?? '',
     metrics: {
       ...reported('lcpMs', (r) => r.lcpMs),
-      cls: defined(summarise(runs.map((r) => r.cls), 4), 'CLS of every run'),
+      cls: defined(
+        summarise(
+          runs.map((r) => r.cls),
+          4,
+        ),
+        'CLS of every run',
+      ),
       ...reported('inpMs', (r) => r.inpMs),
       tbtMs: defined(summarise(runs.map((r) => r.tbtMs)), 'TBT of every run'),
       ...reported('fcpMs', (r) => r.fcpMs),
@@ -262,16 +285,34 @@ const CHROMIUM_SERVICE_HOST = /(^|\.)(google\.com|googleapis\.com|gstatic\.com|g
 function collectWarnings(observations: readonly RunObservation[], runs: readonly RunMetrics[], backstopHits: string[]): string[] {
   const warnings = observations.flatMap((o) => o.warnings);
   const statuses = observations.map((o) => o.status).filter((s): s is number => s !== null && s >= 400);
-  if (statuses.length) warnings.push(`the page returned HTTP ${statuses[0]} in ${statuses.length} of ${observations.length} runs: the numbers describe an error page (verdict: failed)`);
+  if (statuses.length)
+    warnings.push(
+      `the page returned HTTP ${statuses[0]} in ${statuses.length} of ${observations.length} runs: the numbers describe an error page (verdict: failed)`,
+    );
   const blocked = [...new Set(observations.flatMap((o) => o.blocked))];
   if (blocked.length) {
-    const hosts = [...new Set(blocked.map((u) => { try { return new URL(u).host; } catch { return u; } }))];
-    warnings.push(`blocked ${blocked.length} request(s) to hosts outside the allow-list (${hosts.slice(0, 5).join(', ')}): the page was measured without them; add hosts you own to load.allowHosts`);
+    const hosts = [
+      ...new Set(
+        blocked.map((u) => {
+          try {
+            return new URL(u).host;
+          } catch {
+            return u;
+          }
+        }),
+      ),
+    ];
+    warnings.push(
+      `blocked ${blocked.length} request(s) to hosts outside the allow-list (${hosts.slice(0, 5).join(', ')}): the page was measured without them; add hosts you own to load.allowHosts`,
+    );
   }
   // Chromium's own services (time, component updates, sign-in) knock on Google's doors even
   // with every background flag set; the backstop stops them and they say nothing about the page.
   const foreign = backstopHits.filter((h) => !CHROMIUM_SERVICE_HOST.test(h));
-  if (foreign.length > 0) warnings.push(`${foreign.length} connection(s) that bypassed request interception (WebSockets, preconnects) were stopped at the network level: ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
+  if (foreign.length > 0)
+    warnings.push(
+      `${foreign.length} connection(s) that bypassed request interception (WebSockets, preconnects) were stopped at the network level: ${[...new Set(foreign)].slice(0, 5).join(', ')}`,
+    );
   const errors = [...new Set(observations.flatMap((o) => o.pageErrors))];
   if (errors.length) warnings.push(`uncaught page errors: ${errors.slice(0, 3).join(' | ')}`);
   const unsupported = [...new Set(observations.flatMap((o) => o.observations.unsupported))];
@@ -281,7 +322,8 @@ function collectWarnings(observations: readonly RunObservation[], runs: readonly
   if (lcps.length >= 3) {
     const [low, high, mid] = [minimum(lcps), maximum(lcps), median(lcps)];
     const spread = high - low;
-    if (mid > 0 && spread > 0.5 * mid && spread > 100) warnings.push(`LCP varied a lot between runs (${Math.round(low)}–${Math.round(high)} ms): the machine or the server is noisy; use more runs`);
+    if (mid > 0 && spread > 0.5 * mid && spread > 100)
+      warnings.push(`LCP varied a lot between runs (${Math.round(low)}–${Math.round(high)} ms): the machine or the server is noisy; use more runs`);
   }
   const elements = new Set(runs.map((r) => r.lcpElement?.selector).filter(Boolean));
   if (elements.size > 1) warnings.push(`the LCP element differed between runs (${[...elements].slice(0, 3).join(', ')})`);

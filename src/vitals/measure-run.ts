@@ -122,7 +122,8 @@ async function trackNetwork(cdp: CDPSession): Promise<NetworkTracker> {
     if (record) {
       record.failed = event.errorText;
       // "inspector": Network.setBlockedURLs; BLOCKED_BY_CLIENT: our interceptor; PROXY/TUNNEL: the backstop.
-      if (event.blockedReason === 'inspector' || /BLOCKED_BY_CLIENT|ERR_PROXY_CONNECTION_FAILED|ERR_TUNNEL_CONNECTION_FAILED/.test(event.errorText)) record.blocked = true;
+      if (event.blockedReason === 'inspector' || /BLOCKED_BY_CLIENT|ERR_PROXY_CONNECTION_FAILED|ERR_TUNNEL_CONNECTION_FAILED/.test(event.errorText))
+        record.blocked = true;
     }
     tracker.inflight.delete(event.requestId);
   });
@@ -241,7 +242,10 @@ async function performInteraction(page: Page, step: Interaction, index: number, 
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     if (/timeout/i.test(message ?? '')) {
-      throw new UserError(`${describeStep} failed: no actionable element within ${ACTION_TIMEOUT_MS} ms`, 'check the selector against the page (it must be visible and enabled)');
+      throw new UserError(
+        `${describeStep} failed: no actionable element within ${ACTION_TIMEOUT_MS} ms`,
+        'check the selector against the page (it must be visible and enabled)',
+      );
     }
     throw new UserError(`${describeStep} failed: ${message}`, 'check the selector and the action');
   }
@@ -288,14 +292,17 @@ export async function measureRun(browser: Browser, guard: NetworkGuard, settings
     } catch (error) {
       if (settings.signal.aborted) throw error;
       const message = error instanceof Error ? firstLine(error.message) : String(error);
-      if (/Timeout/i.test(message)) warnings.push(`run ${index + 1}: the load event did not fire within ${settings.timeoutMs} ms; measured what had happened by then`);
+      if (/Timeout/i.test(message))
+        warnings.push(`run ${index + 1}: the load event did not fire within ${settings.timeoutMs} ms; measured what had happened by then`);
       else throw new UserError(`cannot load ${settings.url}: ${message}`, 'check that the page is served and the URL is right');
     }
     const quiet = await waitForQuiet(page, tracker, settings.quietMs, Math.max(deadline, Date.now() + settings.quietMs), settings.signal);
     if (!quiet && !settings.signal.aborted) {
-      warnings.push(`run ${index + 1}: the page never went quiet (${tracker.inflight.size} requests in flight or long tasks continuing) within ${settings.timeoutMs} ms`);
+      warnings.push(
+        `run ${index + 1}: the page never went quiet (${tracker.inflight.size} requests in flight or long tasks continuing) within ${settings.timeoutMs} ms`,
+      );
     }
-    const settledAtMs = ((await page.evaluate('performance.now()')) as number);
+    const settledAtMs = (await page.evaluate('performance.now()')) as number;
 
     const marks: InteractionMark[] = [];
     for (const [i, step] of settings.interactions.entries()) {

@@ -30,7 +30,10 @@ export interface NetworkGuard {
 }
 
 function matchesEntry(host: string, entry: string): boolean {
-  const pattern = entry.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const pattern = entry
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (!pattern) return false;
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
   return host === pattern;
@@ -67,7 +70,10 @@ export function isSubresourceAllowed(url: string, pageHost: string | undefined, 
 
 /** A host as a URLPattern hostname: IPv6 colons escaped, `*.suffix` kept as a wildcard. */
 function hostnamePattern(host: string): string {
-  const bare = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (bare.includes(':')) return `[${bare.replace(/:/g, '\\:')}]`;
   return bare.replace(/[()+?{}\\]/g, (c) => `\\${c}`);
 }

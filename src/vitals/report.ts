@@ -34,15 +34,22 @@ export function renderVitalsSummary(r: VitalsOutput): string {
     `${r.url} — median of ${r.runs} cold load(s), ${r.device}, throttling ${r.throttling.profile}, Chromium ${r.browser}`,
     numbers.join(' · '),
   ];
-  if (r.lcpElement) lines.push(`LCP element: ${r.lcpElement.selector}${r.lcpElement.url ? ` (${r.lcpElement.url})` : r.lcpElement.text ? ` "${r.lcpElement.text}"` : ''}`);
+  if (r.lcpElement)
+    lines.push(`LCP element: ${r.lcpElement.selector}${r.lcpElement.url ? ` (${r.lcpElement.url})` : r.lcpElement.text ? ` "${r.lcpElement.text}"` : ''}`);
   const worstTask = r.longTasks[0];
-  if (worstTask) lines.push(`Long tasks: ${r.longTasks.length} shown, longest ${formatMs(worstTask.durationMs)} at ${formatMs(worstTask.startMs)}${worstTask.source ? ` in ${worstTask.source}` : ''}`);
+  if (worstTask)
+    lines.push(
+      `Long tasks: ${r.longTasks.length} shown, longest ${formatMs(worstTask.durationMs)} at ${formatMs(worstTask.startMs)}${worstTask.source ? ` in ${worstTask.source}` : ''}`,
+    );
   for (const step of r.interactions) {
-    lines.push(`Step ${step.step} ${step.action} ${step.target}: ${step.latencyMs === null ? '< 16 ms' : `${formatMs(step.latencyMs)} (input delay ${formatMs(step.inputDelayMs ?? 0)}, processing ${formatMs(step.processingMs ?? 0)}, presentation ${formatMs(step.presentationDelayMs ?? 0)})`}`);
+    lines.push(
+      `Step ${step.step} ${step.action} ${step.target}: ${step.latencyMs === null ? '< 16 ms' : `${formatMs(step.latencyMs)} (input delay ${formatMs(step.inputDelayMs ?? 0)}, processing ${formatMs(step.processingMs ?? 0)}, presentation ${formatMs(step.presentationDelayMs ?? 0)})`}`,
+    );
   }
   lines.push(`Resources: ${r.resources.count} requests, ${formatBytes(r.resources.bytes)}`);
   if (r.coverage) {
-    const part = (name: string, t: { files: number; bytes: number; unusedBytes: number; unusedPercent: number }) => (t.files ? `${name} ${formatBytes(t.bytes)} (${t.unusedPercent}% unused)` : undefined);
+    const part = (name: string, t: { files: number; bytes: number; unusedBytes: number; unusedPercent: number }) =>
+      t.files ? `${name} ${formatBytes(t.bytes)} (${t.unusedPercent}% unused)` : undefined;
     const parts = [part('JS', r.coverage.js), part('CSS', r.coverage.css)].filter(Boolean);
     if (parts.length) lines.push(`Coverage: ${parts.join(', ')}${r.coverage.files[0]?.unusedBytes ? `; most unused: ${r.coverage.files[0].url}` : ''}`);
   }
@@ -84,12 +91,17 @@ function renderTimeline(tasks: VitalsOutput['longTasks'], endMs: number, marks: 
   const rects = tasks.map((t) => {
     const blockingStart = t.startMs + t.durationMs - t.blockingMs;
     return html`<rect x="${x(t.startMs)}" y="30" width="${span(t.startMs, t.startMs + t.durationMs)}" height="18" fill="#f0b400"><title>${`${formatMs(t.durationMs)} at ${formatMs(t.startMs)}${t.source ? ` — ${t.source}` : ''}`}</title></rect>${
-      t.blockingMs > 0 ? html`<rect x="${x(blockingStart)}" y="30" width="${span(blockingStart, t.startMs + t.durationMs)}" height="18" fill="#b3261e" opacity="0.8"/>` : ''
+      t.blockingMs > 0
+        ? html`<rect x="${x(blockingStart)}" y="30" width="${span(blockingStart, t.startMs + t.durationMs)}" height="18" fill="#b3261e" opacity="0.8"/>`
+        : ''
     }`;
   });
   const lines = marks
     .filter((m): m is [string, number] => typeof m[1] === 'number')
-    .map(([label, ms], i) => html`<line x1="${x(ms)}" x2="${x(ms)}" y1="14" y2="56" stroke="#3b6fd8" stroke-dasharray="3,2"/><text x="${x(ms)}" y="${i % 2 ? 66 : 12}" text-anchor="middle">${`${label} ${formatMs(ms)}`}</text>`);
+    .map(
+      ([label, ms], i) =>
+        html`<line x1="${x(ms)}" x2="${x(ms)}" y1="14" y2="56" stroke="#3b6fd8" stroke-dasharray="3,2"/><text x="${x(ms)}" y="${i % 2 ? 66 : 12}" text-anchor="middle">${`${label} ${formatMs(ms)}`}</text>`,
+    );
   return html`<svg class="timeline" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="long-task timeline">
 <line x1="10" x2="${width - 10}" y1="48" y2="48" stroke="#e3e7ee"/>${rects}${lines}
 <text x="10" y="${height - 2}">0</text><text x="${width - 10}" y="${height - 2}" text-anchor="end">${formatMs(end)}</text></svg>
@@ -121,21 +133,21 @@ export function renderVitalsReport(input: ReportInput): string {
   sections.push({
     title: 'Per run',
     html: html`${renderHtmlTable(
-        ['run', 'TTFB', 'FCP', 'LCP', 'CLS', 'TBT', 'INP', 'load', 'requests', 'bytes'],
-        input.runs.map((run) => [
-          run.run === r.representativeRun ? `${run.run} (representative)` : String(run.run),
-          ms(run.ttfbMs),
-          ms(run.fcpMs),
-          ms(run.lcpMs),
-          fmtCls(run.cls),
-          ms(run.tbtMs),
-          ms(run.inpMs),
-          ms(run.loadMs),
-          run.requests,
-          formatBytes(run.bytes),
-        ]),
-        [1, 2, 3, 4, 5, 6, 7, 8, 9],
-      )}<p class="muted">${`${r.device}, throttling ${r.throttling.profile} (CPU ×${r.throttling.cpuSlowdown}, +${r.throttling.latencyMs} ms RTT, ${r.throttling.downloadKbps || '∞'} kbit/s down), Chromium ${r.browser}. Every run is a cold load in a fresh browser context.`}</p>`,
+      ['run', 'TTFB', 'FCP', 'LCP', 'CLS', 'TBT', 'INP', 'load', 'requests', 'bytes'],
+      input.runs.map((run) => [
+        run.run === r.representativeRun ? `${run.run} (representative)` : String(run.run),
+        ms(run.ttfbMs),
+        ms(run.fcpMs),
+        ms(run.lcpMs),
+        fmtCls(run.cls),
+        ms(run.tbtMs),
+        ms(run.inpMs),
+        ms(run.loadMs),
+        run.requests,
+        formatBytes(run.bytes),
+      ]),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    )}<p class="muted">${`${r.device}, throttling ${r.throttling.profile} (CPU ×${r.throttling.cpuSlowdown}, +${r.throttling.latencyMs} ms RTT, ${r.throttling.downloadKbps || '∞'} kbit/s down), Chromium ${r.browser}. Every run is a cold load in a fresh browser context.`}</p>`,
   });
   const el = r.lcpElement;
   sections.push({
@@ -148,22 +160,40 @@ export function renderVitalsReport(input: ReportInput): string {
     sections.push({
       title: `Filmstrip (run ${r.representativeRun})`,
       html: html`<div class="film">${input.filmstrip.map(
-        (f) => html`<figure>${f.image ? html`<img alt="frame at ${formatMs(f.timeMs)}" src="data:image/jpeg;base64,${f.image}">` : html`<div class="blank"></div>`}<figcaption>${formatMs(f.timeMs)}</figcaption></figure>`,
+        (f) =>
+          html`<figure>${f.image ? html`<img alt="frame at ${formatMs(f.timeMs)}" src="data:image/jpeg;base64,${f.image}">` : html`<div class="blank"></div>`}<figcaption>${formatMs(f.timeMs)}</figcaption></figure>`,
       )}</div>`,
     });
   }
   sections.push({
     title: `Long tasks (run ${r.representativeRun})`,
-    html: html`${renderTimeline(input.allLongTasks, input.timelineEndMs, [['FCP', input.fcpMs], ['LCP', input.lcpMs], ['load', input.loadMs]], r.representativeRun)}${
+    html: html`${renderTimeline(
+      input.allLongTasks,
+      input.timelineEndMs,
+      [
+        ['FCP', input.fcpMs],
+        ['LCP', input.lcpMs],
+        ['load', input.loadMs],
+      ],
+      r.representativeRun,
+    )}${
       r.longTasks.length
-        ? renderHtmlTable(['start', 'duration', 'blocking', 'source'], r.longTasks.map((t) => [formatMs(t.startMs), formatMs(t.durationMs), formatMs(t.blockingMs), t.source ?? '']), [0, 1, 2])
+        ? renderHtmlTable(
+            ['start', 'duration', 'blocking', 'source'],
+            r.longTasks.map((t) => [formatMs(t.startMs), formatMs(t.durationMs), formatMs(t.blockingMs), t.source ?? '']),
+            [0, 1, 2],
+          )
         : html`<p class="muted">No long tasks.</p>`
     }`,
   });
   if (r.layoutShifts.length) {
     sections.push({
       title: 'Layout shifts',
-      html: renderHtmlTable(['at', 'score', 'moved'], r.layoutShifts.map((s) => [formatMs(s.startMs), s.value.toFixed(4), s.sources.join(', ')]), [0, 1]),
+      html: renderHtmlTable(
+        ['at', 'score', 'moved'],
+        r.layoutShifts.map((s) => [formatMs(s.startMs), s.value.toFixed(4), s.sources.join(', ')]),
+        [0, 1],
+      ),
     });
   }
   if (r.interactions.length) {
@@ -180,12 +210,19 @@ export function renderVitalsReport(input: ReportInput): string {
   sections.push({
     title: 'Resources by type',
     html: html`${renderHtmlTable(
-        ['type', 'requests', 'bytes'],
-        Object.entries(r.resources.byType)
-          .sort((a, b) => b[1].bytes - a[1].bytes)
-          .map(([type, v]) => [type, v.count, formatBytes(v.bytes)]),
-        [1, 2],
-      )}${r.resources.blocked.length ? html`<p class="bad">Blocked (outside the host allow-list): ${joinHtml(r.resources.blocked.map((u) => html`<code>${u}</code>`), ', ')}</p>` : ''}`,
+      ['type', 'requests', 'bytes'],
+      Object.entries(r.resources.byType)
+        .sort((a, b) => b[1].bytes - a[1].bytes)
+        .map(([type, v]) => [type, v.count, formatBytes(v.bytes)]),
+      [1, 2],
+    )}${
+      r.resources.blocked.length
+        ? html`<p class="bad">Blocked (outside the host allow-list): ${joinHtml(
+            r.resources.blocked.map((u) => html`<code>${u}</code>`),
+            ', ',
+          )}</p>`
+        : ''
+    }`,
   });
   if (r.coverage) {
     const c = r.coverage;
@@ -201,7 +238,11 @@ export function renderVitalsReport(input: ReportInput): string {
   if (r.lighthouse) {
     const lh = r.lighthouse;
     const ours = r.metrics;
-    const row = (name: string, mine: number | undefined, theirs: number | undefined, fmt: (v: number) => string) => [name, mine === undefined ? '—' : fmt(mine), theirs === undefined ? '—' : fmt(theirs)];
+    const row = (name: string, mine: number | undefined, theirs: number | undefined, fmt: (v: number) => string) => [
+      name,
+      mine === undefined ? '—' : fmt(mine),
+      theirs === undefined ? '—' : fmt(theirs),
+    ];
     const sideBySide = renderHtmlTable(
       ['metric', `ours (median of ${r.runs})`, 'Lighthouse (1 run)'],
       [
@@ -216,11 +257,21 @@ export function renderVitalsReport(input: ReportInput): string {
     const opportunities = lh.opportunities.length
       ? renderHtmlTable(
           ['opportunity', 'audit id', 'est. savings', 'top URLs'],
-          lh.opportunities.map((o) => [o.title, o.id, [o.savingsMs ? formatMs(o.savingsMs) : '', o.savingsBytes ? formatBytes(o.savingsBytes) : ''].filter(Boolean).join(', '), (o.items ?? []).join(' ')]),
+          lh.opportunities.map((o) => [
+            o.title,
+            o.id,
+            [o.savingsMs ? formatMs(o.savingsMs) : '', o.savingsBytes ? formatBytes(o.savingsBytes) : ''].filter(Boolean).join(', '),
+            (o.items ?? []).join(' '),
+          ]),
           [2],
         )
       : html`<p>No failed opportunities.</p>`;
-    const diagnostics = lh.diagnostics.length ? renderHtmlTable(['diagnostic', 'audit id', 'value'], lh.diagnostics.map((d) => [d.title, d.id, d.value])) : '';
+    const diagnostics = lh.diagnostics.length
+      ? renderHtmlTable(
+          ['diagnostic', 'audit id', 'value'],
+          lh.diagnostics.map((d) => [d.title, d.id, d.value]),
+        )
+      : '';
     sections.push({
       title: `Lighthouse: performance ${lh.performanceScore ?? 'n/a'}/100`,
       html: html`${sideBySide}<p class="muted">${lh.note}</p>${opportunities}${diagnostics}<p>Full report: <code>${lh.report}</code></p>`,

@@ -38,15 +38,12 @@ const customThrottlingSchema = z.object({
 });
 
 export const vitalsInputSchema = z.object({
-  url: z
-    .string()
-    .min(1)
-    .describe('page to load: http(s):// on loopback (or a host in load.allowHosts), or a file:// path'),
+  url: z.string().min(1).describe('page to load: http(s):// on loopback (or a host in load.allowHosts), or a file:// path'),
   runs: z.number().int().min(1).max(20).default(5).describe('cold-cache page loads; medians are reported (Lighthouse recommends 5)'),
   device: z
     .enum(['desktop', 'mobile'])
     .default('desktop')
-    .describe('viewport/UA: desktop 1350×940 @1x, mobile 412×823 @1.75x with touch (Lighthouse\'s screen presets)'),
+    .describe("viewport/UA: desktop 1350×940 @1x, mobile 412×823 @1.75x with touch (Lighthouse's screen presets)"),
   throttling: z
     .union([z.enum(['none', 'mobile-slow-4g']), customThrottlingSchema])
     .default('none')
@@ -59,7 +56,9 @@ export const vitalsInputSchema = z.object({
   thresholds: z
     .array(z.string())
     .optional()
-    .describe('pass/fail expressions on run medians, e.g. ["lcp<2500", "cls<=0.1", "inp<200", "tbt<200", "fcp<1.8s", "ttfb<800", "bytes<1MB", "requests<50", "lcp.max<3000"]. Default: the config targets (LCP ≤ 2500 ms, CLS ≤ 0.1, INP ≤ 200 ms or TBT ≤ vitals.tbtMs)'),
+    .describe(
+      'pass/fail expressions on run medians, e.g. ["lcp<2500", "cls<=0.1", "inp<200", "tbt<200", "fcp<1.8s", "ttfb<800", "bytes<1MB", "requests<50", "lcp.max<3000"]. Default: the config targets (LCP ≤ 2500 ms, CLS ≤ 0.1, INP ≤ 200 ms or TBT ≤ vitals.tbtMs)',
+    ),
   quietMs: z
     .number()
     .int()
@@ -138,7 +137,7 @@ export const vitalsOutputSchema = z.object({
         step: z.number().int().describe('1-based index in the input interactions'),
         action: z.string(),
         target: z.string(),
-        latencyMs: z.number().nullable().describe('median over runs of the step\'s worst interaction latency; null = under the 16 ms Event Timing floor'),
+        latencyMs: z.number().nullable().describe("median over runs of the step's worst interaction latency; null = under the 16 ms Event Timing floor"),
         inputDelayMs: z.number().nullable(),
         processingMs: z.number().nullable(),
         presentationDelayMs: z.number().nullable(),
@@ -173,8 +172,7 @@ export const vitalsOutputSchema = z.object({
         }),
       ),
     })
-    .optional()
-    ,
+    .optional(),
   lighthouse: z
     .object({
       performanceScore: z.number().nullable(),
@@ -188,8 +186,13 @@ export const vitalsOutputSchema = z.object({
         }),
       ),
       diagnostics: z.array(z.object({ id: z.string(), title: z.string(), value: z.string() })),
-      metrics: z
-        .object({ fcpMs: z.number().optional(), lcpMs: z.number().optional(), tbtMs: z.number().optional(), cls: z.number().optional(), speedIndexMs: z.number().optional() }),
+      metrics: z.object({
+        fcpMs: z.number().optional(),
+        lcpMs: z.number().optional(),
+        tbtMs: z.number().optional(),
+        cls: z.number().optional(),
+        speedIndexMs: z.number().optional(),
+      }),
       note: z.string(),
       report: z.string(),
       lhr: z.string(),

@@ -34,9 +34,13 @@ function frontmatter(path: string): Record<string, string> {
   return fields;
 }
 
-const listed = (value: string | undefined) => (value ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+const listed = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 
-describe('agent and slash commands name the server\'s tools', () => {
+describe("agent and slash commands name the server's tools", () => {
   let session: Awaited<ReturnType<typeof connectBuiltServer>>;
   let registered: string[];
 
@@ -52,8 +56,14 @@ describe('agent and slash commands name the server\'s tools', () => {
     const tools = listed(frontmatter(join(REPO_ROOT, 'agents', 'performance-engineer.md')).tools);
     // Both spellings: the plugin's server, and the same server configured by hand (`perfeng`).
     const mcp = tools.filter((t) => t.startsWith('mcp__'));
-    const plugin = mcp.filter((t) => t.startsWith(PREFIX)).map((t) => t.slice(PREFIX.length)).sort();
-    const byHand = mcp.filter((t) => t.startsWith(HAND_PREFIX)).map((t) => t.slice(HAND_PREFIX.length)).sort();
+    const plugin = mcp
+      .filter((t) => t.startsWith(PREFIX))
+      .map((t) => t.slice(PREFIX.length))
+      .sort();
+    const byHand = mcp
+      .filter((t) => t.startsWith(HAND_PREFIX))
+      .map((t) => t.slice(HAND_PREFIX.length))
+      .sort();
     expect(plugin.length + byHand.length, `agent tools outside both prefixes: ${mcp.join(', ')}`).toBe(mcp.length);
     expect(plugin).toEqual(registered);
     expect(byHand).toEqual(registered);
@@ -102,7 +112,10 @@ describe('every tool on the demo app: small text, verdict first, artefacts named
 
   async function call(name: string, args: Record<string, unknown>): Promise<{ text: string; structured: Record<string, unknown> }> {
     const result = await session.client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
-    const text = (result.content as Array<{ type: string; text?: string }>).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+    const text = (result.content as Array<{ type: string; text?: string }>)
+      .filter((c) => c.type === 'text')
+      .map((c) => c.text)
+      .join('\n');
     expect(result.isError, `${name}: ${text}`).toBeFalsy();
     return { text, structured: result.structuredContent as Record<string, unknown> };
   }

@@ -14,7 +14,8 @@ const list = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'bundle', 'tools-li
   tools: Array<{ name: string; inputSchema: { properties: Record<string, { enum?: string[] }> } }>;
 };
 const registered = list.tools.map((tool) => tool.name);
-const KNOWN_TOOL = /\b(run_load_test|profile_process|analyze_query|compare_benchmarks|measure_web_vitals|[a-z]+_[a-z_]+_(?:test|process|query|benchmarks|vitals))\b/g;
+const KNOWN_TOOL =
+  /\b(run_load_test|profile_process|analyze_query|compare_benchmarks|measure_web_vitals|[a-z]+_[a-z_]+_(?:test|process|query|benchmarks|vitals))\b/g;
 
 describe('the agent prompt names only what exists', () => {
   it('every tool it names is registered, and every registered tool is named', () => {
@@ -25,7 +26,10 @@ describe('the agent prompt names only what exists', () => {
 
   it('every tool named in the tools: list is registered (both spellings)', () => {
     const line = /^tools: (.*)$/m.exec(prompt)![1]!;
-    for (const tool of line.split(',').map((t) => t.trim()).filter((t) => t.startsWith('mcp__'))) {
+    for (const tool of line
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t.startsWith('mcp__'))) {
       const name = tool.replace(/^mcp__(plugin_performance-engineer_perfeng|perfeng)__/, '');
       expect(registered, tool).toContain(name);
     }

@@ -19,7 +19,9 @@ describe('one comparator tokenizer', () => {
     expect(splitComparison('lcp 2500', ORDERING)).toBeUndefined();
   });
   it('applies every operator', () => {
-    expect([holds(1, '<', 2), holds(2, '<=', 2), holds(3, '>', 2), holds(2, '>=', 2), holds(2, '==', 2), holds(2, '===', 2), holds(1, '!=', 2)]).toEqual(Array(7).fill(true));
+    expect([holds(1, '<', 2), holds(2, '<=', 2), holds(3, '>', 2), holds(2, '>=', 2), holds(2, '==', 2), holds(2, '===', 2), holds(1, '!=', 2)]).toEqual(
+      Array(7).fill(true),
+    );
     expect([holds(2, '<', 2), holds(3, '<=', 2), holds(2, '>', 2), holds(1, '>=', 2), holds(1, '==', 2), holds(2, '!=', 2)]).toEqual(Array(6).fill(false));
   });
   it('serves the three grammars, each keeping its own', () => {

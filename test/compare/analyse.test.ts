@@ -68,7 +68,10 @@ describe('verdicts', () => {
   });
 
   it('says "same" for identical tight samples and "inconclusive" for wide ones', async () => {
-    const tight = await compare({ baseline: [{ name: 'a', unit: 'ms', samples: samples(10, 20) }], candidate: [{ name: 'a', unit: 'ms', samples: samples(10, 20, 0.01, 0.5) }] });
+    const tight = await compare({
+      baseline: [{ name: 'a', unit: 'ms', samples: samples(10, 20) }],
+      candidate: [{ name: 'a', unit: 'ms', samples: samples(10, 20, 0.01, 0.5) }],
+    });
     expect(tight.rows[0]!.verdict).toBe('same');
     expect(tight.rows[0]!.significant).toBe(false);
     const wide = await compare({
@@ -145,7 +148,11 @@ describe('files, formats and warnings', () => {
   });
 
   it('compares run_load_test results by histogram, percentiles and per-second throughput', async () => {
-    const result = await compare({ baseline: join(FIXTURES, 'perfeng-load-baseline.json'), candidate: join(FIXTURES, 'perfeng-load-candidate.json'), limit: 40 });
+    const result = await compare({
+      baseline: join(FIXTURES, 'perfeng-load-baseline.json'),
+      candidate: join(FIXTURES, 'perfeng-load-candidate.json'),
+      limit: 40,
+    });
     const latency = result.rows.find((r) => r.name === 'latency')!;
     expect(latency.baseline.n).toBe(6000);
     expect(latency.test).toBe('mann-whitney-normal');
@@ -159,7 +166,10 @@ describe('files, formats and warnings', () => {
   });
 
   it('reads result.json files written by the real run_load_test (1 ms vs 3 ms server delay)', async () => {
-    const result = await compare({ baseline: join(FIXTURES, 'perfeng-load-real-baseline.json'), candidate: join(FIXTURES, 'perfeng-load-real-candidate.json') });
+    const result = await compare({
+      baseline: join(FIXTURES, 'perfeng-load-real-baseline.json'),
+      candidate: join(FIXTURES, 'perfeng-load-real-candidate.json'),
+    });
     const latency = result.rows.find((r) => r.name === 'latency')!;
     expect(latency.verdict).toBe('slower');
     expect(latency.baseline.median).toBeGreaterThanOrEqual(1);
@@ -239,6 +249,8 @@ describe('files, formats and warnings', () => {
     await expect(compare({ baseline: 'no-such-file.json', candidate: 'x.json' })).rejects.toThrow(/neither a file, a glob match nor a run in \.perf\/runs/);
     await expect(compare({ baseline: 'latest:load', candidate: 'x.json' })).rejects.toThrow(/no "load" runs/);
     await expect(compare({ candidate: 'x.json' })).rejects.toThrow(/nothing to compare/);
-    await expect(compare({ baseline: [{ name: 'a', samples: [1] }], candidate: [{ name: 'a', samples: [1] }], failOn: 'faster<2' })).rejects.toThrow(/failOn clause "faster<2" is not understood/);
+    await expect(compare({ baseline: [{ name: 'a', samples: [1] }], candidate: [{ name: 'a', samples: [1] }], failOn: 'faster<2' })).rejects.toThrow(
+      /failOn clause "faster<2" is not understood/,
+    );
   });
 });

@@ -67,7 +67,13 @@ describe('failOn gate', () => {
     expect(evaluateGate('p95>500ms', [summary], 0).reasons[0]).toMatch(/bench p95 is 612 ms \(limit 500 ms\)/);
     // Nothing to check is a failure, not a silent pass.
     expect(evaluateGate('p95>500ms', [row({ unit: 'B/op' })], 0).reasons[0]).toMatch(/cannot pass unchecked/);
-    expect(evaluateGate('rps<1000', [row({ unit: 'req/s', direction: 'higher-is-better', candidate: { median: 800, ciLow: null, ciHigh: null, n: 5, center: 'median' } })], 0).failed).toBe(true);
+    expect(
+      evaluateGate(
+        'rps<1000',
+        [row({ unit: 'req/s', direction: 'higher-is-better', candidate: { median: 800, ciLow: null, ciHigh: null, n: 5, center: 'median' } })],
+        0,
+      ).failed,
+    ).toBe(true);
   });
 
   it('no failOn: never fails', () => {

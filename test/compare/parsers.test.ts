@@ -10,11 +10,21 @@ const read = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 /** Every fixture, the format it must be detected as, and what it must contain. */
 const EXPECTED: Array<{ file: string; format: string; names: string[]; samples?: number; summaryOnly?: boolean }> = [
   { file: 'hyperfine-baseline.json', format: 'hyperfine', names: ['sleep-short', 'sleep-long'], samples: 12 },
-  { file: 'google-benchmark-baseline.json', format: 'google-benchmark', names: ['BM_SortVector/1000', 'BM_SortVector/1000 (cpu)', 'BM_StringAppend'], samples: 10 },
+  {
+    file: 'google-benchmark-baseline.json',
+    format: 'google-benchmark',
+    names: ['BM_SortVector/1000', 'BM_SortVector/1000 (cpu)', 'BM_StringAppend'],
+    samples: 10,
+  },
   { file: 'google-benchmark-aggregates-only.json', format: 'google-benchmark', names: ['BM_SortVector/1000'], summaryOnly: true },
   { file: 'pytest-benchmark-baseline.json', format: 'pytest-benchmark', names: ['test_bench.py::test_sort', 'test_bench.py::test_join'] },
   { file: 'pytest-benchmark-no-data.json', format: 'pytest-benchmark', names: ['test_bench.py::test_sort'], summaryOnly: true },
-  { file: 'vitest-bench-baseline.json', format: 'vitest-bench', names: ['sum.bench.ts > array > reduce sum', 'sum.bench.ts > array > for loop sum'], summaryOnly: true },
+  {
+    file: 'vitest-bench-baseline.json',
+    format: 'vitest-bench',
+    names: ['sum.bench.ts > array > reduce sum', 'sum.bench.ts > array > for loop sum'],
+    summaryOnly: true,
+  },
   { file: 'autocannon-baseline.json', format: 'autocannon', names: ['latency', 'throughput'], summaryOnly: true },
   { file: 'go-bench-baseline.txt', format: 'go-bench', names: ['Parse/small-8', 'Encode-8', 'Decode-8'], samples: 10 },
   { file: 'k6-summary-export-baseline.json', format: 'k6', names: ['http_req_duration', 'http_reqs rate'], summaryOnly: true },
@@ -30,7 +40,11 @@ const EXPECTED: Array<{ file: string; format: string; names: string[]; samples?:
 describe('each parser on its fixture (auto-detected)', () => {
   it('covers every fixture file in the folder', () => {
     const files = readdirSync(FIXTURES).filter((f) => /\.(json|txt|csv)$/.test(f) && !f.includes('candidate'));
-    for (const file of files) expect(EXPECTED.map((e) => e.file), `${file} has no parser test`).toContain(file);
+    for (const file of files)
+      expect(
+        EXPECTED.map((e) => e.file),
+        `${file} has no parser test`,
+      ).toContain(file);
   });
 
   for (const expected of EXPECTED) {
@@ -61,7 +75,9 @@ describe('each parser on its fixture (auto-detected)', () => {
     expect(go.context).toMatchObject({ goos: 'linux', goarch: 'amd64', gomaxprocs: '8' });
     // Tidied as benchfmt does: ns/op → sec/op (× 1e-9), MB/s → B/s (× 1e6).
     const parseNs = go.benchmarks.find((b) => b.name === 'Parse/small-8' && b.unit === 'sec/op')!;
-    const firstLine = read('go-bench-baseline.txt').split('\n').find((l) => l.startsWith('BenchmarkParse/small'))!;
+    const firstLine = read('go-bench-baseline.txt')
+      .split('\n')
+      .find((l) => l.startsWith('BenchmarkParse/small'))!;
     expect(parseNs.values![0]).toBe(Number(firstLine.split(/\s+/)[2]) * 1e-9);
     expect(go.benchmarks.find((b) => b.unit === 'B/s')!.direction).toBe('higher-is-better');
     const load = parseText(read('perfeng-load-baseline.json'), 'l');
@@ -105,7 +121,9 @@ describe('malformed inputs: a clear error naming the file and the line', () => {
   });
 
   it('unknown format lists what was tried and the closest match', () => {
-    expect(() => parseText('{"results": {"x": 1}, "foo": 2}', 'odd.json')).toThrowError(/odd\.json: unrecognised benchmark format \(tried .*hyperfine.*csv\)\. Closest match: hyperfine/);
+    expect(() => parseText('{"results": {"x": 1}, "foo": 2}', 'odd.json')).toThrowError(
+      /odd\.json: unrecognised benchmark format \(tried .*hyperfine.*csv\)\. Closest match: hyperfine/,
+    );
     expect(() => parseText('hello world\nthis is not a benchmark\n', 'notes.txt')).toThrowError(/notes\.txt: unrecognised benchmark format/);
   });
 
@@ -176,8 +194,14 @@ describe('property-based fuzzing (fast-check): no crash, always a clear error', 
   });
 
   it('arbitrary text and arbitrary JSON', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => expectCleanFailure(text, 'random.txt')), { numRuns: 200 });
-    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (text) => expectCleanFailure(text, 'random.json')), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => expectCleanFailure(text, 'random.txt')),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 4 }), (text) => expectCleanFailure(text, 'random.json')),
+      { numRuns: 200 },
+    );
   });
 
   it('Go and CSV lines with random fields', () => {

@@ -35,7 +35,12 @@ describe('interleaved runner (real child processes)', () => {
     expect((row.candidate.median ?? Number.NaN) - (row.baseline.median ?? Number.NaN)).toBeGreaterThan(50);
     expect(summary).toMatch(/wall time/);
     // Interleaved: A B A B … (warm-up first).
-    expect(progress.slice(0, 4).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['warm-up baseline', 'warm-up candidate', 'run baseline', 'run candidate']);
+    expect(progress.slice(0, 4).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual([
+      'warm-up baseline',
+      'warm-up candidate',
+      'run baseline',
+      'run candidate',
+    ]);
   });
 
   it('runs plain commands directly and anything with shell syntax or builtins under /bin/sh', () => {

@@ -33,11 +33,15 @@ function onPath(command: string): boolean {
 
 function hypopgAvailable(): boolean {
   try {
-    const out = execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-tAc', "select count(*) from pg_available_extensions where name = 'hypopg'"], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const out = execFileSync(
+      'psql',
+      ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-tAc', "select count(*) from pg_available_extensions where name = 'hypopg'"],
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     return out.trim() === '1';
   } catch {
     return false;

@@ -118,6 +118,8 @@ describe('diff size', () => {
   });
 
   it('parses check-attr -z output', () => {
-    expect(parseGeneratedAttr('a.ts\0linguist-generated\0set\0b.ts\0linguist-generated\0unspecified\0c.ts\0linguist-generated\0true\0')).toEqual(new Set(['a.ts', 'c.ts']));
+    expect(parseGeneratedAttr('a.ts\0linguist-generated\0set\0b.ts\0linguist-generated\0unspecified\0c.ts\0linguist-generated\0true\0')).toEqual(
+      new Set(['a.ts', 'c.ts']),
+    );
   });
 });

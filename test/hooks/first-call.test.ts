@@ -37,7 +37,9 @@ describe('first call', () => {
   });
 
   it('uses query.database and PostgreSQL placeholders when configured', () => {
-    const call = chooseFirstCall(input({ sources: [{ relPath: 'src/server.ts', lines: [6], content: ORDERS }], database: 'postgres://postgres@127.0.0.1:5432/test' }));
+    const call = chooseFirstCall(
+      input({ sources: [{ relPath: 'src/server.ts', lines: [6], content: ORDERS }], database: 'postgres://postgres@127.0.0.1:5432/test' }),
+    );
     expect(call?.args).toMatchObject({ database: 'postgres://postgres@127.0.0.1:5432/test' });
     expect(String(call?.args?.sql)).toContain('c.email = $1');
   });
@@ -54,7 +56,13 @@ describe('first call', () => {
   it.each([
     ['FastAPI', 'app/main.py', '@app.get("/items/{item_id}")\nasync def read(item_id: int):\n    return load(item_id)\n', 3, 'GET /items/{item_id}'],
     ['Flask with methods', 'app.py', '@bp.route("/cart", methods=["POST"])\ndef add():\n    return save()\n', 3, 'POST /cart'],
-    ['Go 1.22 pattern', 'main.go', 'func main() {\n\thttp.HandleFunc("GET /users", users)\n\thttp.ListenAndServe(":8080", nil)\n}\nfunc users(w http.ResponseWriter, r *http.Request) {\n\tlist(w)\n}\n', 6, 'GET /users'],
+    [
+      'Go 1.22 pattern',
+      'main.go',
+      'func main() {\n\thttp.HandleFunc("GET /users", users)\n\thttp.ListenAndServe(":8080", nil)\n}\nfunc users(w http.ResponseWriter, r *http.Request) {\n\tlist(w)\n}\n',
+      6,
+      'GET /users',
+    ],
     ['gin', 'router.go', 'r.POST("/login", func(c *gin.Context) {\n\tauth(c)\n})\n', 2, 'POST /login'],
     ['Spring', 'OrderController.java', '@GetMapping("/orders")\npublic List<Order> all() {\n  return repo.findAll();\n}\n', 3, 'GET /orders'],
   ])('%s routes', (_name, relPath, content, line, route) => {
@@ -64,14 +72,16 @@ describe('first call', () => {
   });
 
   it('Next.js file routes, and client calls are not routes', () => {
-    const next = chooseFirstCall(input({ sources: [{ relPath: 'app/api/orders/route.ts', lines: [2], content: 'export async function GET() {\n  return list();\n}\n' }] }));
+    const next = chooseFirstCall(
+      input({ sources: [{ relPath: 'app/api/orders/route.ts', lines: [2], content: 'export async function GET() {\n  return list();\n}\n' }] }),
+    );
     expect(next?.about).toContain('GET /api/orders');
     const client = chooseFirstCall(input({ sources: [{ relPath: 'src/ui.ts', lines: [1], content: "const r = await axios.get('/api/orders');\n" }] }));
     expect(client).toBeUndefined();
   });
 
   it('a changed statement of a .sql file', () => {
-    const content = '-- reports\nSELECT 1;\n\nSELECT id FROM events\nWHERE kind = \'a;b\'\nORDER BY at;\n';
+    const content = "-- reports\nSELECT 1;\n\nSELECT id FROM events\nWHERE kind = 'a;b'\nORDER BY at;\n";
     const call = chooseFirstCall(input({ sources: [{ relPath: 'db/report.sql', lines: [5], content }] }));
     expect(call?.args).toEqual({ sql: "SELECT id FROM events WHERE kind = 'a;b' ORDER BY at" });
     expect(call?.about).toBe('the SQL string at db/report.sql:4');
@@ -88,9 +98,13 @@ describe('first call', () => {
   });
 
   it('a benchmark → compare_benchmarks against the last baseline run', () => {
-    const results = chooseFirstCall(input({ perfFiles: [{ relPath: 'bench/results.json', tool: 'compare_benchmarks', head: '{}' }], baselineRun: '20261201-101500-compare-x' }));
+    const results = chooseFirstCall(
+      input({ perfFiles: [{ relPath: 'bench/results.json', tool: 'compare_benchmarks', head: '{}' }], baselineRun: '20261201-101500-compare-x' }),
+    );
     expect(results?.args).toEqual({ baseline: '20261201-101500-compare-x', candidate: 'bench/results.json' });
-    const source = chooseFirstCall(input({ perfFiles: [{ relPath: 'bench/sort_test.go', tool: 'compare_benchmarks', head: 'func BenchmarkSort(b *testing.B) {}' }] }));
+    const source = chooseFirstCall(
+      input({ perfFiles: [{ relPath: 'bench/sort_test.go', tool: 'compare_benchmarks', head: 'func BenchmarkSort(b *testing.B) {}' }] }),
+    );
     expect(source?.args?.baseline).toBe('<results before the change>');
     expect(source?.caveat).toContain('no earlier run');
   });

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,12 +65,6 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
 }
 
-export function gitAsync(cwd: string, ...args: string[]): Promise<string> {
-  return new Promise((ok, fail) =>
-    execFile('git', args, { cwd, env: { ...process.env, ...GIT_ENV } }, (error, stdout) => (error ? fail(error) : ok(stdout))),
-  );
-}
-
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `perfeng-hooks-${prefix}-`));
 }
@@ -108,7 +102,8 @@ export const payloads = {
       permission_mode: 'default',
       hook_event_name: 'PostToolUse',
       tool_name: toolName,
-      tool_input: toolName === 'NotebookEdit' ? { notebook_path: filePath, new_source: 'x' } : { file_path: filePath, old_string: 'a', new_string: 'b', ...extra },
+      tool_input:
+        toolName === 'NotebookEdit' ? { notebook_path: filePath, new_source: 'x' } : { file_path: filePath, old_string: 'a', new_string: 'b', ...extra },
       tool_response: { filePath, success: true },
       tool_use_id: `toolu_${counter++}`,
     });
@@ -126,10 +121,25 @@ export const payloads = {
     });
   },
   userPromptSubmit(session: string, cwd: string) {
-    return JSON.stringify({ session_id: session, transcript_path: '/t', cwd, permission_mode: 'default', hook_event_name: 'UserPromptSubmit', prompt: 'refactor the parser' });
+    return JSON.stringify({
+      session_id: session,
+      transcript_path: '/t',
+      cwd,
+      permission_mode: 'default',
+      hook_event_name: 'UserPromptSubmit',
+      prompt: 'refactor the parser',
+    });
   },
   stop(session: string, cwd: string, stopHookActive = false) {
-    return JSON.stringify({ session_id: session, transcript_path: '/t', cwd, permission_mode: 'default', hook_event_name: 'Stop', stop_hook_active: stopHookActive, last_assistant_message: 'Done.' });
+    return JSON.stringify({
+      session_id: session,
+      transcript_path: '/t',
+      cwd,
+      permission_mode: 'default',
+      hook_event_name: 'Stop',
+      stop_hook_active: stopHookActive,
+      last_assistant_message: 'Done.',
+    });
   },
   subagentStop(session: string, cwd: string, agentType: string) {
     return JSON.stringify({

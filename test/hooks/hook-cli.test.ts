@@ -62,7 +62,9 @@ describe('PostToolUse: performance-sensitive edits', { concurrent: true, timeout
     const session = sessionId();
     const write = await runHookInProcess(
       'post-tool-use',
-      payloads.postToolUse(session, repo, 'Write', join(repo, 'load-test', 'api.js'), { content: "import http from 'k6/http';\nexport default () => http.get('http://127.0.0.1');" }),
+      payloads.postToolUse(session, repo, 'Write', join(repo, 'load-test', 'api.js'), {
+        content: "import http from 'k6/http';\nexport default () => http.get('http://127.0.0.1');",
+      }),
       env,
     );
     expect(write.json?.hookSpecificOutput?.additionalContext).toMatch(/k6 load-test script.*run_load_test/);
@@ -250,7 +252,10 @@ describe('Stop: reviews and modes', { concurrent: true, timeout: 150_000 }, () =
 
   it.each([
     ['a call of one of the tools', (session: string, repo: string) => ['post-tool-use', payloads.mcpTool(session, repo, 'compare_benchmarks')]],
-    ['the subagent (namespaced)', (session: string, repo: string) => ['subagent-stop', payloads.subagentStop(session, repo, 'performance-engineer:performance-engineer')]],
+    [
+      'the subagent (namespaced)',
+      (session: string, repo: string) => ['subagent-stop', payloads.subagentStop(session, repo, 'performance-engineer:performance-engineer')],
+    ],
     ['the subagent (plain)', (session: string, repo: string) => ['subagent-stop', payloads.subagentStop(session, repo, 'performance-engineer')]],
   ])('a review by %s satisfies the rule', async (_name, review) => {
     const repo = makeRepo();
@@ -354,10 +359,13 @@ describe('never hurts the session', { concurrent: true, timeout: 150_000 }, () =
   });
 
   it('a 50 MB change: answers in time, exit 0', async () => {
-    const { stop } = await stopAfter((repo) => {
-      const line = 'x'.repeat(99) + '\n';
-      writeFileSync(join(repo, 'huge.txt'), line.repeat(500_000));
-    }, { env: { PERFENG_HOOK_BUDGET_MS: undefined }, cli: true });
+    const { stop } = await stopAfter(
+      (repo) => {
+        const line = 'x'.repeat(99) + '\n';
+        writeFileSync(join(repo, 'huge.txt'), line.repeat(500_000));
+      },
+      { env: { PERFENG_HOOK_BUDGET_MS: undefined }, cli: true },
+    );
     expect(stop.code).toBe(0);
     expect(stop.ms).toBeLessThan(15_000);
     // Either measured (500 000 lines) or skipped for time; never an error.

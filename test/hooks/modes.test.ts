@@ -136,7 +136,8 @@ describe('hooks.mode', { concurrent: true, timeout: 150_000 }, () => {
     const { repo, env, id } = await session(undefined);
     mkdirSync(join(repo, 'load-test'));
     const script = join(repo, 'load-test', 'api.js');
-    const content = "import http from 'k6/http';\nexport const options = { vus: 10, duration: '30s' };\nexport default () => http.get('http://127.0.0.1:3000/orders');\n";
+    const content =
+      "import http from 'k6/http';\nexport const options = { vus: 10, duration: '30s' };\nexport default () => http.get('http://127.0.0.1:3000/orders');\n";
     writeFileSync(script, content);
     expectExit0(await runHookCli('post-tool-use', payloads.postToolUse(id, repo, 'Write', script, { content }), env));
     const stop = await runHookCli('stop', payloads.stop(id, repo), env);

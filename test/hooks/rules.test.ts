@@ -31,9 +31,27 @@ describe('payload parsing', () => {
   });
 
   it('takes notebook_path for NotebookEdit and agent_type for SubagentStop', () => {
-    expect(parseHookPayload(JSON.stringify({ session_id: 's', cwd: '/p', hook_event_name: 'PostToolUse', tool_name: 'NotebookEdit', tool_input: { notebook_path: '/p/perf/n.ipynb' } }))?.filePath).toBe('/p/perf/n.ipynb');
+    expect(
+      parseHookPayload(
+        JSON.stringify({
+          session_id: 's',
+          cwd: '/p',
+          hook_event_name: 'PostToolUse',
+          tool_name: 'NotebookEdit',
+          tool_input: { notebook_path: '/p/perf/n.ipynb' },
+        }),
+      )?.filePath,
+    ).toBe('/p/perf/n.ipynb');
     const stop = parseHookPayload(
-      JSON.stringify({ session_id: 's', cwd: '/p', hook_event_name: 'SubagentStop', stop_hook_active: true, agent_id: 'a1', agent_type: 'performance-engineer:performance-engineer', agent_transcript_path: '/t' }),
+      JSON.stringify({
+        session_id: 's',
+        cwd: '/p',
+        hook_event_name: 'SubagentStop',
+        stop_hook_active: true,
+        agent_id: 'a1',
+        agent_type: 'performance-engineer:performance-engineer',
+        agent_transcript_path: '/t',
+      }),
     );
     expect(stop).toMatchObject({ event: 'SubagentStop', stopHookActive: true, agentType: 'performance-engineer:performance-engineer' });
   });
@@ -68,9 +86,12 @@ describe('review detection', () => {
   ])('%s is a review tool', (name, tool) => {
     expect(reviewToolOf(name)).toBe(tool);
   });
-  it.each(['Edit', 'mcp__other__run_load_test', 'mcp__plugin_performance-engineer_perfeng__delete_everything', 'run_load_test', undefined])('%s is not', (name) => {
-    expect(reviewToolOf(name)).toBeUndefined();
-  });
+  it.each(['Edit', 'mcp__other__run_load_test', 'mcp__plugin_performance-engineer_perfeng__delete_everything', 'run_load_test', undefined])(
+    '%s is not',
+    (name) => {
+      expect(reviewToolOf(name)).toBeUndefined();
+    },
+  );
   it('recognises the subagent, namespaced or not', () => {
     expect(isReviewAgent('performance-engineer')).toBe(true);
     expect(isReviewAgent('performance-engineer:performance-engineer')).toBe(true);

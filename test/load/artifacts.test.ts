@@ -32,7 +32,10 @@ describe('artefacts', () => {
         ],
         rate: 80,
         duration: '2s',
-        thresholds: { http_req_duration: ['p(95)<10000', { threshold: 'p(99)<20000', abortOnFail: true, delayAbortEval: '1s' }], http_req_failed: ['rate<0.5'] },
+        thresholds: {
+          http_req_duration: ['p(95)<10000', { threshold: 'p(99)<20000', abortOnFail: true, delayAbortEval: '1s' }],
+          http_req_failed: ['rate<0.5'],
+        },
       },
       { report: (p, t, m) => progress.push([p, t, m]) },
     );

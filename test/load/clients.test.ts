@@ -33,7 +33,14 @@ describe('clients', () => {
     for (const engine of ['fast', 'undici'] as const) {
       const { structured: r } = await load(project.dir, {
         requests: [
-          { name: 'post', method: 'POST', url: `${server.url}/items`, headers: { 'x-test': 'yes', 'content-type': 'text/plain' }, body: 'abcdef', expect: { status: 200, bodyIncludes: 'got 6 yes' } },
+          {
+            name: 'post',
+            method: 'POST',
+            url: `${server.url}/items`,
+            headers: { 'x-test': 'yes', 'content-type': 'text/plain' },
+            body: 'abcdef',
+            expect: { status: 200, bodyIncludes: 'got 6 yes' },
+          },
           { name: 'chunked', url: `${server.url}/chunked`, expect: { bodyIncludes: 'part one, part two' } },
         ],
         sequence: true,
@@ -57,7 +64,14 @@ describe('clients', () => {
     await new Promise<void>((resolve) => h2c.listen(0, '127.0.0.1', resolve));
     const port = (h2c.address() as AddressInfo).port;
     try {
-      const { structured: r } = await load(project.dir, { url: `http://127.0.0.1:${port}/`, http2: true, connections: 2, duration: '1s', expect: { bodyIncludes: 'h2 ok' }, thresholds: {} });
+      const { structured: r } = await load(project.dir, {
+        url: `http://127.0.0.1:${port}/`,
+        http2: true,
+        connections: 2,
+        duration: '1s',
+        expect: { bodyIncludes: 'h2 ok' },
+        thresholds: {},
+      });
       expect(r.engine).toMatch(/HTTP\/2/);
       expect(r.errors).toEqual([]);
       expect(r.requests.total).toBeGreaterThan(2);
@@ -67,14 +81,20 @@ describe('clients', () => {
 
     const keyPath = join(project.dir, 'key.pem');
     const certPath = join(project.dir, 'cert.pem');
-    await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-subj', '/CN=127.0.0.1', '-days', '1'], { timeoutMs: 20_000 });
+    await runCommand(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-subj', '/CN=127.0.0.1', '-days', '1'],
+      { timeoutMs: 20_000 },
+    );
     const tls = createSecureServer({ key: await readFile(keyPath), cert: await readFile(certPath), allowHTTP1: true }, (_req, res) => res.end('tls ok'));
     await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
     const tlsPort = (tls.address() as AddressInfo).port;
     try {
       const strict = (await load(project.dir, { url: `https://127.0.0.1:${tlsPort}/`, connections: 1, duration: '500ms', thresholds: {} })).structured;
       expect(strict.errors[0]!.kind).toBe('tls');
-      const relaxed = (await load(project.dir, { url: `https://127.0.0.1:${tlsPort}/`, insecureTls: true, http2: true, connections: 2, duration: '1s', thresholds: {} })).structured;
+      const relaxed = (
+        await load(project.dir, { url: `https://127.0.0.1:${tlsPort}/`, insecureTls: true, http2: true, connections: 2, duration: '1s', thresholds: {} })
+      ).structured;
       expect(relaxed.errors, JSON.stringify(relaxed.errors)).toEqual([]);
       expect(relaxed.requests.total).toBeGreaterThan(2);
     } finally {

@@ -167,7 +167,8 @@ describe('errors and checks', () => {
     await gone.close();
     const server = await startServer((req, res) => {
       if (req.url === '/reset') req.socket.destroy();
-      else if (req.url === '/hang') return; // never answers
+      else if (req.url === '/hang')
+        return; // never answers
       else res.end('ok');
     });
     try {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CACHE_CONTROL, CACHE_HIT, CACHEABLE, ETAG, Http1ResponseParser, HttpParseError, LAST_MODIFIED, type ParsedResponse } from '../../src/load/http1-parser.js';
+import {
+  CACHE_CONTROL,
+  CACHE_HIT,
+  CACHEABLE,
+  ETAG,
+  Http1ResponseParser,
+  HttpParseError,
+  LAST_MODIFIED,
+  type ParsedResponse,
+} from '../../src/load/http1-parser.js';
 
 function parseAll(input: Buffer | string, options: { head?: boolean[]; capture?: boolean; splits?: number[]; reuse?: boolean } = {}): ParsedResponse[] {
   const out: ParsedResponse[] = [];
@@ -72,7 +81,9 @@ describe('Http1ResponseParser', () => {
   });
 
   it('extracts cache evidence', () => {
-    const [r] = parseAll('HTTP/1.1 200 OK\r\nCache-Control: public, max-age=60\r\nETag: "x"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\nAge: 12\r\nContent-Length: 0\r\n\r\n');
+    const [r] = parseAll(
+      'HTTP/1.1 200 OK\r\nCache-Control: public, max-age=60\r\nETag: "x"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\nAge: 12\r\nContent-Length: 0\r\n\r\n',
+    );
     expect(r!.cache & CACHE_CONTROL).toBeTruthy();
     expect(r!.cache & CACHEABLE).toBeTruthy();
     expect(r!.cache & ETAG).toBeTruthy();

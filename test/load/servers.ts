@@ -52,13 +52,6 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
   return api;
 }
 
-/** Answers after exactly `ms`. */
-export function fixedDelay(ms: number, body = 'ok') {
-  return (_req: IncomingMessage, res: ServerResponse) => {
-    setTimeout(() => res.end(body), ms);
-  };
-}
-
 /**
  * Stalls `stallMs` every `periodMs` (like a GC pause or a lock): every request that arrives
  * during a stall is answered when it ends; otherwise answers at once.
@@ -82,21 +75,6 @@ export function errorEvery(n: number, status = 500) {
       res.statusCode = status;
       res.end('boom');
     } else res.end('ok');
-  };
-}
-
-/**
- * Answers after `ms` as exactly as the event loop allows: a timer to just before the
- * deadline, then setImmediate polling (a plain setTimeout fires 0–2 ms late).
- */
-export function preciseDelay(ms: number, body = 'ok') {
-  return (_req: IncomingMessage, res: ServerResponse) => {
-    const deadline = performance.now() + ms;
-    const poll = () => {
-      if (performance.now() >= deadline) res.end(body);
-      else setImmediate(poll);
-    };
-    setTimeout(poll, Math.max(0, ms - 3));
   };
 }
 

@@ -60,7 +60,16 @@ describe('Claude Code plugin', () => {
     });
 
     it('contains the runnable CLI and every plugin part', async () => {
-      for (const file of ['dist/cli.js', 'dist/bundle/mcp.js', 'agents/performance-engineer.md', '.claude-plugin/plugin.json', '.claude-plugin/marketplace.json', '.mcp.json', 'README.md', 'LICENSE']) {
+      for (const file of [
+        'dist/cli.js',
+        'dist/bundle/mcp.js',
+        'agents/performance-engineer.md',
+        '.claude-plugin/plugin.json',
+        '.claude-plugin/marketplace.json',
+        '.mcp.json',
+        'README.md',
+        'LICENSE',
+      ]) {
         expect(existsSync(join(unpacked, file)), file).toBe(true);
       }
       if (existsSync(join(REPO_ROOT, 'hooks/hooks.json'))) expect(existsSync(join(unpacked, 'hooks/hooks.json'))).toBe(true);

@@ -16,7 +16,10 @@ describe('profile_process: differential profiles', () => {
 
   it('names the function that grew and the one that shrank, by run id and via `baseline`', async () => {
     const before = await runProfile({ command: ['node', 'hot.js', '1200'], cwd: FIXTURES, title: 'before' }, project.context);
-    const after = await runProfile({ command: ['node', 'hot.js', '1200', 'swap'], cwd: FIXTURES, title: 'after', baseline: before.structured.artifacts.dir }, project.context);
+    const after = await runProfile(
+      { command: ['node', 'hot.js', '1200', 'swap'], cwd: FIXTURES, title: 'after', baseline: before.structured.artifacts.dir },
+      project.context,
+    );
     expect(after.structured.diff!.grew[0]!.name).toBe('coldLoop');
     expect(after.structured.diff!.shrank[0]!.name).toBe('hotLoop');
     const html = await readFile(after.structured.artifacts.flamegraph, 'utf8');
@@ -30,7 +33,10 @@ describe('profile_process: differential profiles', () => {
     expect(diff.structured.shrank[0]!.name).toBe('hotLoop');
     expect(diff.summary.split('\n')[0]).toMatch(/Grew most: coldLoop/);
     // A .cpuprofile file works as an input too.
-    const fromFile = await runProfileDiff({ baseline: before.structured.artifacts.cpuprofile!, target: after.structured.artifacts.cpuprofile! }, project.context);
+    const fromFile = await runProfileDiff(
+      { baseline: before.structured.artifacts.cpuprofile!, target: after.structured.artifacts.cpuprofile! },
+      project.context,
+    );
     expect(fromFile.structured.grew[0]!.name).toBe('coldLoop');
   });
 
@@ -77,7 +83,9 @@ describe.skipIf(!!lacking(import.meta.url, 'perf'))('profile_process: native pro
   });
 
   it('heap is refused for native programs with what to use instead', async () => {
-    await expect(runProfile({ command: [binary, '100'], cwd: project.dir, kind: 'heap' }, project.context)).rejects.toThrow(/heap profiles are available for Node.js and Python/);
+    await expect(runProfile({ command: [binary, '100'], cwd: project.dir, kind: 'heap' }, project.context)).rejects.toThrow(
+      /heap profiles are available for Node.js and Python/,
+    );
   });
 });
 

@@ -18,8 +18,16 @@ function syntheticProfile(hotWeight: number, coldWeight: number): Profile {
   const handler = f('handleRequest', 10);
   const samples = [b.path([main, handler, f('hotLoop', 20)]), b.path([main, handler, f('coldLoop', 30)]), b.path([main, f('startup', 40)])];
   return {
-    runtime: 'node', kind: 'cpu', unit: 'microseconds', profiler: 'test', frames: b.frames, nodes: b.nodes,
-    samples, weights: [hotWeight, coldWeight, 50_000], durationUs: 1e6, processes: [],
+    runtime: 'node',
+    kind: 'cpu',
+    unit: 'microseconds',
+    profiler: 'test',
+    frames: b.frames,
+    nodes: b.nodes,
+    samples,
+    weights: [hotWeight, coldWeight, 50_000],
+    durationUs: 1e6,
+    processes: [],
   };
 }
 

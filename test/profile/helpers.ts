@@ -22,7 +22,9 @@ export function leftoverFixtureProcesses(): number[] {
   return listDescendants(process.pid).filter((pid) => {
     if (!isAlive(pid)) return false;
     try {
-      return /fixtures|hot\.js|parent\.js|server\.js|idle\.js|alloc\.|hot\.py|pyserver\.py|leak[-_]server|perf record/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '));
+      return /fixtures|hot\.js|parent\.js|server\.js|idle\.js|alloc\.|hot\.py|pyserver\.py|leak[-_]server|perf record/.test(
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '),
+      );
     } catch {
       return false;
     }

@@ -135,18 +135,20 @@ describe('profile_process: bad input gets a specific error', () => {
     await expect(runProfile({ command: 'no-such-program-xyz --flag' }, project.context)).rejects.toThrow(/command not found: "no-such-program-xyz"/);
   });
   it('a process that exits at once, with its output', async () => {
-    await expect(runProfile({ command: ['node', 'missing-file.js'], cwd: FIXTURES }, project.context)).rejects.toThrow(/exited at once with code 1[\s\S]*Cannot find module/);
+    await expect(runProfile({ command: ['node', 'missing-file.js'], cwd: FIXTURES }, project.context)).rejects.toThrow(
+      /exited at once with code 1[\s\S]*Cannot find module/,
+    );
   });
   it('a port that never opens', async () => {
-    await expect(
-      runProfile({ command: ['node', 'hot.js', '5000'], cwd: FIXTURES, waitForPort: 1, waitForPortTimeoutS: 1 }, project.context),
-    ).rejects.toThrow(/port 1 did not open within 1 s/);
+    await expect(runProfile({ command: ['node', 'hot.js', '5000'], cwd: FIXTURES, waitForPort: 1, waitForPortTimeoutS: 1 }, project.context)).rejects.toThrow(
+      /port 1 did not open within 1 s/,
+    );
     expect(leftoverFixtureProcesses()).toEqual([]);
   });
   it('a process that exits before opening its port', async () => {
-    await expect(
-      runProfile({ command: ['node', 'hot.js', '300'], cwd: FIXTURES, waitForPort: 1, waitForPortTimeoutS: 10 }, project.context),
-    ).rejects.toThrow(/exited \(code 0\) before opening port 1/);
+    await expect(runProfile({ command: ['node', 'hot.js', '300'], cwd: FIXTURES, waitForPort: 1, waitForPortTimeoutS: 10 }, project.context)).rejects.toThrow(
+      /exited \(code 0\) before opening port 1/,
+    );
   });
   it('shell operators are refused (no shell runs)', async () => {
     await expect(runProfile({ command: 'node hot.js | tee x' }, project.context)).rejects.toThrow(/shell operator "\|"/);

@@ -14,7 +14,10 @@ describe('profile_process: Python launch', () => {
   afterAll(() => project.cleanup());
 
   it('cProfile: hot_loop is the hottest function, with call counts and a pstats file', async () => {
-    const { structured } = await runProfile({ command: 'python3 hot.py 1.2', cwd: FIXTURES, env: { PATH: '/usr/bin:/bin:' + process.env.PATH } }, project.context);
+    const { structured } = await runProfile(
+      { command: 'python3 hot.py 1.2', cwd: FIXTURES, env: { PATH: '/usr/bin:/bin:' + process.env.PATH } },
+      project.context,
+    );
     expect(structured.runtime).toBe('python');
     expect(structured.profiler).toBe('cProfile');
     const top = structured.hotFunctions[0]!;
@@ -51,7 +54,10 @@ describe('profile_process: Python launch', () => {
   });
 
   it('keeps interpreter options in front of the helper', () => {
-    expect(splitPythonArgs(['-u', '-X', 'dev', 'app.py', '-v'])).toEqual([['-u', '-X', 'dev'], ['app.py', '-v']]);
+    expect(splitPythonArgs(['-u', '-X', 'dev', 'app.py', '-v'])).toEqual([
+      ['-u', '-X', 'dev'],
+      ['app.py', '-v'],
+    ]);
     expect(splitPythonArgs(['-m', 'http.server', '8000'])).toEqual([[], ['-m', 'http.server', '8000']]);
   });
 });

@@ -38,7 +38,9 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
     const port = portFor(1);
     const { structured, summary } = await leakRun(['node', 'leak-server.js'], port, { LEAK_MODE: 'leak' });
     const leak = structured.leak!;
-    console.log(`node leak: ${leak.bytesPerRequest} B/req CI ${leak.bytesPerRequestCI}, ${structured.load!.requests} requests, top ${leak.sites[0]?.function} ${leak.sites[0]?.retainedBytes} B`);
+    console.log(
+      `node leak: ${leak.bytesPerRequest} B/req CI ${leak.bytesPerRequestCI}, ${structured.load!.requests} requests, top ${leak.sites[0]?.function} ${leak.sites[0]?.retainedBytes} B`,
+    );
     expect(structured.kind).toBe('leak');
     expect(leak.verdict).toBe('leak');
     expect(leak.bytesPerRequest).toBeGreaterThan(150);
@@ -48,7 +50,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
     expect(top.function).toBe('rememberRequest');
     expect(top.file).toBe('leak-server.js');
     expect(top.line).toBe(10);
-    expect(top.retainerPath!.join(" → ")).toContain("Context.seen → Map.table");
+    expect(top.retainerPath!.join(' → ')).toContain('Context.seen → Map.table');
     expect(top.count).toBeGreaterThan(100);
     expect(top.retainerPath?.join(' ')).toMatch(/Map/);
     expect(summary).toMatch(/^LEAK: \d+ B\/request/);
@@ -73,7 +75,9 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
     const port = portFor(3);
     const { structured, summary } = await leakRun(['python3', 'leak_server.py', String(port), 'leak'], port, {}, 12);
     const leak = structured.leak!;
-    console.log(`python leak: ${leak.bytesPerRequest} B/req CI ${leak.bytesPerRequestCI}, ${structured.load!.requests} requests, top ${leak.sites[0]?.function}:${leak.sites[0]?.line} ${leak.sites[0]?.retainedBytes} B`);
+    console.log(
+      `python leak: ${leak.bytesPerRequest} B/req CI ${leak.bytesPerRequestCI}, ${structured.load!.requests} requests, top ${leak.sites[0]?.function}:${leak.sites[0]?.line} ${leak.sites[0]?.retainedBytes} B`,
+    );
     expect(structured.runtime).toBe('python');
     expect(leak.verdict).toBe('leak');
     expect(leak.bytesPerRequest).toBeGreaterThan(300);
@@ -109,7 +113,14 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
     const started = performance.now();
     await expect(
       runProfile(
-        { command: ['node', 'leak-server.js'], cwd: FIXTURES, env: { PORT: String(port) }, kind: 'leak', waitForPort: port, load: { url: `http://127.0.0.1:${port}/`, connections: 2, duration: '30s' } },
+        {
+          command: ['node', 'leak-server.js'],
+          cwd: FIXTURES,
+          env: { PORT: String(port) },
+          kind: 'leak',
+          waitForPort: port,
+          load: { url: `http://127.0.0.1:${port}/`, connections: 2, duration: '30s' },
+        },
         context,
       ),
     ).rejects.toBeInstanceOf(CancelledError);

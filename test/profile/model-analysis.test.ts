@@ -13,15 +13,43 @@ function profileOf(stacks: Array<[string[], number]>): Profile {
   const samples: number[] = [];
   const weights: number[] = [];
   for (const [names, weight] of stacks) {
-    samples.push(b.path(names.map((n) => b.frame({ name: n, file: n.startsWith('(') ? '' : 'a.js', line: 1, column: 1, category: n === '(idle)' ? 'idle' : n === '(garbage collector)' ? 'gc' : 'app' }))));
+    samples.push(
+      b.path(
+        names.map((n) =>
+          b.frame({
+            name: n,
+            file: n.startsWith('(') ? '' : 'a.js',
+            line: 1,
+            column: 1,
+            category: n === '(idle)' ? 'idle' : n === '(garbage collector)' ? 'gc' : 'app',
+          }),
+        ),
+      ),
+    );
     weights.push(weight);
   }
-  return { runtime: 'node', kind: 'cpu', unit: 'microseconds', profiler: 't', frames: b.frames, nodes: b.nodes, samples, weights, durationUs: 1, processes: [] };
+  return {
+    runtime: 'node',
+    kind: 'cpu',
+    unit: 'microseconds',
+    profiler: 't',
+    frames: b.frames,
+    nodes: b.nodes,
+    samples,
+    weights,
+    durationUs: 1,
+    processes: [],
+  };
 }
 
 describe('analysis', () => {
   it('does not count recursive time twice in a function’s total', () => {
-    const a = analyseProfile(profileOf([[['main', 'fib', 'fib', 'fib'], 600], [['main', 'other'], 400]]));
+    const a = analyseProfile(
+      profileOf([
+        [['main', 'fib', 'fib', 'fib'], 600],
+        [['main', 'other'], 400],
+      ]),
+    );
     const fib = a.functions.find((f) => f.name === 'fib')!;
     expect(fib.self).toBe(600);
     expect(fib.total).toBe(600); // not 1800
@@ -29,7 +57,13 @@ describe('analysis', () => {
   });
 
   it('keeps idle out of the on-CPU denominator and out of the table; GC stays in', () => {
-    const a = analyseProfile(profileOf([[['main', 'work'], 300], [['(idle)'], 600], [['(garbage collector)'], 100]]));
+    const a = analyseProfile(
+      profileOf([
+        [['main', 'work'], 300],
+        [['(idle)'], 600],
+        [['(garbage collector)'], 100],
+      ]),
+    );
     expect(a.total).toBe(1000);
     expect(a.onCpu).toBe(400);
     expect(a.functions.map((f) => f.name)).not.toContain('(idle)');
@@ -48,13 +82,28 @@ describe('analysis', () => {
   });
 
   it('a .cpuprofile written from the model parses back to the same weights', () => {
-    const p = profileOf([[['main', 'a'], 1000], [['main', 'b'], 250], [['main', 'a'], 1000]]);
+    const p = profileOf([
+      [['main', 'a'], 1000],
+      [['main', 'b'], 250],
+      [['main', 'a'], 1000],
+    ]);
     const back = parseCpuProfile(toCpuProfile(p, '/'), new Locator('/', false));
     expect(back.weights).toEqual([1000, 250, 1000]);
   });
 
   it('the flame tree sums children into parents and colours the self delta', () => {
-    const tree = buildFlameTree(profileOf([[['main', 'a'], 800], [['main', 'b'], 200]]), { baseline: profileOf([[['main', 'a'], 200], [['main', 'b'], 800]]) });
+    const tree = buildFlameTree(
+      profileOf([
+        [['main', 'a'], 800],
+        [['main', 'b'], 200],
+      ]),
+      {
+        baseline: profileOf([
+          [['main', 'a'], 200],
+          [['main', 'b'], 800],
+        ]),
+      },
+    );
     const byName = new Map(tree.nodes.map((n) => [tree.names[n[1]], n]));
     expect(byName.get('main')![6]).toBe(1000);
     expect(byName.get('a')![7]).toBeCloseTo(60, 5); // +60 percentage points
@@ -100,7 +149,9 @@ describe('command splitting (no shell)', () => {
 describe('perf access checks (the machine here runs as root, so the unprivileged cases are played)', () => {
   it('paranoid ≥ 3 for a normal user: says exactly what to change', async () => {
     const { checkPerfAccess } = await import('../../src/profile/runner-perf.js');
-    expect(() => checkPerfAccess({ perf: '/usr/bin/perf', paranoid: 3, uid: 1000 })).toThrow(/perf_event_paranoid is 3[\s\S]*sysctl kernel.perf_event_paranoid=2/);
+    expect(() => checkPerfAccess({ perf: '/usr/bin/perf', paranoid: 3, uid: 1000 })).toThrow(
+      /perf_event_paranoid is 3[\s\S]*sysctl kernel.perf_event_paranoid=2/,
+    );
     const userOnly = checkPerfAccess({ perf: '/usr/bin/perf', paranoid: 2, uid: 1000 });
     expect(userOnly.userOnly).toBe(true);
     expect(userOnly.warnings[0]).toMatch(/only user-space frames/);

@@ -17,7 +17,10 @@ describe('profile_process: Python servers under load', () => {
   });
   afterAll(() => project.cleanup());
 
-  for (const [server, offset] of [['threading', 1], ['plain', 2]] as const) {
+  for (const [server, offset] of [
+    ['threading', 1],
+    ['plain', 2],
+  ] as const) {
     it(`${server} HTTPServer: the profile is written and the handler's render_report is on top`, async () => {
       const port = 20_000 + ((process.pid + 7919 * offset) % 20_000);
       const { structured } = await runProfile(

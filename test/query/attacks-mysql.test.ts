@@ -43,18 +43,16 @@ describe('analyze_query against hostile MariaDB input: nothing changes', () => {
     const before = await state();
     for (const param of ['multipleStatements=true', 'charset=gbk', 'flags=%2BMULTI_STATEMENTS', 'host=127.0.0.2']) {
       const key = param.split('=')[0]!;
-      await expect(run({ sql: `SELECT 1; DELETE FROM ${M}`, database: `${MYSQL_URL}?${param}` })).rejects.toThrow(new RegExp(`refusing the database URL parameter "${key}"`));
+      await expect(run({ sql: `SELECT 1; DELETE FROM ${M}`, database: `${MYSQL_URL}?${param}` })).rejects.toThrow(
+        new RegExp(`refusing the database URL parameter "${key}"`),
+      );
     }
     expect(await state()).toBe(before);
   });
 
   it('the splitter agrees with MariaDB: a backslash in `identifiers` and "--" without a space hide no second statement', async () => {
     const before = await state();
-    for (const sql of [
-      `SELECT 1 AS \`a\\\`; DELETE FROM ${M}; SELECT \`x\``,
-      `SELECT 1--1; DELETE FROM ${M}`,
-      `SELECT 2 --1; UPDATE ${M} SET v = 0`,
-    ]) {
+    for (const sql of [`SELECT 1 AS \`a\\\`; DELETE FROM ${M}; SELECT \`x\``, `SELECT 1--1; DELETE FROM ${M}`, `SELECT 2 --1; UPDATE ${M} SET v = 0`]) {
       await expect(run({ sql, analyze: true })).rejects.toThrow(/more than one statement|refusing/);
     }
     expect(await state()).toBe(before);

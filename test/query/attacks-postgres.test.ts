@@ -27,7 +27,9 @@ let admin: pg.Client;
 let victim: pg.Client;
 
 async function state(): Promise<string> {
-  const rows = await admin.query(`SELECT count(*) || ':' || coalesce(sum(v), 0) || ':' || md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) AS c FROM ${T} t`);
+  const rows = await admin.query(
+    `SELECT count(*) || ':' || coalesce(sum(v), 0) || ':' || md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) AS c FROM ${T} t`,
+  );
   const child = await admin.query(`SELECT count(*) AS n FROM ${CHILD}`);
   const log = await admin.query(`SELECT count(*) AS n FROM ${LOG}`);
   const seq = await admin.query(`SELECT last_value, is_called FROM ${SEQ}`);
@@ -46,7 +48,10 @@ async function run(input: Record<string, unknown>, trustedFunctions: string[] = 
 }
 
 async function victimAlive(): Promise<boolean> {
-  return victim.query('SELECT 1').then(() => true, () => false);
+  return victim.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
 }
 
 beforeAll(async () => {
@@ -56,36 +61,54 @@ beforeAll(async () => {
   victim = new pg.Client({ connectionString: PG_URL, application_name: 'perfeng attack victim' });
   victim.on('error', () => undefined);
   await victim.connect();
-  await admin.query(`DROP TABLE IF EXISTS ${CHILD}, ${T}, ${LOG}, ${RULED}, ${SERIAL} CASCADE; DROP SEQUENCE IF EXISTS ${SEQ}; DROP SCHEMA IF EXISTS "${SCH}" CASCADE`);
+  await admin.query(
+    `DROP TABLE IF EXISTS ${CHILD}, ${T}, ${LOG}, ${RULED}, ${SERIAL} CASCADE; DROP SEQUENCE IF EXISTS ${SEQ}; DROP SCHEMA IF EXISTS "${SCH}" CASCADE`,
+  );
   await admin.query(`CREATE TABLE ${T} AS SELECT g AS id, g * 10 AS v FROM generate_series(1, 1000) g; ALTER TABLE ${T} ADD PRIMARY KEY (id)`);
-  await admin.query(`CREATE TABLE ${CHILD} (id int PRIMARY KEY, t_id int REFERENCES ${T}(id) ON DELETE CASCADE); INSERT INTO ${CHILD} SELECT g, g FROM generate_series(1, 100) g`);
+  await admin.query(
+    `CREATE TABLE ${CHILD} (id int PRIMARY KEY, t_id int REFERENCES ${T}(id) ON DELETE CASCADE); INSERT INTO ${CHILD} SELECT g, g FROM generate_series(1, 100) g`,
+  );
   await admin.query(`CREATE TABLE ${LOG} (n int); CREATE SEQUENCE ${SEQ}; SELECT nextval('${SEQ}')`);
   await admin.query(`CREATE TABLE ${SERIAL} (id serial PRIMARY KEY, v int)`);
   await admin.query(`CREATE TABLE ${RULED} (id int, v int); CREATE RULE ${RULED}_r AS ON UPDATE TO ${RULED} DO ALSO INSERT INTO ${LOG} VALUES (1)`);
   await admin.query(`CREATE SCHEMA "${SCH}"`);
   // Side effects that survive a rollback: a sequence jump and a terminated session.
-  await admin.query(`CREATE FUNCTION "${SCH}"."${MIXED}"(int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 1000); RETURN $1; END $$`);
-  await admin.query(`CREATE FUNCTION "${SCH}".now() RETURNS timestamptz IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perfeng attack victim'; RETURN '2024-01-01'; END $$`);
-  await admin.query(`CREATE FUNCTION "${SCH}".eq_bump(int, int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 2000); RETURN $1 = $2; END $$`);
+  await admin.query(
+    `CREATE FUNCTION "${SCH}"."${MIXED}"(int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 1000); RETURN $1; END $$`,
+  );
+  await admin.query(
+    `CREATE FUNCTION "${SCH}".now() RETURNS timestamptz IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perfeng attack victim'; RETURN '2024-01-01'; END $$`,
+  );
+  await admin.query(
+    `CREATE FUNCTION "${SCH}".eq_bump(int, int) RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 2000); RETURN $1 = $2; END $$`,
+  );
   await admin.query(`CREATE OPERATOR "${SCH}".=== (LEFTARG = int, RIGHTARG = int, FUNCTION = "${SCH}".eq_bump)`);
   await admin.query(`CREATE TYPE "${SCH}".wrap AS (v int)`);
-  await admin.query(`CREATE FUNCTION "${SCH}".unwrap("${SCH}".wrap) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 3000); RETURN ($1).v; END $$`);
+  await admin.query(
+    `CREATE FUNCTION "${SCH}".unwrap("${SCH}".wrap) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 3000); RETURN ($1).v; END $$`,
+  );
   await admin.query(`CREATE CAST ("${SCH}".wrap AS int) WITH FUNCTION "${SCH}".unwrap("${SCH}".wrap)`);
   await admin.query(`CREATE VIEW ${VIEW} AS SELECT id, "${SCH}"."${MIXED}"(v) AS v FROM ${T}`);
   // A "trusted" function that hides its side effect behind an exception handler.
-  await admin.query(`CREATE FUNCTION ${SWALLOW}(int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN BEGIN PERFORM setval('${SEQ}', 4000); EXCEPTION WHEN others THEN NULL; END; RETURN $1; END $$`);
+  await admin.query(
+    `CREATE FUNCTION ${SWALLOW}(int) RETURNS int STABLE LANGUAGE plpgsql AS $$ BEGIN BEGIN PERFORM setval('${SEQ}', 4000); EXCEPTION WHEN others THEN NULL; END; RETURN $1; END $$`,
+  );
   await admin.query(`CREATE FUNCTION ${TRIG}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM setval('${SEQ}', 5000); RETURN NEW; END $$`);
   await admin.query(`CREATE TRIGGER ${TRIG} BEFORE UPDATE ON ${CHILD} FOR EACH ROW EXECUTE FUNCTION ${TRIG}()`);
   // A login role whose sessions default to standard_conforming_strings = off.
   await admin.query(`DROP ROLE IF EXISTS ${ROLE}`);
-  await admin.query(`CREATE ROLE ${ROLE} LOGIN; ALTER ROLE ${ROLE} SET standard_conforming_strings = off; GRANT SELECT, DELETE, UPDATE ON ${T}, ${CHILD} TO ${ROLE}`);
+  await admin.query(
+    `CREATE ROLE ${ROLE} LOGIN; ALTER ROLE ${ROLE} SET standard_conforming_strings = off; GRANT SELECT, DELETE, UPDATE ON ${T}, ${CHILD} TO ${ROLE}`,
+  );
   await admin.query(`ANALYZE ${T}`);
 });
 
 afterAll(async () => {
   if (lack) return;
   await victim?.end().catch(() => undefined);
-  await admin?.query(`DROP TABLE IF EXISTS ${CHILD}, ${T}, ${LOG}, ${RULED}, ${SERIAL} CASCADE; DROP SEQUENCE IF EXISTS ${SEQ}; DROP SCHEMA IF EXISTS "${SCH}" CASCADE; DROP FUNCTION IF EXISTS ${SWALLOW}(int), ${TRIG}() CASCADE`);
+  await admin?.query(
+    `DROP TABLE IF EXISTS ${CHILD}, ${T}, ${LOG}, ${RULED}, ${SERIAL} CASCADE; DROP SEQUENCE IF EXISTS ${SEQ}; DROP SCHEMA IF EXISTS "${SCH}" CASCADE; DROP FUNCTION IF EXISTS ${SWALLOW}(int), ${TRIG}() CASCADE`,
+  );
   await admin?.query(`DROP OWNED BY ${ROLE}; DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
   await admin?.end();
 });
@@ -94,7 +117,13 @@ describe.skipIf(!!lack)('analyze_query against hostile PostgreSQL input: nothing
   it('session behaviour from the URL: options=, and any other parameter, refused naming the key', async () => {
     const before = await state();
     const hidden = `SELECT 'a\\', '; DELETE FROM ${T}; --'`;
-    for (const param of ['options=-c%20standard_conforming_strings%3Doff', 'options=--search_path%3Devil', 'application_name=x', 'client_encoding=SJIS', 'replication=database']) {
+    for (const param of [
+      'options=-c%20standard_conforming_strings%3Doff',
+      'options=--search_path%3Devil',
+      'application_name=x',
+      'client_encoding=SJIS',
+      'replication=database',
+    ]) {
       const key = param.split('=')[0]!;
       await expect(run({ sql: hidden, database: `${PG_URL}?${param}` })).rejects.toThrow(new RegExp(`refusing the database URL parameter "${key}"`));
     }
@@ -114,7 +143,10 @@ describe.skipIf(!!lack)('analyze_query against hostile PostgreSQL input: nothing
       expect(structured.protection?.statement).toMatch(/extended protocol/);
       expect(structured.protection?.transaction).toMatch(/READ ONLY/);
     }
-    for (const sql of [`UPDATE ${T} SET v = v WHERE 'a\\' = '; DELETE FROM ${T}; --'`, `UPDATE ${T} SET v = v WHERE id = 0 AND 'x\\' <> '; DELETE FROM ${CHILD}; --'`]) {
+    for (const sql of [
+      `UPDATE ${T} SET v = v WHERE 'a\\' = '; DELETE FROM ${T}; --'`,
+      `UPDATE ${T} SET v = v WHERE id = 0 AND 'x\\' <> '; DELETE FROM ${CHILD}; --'`,
+    ]) {
       const { structured } = await run({ sql, database: url, analyze: true });
       expect(structured.protection?.transaction).toMatch(/rolled back/);
     }

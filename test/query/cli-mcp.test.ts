@@ -69,7 +69,10 @@ describe('analyze_query over MCP (built server)', () => {
       const { tools } = await session.client.listTools();
       const tool = tools.find((t) => t.name === 'analyze_query')!;
       expect(tool.annotations).toMatchObject({ destructiveHint: false });
-      const ok = await session.client.callTool({ name: 'analyze_query', arguments: { database: db, sql: 'SELECT id FROM items WHERE owner = 9 ORDER BY label' } });
+      const ok = await session.client.callTool({
+        name: 'analyze_query',
+        arguments: { database: db, sql: 'SELECT id FROM items WHERE owner = 9 ORDER BY label' },
+      });
       expect(ok.isError).toBeFalsy();
       const structured = queryOutputSchema.parse(ok.structuredContent);
       expect(structured.indexSuggestions[0]!.verified).toBe(true);

@@ -8,7 +8,9 @@ export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
 
 /** A project folder of its own (artefacts land in its .perf/) and a context with default config. */
-export async function makeContext(options: { signal?: AbortSignal; queryMs?: number; allowScratchCopy?: boolean } = {}): Promise<{ context: RunContext; dir: string; cleanup(): Promise<void> }> {
+export async function makeContext(
+  options: { signal?: AbortSignal; queryMs?: number; allowScratchCopy?: boolean } = {},
+): Promise<{ context: RunContext; dir: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'perfeng-query-'));
   const config = defaultConfig();
   if (options.queryMs !== undefined) config.targets.queryMs = options.queryMs;

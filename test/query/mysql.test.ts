@@ -33,10 +33,16 @@ beforeAll(async () => {
   admin = await mysql.createConnection({ uri: MYSQL_URL, multipleStatements: true });
   await admin.query(`DROP TABLE IF EXISTS ${T}, ${M}`);
   await admin.query(`CREATE TABLE ${T} (id INT PRIMARY KEY, customer_id INT, status INT, created_at DATETIME, total DECIMAL(10,2)) ENGINE=InnoDB`);
-  await admin.query(`SET SESSION cte_max_recursion_depth = 300000; INSERT INTO ${T} WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000) SELECT x, (x % 5000) + 1, x % 7, TIMESTAMP('2024-01-01') + INTERVAL x MINUTE, x * 0.5 FROM g`).catch(async () => {
-    // MariaDB names the limit max_recursive_iterations.
-    await admin.query(`SET SESSION max_recursive_iterations = 300000; INSERT INTO ${T} WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000) SELECT x, (x % 5000) + 1, x % 7, TIMESTAMP('2024-01-01') + INTERVAL x MINUTE, x * 0.5 FROM g`);
-  });
+  await admin
+    .query(
+      `SET SESSION cte_max_recursion_depth = 300000; INSERT INTO ${T} WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000) SELECT x, (x % 5000) + 1, x % 7, TIMESTAMP('2024-01-01') + INTERVAL x MINUTE, x * 0.5 FROM g`,
+    )
+    .catch(async () => {
+      // MariaDB names the limit max_recursive_iterations.
+      await admin.query(
+        `SET SESSION max_recursive_iterations = 300000; INSERT INTO ${T} WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 200000) SELECT x, (x % 5000) + 1, x % 7, TIMESTAMP('2024-01-01') + INTERVAL x MINUTE, x * 0.5 FROM g`,
+      );
+    });
   await admin.query(`CREATE TABLE ${M} (id INT PRIMARY KEY, v INT) ENGINE=MyISAM`);
   await admin.query(`INSERT INTO ${M} VALUES (1, 1), (2, 2), (3, 3)`);
   await admin.query(`ANALYZE TABLE ${T}`);
@@ -74,7 +80,10 @@ describe('analyze_query on MySQL/MariaDB', () => {
     expect(best).toMatchObject({ table: T, columns: ['customer_id'], method: 'scratch-copy', verified: true, usedByPlan: true });
     expect(best.after.cost!).toBeLessThan(best.before.cost! / 2);
     expect(structured.warnings.join(' ')).toMatch(/TEMPORARY copy/);
-    const [indexes] = await admin.query(`SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [T]);
+    const [indexes] = await admin.query(
+      `SELECT DISTINCT INDEX_NAME AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+      [T],
+    );
     expect((indexes as Array<{ n: string }>).map((r) => r.n)).toEqual(['PRIMARY']);
     expect(await checksum()).toBe(before);
   });

@@ -7,7 +7,10 @@ import { callSiteOf, parseQueryLog, readQueryLog } from '../../src/query/query-l
 
 const loop = (n: number, extra: (i: number) => Array<{ sql: string; durationMs?: number; stack?: string }> = () => []) => [
   { sql: 'select id, customer_id from orders order by id desc limit 100', durationMs: 2 },
-  ...Array.from({ length: n }, (_, i) => [{ sql: `select * from customers where id = ${i + 1}`, durationMs: 0.5, stack: 'at loadCustomer (app/orders.js:42:11)' }, ...extra(i)]).flat(),
+  ...Array.from({ length: n }, (_, i) => [
+    { sql: `select * from customers where id = ${i + 1}`, durationMs: 0.5, stack: 'at loadCustomer (app/orders.js:42:11)' },
+    ...extra(i),
+  ]).flat(),
 ];
 
 describe('N+1 detection', () => {
@@ -24,7 +27,10 @@ describe('N+1 detection', () => {
   });
 
   it('catches interleaved per-row lookups of two tables (A B A B …) as two patterns', () => {
-    const items = detectNPlusOne(loop(50, (i) => [{ sql: `select name from products where id = ${i}`, durationMs: 0.2 }]), { minCount: 3, dialect: 'sqlite' });
+    const items = detectNPlusOne(
+      loop(50, (i) => [{ sql: `select name from products where id = ${i}`, durationMs: 0.2 }]),
+      { minCount: 3, dialect: 'sqlite' },
+    );
     expect(items.map((i) => [i.fingerprint, i.count])).toEqual([
       ['select * from customers where id = ?', 50],
       ['select name from products where id = ?', 50],
@@ -44,7 +50,10 @@ describe('N+1 detection', () => {
 
   it('keeps call sites apart when the log has stacks', () => {
     const queries = [
-      ...Array.from({ length: 5 }, (_, i) => ({ sql: `select * from users where id = ${i}`, stack: ['at a (node_modules/orm/x.js:1)', 'at pageA (src/a.ts:10)'] })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        sql: `select * from users where id = ${i}`,
+        stack: ['at a (node_modules/orm/x.js:1)', 'at pageA (src/a.ts:10)'],
+      })),
       ...Array.from({ length: 5 }, (_, i) => ({ sql: `select * from users where id = ${i}`, stack: ['at pageB (src/b.ts:20)'] })),
     ];
     const items = detectNPlusOne(queries, { minCount: 3 });
@@ -52,7 +61,10 @@ describe('N+1 detection', () => {
   });
 
   it('suggests a multi-row INSERT for repeated single-row inserts', () => {
-    const items = detectNPlusOne(Array.from({ length: 10 }, (_, i) => ({ sql: `insert into events (a) values (${i})` })), { minCount: 3, dialect: 'postgres' });
+    const items = detectNPlusOne(
+      Array.from({ length: 10 }, (_, i) => ({ sql: `insert into events (a) values (${i})` })),
+      { minCount: 3, dialect: 'postgres' },
+    );
     expect(items[0]!.suggestion).toMatch(/multi-row INSERT/);
   });
 });
@@ -67,7 +79,7 @@ describe('query logs', () => {
       '2024-05-01 10:00:00.123 UTC [42] LOG:  duration: 0.512 ms  statement: SELECT * FROM users',
       '\tWHERE id = 1',
       '2024-05-01 10:00:00.124 UTC [42] LOG:  duration: 1.250 ms  execute <unnamed>: SELECT * FROM users WHERE id = $1',
-      '2024-05-01 10:00:00.124 UTC [42] DETAIL:  parameters: $1 = \'5\'',
+      "2024-05-01 10:00:00.124 UTC [42] DETAIL:  parameters: $1 = '5'",
       '2024-05-01 10:00:01.000 UTC [42] LOG:  checkpoint starting: time',
     ].join('\n');
     expect(parseQueryLog(pg)).toEqual([

@@ -40,7 +40,9 @@ beforeAll(async () => {
   await admin.query(`DROP TABLE IF EXISTS ${T}, ${C}, ${LOG}`);
   await admin.query(`CREATE TABLE ${C} AS SELECT g AS id, 'customer ' || g AS name FROM generate_series(1, 5000) g`);
   await admin.query(`ALTER TABLE ${C} ADD PRIMARY KEY (id)`);
-  await admin.query(`CREATE TABLE ${T} AS SELECT g AS id, (g % 5000) + 1 AS customer_id, g % 7 AS status, timestamp '2024-01-01' + g * interval '1 minute' AS created_at, md5(g::text) AS note FROM generate_series(1, 200000) g`);
+  await admin.query(
+    `CREATE TABLE ${T} AS SELECT g AS id, (g % 5000) + 1 AS customer_id, g % 7 AS status, timestamp '2024-01-01' + g * interval '1 minute' AS created_at, md5(g::text) AS note FROM generate_series(1, 200000) g`,
+  );
   await admin.query(`ALTER TABLE ${T} ADD PRIMARY KEY (id)`);
   await admin.query(`CREATE TABLE ${LOG} (n int)`);
   await admin.query(`CREATE OR REPLACE FUNCTION ${FN}() RETURNS int VOLATILE LANGUAGE sql AS 'INSERT INTO ${LOG} VALUES (1) RETURNING n'`);
@@ -180,7 +182,9 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
     await expect(run({ sql: `SELECT id FROM WHERE x = 1` })).rejects.toThrow(/syntax error at or near "WHERE" at line 1, column 16/);
     await expect(run({ sql: 'SELECT * FROM no_such_table_here' })).rejects.toThrow(/relation "no_such_table_here" does not exist.*check the table name/);
     await expect(run({ sql: `SELECT * FROM ${T} WHERE id = $1` })).rejects.toThrow(/give their values in `params`/);
-    await expect(run({ sql: 'SELECT 1', database: 'postgres://no_such_role@127.0.0.1:5432/test' })).rejects.toThrow(/refused the credentials|role "no_such_role" does not exist/);
+    await expect(run({ sql: 'SELECT 1', database: 'postgres://no_such_role@127.0.0.1:5432/test' })).rejects.toThrow(
+      /refused the credentials|role "no_such_role" does not exist/,
+    );
     await expect(run({ sql: 'SELECT 1', database: 'postgres://postgres@127.0.0.1:1/test' })).rejects.toThrow(/connection refused/);
     await expect(run({ sql: 'SELECT 1', database: 'postgres://postgres@10.11.12.13:5432/test' })).rejects.toThrow(/10\.11\.12\.13.*not loopback/);
     await expect(run({ sql: 'SELECT 1', database: 'postgres://postgres@127.0.0.1:5432/test?host=10.0.0.1' })).rejects.toThrow(/host=10\.0\.0\.1/);
@@ -190,7 +194,11 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
   it('N+1 over a query log with libpg_query fingerprints, and the heaviest statement analysed when no sql is given', async () => {
     const queries = [
       { sql: `SELECT id, customer_id FROM ${T} ORDER BY id DESC LIMIT 50`, durationMs: 1 },
-      ...Array.from({ length: 50 }, (_, i) => ({ sql: `SELECT name FROM ${C} WHERE id = ${i + 1}`, durationMs: 0.3, stack: 'at loadCustomer (src/orders.ts:12)' })),
+      ...Array.from({ length: 50 }, (_, i) => ({
+        sql: `SELECT name FROM ${C} WHERE id = ${i + 1}`,
+        durationMs: 0.3,
+        stack: 'at loadCustomer (src/orders.ts:12)',
+      })),
       { sql: `SELECT id FROM ${T} WHERE customer_id = 7`, durationMs: 45 },
     ];
     const { structured } = await run({ queries });
@@ -215,29 +223,35 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
 
   // Needs a server started with shared_preload_libraries = 'pg_stat_statements' (the shared test
   // server is not, and restarting it is not ours to do): set PERFENG_PGSS_URL to run it.
-  it.runIf(!!process.env.PERFENG_PGSS_URL)('fromStatStatements lists top statements by total time, lints them and explains what it could not plan', async () => {
-    const url = process.env.PERFENG_PGSS_URL!;
-    const other = new pg.Client({ connectionString: url });
-    await other.connect();
-    try {
-      await other.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-      await other.query(`CREATE TABLE IF NOT EXISTS perfeng_pgss_${process.pid} AS SELECT g AS id, g % 100 AS a FROM generate_series(1, 50000) g`);
-      for (let i = 0; i < 3; i++) await other.query(`SELECT * FROM perfeng_pgss_${process.pid} WHERE a = ${i} ORDER BY id`);
-      const { structured } = await run({ database: url, fromStatStatements: 3 });
-      const top = structured.topQueries!.find((t) => t.query.includes(`perfeng_pgss_${process.pid} where a = $1`.replace('where', 'WHERE')));
-      expect(top).toMatchObject({ calls: 3, lint: ['select-star'] });
-      expect(top!.findings.length > 0 || /PostgreSQL 16/.test(top!.planNote ?? '')).toBe(true);
-      expect(structured.topQueries!.some((t) => /^create/i.test(t.query))).toBe(false);
-    } finally {
-      await other.query(`DROP TABLE IF EXISTS perfeng_pgss_${process.pid}`);
-      await other.end();
-    }
-  });
+  it.runIf(!!process.env.PERFENG_PGSS_URL)(
+    'fromStatStatements lists top statements by total time, lints them and explains what it could not plan',
+    async () => {
+      const url = process.env.PERFENG_PGSS_URL!;
+      const other = new pg.Client({ connectionString: url });
+      await other.connect();
+      try {
+        await other.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await other.query(`CREATE TABLE IF NOT EXISTS perfeng_pgss_${process.pid} AS SELECT g AS id, g % 100 AS a FROM generate_series(1, 50000) g`);
+        for (let i = 0; i < 3; i++) await other.query(`SELECT * FROM perfeng_pgss_${process.pid} WHERE a = ${i} ORDER BY id`);
+        const { structured } = await run({ database: url, fromStatStatements: 3 });
+        const top = structured.topQueries!.find((t) => t.query.includes(`perfeng_pgss_${process.pid} where a = $1`.replace('where', 'WHERE')));
+        expect(top).toMatchObject({ calls: 3, lint: ['select-star'] });
+        expect(top!.findings.length > 0 || /PostgreSQL 16/.test(top!.planNote ?? '')).toBe(true);
+        expect(structured.topQueries!.some((t) => /^create/i.test(t.query))).toBe(false);
+      } finally {
+        await other.query(`DROP TABLE IF EXISTS perfeng_pgss_${process.pid}`);
+        await other.end();
+      }
+    },
+  );
 
   it('writes plan.json, result.json and a self-contained report.html', async () => {
     const { context, cleanup } = await makeContext();
     try {
-      const { structured } = await analyzeQuery({ database: PG_URL, sql: `SELECT count(*) FROM ${T} t JOIN ${C} c ON c.id = t.customer_id WHERE c.name = 'customer 7'` }, context);
+      const { structured } = await analyzeQuery(
+        { database: PG_URL, sql: `SELECT count(*) FROM ${T} t JOIN ${C} c ON c.id = t.customer_id WHERE c.name = 'customer 7'` },
+        context,
+      );
       const { readFile } = await import('node:fs/promises');
       const html = await readFile(structured.artifacts.report, 'utf8');
       expect(html).toContain('<table class="plan">');

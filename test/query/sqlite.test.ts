@@ -16,7 +16,9 @@ let dir: string;
 let dbPath: string;
 
 async function fileHash(): Promise<string> {
-  return createHash('sha256').update(await readFile(dbPath)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(dbPath))
+    .digest('hex');
 }
 async function run(input: Record<string, unknown>, options: { signal?: AbortSignal } = {}) {
   const { context, cleanup } = await makeContext(options);
@@ -54,7 +56,11 @@ describe('analyze_query on SQLite', () => {
     const before = await fileHash();
     const { structured, summary } = await run({ sql: 'SELECT id, total FROM orders WHERE customer_id = 42 ORDER BY created_at DESC' });
     expect(structured).toMatchObject({ dialect: 'sqlite', statementKind: 'select', analyzed: true });
-    expect(structured.findings.find((f) => f.rule === 'sqlite-full-scan')).toMatchObject({ severity: 'high', node: '#1 SCAN orders', evidence: { tableRows: 200_000 } });
+    expect(structured.findings.find((f) => f.rule === 'sqlite-full-scan')).toMatchObject({
+      severity: 'high',
+      node: '#1 SCAN orders',
+      evidence: { tableRows: 200_000 },
+    });
     expect(structured.findings.map((f) => f.rule)).toContain('sqlite-temp-btree');
     // Modelled rows visited are not estimates of output rows: no fake estimate-miss finding.
     expect(structured.findings.map((f) => f.rule)).not.toContain('row-estimate');
@@ -66,7 +72,9 @@ describe('analyze_query on SQLite', () => {
     expect(summary).toContain('CREATE INDEX "idx_orders_customer_id_created_at" ON "orders" ("customer_id", "created_at")');
     expect(await fileHash()).toBe(before);
     const db = new Database(dbPath, { readonly: true });
-    expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE (type = 'index' AND name <> 'tickets_owner') OR name = 'sqlite_stat1'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE (type = 'index' AND name <> 'tickets_owner') OR name = 'sqlite_stat1'").get()).toEqual({
+      n: 0,
+    });
     db.close();
   });
 
@@ -94,7 +102,12 @@ describe('analyze_query on SQLite', () => {
   });
 
   it('automatic covering index is reported as a missing index', async () => {
-    const { structured } = await run({ sql: 'SELECT o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.city = ?', params: ['city 3'], analyze: false, suggestIndexes: false });
+    const { structured } = await run({
+      sql: 'SELECT o.id FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.city = ?',
+      params: ['city 3'],
+      analyze: false,
+      suggestIndexes: false,
+    });
     const rules = structured.findings.map((f) => f.rule);
     expect(rules.some((r) => r === 'sqlite-automatic-index' || r === 'sqlite-full-scan')).toBe(true);
   });
@@ -152,7 +165,12 @@ describe('analyze_query on SQLite', () => {
     expect(structured.findings[0]).toMatchObject({ rule: 'slow-query', evidence: { timeoutMs: 800 } });
     expect(await fileHash()).toBe(before);
     // A journal left behind must not be "hot" (SQLite treats a zeroed header as not hot) …
-    if (existsSync(`${dbPath}-journal`)) expect(readFileSync(`${dbPath}-journal`).subarray(0, 8).every((b) => b === 0)).toBe(true);
+    if (existsSync(`${dbPath}-journal`))
+      expect(
+        readFileSync(`${dbPath}-journal`)
+          .subarray(0, 8)
+          .every((b) => b === 0),
+      ).toBe(true);
     // … and opening the file for writing (which would roll back a hot journal) changes nothing.
     const db = new Database(dbPath);
     expect(db.prepare('SELECT count(*) AS n, sum(total) AS s FROM orders').get()).toEqual({ n: 200_000, s: 10_000_050_000 });

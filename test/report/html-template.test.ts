@@ -20,7 +20,13 @@ describe('html tagged template', () => {
     const table = renderHtmlTable(['h<'], [[hostile], [html`<span class="ok">ok</span>`]], [0]).markup;
     expect(table).toContain(`<td class="num">${escaped}</td>`);
     expect(table).toContain('<td class="num"><span class="ok">ok</span></td>');
-    const page = renderPage({ title: hostile, verdict: { status: 'info', text: hostile }, stats: [[hostile, hostile]], sections: [{ title: hostile, id: hostile, html: html`${hostile}` }], scripts: ['var a = "</script><b>";'] });
+    const page = renderPage({
+      title: hostile,
+      verdict: { status: 'info', text: hostile },
+      stats: [[hostile, hostile]],
+      sections: [{ title: hostile, id: hostile, html: html`${hostile}` }],
+      scripts: ['var a = "</script><b>";'],
+    });
     expect(page).not.toContain('<img');
     expect(page).toContain('var a = "<\\/script><b>";');
   });

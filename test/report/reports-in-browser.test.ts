@@ -121,7 +121,11 @@ describe.skipIf(!!lacking(import.meta.url, 'chromium'))('reports in Chromium', (
     // Zoom into the demo's hot function when it is drawn, else the widest non-root frame.
     const target = await page.$$eval('#flame g.frame', (nodes) => {
       const candidates = nodes
-        .map((n) => ({ id: n.getAttribute('data-id')!, name: n.getAttribute('data-name') ?? '', width: Number(n.querySelector('rect')?.getAttribute('width') ?? 0) }))
+        .map((n) => ({
+          id: n.getAttribute('data-id')!,
+          name: n.getAttribute('data-name') ?? '',
+          width: Number(n.querySelector('rect')?.getAttribute('width') ?? 0),
+        }))
         .filter((f) => f.id !== '0');
       const hot = candidates.find((f) => (f.name === 'rankProductsNaive' || f.name === 'normaliseRowsNaive') && f.width > 4);
       return (hot ?? candidates.sort((a, b) => b.width - a.width).find((f) => f.width > 4 && f.width < 1000))!;
@@ -151,7 +155,7 @@ describe.skipIf(!!lacking(import.meta.url, 'chromium'))('reports in Chromium', (
     expect(external).toEqual([]);
   });
 
-  it('compare report: the table draws each row\'s confidence intervals', async () => {
+  it("compare report: the table draws each row's confidence intervals", async () => {
     const { page, errors, external } = await open(reports.compare!);
     const intervals = await page.$$eval('svg[aria-label="medians with confidence intervals"]', (svgs) => svgs.map((s) => s.querySelectorAll('line').length));
     expect(intervals.length).toBeGreaterThan(0);

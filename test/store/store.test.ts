@@ -17,7 +17,18 @@ afterEach(async () => {
 describe('config', () => {
   it('gives the documented defaults when the file is missing', async () => {
     const config = await loadConfig(project);
-    expect(config.targets).toMatchObject({ p50Ms: 100, p95Ms: 500, p99Ms: 1000, errorRate: 0.01, throughputRps: 1000, queryMs: 100, concurrentUsers: 200, lcpMs: 2500, cls: 0.1, inpMs: 200 });
+    expect(config.targets).toMatchObject({
+      p50Ms: 100,
+      p95Ms: 500,
+      p99Ms: 1000,
+      errorRate: 0.01,
+      throughputRps: 1000,
+      queryMs: 100,
+      concurrentUsers: 200,
+      lcpMs: 2500,
+      cls: 0.1,
+      inpMs: 200,
+    });
     expect(config.load.allowHosts).toEqual([]);
     expect(config.load).toMatchObject({ maxDurationS: 600, maxConnections: 10_000, maxRate: 100_000 });
     expect(config.hooks).toMatchObject({ mode: 'suggest', diffLines: 300 });
@@ -88,7 +99,9 @@ describe('runs', () => {
 
   it('racing writers of one file: exactly one wins, the file is whole', async () => {
     const path = join(project, 'race.json');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => writeFileAtomicNoOverwrite(path, JSON.stringify({ i, pad: 'y'.repeat(100_000) }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => writeFileAtomicNoOverwrite(path, JSON.stringify({ i, pad: 'y'.repeat(100_000) }))),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(JSON.parse(await readFile(path, 'utf8')).pad.length).toBe(100_000);
   });

@@ -55,12 +55,19 @@ describe.skipIf(!!lack)('perfeng vitals', () => {
     });
     expect(() => vitalsFlagsToInput('x', { press: ['Enter'] })).toThrow(/must look like "<selector>=<value>"/);
     // --lighthouse and --no-coverage (commander sets coverage: false); coverage stays the default otherwise.
-    expect(vitalsFlagsToInput('http://127.0.0.1:3000/', { lighthouse: true, coverage: false })).toEqual({ url: 'http://127.0.0.1:3000/', lighthouse: true, coverage: false });
+    expect(vitalsFlagsToInput('http://127.0.0.1:3000/', { lighthouse: true, coverage: false })).toEqual({
+      url: 'http://127.0.0.1:3000/',
+      lighthouse: true,
+      coverage: false,
+    });
     expect(vitalsFlagsToInput('http://127.0.0.1:3000/', { coverage: true })).toEqual({ url: 'http://127.0.0.1:3000/' });
   });
 
   it('measures a file:// page and exits 1 when a threshold fails, printing exactly the structured result', async () => {
-    const result = await perfeng(['vitals', 'page.html', '--input', '{"runs": 1}', '--no-trace', '--quiet', '300', '-t', 'lcp<1', '-t', 'cls<=0.1', '--json'], dir);
+    const result = await perfeng(
+      ['vitals', 'page.html', '--input', '{"runs": 1}', '--no-trace', '--quiet', '300', '-t', 'lcp<1', '-t', 'cls<=0.1', '--json'],
+      dir,
+    );
     expect(result.code, result.stderr).toBe(1);
     const parsed = vitalsOutputSchema.parse(JSON.parse(result.stdout));
     expect(parsed.url).toBe(`file://${join(dir, 'page.html')}`);

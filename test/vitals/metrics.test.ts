@@ -74,7 +74,17 @@ describe('TBT (Lighthouse tbt-utils)', () => {
     expect(blockingTime({ startTime: 400, duration: 300 }, 500)).toBe(150);
     // Entirely before FCP.
     expect(blockingTime({ startTime: 0, duration: 300 }, 500)).toBe(0);
-    expect(totalBlockingTime([{ startTime: 1000, duration: 300 }, { startTime: 2000, duration: 120 }, { startTime: 9000, duration: 500 }], 500, 5000)).toBe(320);
+    expect(
+      totalBlockingTime(
+        [
+          { startTime: 1000, duration: 300 },
+          { startTime: 2000, duration: 120 },
+          { startTime: 9000, duration: 500 },
+        ],
+        500,
+        5000,
+      ),
+    ).toBe(320);
   });
 });
 
@@ -102,7 +112,10 @@ describe('thresholds', () => {
     expect(() => parseThreshold('lcp 2500')).toThrow(/invalid threshold/);
   });
   it('judges medians by default and other statistics on request', () => {
-    const results = evaluateThresholds(['lcp<2500', 'lcp.max<2500', 'cls<=0.1', 'tbt.p75<=200', 'bytes<1MB', 'requests<=12', 'inp<200'].map(parseThreshold), values);
+    const results = evaluateThresholds(
+      ['lcp<2500', 'lcp.max<2500', 'cls<=0.1', 'tbt.p75<=200', 'bytes<1MB', 'requests<=12', 'inp<200'].map(parseThreshold),
+      values,
+    );
     expect(results.map((r) => [r.expression, r.actual, r.ok])).toEqual([
       ['lcp<2500', 1500, true],
       ['lcp.max<2500', 3000, false],
@@ -124,7 +137,16 @@ describe('thresholds', () => {
 describe('network guard: which subresources a page may fetch', () => {
   // Judged by name or literal address only: nothing here is resolved or contacted.
   it('allows loopback, the page host, allow-listed hosts and local schemes', () => {
-    for (const url of ['http://127.0.0.1:8080/a.js', 'http://127.5.6.7/x', 'http://[::1]:3000/', 'http://localhost/x', 'http://app.localhost/x', 'data:text/plain,hi', 'blob:http://127.0.0.1/abc', 'file:///tmp/x.png']) {
+    for (const url of [
+      'http://127.0.0.1:8080/a.js',
+      'http://127.5.6.7/x',
+      'http://[::1]:3000/',
+      'http://localhost/x',
+      'http://app.localhost/x',
+      'data:text/plain,hi',
+      'blob:http://127.0.0.1/abc',
+      'file:///tmp/x.png',
+    ]) {
       expect(isSubresourceAllowed(url, '127.0.0.1', []), url).toBe(true);
     }
     expect(isSubresourceAllowed('https://myapp.test/app.js', 'myapp.test', [])).toBe(true);
@@ -132,7 +154,16 @@ describe('network guard: which subresources a page may fetch', () => {
     expect(isSubresourceAllowed('http://10.0.0.5/x', undefined, ['10.0.0.5'])).toBe(true);
   });
   it('blocks everything else, including names that might resolve to loopback', () => {
-    for (const url of ['https://fonts.googleapis.com/css', 'http://8.8.8.8/', 'http://[2001:db8::1]/', 'ws://socket.example.com/', 'https://example.com.evil.test/', 'ftp://127.0.0.1/x', 'chrome-extension://abc/x.js', 'not a url']) {
+    for (const url of [
+      'https://fonts.googleapis.com/css',
+      'http://8.8.8.8/',
+      'http://[2001:db8::1]/',
+      'ws://socket.example.com/',
+      'https://example.com.evil.test/',
+      'ftp://127.0.0.1/x',
+      'chrome-extension://abc/x.js',
+      'not a url',
+    ]) {
       expect(isSubresourceAllowed(url, '127.0.0.1', ['*.example.org']), url).toBe(false);
     }
   });
@@ -185,7 +216,10 @@ describe('per-run analysis', () => {
       shifts: [],
       events: [event(7, 3200, 330)],
       firstInput: [event(7, 3200, 330)],
-      longTasks: [{ startTime: 1000, duration: task }, { startTime: 3205, duration: 300 }],
+      longTasks: [
+        { startTime: 1000, duration: task },
+        { startTime: 3205, duration: 300 },
+      ],
       frames: [{ startTime: 990, duration: task + 20, blockingDuration: task - 50, source: 'work @ app.js:10' }],
       paints: [{ name: 'first-contentful-paint', startTime: 200 }],
       unsupported: [],

@@ -21,8 +21,16 @@ export function demoFlagsToInput(flags: DemoFlags): Record<string, unknown> {
   if (flags.quick) input.quick = true;
   if (flags.duration !== undefined) input.durationS = parseNumberFlag('duration', flags.duration);
   if (flags.connections !== undefined) input.connections = parseNumberFlag('connections', flags.connections);
-  if (flags.fix !== undefined) input.fixes = flags.fix.split(',').map((f) => f.trim()).filter(Boolean);
-  if (flags.endpoint !== undefined) input.endpoints = flags.endpoint.split(',').map((e) => e.trim()).filter(Boolean);
+  if (flags.fix !== undefined)
+    input.fixes = flags.fix
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
+  if (flags.endpoint !== undefined)
+    input.endpoints = flags.endpoint
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
   if (flags.profile === false) input.profile = false;
   return input;
 }

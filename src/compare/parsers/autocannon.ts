@@ -23,7 +23,7 @@ export const autocannonFormat: JsonFormat = {
   kind: 'json',
   detect(doc) {
     if (!isRecord(doc)) return 0;
-    return 0.5 * keyScore(doc, ['latency', 'requests', 'throughput']) + 0.5 * keyScore(doc, ['connections', 'pipelining', 'duration', 'non2xx']) ;
+    return 0.5 * keyScore(doc, ['latency', 'requests', 'throughput']) + 0.5 * keyScore(doc, ['connections', 'pipelining', 'duration', 'non2xx']);
   },
   parse(doc) {
     const root = requireRecord(doc, []);

@@ -46,7 +46,12 @@ export const csvFormat: TextFormat = {
   label: 'CSV (name,value[,unit])',
   kind: 'text',
   detect(text) {
-    const lines = text.slice(0, 8000).split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 10);
+    const lines = text
+      .slice(0, 8000)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(0, 10);
     if (!lines.length || lines[0]!.startsWith('{') || lines[0]!.startsWith('[')) return 0;
     const fields = lines.map((l) => splitCsvLine(l));
     const shaped = fields.filter((f) => f && f.length >= 2 && f.length <= 3).length / lines.length;
@@ -64,7 +69,10 @@ export const csvFormat: TextFormat = {
       if (!line.trim() || line.trimStart().startsWith('#')) continue;
       const fields = splitCsvLine(line);
       if (!fields || fields.length < 2 || fields.length > 3) {
-        throw new ParseError(`${source}:${lineNumber}: expected "name,value[,unit]", got "${line.slice(0, 120)}"`, 'one sample per row; quote names that contain commas');
+        throw new ParseError(
+          `${source}:${lineNumber}: expected "name,value[,unit]", got "${line.slice(0, 120)}"`,
+          'one sample per row; quote names that contain commas',
+        );
       }
       const [name, valueText, unitField] = fields as [string, string, string | undefined];
       const value = Number(valueText);

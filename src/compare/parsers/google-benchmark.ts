@@ -22,7 +22,13 @@ export const googleBenchmarkFormat: JsonFormat = {
   parse(doc) {
     const root = requireRecord(doc, []);
     const entries = requireArray(root.benchmarks, ['benchmarks']);
-    const context = flatContext(isRecord(root.context) ? root.context : undefined, ['host_name', 'num_cpus', 'mhz_per_cpu', 'cpu_scaling_enabled', 'library_build_type']);
+    const context = flatContext(isRecord(root.context) ? root.context : undefined, [
+      'host_name',
+      'num_cpus',
+      'mhz_per_cpu',
+      'cpu_scaling_enabled',
+      'library_build_type',
+    ]);
     const notes: string[] = [];
     const iterations = new Map<string, { unit: string; real: number[]; cpu: number[]; counters: Map<string, number[]> }>();
     const aggregates = new Map<string, { unit: string; mean?: number; median?: number; sd?: number; n?: number; cpuMean?: number; cpuSd?: number }>();
@@ -72,7 +78,8 @@ export const googleBenchmarkFormat: JsonFormat = {
       if (iterations.has(name)) continue;
       notes.push(`${name}: only aggregates in the file (--benchmark_report_aggregates_only); no rank test possible`);
       benchmarks.push({ name, unit: a.unit, direction: 'lower-is-better', summary: { mean: a.mean, median: a.median, sd: a.sd, n: a.n } });
-      if (a.cpuMean !== undefined) benchmarks.push({ name: `${name} (cpu)`, unit: a.unit, direction: 'lower-is-better', summary: { mean: a.cpuMean, sd: a.cpuSd, n: a.n } });
+      if (a.cpuMean !== undefined)
+        benchmarks.push({ name: `${name} (cpu)`, unit: a.unit, direction: 'lower-is-better', summary: { mean: a.cpuMean, sd: a.cpuSd, n: a.n } });
     }
     return { benchmarks, context, notes };
   },

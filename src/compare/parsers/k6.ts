@@ -28,7 +28,16 @@ export const k6Format: JsonFormat = {
     for (const [metric, raw] of Object.entries(metrics)) {
       if (!isRecord(raw)) continue;
       const values = isRecord(raw.values) ? raw.values : raw;
-      const type = typeof raw.type === 'string' ? raw.type : 'avg' in values || 'med' in values ? 'trend' : 'rate' in values && 'count' in values ? 'counter' : 'rate' in values ? 'rate' : 'other';
+      const type =
+        typeof raw.type === 'string'
+          ? raw.type
+          : 'avg' in values || 'med' in values
+            ? 'trend'
+            : 'rate' in values && 'count' in values
+              ? 'counter'
+              : 'rate' in values
+                ? 'rate'
+                : 'other';
       if (type === 'trend') {
         const unit = raw.contains === 'data' ? 'B' : raw.contains === 'default' ? 'value' : 'ms';
         const percentiles: Record<string, number> = {};
@@ -40,20 +49,35 @@ export const k6Format: JsonFormat = {
           name: metric,
           unit,
           direction: 'lower-is-better',
-          summary: { mean: optionalNumber(values.avg), median: optionalNumber(values.med), min: optionalNumber(values.min), max: optionalNumber(values.max), percentiles },
+          summary: {
+            mean: optionalNumber(values.avg),
+            median: optionalNumber(values.med),
+            min: optionalNumber(values.min),
+            max: optionalNumber(values.max),
+            percentiles,
+          },
         });
       } else if (type === 'counter') {
         const rate = optionalNumber(values.rate);
-        if (rate !== undefined && HIGHER_IS_BETTER.has(metric)) benchmarks.push({ name: `${metric} rate`, unit: '/s', direction: 'higher-is-better', summary: { mean: rate } });
+        if (rate !== undefined && HIGHER_IS_BETTER.has(metric))
+          benchmarks.push({ name: `${metric} rate`, unit: '/s', direction: 'higher-is-better', summary: { mean: rate } });
       } else if (type === 'rate') {
         const rate = optionalNumber(values.rate) ?? optionalNumber(values.value);
-        if (rate !== undefined) benchmarks.push({ name: metric, unit: 'ratio', direction: HIGHER_IS_BETTER.has(metric) ? 'higher-is-better' : 'lower-is-better', summary: { mean: rate } });
+        if (rate !== undefined)
+          benchmarks.push({
+            name: metric,
+            unit: 'ratio',
+            direction: HIGHER_IS_BETTER.has(metric) ? 'higher-is-better' : 'lower-is-better',
+            summary: { mean: rate },
+          });
       }
     }
     return {
       benchmarks,
       context: {},
-      notes: ['k6 summaries hold aggregates only: differences are point estimates with no test (export raw samples with `k6 run --out json=…` for a real comparison)'],
+      notes: [
+        'k6 summaries hold aggregates only: differences are point estimates with no test (export raw samples with `k6 run --out json=…` for a real comparison)',
+      ],
     };
   },
 };

@@ -21,7 +21,11 @@ export function decodeLatencyHistogram(encoded: string, path: Array<string | num
     throw new ShapeProblem(path, 'an HDR histogram (compressed base64)');
   }
   const pairs: Array<[number, number]> = [];
-  const iterator = (histogram as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+  const iterator = (
+    histogram as unknown as {
+      recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } };
+    }
+  ).recordedValuesIterator;
   iterator.reset();
   while (iterator.hasNext()) {
     const step = iterator.next();
@@ -80,7 +84,9 @@ export const perfengLoadFormat: JsonFormat = {
     if (total !== undefined && failed !== undefined && total > 0) {
       benchmarks.push({ name: 'error rate', unit: 'ratio', direction: 'lower-is-better', summary: { mean: failed / total, n: total } });
     }
-    notes.push('requests within one load run are not independent samples (queueing links neighbours): treat tiny p-values on latency with care and repeat the runs');
+    notes.push(
+      'requests within one load run are not independent samples (queueing links neighbours): treat tiny p-values on latency with care and repeat the runs',
+    );
     const context: Record<string, string> = {};
     const input = isRecord(root.input) ? root.input : {};
     for (const key of ['connections', 'rate', 'duration'] as const) if (input[key] !== undefined) context[key] = String(input[key]);

@@ -27,7 +27,8 @@ export const pytestBenchmarkFormat: JsonFormat = {
       const b = requireRecord(raw, ['benchmarks', i]);
       const name = typeof b.fullname === 'string' ? b.fullname : requireString(b.name, ['benchmarks', i, 'name']);
       const stats = requireRecord(b.stats, ['benchmarks', i, 'stats']);
-      if (stats.data !== undefined) return { name, unit: 's', direction: 'lower-is-better', values: requireNumbers(stats.data, ['benchmarks', i, 'stats', 'data']) };
+      if (stats.data !== undefined)
+        return { name, unit: 's', direction: 'lower-is-better', values: requireNumbers(stats.data, ['benchmarks', i, 'stats', 'data']) };
       summaryOnly++;
       return {
         name,
@@ -43,7 +44,10 @@ export const pytestBenchmarkFormat: JsonFormat = {
         },
       };
     });
-    if (summaryOnly) notes.push(`${summaryOnly} benchmark(s) have no raw rounds (run pytest with --benchmark-save-data to keep them); compared with Welch's t-test on mean/stddev, no rank test`);
+    if (summaryOnly)
+      notes.push(
+        `${summaryOnly} benchmark(s) have no raw rounds (run pytest with --benchmark-save-data to keep them); compared with Welch's t-test on mean/stddev, no rank test`,
+      );
     const machine = isRecord(root.machine_info) ? root.machine_info : {};
     const cpu = isRecord(machine.cpu) ? machine.cpu : {};
     const context: Record<string, string> = {};

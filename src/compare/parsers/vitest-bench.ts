@@ -10,7 +10,12 @@ function tinybenchStats(r: Record<string, unknown>, name: string, path: Array<st
   if (samples.length > 0) return { name, unit: 'ms', direction: 'lower-is-better', values: samples };
   const n = optionalNumber(stats.sampleCount) ?? optionalNumber(stats.samplesCount) ?? optionalNumber(r.sampleCount);
   const percentiles: Record<string, number> = {};
-  for (const [key, label] of [['p75', 'p75'], ['p99', 'p99'], ['p995', 'p99.5'], ['p999', 'p99.9']] as const) {
+  for (const [key, label] of [
+    ['p75', 'p75'],
+    ['p99', 'p99'],
+    ['p995', 'p99.5'],
+    ['p999', 'p99.9'],
+  ] as const) {
     const v = optionalNumber(stats[key]);
     if (v !== undefined) percentiles[label] = v;
   }
@@ -43,7 +48,12 @@ export const vitestBenchFormat: JsonFormat = {
     const file = doc.files[0];
     const group = isRecord(file) && Array.isArray(file.groups) ? file.groups[0] : undefined;
     const bench = isRecord(group) && Array.isArray(group.benchmarks) ? group.benchmarks[0] : undefined;
-    return 0.2 + 0.2 * keyScore(file, ['filepath', 'groups']) + 0.2 * keyScore(group, ['fullName', 'benchmarks']) + 0.4 * keyScore(bench, ['name', 'hz', 'mean', 'samples']);
+    return (
+      0.2 +
+      0.2 * keyScore(file, ['filepath', 'groups']) +
+      0.2 * keyScore(group, ['fullName', 'benchmarks']) +
+      0.4 * keyScore(bench, ['name', 'hz', 'mean', 'samples'])
+    );
   },
   parse(doc) {
     const root = requireRecord(doc, []);
@@ -63,7 +73,9 @@ export const vitestBenchFormat: JsonFormat = {
     });
     const summaryOnly = benchmarks.filter((b) => !b.values).length;
     const notes = summaryOnly
-      ? [`${summaryOnly} benchmark(s) have no samples (vitest --outputJson drops them): compared with Welch's t-test on mean/sd/sampleCount, no rank test possible`]
+      ? [
+          `${summaryOnly} benchmark(s) have no samples (vitest --outputJson drops them): compared with Welch's t-test on mean/sd/sampleCount, no rank test possible`,
+        ]
       : [];
     return { benchmarks, context: {}, notes };
   },

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/correctness/noPrecisionLoss: fdlibm's coefficients are kept digit for digit as published, so they can be checked against s_erf.c.
 /**
  * The few distribution functions the statistics need, written here because the npm options
  * are either unmaintained (jstat) or pull in a large tree (@stdlib) for four functions.

@@ -45,8 +45,42 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis', 'Radia', 'Niklaus', 'Leslie', 'John', 'Hedy', 'Tim'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Ritchie', 'Perlman', 'Wirth', 'Lamport', 'McCarthy', 'Lamarr', 'Berners-Lee'];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'Ken',
+  'Margaret',
+  'Dennis',
+  'Radia',
+  'Niklaus',
+  'Leslie',
+  'John',
+  'Hedy',
+  'Tim',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Thompson',
+  'Hamilton',
+  'Ritchie',
+  'Perlman',
+  'Wirth',
+  'Lamport',
+  'McCarthy',
+  'Lamarr',
+  'Berners-Lee',
+];
 const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'JP', 'BR', 'IN', 'NL', 'SE', 'ES', 'IT', 'CA'];
 const TIERS = ['free', 'pro', 'team', 'enterprise'];
 const CATEGORIES = ['books', 'games', 'garden', 'kitchen', 'music', 'office', 'outdoor', 'pets', 'sports', 'tools', 'toys', 'travel'];
@@ -90,13 +124,26 @@ function fill(db: Database): void {
     for (let id = 1; id <= SEED_COUNTS.customers; id++) {
       const first = pick(FIRST);
       const last = pick(LAST);
-      customer.run(id, `${first} ${last}`, `${first}.${last}.${id}@example.test`.toLowerCase(), pick(COUNTRIES), pick(TIERS), new Date(start + Math.floor(random() * 365) * day).toISOString());
+      customer.run(
+        id,
+        `${first} ${last}`,
+        `${first}.${last}.${id}@example.test`.toLowerCase(),
+        pick(COUNTRIES),
+        pick(TIERS),
+        new Date(start + Math.floor(random() * 365) * day).toISOString(),
+      );
     }
     const product = db.prepare('INSERT INTO products (id, name, category, price_cents, description) VALUES (?, ?, ?, ?, ?)');
     for (let id = 1; id <= SEED_COUNTS.products; id++) {
       const name = `${pick(ADJECTIVES)} ${pick(NOUNS)} ${id}`;
       const category = pick(CATEGORIES);
-      product.run(id, name, category, 199 + Math.floor(random() * 49_800), `The ${name.toLowerCase()}: a  well-made ${category} item — "great value"  (model #${id}).`);
+      product.run(
+        id,
+        name,
+        category,
+        199 + Math.floor(random() * 49_800),
+        `The ${name.toLowerCase()}: a  well-made ${category} item — "great value"  (model #${id}).`,
+      );
     }
     const order = db.prepare(
       'INSERT INTO orders (id, reference, customer_id, product_id, quantity, status, total_cents, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -105,7 +152,16 @@ function fill(db: Database): void {
       const quantity = 1 + Math.floor(random() * 4);
       // Orders are spread over ~2 years and inserted in time order, as a real shop's would be.
       const createdAt = new Date(start + Math.floor((id / SEED_COUNTS.orders) * 700 * day) + Math.floor(random() * 3_600_000)).toISOString();
-      order.run(id, orderReference(id), 1 + Math.floor(random() * SEED_COUNTS.customers), 1 + Math.floor(random() * SEED_COUNTS.products), quantity, pick(STATUSES), quantity * (199 + Math.floor(random() * 49_800)), createdAt);
+      order.run(
+        id,
+        orderReference(id),
+        1 + Math.floor(random() * SEED_COUNTS.customers),
+        1 + Math.floor(random() * SEED_COUNTS.products),
+        quantity,
+        pick(STATUSES),
+        quantity * (199 + Math.floor(random() * 49_800)),
+        createdAt,
+      );
     }
     db.prepare('INSERT INTO demo_meta (key, value) VALUES (?, ?)').run('seed_version', SEED_VERSION);
   })();

@@ -35,7 +35,8 @@ export const DEMO_ENDPOINTS: readonly DemoEndpoint[] = [
   {
     name: 'recent-orders',
     path: '/orders/recent?limit=50',
-    problem: 'N+1: one query for the orders, then one per order for its customer and one for its product (101 queries, each paying the per-query driver and logging cost)',
+    problem:
+      'N+1: one query for the orders, then one per order for its customer and one for its product (101 queries, each paying the per-query driver and logging cost)',
     fix: 'one JOIN query for the page (1 query)',
     fixFlag: 'batch',
   },
@@ -49,7 +50,8 @@ export const DEMO_ENDPOINTS: readonly DemoEndpoint[] = [
   {
     name: 'sales-report',
     path: '/reports/sales?top=20',
-    problem: 'CPU-heavy handler: deep-clones every row through JSON and compiles a RegExp per row (normaliseRowsNaive), then aggregates with reduce + object spread, quadratic (rankProductsNaive)',
+    problem:
+      'CPU-heavy handler: deep-clones every row through JSON and compiles a RegExp per row (normaliseRowsNaive), then aggregates with reduce + object spread, quadratic (rankProductsNaive)',
     fix: 'regular expressions compiled once, no JSON round trip (normaliseRows), one Map updated in place (rankProducts)',
     fixFlag: 'hotloop',
   },

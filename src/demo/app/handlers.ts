@@ -136,10 +136,10 @@ export function normaliseRowsNaive(rows: SalesRow[]): NormalisedRow[] {
   const out: NormalisedRow[] = [];
   for (const row of rows) {
     const copy = JSON.parse(JSON.stringify(row)) as SalesRow;
-    const description = copy.description.replace(new RegExp('["“”]', 'g'), '').replace(new RegExp('\\s+', 'g'), ' ').trim();
-    const escaped = copy.product.replace(new RegExp('[.*+?^${}()|[\\]\\\\]', 'g'), '\\$&');
+    const description = copy.description.replace(/["“”]/g, '').replace(/\s+/g, ' ').trim();
+    const escaped = copy.product.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const promoted = new RegExp(`\\b${escaped}\\b`, 'i').test(PROMOTED_TEXT);
-    const slug = copy.product.toLowerCase().replace(new RegExp('[^a-z0-9]+', 'g'), '-');
+    const slug = copy.product.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     out.push({ product: copy.product, category: copy.category, country: copy.country, totalCents: copy.total_cents, description, promoted, slug });
   }
   return out;
@@ -153,7 +153,9 @@ let promotedWords: Set<string> | undefined;
 /** Fixed hot loop: expressions compiled once, no clone, promotion lookup in a Set of phrases. */
 export function normaliseRows(rows: SalesRow[]): NormalisedRow[] {
   if (!promotedWords) {
-    const words = PROMOTED_TEXT.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+    const words = PROMOTED_TEXT.toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean);
     promotedWords = new Set<string>();
     // Product names are "<adjective> <noun> <n>": index every three-word window.
     for (let i = 0; i + 2 < words.length; i++) promotedWords.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
@@ -211,7 +213,14 @@ export function rankProducts(rows: NormalisedRow[], top: number): ProductRevenue
       entry.revenueCents += row.totalCents;
       entry.orders++;
     } else {
-      totals.set(row.product, { product: row.product, category: row.category, revenueCents: row.totalCents, orders: 1, promoted: row.promoted, slug: row.slug });
+      totals.set(row.product, {
+        product: row.product,
+        category: row.category,
+        revenueCents: row.totalCents,
+        orders: 1,
+        promoted: row.promoted,
+        slug: row.slug,
+      });
     }
   }
   return [...totals.values()].sort((a, b) => b.revenueCents - a.revenueCents || a.product.localeCompare(b.product)).slice(0, top);
@@ -236,7 +245,15 @@ export function handleSalesReport(ctx: HandlerContext): HandlerResult {
 
 function buildCatalog(ctx: HandlerContext): string {
   // Per category: counts, the price range and the three dearest products (a window function).
-  const rows = ctx.db.queryAll<{ category: string; products: number; min_price: number; max_price: number; avg_price: number; name: string; price_cents: number }>(
+  const rows = ctx.db.queryAll<{
+    category: string;
+    products: number;
+    min_price: number;
+    max_price: number;
+    avg_price: number;
+    name: string;
+    price_cents: number;
+  }>(
     ctx.scope,
     `SELECT category, products, min_price, max_price, avg_price, name, price_cents FROM (
        SELECT category, name, price_cents,
@@ -248,7 +265,17 @@ function buildCatalog(ctx: HandlerContext): string {
          FROM products)
       WHERE rank <= 3 ORDER BY category, rank`,
   );
-  const categories = new Map<string, { category: string; products: number; minPriceCents: number; maxPriceCents: number; avgPriceCents: number; dearest: Array<{ name: string; priceCents: number }> }>();
+  const categories = new Map<
+    string,
+    {
+      category: string;
+      products: number;
+      minPriceCents: number;
+      maxPriceCents: number;
+      avgPriceCents: number;
+      dearest: Array<{ name: string; priceCents: number }>;
+    }
+  >();
   for (const row of rows) {
     const entry = categories.get(row.category) ?? {
       category: row.category,
@@ -286,8 +313,7 @@ export function handleCatalog(ctx: HandlerContext): HandlerResult {
   }
   const headers = { 'cache-control': 'public, max-age=60', etag: catalogCache.etag };
   const ifNoneMatch = ctx.requestHeaders['if-none-match'];
-  const tags = (Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch ?? '').split(',').map((t) => t.trim().replace(/^W\//, ''));
+  const tags = (Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : (ifNoneMatch ?? '')).split(',').map((t) => t.trim().replace(/^W\//, ''));
   if (tags.includes(catalogCache.etag) || tags.includes('*')) return { status: 304, body: '', headers };
   return { status: 200, body: catalogCache.body, headers };
 }
-

@@ -10,7 +10,8 @@ import { MissingSqliteError } from './database.js';
 import { ALL_FIXES, type DemoFix } from './endpoints.js';
 import { startDemoApp } from './server.js';
 
-const USAGE = 'usage: main.js --db <file> [--port 0] [--host 127.0.0.1] [--query-log <file>] [--query-log-max-lines N] [--fixed | --fix index,batch,hotloop,cache]';
+const USAGE =
+  'usage: main.js --db <file> [--port 0] [--host 127.0.0.1] [--query-log <file>] [--query-log-max-lines N] [--fixed | --fix index,batch,hotloop,cache]';
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`demo app: ${message}\n`);
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
   let fixes: DemoFix[] = [];
   if (values.fixed) fixes = [...ALL_FIXES];
   else if (values.fix) {
-    fixes = values.fix.split(',').map((f) => f.trim()).filter(Boolean) as DemoFix[];
+    fixes = values.fix
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean) as DemoFix[];
     const unknown = fixes.filter((f) => !ALL_FIXES.includes(f));
     if (unknown.length) fail(`unknown fix ${unknown.join(', ')} (known: ${ALL_FIXES.join(', ')})`);
   }

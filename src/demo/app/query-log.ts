@@ -28,7 +28,10 @@ export class QueryLog {
   private lines = 0;
   private stoppedNoticeShown = false;
 
-  constructor(path: string | undefined, private readonly maxLines = 200_000) {
+  constructor(
+    path: string | undefined,
+    private readonly maxLines = 200_000,
+  ) {
     this.stream = path ? createWriteStream(path, { flags: 'a' }) : undefined;
     this.stream?.on('error', (error) => process.stderr.write(`demo app: query log: ${error.message}\n`));
   }
@@ -85,7 +88,10 @@ function callSite(): string {
 export class LoggedDatabase {
   private readonly statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
 
-  constructor(readonly db: Database, private readonly log: QueryLog) {}
+  constructor(
+    readonly db: Database,
+    private readonly log: QueryLog,
+  ) {}
 
   private statement(sql: string) {
     let statement = this.statements.get(sql);

@@ -9,7 +9,7 @@ import { encodeHistogram, summarise } from '../histogram.js';
 import { renderLoadReport } from '../report.js';
 import type { LoadTestOutput } from '../schema.js';
 import { evaluateK6Threshold } from './metrics.js';
-import { runK6 } from './runner.js';
+import { type K6RunOutcome, runK6 } from './runner.js';
 import { buildK6SummaryData } from './summary.js';
 
 /**
@@ -41,7 +41,7 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   const wall0 = performance.now();
   let peakRss = process.memoryUsage.rss();
   context.report(0, 1, `starting ${input.script}`);
-  let outcome;
+  let outcome: K6RunOutcome;
   try {
     outcome = await runK6({
       scriptPath,

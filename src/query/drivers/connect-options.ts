@@ -83,7 +83,10 @@ export function mysqlConnectionOptions(target: PinnedTarget): import('mysql2/pro
       value = {};
     }
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    options.ssl = { ...(typeof value === 'object' && value ? value : {}), ...(hostname && !isIP(hostname) ? { servername: hostname } : {}) } as import('mysql2/promise').SslOptions;
+    options.ssl = {
+      ...(typeof value === 'object' && value ? value : {}),
+      ...(hostname && !isIP(hostname) ? { servername: hostname } : {}),
+    } as import('mysql2/promise').SslOptions;
   }
   const timeout = url.searchParams.get('connectTimeout');
   if (timeout) options.connectTimeout = Number(timeout);

@@ -2,7 +2,17 @@ import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 import { mysqlConnectionOptions } from './connect-options.js';
 import { redactUrl } from './postgres.js';
-import { StatementTimeoutError, candidateIndexName, quoteIdent, type CandidateIndex, type Driver, type ExplainRequest, type IndexInfo, type IndexTrial, type Protection } from './types.js';
+import {
+  StatementTimeoutError,
+  candidateIndexName,
+  quoteIdent,
+  type CandidateIndex,
+  type Driver,
+  type ExplainRequest,
+  type IndexInfo,
+  type IndexTrial,
+  type Protection,
+} from './types.js';
 
 /**
  * MySQL and MariaDB through mysql2. Reads run in START TRANSACTION READ ONLY; DML with
@@ -21,7 +31,18 @@ type Connection = import('mysql2/promise').Connection;
 
 const TRANSACTIONAL_ENGINES = new Set(['innodb', 'xtradb', 'ndbcluster', 'ndb', 'rocksdb', 'tokudb']);
 /** Built-ins with effects outside the transaction. */
-const SIDE_EFFECT_FUNCTIONS = new Set(['get_lock', 'release_lock', 'release_all_locks', 'is_free_lock', 'nextval', 'setval', 'lastval', 'load_file', 'sys_exec', 'sys_eval']);
+const SIDE_EFFECT_FUNCTIONS = new Set([
+  'get_lock',
+  'release_lock',
+  'release_all_locks',
+  'is_free_lock',
+  'nextval',
+  'setval',
+  'lastval',
+  'load_file',
+  'sys_exec',
+  'sys_eval',
+]);
 
 export interface MysqlOptions {
   url: string;
@@ -41,9 +62,11 @@ export const SCRATCH_COPY_MAX_ROWS = 2_000_000;
 function connectError(error: unknown, url: string): UserError {
   const e = error as { code?: string; message?: string };
   const where = redactUrl(url);
-  if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR') return new UserError(`MySQL refused the credentials for ${where}: ${e.message}`, 'check the user and password in the URL');
+  if (e.code === 'ER_ACCESS_DENIED_ERROR' || e.code === 'ER_DBACCESS_DENIED_ERROR')
+    return new UserError(`MySQL refused the credentials for ${where}: ${e.message}`, 'check the user and password in the URL');
   if (e.code === 'ER_BAD_DB_ERROR') return new UserError(`MySQL: ${e.message} (${where})`, 'check the database name in the URL');
-  if (e.code === 'ECONNREFUSED') return new UserError(`cannot connect to MySQL at ${where}: connection refused`, 'is the server running and listening on that host/port?');
+  if (e.code === 'ECONNREFUSED')
+    return new UserError(`cannot connect to MySQL at ${where}: connection refused`, 'is the server running and listening on that host/port?');
   if (e.code === 'ETIMEDOUT') return new UserError(`connecting to MySQL at ${where} timed out`, 'check the host, port and firewall');
   return new UserError(`cannot connect to MySQL at ${where}: ${e.message}`, 'check the connection URL');
 }
@@ -53,7 +76,12 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   let conn: Connection;
   try {
     // URL parameters are an allow-list; host pinned to the checked address; multipleStatements forced off.
-    conn = await mysql.createConnection({ connectTimeout: Math.min(options.timeoutMs, 10_000), ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }), multipleStatements: false, dateStrings: true });
+    conn = await mysql.createConnection({
+      connectTimeout: Math.min(options.timeoutMs, 10_000),
+      ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }),
+      multipleStatements: false,
+      dateStrings: true,
+    });
   } catch (error) {
     throw connectError(error, options.url);
   }
@@ -84,12 +112,14 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   const mapError = (error: unknown): Error => {
     if (options.signal.aborted) return new CancelledError();
     const e = error as { code?: string; errno?: number; message?: string };
-    if (e.errno === 1969 || e.errno === 3024 || e.code === 'ER_STATEMENT_TIMEOUT' || e.code === 'ER_QUERY_TIMEOUT') return new StatementTimeoutError(options.timeoutMs);
+    if (e.errno === 1969 || e.errno === 3024 || e.code === 'ER_STATEMENT_TIMEOUT' || e.code === 'ER_QUERY_TIMEOUT')
+      return new StatementTimeoutError(options.timeoutMs);
     if (e.code === 'ER_LOCK_WAIT_TIMEOUT') return new UserError(`MySQL: ${e.message}`, 'another session holds a lock; try again later');
     if (e.code === 'ER_NO_SUCH_TABLE') return new UserError(`MySQL: ${e.message}`, 'check the table name');
     if (e.code === 'ER_BAD_FIELD_ERROR') return new UserError(`MySQL: ${e.message}`, 'check the column name');
     if (e.code === 'ER_PARSE_ERROR') return new UserError(`MySQL: ${e.message}`, 'fix the SQL syntax');
-    if (e.code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION') return new UserError(`MySQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
+    if (e.code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION')
+      return new UserError(`MySQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
     if (e.code && e.code.startsWith('ER_')) return new UserError(`MySQL: ${e.message}`, 'fix the statement or its parameters');
     return error instanceof Error ? error : new Error(String(error));
   };
@@ -125,7 +155,10 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     if (scratch.has(table)) return;
     const rows = await driver.tableRows(table);
     if (rows !== undefined && rows > SCRATCH_COPY_MAX_ROWS) {
-      throw new UserError(`${table} has ~${rows} rows, more than the ${SCRATCH_COPY_MAX_ROWS} a scratch copy may hold`, 'verify this index on a staging copy instead');
+      throw new UserError(
+        `${table} has ~${rows} rows, more than the ${SCRATCH_COPY_MAX_ROWS} a scratch copy may hold`,
+        'verify this index on a staging copy instead',
+      );
     }
     const copy = `perfeng_scratch_${process.pid}`;
     await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(copy, 'mysql')}`);
@@ -145,7 +178,9 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       const name = candidateIndexName(candidate);
       // Re-checked before every ALTER: the statement must reach the TEMPORARY copy, never the real table.
       if (!(await isScratch(candidate.table))) throw new Error(`refusing to ALTER ${candidate.table}: it is not the scratch copy`);
-      await conn.query(`ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} ADD INDEX ${quoteIdent(name, 'mysql')} (${candidate.columns.map((c) => quoteIdent(c, 'mysql')).join(', ')})`);
+      await conn.query(
+        `ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} ADD INDEX ${quoteIdent(name, 'mysql')} (${candidate.columns.map((c) => quoteIdent(c, 'mysql')).join(', ')})`,
+      );
       try {
         const plan = await driver.explain(planOnly);
         return { plan, beforePlan, indexName: name, method: 'scratch-copy' as const };
@@ -195,7 +230,10 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       });
     },
     async tableColumns(table) {
-      const [rows] = await conn.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [table]);
+      const [rows] = await conn.query(
+        'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+        [table],
+      );
       const names = (rows as Array<{ c: string }>).map((r) => r.c);
       return names.length ? names : undefined;
     },
@@ -222,17 +260,30 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       const bare = [...new Set((request.functions ?? []).map((n) => n.split('.').pop()!.toLowerCase()))];
       const builtin = bare.filter((n) => SIDE_EFFECT_FUNCTIONS.has(n));
       if (builtin.length) {
-        throw new UserError(`refusing to analyse a statement that calls ${builtin.map((n) => `${n.toUpperCase()}()`).join(', ')}: it has effects outside the transaction`, 'analyse the query without the call');
+        throw new UserError(
+          `refusing to analyse a statement that calls ${builtin.map((n) => `${n.toUpperCase()}()`).join(', ')}: it has effects outside the transaction`,
+          'analyse the query without the call',
+        );
       }
-      const [rows] = !bare.length ? [[]] : await conn.query(
-        "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND SQL_DATA_ACCESS = 'MODIFIES SQL DATA' AND LOWER(ROUTINE_NAME) IN (?)",
-        [bare],
-      );
+      const [rows] = !bare.length
+        ? [[]]
+        : await conn.query(
+            "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND SQL_DATA_ACCESS = 'MODIFIES SQL DATA' AND LOWER(ROUTINE_NAME) IN (?)",
+            [bare],
+          );
       const risky = (rows as Array<{ n: string }>).map((r) => r.n);
       if (risky.length) {
-        throw new UserError(`refusing to analyse a statement that calls stored function${risky.length > 1 ? 's' : ''} ${risky.join(', ')} declared MODIFIES SQL DATA`, 'analyse the query without the call');
+        throw new UserError(
+          `refusing to analyse a statement that calls stored function${risky.length > 1 ? 's' : ''} ${risky.join(', ')} declared MODIFIES SQL DATA`,
+          'analyse the query without the call',
+        );
       }
-      return { statement: 'one statement', transaction: request.readOnly ? 'READ ONLY transaction' : 'rolled back', role: 'connected user', catalog: 'functions checked' };
+      return {
+        statement: 'one statement',
+        transaction: request.readOnly ? 'READ ONLY transaction' : 'rolled back',
+        role: 'connected user',
+        catalog: 'functions checked',
+      };
     },
     async settings() {
       return {};
@@ -349,7 +400,12 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
           parentId,
           depth,
           kind,
-          label: key === 'filesort' ? `filesort${op.sort_key ? ` (${String(op.sort_key)})` : ''}` : key === 'temporary_table' ? 'temporary table' : `${key.replace(/_/g, ' ')}${flags.length ? ` (${flags.join(', ')})` : ''}`,
+          label:
+            key === 'filesort'
+              ? `filesort${op.sort_key ? ` (${String(op.sort_key)})` : ''}`
+              : key === 'temporary_table'
+                ? 'temporary table'
+                : `${key.replace(/_/g, ' ')}${flags.length ? ` (${flags.join(', ')})` : ''}`,
           ...(flags.length ? { flags } : {}),
         });
         visit(op, id, depth + 1);

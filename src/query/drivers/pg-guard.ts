@@ -21,13 +21,30 @@ import { loadPgParser } from '../statement.js';
  * pg_catalog function that PostgreSQL declares VOLATILE (its own declarations, unlike users',
  * are accurate) is refused unless it is in the harmless list below.
  */
-export type PgQuery = <R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<{ rows: R[]; rowCount: number | null }>;
+export type PgQuery = <R extends Record<string, unknown> = Record<string, unknown>>(
+  text: string,
+  values?: unknown[],
+) => Promise<{ rows: R[]; rowCount: number | null }>;
 
 /** Volatile built-ins with no effect outside the statement (randomness, clocks, sleeping, sizes). */
 export const HARMLESS_VOLATILE_BUILTINS: ReadonlySet<string> = new Set([
-  'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'setseed',
-  'pg_sleep', 'pg_sleep_for', 'pg_sleep_until', 'txid_current', 'pg_current_xact_id',
-  'pg_relation_size', 'pg_table_size', 'pg_total_relation_size', 'pg_indexes_size', 'pg_database_size', 'pg_is_in_recovery',
+  'random',
+  'random_normal',
+  'clock_timestamp',
+  'timeofday',
+  'gen_random_uuid',
+  'setseed',
+  'pg_sleep',
+  'pg_sleep_for',
+  'pg_sleep_until',
+  'txid_current',
+  'pg_current_xact_id',
+  'pg_relation_size',
+  'pg_table_size',
+  'pg_total_relation_size',
+  'pg_indexes_size',
+  'pg_database_size',
+  'pg_is_in_recovery',
 ]);
 
 export interface CatalogCheckOptions {
@@ -85,7 +102,9 @@ export function calledFunctionNames(tree: unknown): Array<{ schema?: string; nam
 let volatileBuiltinsCache: Promise<Set<string>> | undefined;
 async function volatileBuiltins(q: PgQuery): Promise<Set<string>> {
   // Per process: pg_catalog's own functions only change with the server version.
-  volatileBuiltinsCache ??= q<{ proname: string }>("SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v'").then(
+  volatileBuiltinsCache ??= q<{ proname: string }>(
+    "SELECT DISTINCT proname FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND provolatile = 'v'",
+  ).then(
     (r) => new Set(r.rows.map((row) => row.proname).filter((n) => !HARMLESS_VOLATILE_BUILTINS.has(n))),
     (error: unknown) => {
       volatileBuiltinsCache = undefined;
@@ -255,7 +274,10 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
 
   for (const row of rows) {
     if (row.kind === 'relation' && row.relkind === 'f') {
-      refuse(`${displayName(row.schema, row.name)} is a foreign table: reading it runs a foreign-data wrapper that talks to another server`, 'analyse the query on the server that holds the data');
+      refuse(
+        `${displayName(row.schema, row.name)} is a foreign table: reading it runs a foreign-data wrapper that talks to another server`,
+        'analyse the query on the server that holds the data',
+      );
     }
     if (row.kind === 'relation' && row.relkind && !TRANSACTIONAL_RELKINDS.has(row.relkind)) {
       refuse(`${displayName(row.schema, row.name)} is of a kind (relkind ${row.relkind}) we cannot vouch for`, 'analyse the query without it');
@@ -272,7 +294,12 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
     if (row.kind === 'default' && !options.usesDefaults) continue;
     if (row.detail && (row.kind === 'relation' || row.kind === 'policy' || row.kind === 'default' || row.kind === 'constraint')) {
       const calls = sideEffectCallsInText(row.detail, denied);
-      const where = { relation: `view ${displayName(row.schema, row.name)}`, policy: `row-security policy "${row.name}"`, default: `a column default of ${displayName(row.schema, row.name)}`, constraint: `a constraint of ${displayName(row.schema, row.name)}` }[row.kind];
+      const where = {
+        relation: `view ${displayName(row.schema, row.name)}`,
+        policy: `row-security policy "${row.name}"`,
+        default: `a column default of ${displayName(row.schema, row.name)}`,
+        constraint: `a constraint of ${displayName(row.schema, row.name)}`,
+      }[row.kind];
       if (calls.length) builtinRefusal(calls, where);
     }
   }

@@ -1,7 +1,7 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import { round } from '../../common/units.js';
 import { postgresClientConfig } from './connect-options.js';
-import { checkPostgresCatalog, type PgQuery } from './pg-guard.js';
+import { type CatalogReport, checkPostgresCatalog, type PgQuery } from './pg-guard.js';
 import { computeExclusiveTimes, type Plan, type PlanNode } from '../plan.js';
 import {
   StatementTimeoutError,
@@ -78,7 +78,8 @@ export function redactUrl(url: string): string {
 
 /** Every statement over the extended protocol: the server refuses more than one command. */
 export function extendedQuery(client: PgClient): PgQuery {
-  return (async (text: string, values: unknown[] = []) => client.query({ text, values, queryMode: 'extended' } as import('pg').QueryConfig)) as unknown as PgQuery;
+  return (async (text: string, values: unknown[] = []) =>
+    client.query({ text, values, queryMode: 'extended' } as import('pg').QueryConfig)) as unknown as PgQuery;
 }
 
 async function connectPinned(options: Pick<PostgresOptions, 'url' | 'address' | 'timeoutMs'>, extra: import('pg').ClientConfig = {}): Promise<PgClient> {
@@ -114,7 +115,11 @@ async function pinSession(q: PgQuery, timeoutMs: number, searchPath: readonly st
 async function chooseReadRole(q: PgQuery, configured: string | undefined, warnings: string[]): Promise<string | undefined> {
   if (configured) {
     const r = await q<{ ok: boolean | null }>("SELECT pg_has_role(current_user, oid, 'MEMBER') AS ok FROM pg_roles WHERE rolname = $1", [configured]);
-    if (!r.rowCount) throw new UserError(`query.role "${configured}" does not exist on this server`, 'create it (e.g. CREATE ROLE … NOLOGIN; GRANT pg_read_all_data TO …) or fix query.role in .perf/config.json');
+    if (!r.rowCount)
+      throw new UserError(
+        `query.role "${configured}" does not exist on this server`,
+        'create it (e.g. CREATE ROLE … NOLOGIN; GRANT pg_read_all_data TO …) or fix query.role in .perf/config.json',
+      );
     if (!r.rows[0]!.ok) throw new UserError(`the connected user is not a member of query.role "${configured}"`, `GRANT "${configured}" TO the user in the URL`);
     return configured;
   }
@@ -135,7 +140,9 @@ async function chooseReadRole(q: PgQuery, configured: string | undefined, warnin
     await q(`GRANT pg_read_all_data TO ${DEFAULT_READONLY_ROLE}`).catch(() => undefined);
     return DEFAULT_READONLY_ROLE;
   }
-  warnings.push(`plans ran as the connected user (no query.role configured, and ${DEFAULT_READONLY_ROLE} is not available): connect with a read-only role, or set query.role`);
+  warnings.push(
+    `plans ran as the connected user (no query.role configured, and ${DEFAULT_READONLY_ROLE} is not available): connect with a read-only role, or set query.role`,
+  );
   return undefined;
 }
 
@@ -180,15 +187,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     if (options.signal.aborted) return new CancelledError();
     const e = error as { code?: string; message?: string; position?: string };
     if (e.code === '57014') return new StatementTimeoutError(options.timeoutMs);
-    if (e.code === '55P03') return new UserError(`PostgreSQL: ${e.message} (lock_timeout ${lockTimeout} ms)`, 'another session holds a lock on the table; try again later');
+    if (e.code === '55P03')
+      return new UserError(`PostgreSQL: ${e.message} (lock_timeout ${lockTimeout} ms)`, 'another session holds a lock on the table; try again later');
     if (e.code === '42P01') return new UserError(`PostgreSQL: ${e.message}`, 'check the table name (and schema / search_path)');
     if (e.code === '42703') return new UserError(`PostgreSQL: ${e.message}`, 'check the column name');
-    if (e.code === '08P01' && /bind message supplies/.test(e.message ?? '')) return new UserError(`PostgreSQL: ${e.message}`, 'the statement has placeholders ($1 …): give their values in `params`');
+    if (e.code === '08P01' && /bind message supplies/.test(e.message ?? ''))
+      return new UserError(`PostgreSQL: ${e.message}`, 'the statement has placeholders ($1 …): give their values in `params`');
     if (e.code === '42P02') return new UserError(`PostgreSQL: ${e.message}`, 'the statement has placeholders ($1 …): give their values in `params`');
     if (e.code === '42601') return new UserError(`PostgreSQL: ${e.message}${e.position ? ` at character ${e.position}` : ''}`, 'fix the SQL syntax');
-    if (e.code === '25006') return new UserError(`PostgreSQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
+    if (e.code === '25006')
+      return new UserError(`PostgreSQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
     if (e.code && /^(42|22|23|0A)/.test(e.code)) return new UserError(`PostgreSQL: ${e.message}`, 'fix the statement or its parameters');
-    if ((error as NodeJS.ErrnoException)?.message?.includes('Connection terminated')) return new UserError('the PostgreSQL connection was closed during the analysis', 'check the server log');
+    if ((error as NodeJS.ErrnoException)?.message?.includes('Connection terminated'))
+      return new UserError('the PostgreSQL connection was closed during the analysis', 'check the server log');
     return error instanceof Error ? error : new Error(String(error));
   };
 
@@ -271,7 +282,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     async tryIndex(request, candidate: CandidateIndex): Promise<IndexTrial> {
       if (hypopg === undefined) {
         hypopg = false;
-        const lockNote = 'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
+        const lockNote =
+          'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
         if (options.useHypopg) {
           const r = await q("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
           hypopg = (r.rowCount ?? 0) > 0;
@@ -308,7 +320,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     },
     async checkStatement(request): Promise<Protection> {
       const executedWrite = request.analyze && !request.readOnly;
-      let report;
+      let report: CatalogReport;
       try {
         report = await checkPostgresCatalog(q, request.sql, {
           executedWrite,
@@ -363,8 +375,16 @@ export async function readStatStatements(url: string, limit: number, timeoutMs: 
     return r.rows;
   } catch (error) {
     const e = error as { code?: string; message?: string };
-    if (e.code === '42P01') throw new UserError('pg_stat_statements is not installed in this database', 'run CREATE EXTENSION pg_stat_statements (it also needs shared_preload_libraries = \'pg_stat_statements\' and a restart)');
-    if (e.code === '55000') throw new UserError(`pg_stat_statements is not loaded: ${e.message}`, "add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf and restart the server");
+    if (e.code === '42P01')
+      throw new UserError(
+        'pg_stat_statements is not installed in this database',
+        "run CREATE EXTENSION pg_stat_statements (it also needs shared_preload_libraries = 'pg_stat_statements' and a restart)",
+      );
+    if (e.code === '55000')
+      throw new UserError(
+        `pg_stat_statements is not loaded: ${e.message}`,
+        "add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf and restart the server",
+      );
     throw error;
   } finally {
     await client.end().catch(() => undefined);

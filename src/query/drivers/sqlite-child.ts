@@ -82,7 +82,10 @@ export class SqliteChild {
   private dead: Error | undefined;
   private stderr = '';
 
-  constructor(private readonly timeoutMs: number, private readonly signal: AbortSignal) {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly signal: AbortSignal,
+  ) {
     const modulePath = resolveBetterSqlite3();
     this.tree = spawnTree(process.execPath, ['-e', CHILD_SOURCE], {
       stdin: 'pipe',
@@ -95,7 +98,14 @@ export class SqliteChild {
       },
     });
     this.tree.exited.then(
-      (info) => this.fail(new Error(info.cancelled ? 'cancelled' : `the SQLite helper process exited (${info.exitCode ?? info.signal}): ${this.stderr.trim().split('\n').slice(-3).join(' ')}`)),
+      (info) =>
+        this.fail(
+          new Error(
+            info.cancelled
+              ? 'cancelled'
+              : `the SQLite helper process exited (${info.exitCode ?? info.signal}): ${this.stderr.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        ),
       (error: Error) => this.fail(error),
     );
   }

@@ -23,7 +23,8 @@ export interface SqliteStats {
 }
 
 const SCAN = /^SCAN (?:TABLE )?(\S+)(?: AS (\S+))?(?: USING (COVERING )?INDEX (\S+))?/;
-const SEARCH = /^SEARCH (?:TABLE )?(\S+)(?: AS (\S+))? USING (?:(AUTOMATIC (?:PARTIAL )?COVERING INDEX)|(INTEGER PRIMARY KEY)|(?:COVERING )?INDEX (\S+))(?: \((.*)\))?/;
+const SEARCH =
+  /^SEARCH (?:TABLE )?(\S+)(?: AS (\S+))? USING (?:(AUTOMATIC (?:PARTIAL )?COVERING INDEX)|(INTEGER PRIMARY KEY)|(?:COVERING )?INDEX (\S+))(?: \((.*)\))?/;
 
 function constraintCounts(text: string | undefined): { eq: number; range: number } {
   if (!text) return { eq: 0, range: 0 };
@@ -68,7 +69,7 @@ export function normaliseSqlitePlan(rows: EqpRow[], stats: SqliteStats, analyzed
       } else {
         node.kind = 'index-scan';
         node.index = m[5]!;
-        const perKey = eq > 0 ? stats.avgEq(m[5]!, eq) ?? 10 : n ?? 1_000_000;
+        const perKey = eq > 0 ? (stats.avgEq(m[5]!, eq) ?? 10) : (n ?? 1_000_000);
         node.estimatedRows = Math.max(1, perKey / 4 ** range);
       }
       if (m[6]) node.indexCond = m[6];

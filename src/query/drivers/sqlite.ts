@@ -43,7 +43,10 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     if (!info.isFile()) throw new UserError(`${options.path} is not a file`, 'give the path of a SQLite database file');
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`SQLite database file not found: ${options.path}`, 'check the path (relative paths are resolved from the project folder), or give a postgres:// or mysql:// URL');
+    throw new UserError(
+      `SQLite database file not found: ${options.path}`,
+      'check the path (relative paths are resolved from the project folder), or give a postgres:// or mysql:// URL',
+    );
   }
   const warnings: string[] = [];
   let child: SqliteChild | undefined;
@@ -67,13 +70,18 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
         // The helper was killed inside our rolled-back write transaction: the file has a hot
         // journal. Only a writable connection may roll it back (a read-only one gets
         // SQLITE_READONLY_ROLLBACK), so open one first and read: SQLite restores the pages.
-        await child.request({ op: 'open', conn: 'recover', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000));
+        await child.request(
+          { op: 'open', conn: 'recover', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) },
+          Math.max(options.timeoutMs, 15_000),
+        );
         await child.request({ op: 'all', conn: 'recover', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
       }
       // Starting the helper (Node boot + loading the add-on) is not a statement: it gets its own, longer limit.
-      const opened = await child.request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000)).catch((e: unknown) => {
-        throw mapError(e);
-      });
+      const opened = await child
+        .request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000))
+        .catch((e: unknown) => {
+          throw mapError(e);
+        });
       if (opened.error) throw new UserError(`cannot open the SQLite database ${options.path}: ${opened.error}`, 'check that it is a SQLite database file');
       // A file that is not a database opens fine and fails on first read: check now.
       const probe = await child.request({ op: 'all', conn: 'ro', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
@@ -91,8 +99,10 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       if (/no such table/i.test(text)) throw new UserError(`SQLite: ${text}`, 'check the table name');
       if (/no such column/i.test(text)) throw new UserError(`SQLite: ${text}`, 'check the column name');
       if (/syntax error|incomplete input|unrecognized token/i.test(text)) throw new UserError(`SQLite: ${text}`, 'fix the SQL syntax');
-      if (/readonly|read-only/i.test(text)) throw new UserError(`SQLite refused a write on our read-only connection: ${text}`, 'the statement writes; nothing was changed');
-      if (/Too (few|many) parameter|Missing named parameter|bind/i.test(text)) throw new UserError(`SQLite: ${text}`, 'give one value per placeholder in `params`');
+      if (/readonly|read-only/i.test(text))
+        throw new UserError(`SQLite refused a write on our read-only connection: ${text}`, 'the statement writes; nothing was changed');
+      if (/Too (few|many) parameter|Missing named parameter|bind/i.test(text))
+        throw new UserError(`SQLite: ${text}`, 'give one value per placeholder in `params`');
       throw new UserError(`SQLite: ${text}`, 'fix the statement');
     }
     return reply as Record<string, unknown>;

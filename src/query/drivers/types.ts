@@ -92,5 +92,8 @@ export function quoteIdent(name: string, dialect: Dialect): string {
 
 /** "public.orders" → quoted per part. */
 export function quoteQualified(name: string, dialect: Dialect): string {
-  return name.split('.').map((p) => quoteIdent(p, dialect)).join('.');
+  return name
+    .split('.')
+    .map((p) => quoteIdent(p, dialect))
+    .join('.');
 }

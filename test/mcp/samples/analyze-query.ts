@@ -14,7 +14,9 @@ export const analyzeQuerySample: SampleCall = {
         INSERT INTO orders SELECT x, x % 500, datetime('2024-01-01', '+' || x || ' minutes') FROM g;
     `);
     db.close();
-    const log = Array.from({ length: 20 }, (_, i) => JSON.stringify({ sql: `SELECT * FROM orders WHERE customer_id = ${i}`, durationMs: 0.4, stack: 'at listOrders (src/app.ts:10)' }));
+    const log = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ sql: `SELECT * FROM orders WHERE customer_id = ${i}`, durationMs: 0.4, stack: 'at listOrders (src/app.ts:10)' }),
+    );
     await writeFile(join(workDir, 'queries.jsonl'), `${log.join('\n')}\n`);
     return { database: path, sql: 'SELECT id FROM orders WHERE customer_id = 7 ORDER BY created_at', queryLog: join(workDir, 'queries.jsonl') };
   },
