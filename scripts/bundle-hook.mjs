@@ -17,6 +17,10 @@ await build({
   // Only the hot path is bundled. picomatch stays a runtime require (loaded only when
   // hooks.paths holds a glob): compiling its 60 KB on every edit would cost more than it saves.
   external: ['picomatch'],
+  // The handlers are ES modules that find files beside themselves through import.meta.url,
+  // which a CommonJS file does not have: there it is this bundle's own file URL.
+  define: { 'import.meta.url': '__hookBundleUrl' },
+  banner: { js: "'use strict';\nconst __hookBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: false,

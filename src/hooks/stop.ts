@@ -122,7 +122,8 @@ function configuredDatabase(projectDir: string): string | undefined {
  * server it sits next to without importing a schema into the hook.
  */
 export function loadTestTakesScript(env: NodeJS.ProcessEnv): boolean {
-  const here = typeof __filename === 'string' ? process.getBuiltinModule('node:url').pathToFileURL(__filename).href : import.meta.url;
+  // In the CommonJS hook bundle, scripts/bundle-hook.mjs defines this as the bundle's own URL.
+  const here = import.meta.url;
   const candidates: Array<() => string | URL | undefined> = [
     () => (env.CLAUDE_PLUGIN_ROOT && isAbsolute(env.CLAUDE_PLUGIN_ROOT) ? join(env.CLAUDE_PLUGIN_ROOT, 'dist', 'bundle', 'tools-list.json') : undefined),
     () => new URL('../bundle/tools-list.json', here),
@@ -136,7 +137,7 @@ export function loadTestTakesScript(env: NodeJS.ProcessEnv): boolean {
       const load = list.tools?.find((tool) => tool.name === 'run_load_test');
       return Boolean(load?.inputSchema?.properties && 'script' in load.inputSchema.properties);
     } catch {
-      // not there (or no module URL in this build): try the next place
+      // not there: try the next place
     }
   }
   return false;

@@ -1,5 +1,5 @@
 import { formatBytes } from '../common/units.js';
-import { escapeHtml, type Html, html, htmlList, renderHtmlTable, renderPage, trustedHtml } from '../report/html.js';
+import { type Html, html, htmlList, renderHtmlTable, renderPage } from '../report/html.js';
 import type { LeakRecording } from './leak.js';
 import { MIN_LEAK_BYTES_PER_REQUEST, requestsAt, WARMUP_SHARE, type LeakFit } from './leak-model.js';
 import type { ProfileOutput } from './schema.js';
@@ -67,7 +67,7 @@ ${
   });
 }
 
-/** Inline SVG; every interpolated value is a number or passed through escapeHtml, hence trustedHtml. */
+/** Inline SVG through the html template: numbers and labels are escaped like any other value. */
 function memoryChart(points: Array<{ x: number; y: number; segment: number }>, fit: LeakFit, perRequest: boolean, memory: string): Html {
   if (points.length < 2) return html`<p class="muted">Too few samples to draw.</p>`;
   const W = 760;
@@ -80,54 +80,43 @@ function memoryChart(points: Array<{ x: number; y: number; segment: number }>, f
   const y0 = Math.min(...ys);
   const y1 = Math.max(...ys);
   const span = y1 - y0 || 1;
-  const sx = (x: number) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r);
-  const sy = (y: number) => H - pad.b - ((y - (y0 - span * 0.05)) / (span * 1.1)) * (H - pad.t - pad.b);
+  const sx = (x: number) => (pad.l + ((x - x0) / (x1 - x0 || 1)) * (W - pad.l - pad.r)).toFixed(1);
+  const sy = (y: number) => (H - pad.b - ((y - (y0 - span * 0.05)) / (span * 1.1)) * (H - pad.t - pad.b)).toFixed(1);
   const warmupEnd = x0 + (x1 - x0) * WARMUP_SHARE;
-  const dots = points
-    .map(
-      (p) =>
-        `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="#3b6fd8"><title>${Math.round(p.x)} ${perRequest ? 'requests' : 's'}: ${formatBytes(p.y)}</title></circle>`,
-    )
-    .join('');
+  const unit = perRequest ? 'requests' : 's';
+  const dots = points.map(
+    (p) => html`<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="3" fill="#3b6fd8"><title>${Math.round(p.x)} ${unit}: ${formatBytes(p.y)}</title></circle>`,
+  );
   // One line per stretch between heap snapshots: the common slope through that stretch's mean.
   const segments = new Map<number, Array<{ x: number; y: number }>>();
   for (const p of points) if (p.x >= warmupEnd) segments.set(p.segment, [...(segments.get(p.segment) ?? []), p]);
-  const line =
+  const lines =
     fit.n >= 2
-      ? [...segments.values()]
-          .filter((list) => list.length >= 2)
-          .map((list) => {
-            const mx = list.reduce((a, p) => a + p.x, 0) / list.length;
-            const my = list.reduce((a, p) => a + p.y, 0) / list.length;
-            const a = list[0]!.x;
-            const b = list.at(-1)!.x;
-            return `<line x1="${sx(a).toFixed(1)}" y1="${sy(my + fit.slope * (a - mx)).toFixed(1)}" x2="${sx(b).toFixed(1)}" y2="${sy(my + fit.slope * (b - mx)).toFixed(1)}" stroke="#b3261e" stroke-width="2"/>`;
-          })
-          .join('')
-      : '';
-  const ticks = [0, 0.25, 0.5, 0.75, 1]
-    .map((f) => {
-      const y = y0 - span * 0.05 + span * 1.1 * f;
-      return `<text x="${pad.l - 6}" y="${sy(y).toFixed(1)}" text-anchor="end" font-size="11" fill="#5d6778">${escapeHtml(formatBytes(y))}</text>`;
-    })
-    .join('');
-  const xTicks = [0, 0.5, 1]
-    .map(
-      (f) =>
-        `<text x="${sx(x0 + (x1 - x0) * f).toFixed(1)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11" fill="#5d6778">${Math.round(x0 + (x1 - x0) * f)}</text>`,
-    )
-    .join('');
-  return trustedHtml(
-    `<svg class="chart" id="memory-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeHtml(memory)} over ${perRequest ? 'requests' : 'seconds'}">` +
-      `<rect x="${pad.l}" y="${pad.t}" width="${(sx(warmupEnd) - pad.l).toFixed(1)}" height="${H - pad.t - pad.b}" fill="#f6f8fb"/>` +
-      `<text x="${pad.l + 4}" y="${pad.t + 12}" font-size="11" fill="#5d6778">warm-up</text>` +
-      `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#e3e7ee"/>` +
-      ticks +
-      xTicks +
-      `<text x="${(W + pad.l) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${perRequest ? 'requests served' : 'seconds'}</text>` +
-      dots +
-      line +
-      '</svg>' +
-      `<p class="muted">Fitted: ${Math.round(fit.slope)} B per ${perRequest ? 'request' : 'second'} (95 % CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])}).</p>`,
+      ? [...segments.values()].flatMap((list) => {
+          const first = list[0];
+          const last = list.at(-1);
+          if (!first || !last || list.length < 2) return [];
+          const mx = list.reduce((a, p) => a + p.x, 0) / list.length;
+          const my = list.reduce((a, p) => a + p.y, 0) / list.length;
+          const at = (x: number) => sy(my + fit.slope * (x - mx));
+          return [html`<line x1="${sx(first.x)}" y1="${at(first.x)}" x2="${sx(last.x)}" y2="${at(last.x)}" stroke="#b3261e" stroke-width="2"/>`];
+        })
+      : [];
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const y = y0 - span * 0.05 + span * 1.1 * f;
+    return html`<text x="${pad.l - 6}" y="${sy(y)}" text-anchor="end" font-size="11" fill="#5d6778">${formatBytes(y)}</text>`;
+  });
+  const xTicks = [0, 0.5, 1].map(
+    (f) =>
+      html`<text x="${sx(x0 + (x1 - x0) * f)}" y="${H - pad.b + 16}" text-anchor="middle" font-size="11" fill="#5d6778">${Math.round(x0 + (x1 - x0) * f)}</text>`,
   );
+  const warmupWidth = (Number(sx(warmupEnd)) - pad.l).toFixed(1);
+  return html`<svg class="chart" id="memory-chart" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${memory} over ${perRequest ? 'requests' : 'seconds'}">\
+<rect x="${pad.l}" y="${pad.t}" width="${warmupWidth}" height="${H - pad.t - pad.b}" fill="#f6f8fb"/>\
+<text x="${pad.l + 4}" y="${pad.t + 12}" font-size="11" fill="#5d6778">warm-up</text>\
+<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#e3e7ee"/>\
+${yTicks}${xTicks}\
+<text x="${(W + pad.l) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${perRequest ? 'requests served' : 'seconds'}</text>\
+${dots}${lines}</svg>\
+<p class="muted">Fitted: ${Math.round(fit.slope)} B per ${perRequest ? 'request' : 'second'} (95 % CI ${Math.round(fit.ci[0])}–${Math.round(fit.ci[1])}).</p>`;
 }

@@ -278,6 +278,23 @@ describe('Stop: reviews and modes', { concurrent: true, timeout: 150_000 }, () =
     expect((await runHookInProcess('stop', payloads.stop(session, repo), env)).json).toBeDefined();
   });
 
+  it('the bundle finds the tools/list beside it: an edited k6 script gets the run_load_test {"script"} call', async () => {
+    // import.meta.url inside the CommonJS bundle is defined by scripts/bundle-hook.mjs; were it
+    // empty, the bundle would not find dist/bundle/tools-list.json and would fall back to a caveat.
+    const repo = makeRepo();
+    const env = { ...envFor(repo), CLAUDE_PLUGIN_ROOT: undefined };
+    const session = sessionId();
+    await runHookInProcess('user-prompt-submit', payloads.userPromptSubmit(session, repo), env);
+    mkdirSync(join(repo, 'load-test'));
+    const script = join(repo, 'load-test', 'smoke.js');
+    writeFileSync(script, `import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE_URL); }\n`);
+    await runHookInProcess('post-tool-use', payloads.postToolUse(session, repo, 'Write', script), env);
+    const stop = await runHookCli('stop', payloads.stop(session, repo), env);
+    const context: string = stop.json?.hookSpecificOutput?.additionalContext;
+    expect(context).toContain('run_load_test {"script":"load-test/smoke.js"}');
+    expect(context).not.toContain('does not take');
+  });
+
   it('hooks.mode "off" stays silent and records nothing', async () => {
     const { stop, env } = await stopAfter((repo) => writeFileSync(join(repo, 'src', 'new.ts'), lines(400)), { config: { hooks: { mode: 'off' } } });
     expectQuiet(stop);

@@ -1,6 +1,7 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 import { mysqlConnectionOptions } from './connect-options.js';
+import { checkMysqlStatement, sqlModeFlags, type MysqlGuardResult } from './mysql-guard.js';
 import { redactUrl } from './postgres.js';
 import {
   StatementTimeoutError,
@@ -29,21 +30,6 @@ import {
  */
 type Connection = import('mysql2/promise').Connection;
 
-const TRANSACTIONAL_ENGINES = new Set(['innodb', 'xtradb', 'ndbcluster', 'ndb', 'rocksdb', 'tokudb']);
-/** Built-ins with effects outside the transaction. */
-const SIDE_EFFECT_FUNCTIONS = new Set([
-  'get_lock',
-  'release_lock',
-  'release_all_locks',
-  'is_free_lock',
-  'nextval',
-  'setval',
-  'lastval',
-  'load_file',
-  'sys_exec',
-  'sys_eval',
-]);
-
 export interface MysqlOptions {
   url: string;
   timeoutMs: number;
@@ -53,6 +39,7 @@ export interface MysqlOptions {
   /** query.allowScratchCopy: verify index candidates on a TEMPORARY copy of the table. */
   allowScratchCopy?: boolean;
   address?: string;
+  /** query.trustedFunctions: stored functions ("db.name") the statement may call. */
   trustedFunctions?: readonly string[];
 }
 
@@ -95,6 +82,27 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   else await conn.query(`SET SESSION max_execution_time = ${Math.floor(options.timeoutMs)}`);
   await conn.query(`SET SESSION lock_wait_timeout = ${Math.min(seconds, 5)}`);
   await conn.query(`SET SESSION innodb_lock_wait_timeout = ${Math.min(seconds, 5)}`).catch(() => undefined);
+  // What the guard needs to read the statement as the server will: lexing flags, the default schema, who we are.
+  const [sessionRows] = await conn.query('SELECT @@SESSION.sql_mode AS m, DATABASE() AS d, CURRENT_USER() AS u');
+  const session = (sessionRows as Array<{ m: string; d: string | null; u: string }>)[0];
+  const mode = sqlModeFlags(String(session?.m ?? ''));
+  const database = session?.d ?? undefined;
+  const user = String(session?.u ?? 'the connected user');
+  /** Catalog queries as prepared statements: no client-side escaping, whatever sql_mode says. */
+  const catalogQuery = async (sql: string, values: Array<string | number> = []) => {
+    const [rows] = await conn.execute(sql, values);
+    return rows as Array<Record<string, unknown>>;
+  };
+  /** Statements the guard passed, by how they will run: explain() re-checks anything else. */
+  const checked = new Map<string, MysqlGuardResult>();
+  const guardKey = (request: ExplainRequest) => `${request.analyze && !request.readOnly ? 'write' : 'plan'}:${request.readOnly}:${request.sql}`;
+  async function guard(request: ExplainRequest): Promise<MysqlGuardResult> {
+    const known = checked.get(guardKey(request));
+    if (known) return known;
+    const result = await checkMysqlStatement(catalogQuery, request, { database, mode, trustedFunctions: options.trustedFunctions ?? [] });
+    checked.set(guardKey(request), result);
+    return result;
+  }
 
   // Cancellation: KILL QUERY from a second connection, then our ROLLBACK runs.
   const threadId = conn.threadId;
@@ -134,11 +142,6 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     } finally {
       await conn.query('ROLLBACK').catch(() => undefined);
     }
-  }
-
-  async function engineOf(table: string): Promise<string | undefined> {
-    const [rows] = await conn.query('SELECT ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
-    return (rows as Array<{ e: string | null }>)[0]?.e ?? undefined;
   }
 
   /** Tables that currently have a scratch TEMPORARY copy hiding them in this session. */
@@ -197,32 +200,28 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     warnings,
     async explain(request: ExplainRequest) {
       const params = request.params ?? [];
-      if (request.analyze && !request.readOnly) {
-        for (const table of request.tables ?? []) {
-          const engine = await engineOf(table);
-          if (engine && !TRANSACTIONAL_ENGINES.has(engine.toLowerCase())) {
-            throw new UserError(
-              `refusing to execute the statement: table ${table} uses the ${engine} engine, which ignores ROLLBACK, so the write would stay`,
-              'run with analyze: false for the estimated plan',
-            );
-          }
-        }
-      }
-      // MariaDB refuses even a plain EXPLAIN UPDATE inside a READ ONLY transaction, so writes are
-      // planned in an ordinary transaction — EXPLAIN does not execute them, and it is rolled back anyway.
+      // The catalog check runs before every statement shape we send (index trials re-plan the same SQL).
+      await guard(request).catch((error: unknown) => {
+        throw mapError(error);
+      });
+      // Reads: READ ONLY transaction, in which MariaDB refuses writes to every engine (MyISAM and
+      // Aria included, and NEXT VALUE of a sequence; checked on 10.11). MariaDB refuses even a plain
+      // EXPLAIN UPDATE there, so writes are planned in an ordinary transaction — EXPLAIN does not
+      // execute them, the guard refused the stored functions a planner might evaluate, and it is
+      // rolled back anyway. User statements go as server-side prepared statements: one statement.
       return inTransaction(request.readOnly, async () => {
         if (request.analyze && mariadb) {
-          const [rows] = await conn.query(`ANALYZE FORMAT=JSON ${request.sql}`, params);
+          const [rows] = await conn.execute(`ANALYZE FORMAT=JSON ${request.sql}`, params);
           const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
           return normaliseMysqlPlan(json, true, options.aliases);
         }
-        const [rows] = await conn.query(`EXPLAIN FORMAT=JSON ${request.sql}`, params);
+        const [rows] = await conn.execute(`EXPLAIN FORMAT=JSON ${request.sql}`, params);
         const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
         const plan = normaliseMysqlPlan(json, false, options.aliases);
         if (request.analyze) {
           // MySQL's EXPLAIN ANALYZE prints a text tree only: time the statement itself instead.
           const started = performance.now();
-          await conn.query(request.sql, params);
+          await conn.execute(request.sql, params);
           plan.executionMs = performance.now() - started;
           plan.analyzed = true;
         }
@@ -257,32 +256,23 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       return [...byName.values()];
     },
     async checkStatement(request): Promise<Protection> {
-      const bare = [...new Set((request.functions ?? []).map((n) => n.split('.').pop()!.toLowerCase()))];
-      const builtin = bare.filter((n) => SIDE_EFFECT_FUNCTIONS.has(n));
-      if (builtin.length) {
-        throw new UserError(
-          `refusing to analyse a statement that calls ${builtin.map((n) => `${n.toUpperCase()}()`).join(', ')}: it has effects outside the transaction`,
-          'analyse the query without the call',
-        );
+      let result: MysqlGuardResult;
+      try {
+        result = await guard(request);
+      } catch (error) {
+        throw mapError(error);
       }
-      const [rows] = !bare.length
-        ? [[]]
-        : await conn.query(
-            "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_TYPE = 'FUNCTION' AND SQL_DATA_ACCESS = 'MODIFIES SQL DATA' AND LOWER(ROUTINE_NAME) IN (?)",
-            [bare],
-          );
-      const risky = (rows as Array<{ n: string }>).map((r) => r.n);
-      if (risky.length) {
-        throw new UserError(
-          `refusing to analyse a statement that calls stored function${risky.length > 1 ? 's' : ''} ${risky.join(', ')} declared MODIFIES SQL DATA`,
-          'analyse the query without the call',
-        );
-      }
+      const executedWrite = request.analyze && !request.readOnly;
+      const reached = `${result.tables.length ? result.tables.join(', ') : 'no table'}${result.views.length ? ` (views expanded: ${result.views.join(', ')})` : ''}`;
       return {
-        statement: 'one statement',
-        transaction: request.readOnly ? 'READ ONLY transaction' : 'rolled back',
-        role: 'connected user',
-        catalog: 'functions checked',
+        statement: 'one statement: server-side prepared statement (binary protocol), multipleStatements off, executable comments refused',
+        transaction: request.readOnly
+          ? 'START TRANSACTION READ ONLY (the server refuses writes to every engine, MyISAM/Aria included)'
+          : executedWrite
+            ? 'executed in a read-write transaction that is rolled back; every table it reaches is transactional and has no trigger (information_schema)'
+            : 'plain EXPLAIN (not executed) in a transaction that is rolled back',
+        role: `${user}, the connected user: ${mariadb ? 'MariaDB' : 'MySQL'}'s SET ROLE adds a role's privileges to the user's own and cannot drop any, so privileges are not reduced — connect as a read-only user`,
+        catalog: `information_schema: reaches ${reached}; no stored function${result.trusted.length ? ` except trusted ${result.trusted.join(', ')}` : ''}${executedWrite ? ', no trigger, transactional engines only' : ''}`,
       };
     },
     async settings() {
