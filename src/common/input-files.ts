@@ -1,14 +1,16 @@
-import { open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { UserError } from './errors.js';
+import { constants } from 'node:fs';
+import { open, readlink, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { CancelledError, UserError } from './errors.js';
 
 /**
  * The one gate for files a tool reads because a caller named them (query logs, benchmark
- * inputs): regular files only, inside the project or a folder listed in config, under a size
- * cap. Why: "/dev/stdin" is the MCP server's own JSON-RPC stream, a FIFO blocks forever and
- * ignores cancellation, "/dev/zero" never ends — each must be refused before any read. The
- * file is opened with O_NONBLOCK and checked through the same descriptor it is read from, so a
- * path swapped between the check and the read is not followed into a device.
+ * inputs, run artefacts, baselines): regular files only, inside the project or a folder listed
+ * in config, under a size cap. Why: "/dev/stdin" is the MCP server's own JSON-RPC stream, a
+ * FIFO blocks forever and ignores cancellation, "/dev/zero" never ends — each must be refused
+ * before any read. The file is opened with O_NONBLOCK and checked through the same descriptor
+ * it is read from, so a path swapped between the check and the read is not followed into a
+ * device.
  */
 export interface InputFileOptions {
   projectDir: string;
@@ -17,48 +19,88 @@ export interface InputFileOptions {
   maxBytes: number;
   /** What the file is, for messages ("query log"). */
   what: string;
+  /** Cancels a long read (a large file on a slow disk). */
+  signal?: AbortSignal;
 }
+
+const SPECIAL = /^\/(dev|proc|sys)(\/|$)/;
 
 function inside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-export async function readInputFile(path: string, options: InputFileOptions): Promise<string> {
+/** The first link target on the way from `path` that lies in /dev, /proc or /sys (chased by hand, at most 40 hops). */
+async function specialHop(path: string): Promise<string | undefined> {
+  let current = path;
+  for (let hop = 0; hop < 40; hop++) {
+    let target: string;
+    try {
+      target = resolve(dirname(current), await readlink(current));
+    } catch {
+      return undefined;
+    }
+    if (SPECIAL.test(target)) return target;
+    current = target;
+  }
+  return undefined;
+}
+
+/**
+ * Where `path` really is, refused unless it lies inside the project or an allowed folder and
+ * outside /dev, /proc and /sys. Used for files (readInputFile) and for run folders named by path.
+ */
+export async function confinedPath(path: string, options: Omit<InputFileOptions, 'maxBytes' | 'signal'>): Promise<string> {
   const full = resolve(options.projectDir, path);
-  if (/^\/(dev|proc|sys)(\/|$)/.test(full))
+  if (SPECIAL.test(full))
     throw new UserError(`refusing to read the ${options.what} ${full}: devices, /proc and /sys are not input files`, 'give a regular file');
   let real: string;
   try {
     real = await realpath(full);
   } catch (error) {
+    // A link whose target cannot be resolved (/dev/stdin → /proc/self/fd/0 → "pipe:[…]") still names where it leads.
+    const hop = await specialHop(full);
+    if (hop) throw new UserError(`refusing to read the ${options.what} ${full}: it leads to ${hop}, not a regular file`, 'give a regular file');
     throw new UserError(
       `cannot read the ${options.what} ${full} (${(error as NodeJS.ErrnoException).code})`,
       'check the path; relative paths are resolved from the project folder',
     );
   }
-  if (/^\/(dev|proc|sys)(\/|$)/.test(real))
-    throw new UserError(`refusing to read the ${options.what} ${full}: it leads to ${real}, not a regular file`, 'give a regular file');
+  if (SPECIAL.test(real)) throw new UserError(`refusing to read the ${options.what} ${full}: it leads to ${real}, not a regular file`, 'give a regular file');
   const roots = [options.projectDir, ...(options.allowedPaths ?? [])].map((p) => resolve(options.projectDir, p));
   const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => r)));
   if (!realRoots.some((root) => inside(root, real))) {
     throw new UserError(
-      `refusing to read the ${options.what} ${full}: it is outside the project folder`,
+      `refusing to read the ${options.what} ${full}: it is outside the project folder${real !== full ? ` (it leads to ${real})` : ''}`,
       'move it into the project or list its folder in query.allowedInputPaths in .perf/config.json',
     );
   }
-  const { constants } = await import('node:fs');
+  return real;
+}
+
+export async function readInputFile(path: string, options: InputFileOptions): Promise<string> {
+  if (options.signal?.aborted) throw new CancelledError();
+  const full = resolve(options.projectDir, path);
+  const real = await confinedPath(path, options);
   const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
     const info = await handle.stat();
     if (!info.isFile())
-      throw new UserError(`refusing to read the ${options.what} ${full}: it is not a regular file (a device, FIFO or socket)`, 'give a regular file');
+      throw new UserError(
+        `refusing to read the ${options.what} ${full}: it is not a regular file (${info.isFIFO() ? 'a FIFO' : info.isDirectory() ? 'a folder' : 'a device or socket'})`,
+        'give a regular file',
+      );
     if (info.size > options.maxBytes)
       throw new UserError(
         `the ${options.what} ${full} is ${Math.round(info.size / 1e6)} MB`,
         `give at most ${Math.round(options.maxBytes / 1024 / 1024)} MiB (raise query.maxInputMb, or cut it with tail/head)`,
       );
-    return await handle.readFile('utf8');
+    try {
+      return await handle.readFile({ encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw new CancelledError();
+      throw error;
+    }
   } finally {
     await handle.close();
   }

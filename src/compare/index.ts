@@ -109,7 +109,13 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     sets = [];
     for (const [i, ref] of refs.entries()) {
       context.report(i, refs.length, `reading input ${i + 1} of ${refs.length}`);
-      sets.push(await loadSource(ref, context.projectDir, format, i === 0 ? 'baseline' : refs.length === 2 ? 'candidate' : `input ${i + 1}`));
+      sets.push(
+        await loadSource(ref, context.projectDir, format, i === 0 ? 'baseline' : refs.length === 2 ? 'candidate' : `input ${i + 1}`, {
+          allowedPaths: context.config.query.allowedInputPaths,
+          maxBytes: context.config.query.maxInputMb * 1024 * 1024,
+          signal: context.signal,
+        }),
+      );
     }
   }
   const projection = { filter: queryFilter(input.filter), row: input.row, col: input.col, table: input.table, ignore: input.ignore };

@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
-import { UserError } from '../common/errors.js';
+import { throwIfAborted, UserError } from '../common/errors.js';
+import { readInputFile } from '../common/input-files.js';
 import { asEnvironment } from '../store/environment.js';
-import { resolveRun } from '../store/runs.js';
+import { NoSuchRunError, resolveRun } from '../store/runs.js';
 import { directionForUnit, type Benchmark, type FormatId, type SampleSet } from './model.js';
 import { parseText } from './parsers/index.js';
 
@@ -24,21 +25,37 @@ function inlineSet(items: Array<{ name: string; unit?: string; samples: number[]
   };
 }
 
-async function isFile(path: string): Promise<boolean> {
+/** How a source reads its files: the input-file gate's limits (config query.allowedInputPaths, query.maxInputMb) and cancellation. */
+interface SourceLimits {
+  allowedPaths: readonly string[];
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+/** What is at `path` without opening it: a folder, something else (file, FIFO, device, dangling link), or nothing. */
+async function entryKind(path: string): Promise<'folder' | 'other' | undefined> {
   try {
-    return (await stat(path)).isFile();
+    return (await stat(path)).isDirectory() ? 'folder' : 'other';
   } catch {
-    return false;
+    try {
+      await lstat(path);
+      return 'other';
+    } catch {
+      return undefined;
+    }
   }
 }
 
-async function readSource(path: string, label: string, format: FormatId | 'auto'): Promise<SampleSet> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read ${label} (${(error as NodeJS.ErrnoException).code})`, 'check the path and its permissions');
-  }
+async function readSource(path: string, label: string, format: FormatId | 'auto', projectDir: string, limits: SourceLimits): Promise<SampleSet> {
+  // Every file goes through the gate: regular files inside the project (or an allowed folder),
+  // under the size cap; FIFOs, devices, /proc and links out of the project are refused unread.
+  const text = await readInputFile(path, {
+    projectDir,
+    allowedPaths: limits.allowedPaths,
+    maxBytes: limits.maxBytes,
+    what: `benchmark input (${label})`,
+    ...(limits.signal ? { signal: limits.signal } : {}),
+  });
   const set = parseText(text, label, format);
   // A perfeng result.json says where it was measured; compare warns when the sides differ.
   if (text.startsWith('{') && text.includes('"environment"')) {
@@ -75,38 +92,46 @@ export function mergeSets(sets: SampleSet[], label: string): SampleSet {
 }
 
 /**
- * Resolves one side: inline samples, a file, a glob (files pooled), a `.perf/runs` id or
- * `latest[:kind]` (its result.json).
+ * Resolves one side: inline samples, a file, a glob (files pooled), a `.perf/runs` id, a run
+ * folder, `latest[:kind]` or `baseline:<name>` (its result.json). Whatever names something on
+ * disk is refused at once when it is not a regular file inside the project (or an allowed
+ * folder), with the path and the reason — never "not found".
  */
-export async function loadSource(ref: SourceRef, projectDir: string, format: FormatId | 'auto', label: string): Promise<SampleSet> {
+export async function loadSource(ref: SourceRef, projectDir: string, format: FormatId | 'auto', label: string, limits: SourceLimits): Promise<SampleSet> {
   if (Array.isArray(ref)) return inlineSet(ref, label);
+  throwIfAborted(limits.signal);
   const trimmed = ref.trim();
   const path = resolve(projectDir, trimmed);
   const display = (p: string) => {
     const rel = relative(projectDir, p);
     return rel && !rel.startsWith('..') ? rel : p;
   };
-  if (await isFile(path)) return readSource(path, display(path), format);
+  const kind = await entryKind(path);
+  if (kind === 'other') return readSource(path, display(path), format, projectDir, limits);
   // benchfmt's "label=path": the label names the column.
-  const labelled = /^([^=/\\]+)=(.+)$/.exec(trimmed);
-  if (labelled && (await isFile(resolve(projectDir, labelled[2]!)))) {
-    const set = await readSource(resolve(projectDir, labelled[2]!), labelled[1]!, format);
-    return { ...set, source: labelled[1]! };
+  const labelled = kind ? null : /^([^=/\\]+)=(.+)$/.exec(trimmed);
+  if (labelled) {
+    const [, name = label, file = ''] = labelled;
+    if ((await entryKind(resolve(projectDir, file))) === 'other') {
+      const set = await readSource(resolve(projectDir, file), name, format, projectDir, limits);
+      return { ...set, source: name };
+    }
   }
-  if (/^latest(:[a-z0-9-]+)?$/.test(trimmed) || trimmed.startsWith('baseline:') || !GLOB_CHARS.test(trimmed)) {
+  if (kind === 'folder' || /^latest(:[a-z0-9-]+)?$/.test(trimmed) || trimmed.startsWith('baseline:') || !GLOB_CHARS.test(trimmed)) {
     let run: Awaited<ReturnType<typeof resolveRun>>;
     try {
       run = await resolveRun(projectDir, trimmed);
     } catch (error) {
-      if (/^(latest|baseline:)/.test(trimmed)) throw error;
+      // Refusals (".." in an id, a link out of the project) and latest/baseline errors say why themselves.
+      if (!(error instanceof NoSuchRunError)) throw error;
       throw new UserError(
         `${label} "${trimmed}" is neither a file, a glob match nor a run in .perf/runs`,
         'pass a path relative to the project, a glob like "bench/*.txt", a run id, or "latest:load"',
       );
     }
     const result = join(run.dir, 'result.json');
-    if (!(await isFile(result))) throw new UserError(`run ${run.id} has no result.json`, 'pick a run written by run_load_test, or pass a file');
-    const set = await readSource(result, `${run.id}/result.json`, format);
+    if (!(await entryKind(result))) throw new UserError(`run ${run.id} has no result.json`, 'pick a run written by run_load_test, or pass a file');
+    const set = await readSource(result, `${run.id}/result.json`, format, projectDir, limits);
     if (!set.environment && run.environment) set.environment = run.environment;
     return set;
   }
@@ -114,6 +139,9 @@ export async function loadSource(ref: SourceRef, projectDir: string, format: For
   if (!files.length)
     throw new UserError(`${label} glob "${trimmed}" matched no files in ${projectDir}`, 'check the pattern (it is relative to the project folder)');
   const sets = [];
-  for (const file of files) sets.push(await readSource(file, display(file), format));
+  for (const file of files) {
+    throwIfAborted(limits.signal);
+    sets.push(await readSource(file, display(file), format, projectDir, limits));
+  }
   return mergeSets(sets, `${trimmed} (${files.length} files)`);
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
 import { UserError } from '../common/errors.js';
+import { readInputFile } from '../common/input-files.js';
 import { isLoaded } from '../store/environment.js';
 import { createRun, listRuns, type StoredRun } from '../store/runs.js';
 import { detectChangePoints } from './change-points.js';
@@ -18,9 +18,13 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-async function readResult(run: StoredRun): Promise<unknown> {
+/** result.json files are far smaller; the cap only keeps a stray huge file from being read. */
+const RESULT_MAX_BYTES = 100 * 1024 * 1024;
+
+async function readResult(projectDir: string, run: StoredRun): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(join(run.dir, 'result.json'), 'utf8'));
+    // Through the input-file gate: a result.json that is a FIFO or a link to a device is skipped, not read.
+    return JSON.parse(await readInputFile(join(run.dir, 'result.json'), { projectDir, maxBytes: RESULT_MAX_BYTES, what: 'run result' }));
   } catch {
     return undefined;
   }
@@ -46,7 +50,7 @@ export async function collectSeries(
   let direction: MetricValue['direction'] = 'lower-is-better';
   const raw: Array<{ point: HistoryPoint; run: StoredRun }> = [];
   for (const run of runs) {
-    const metrics = extractMetrics(run.kind, await readResult(run));
+    const metrics = extractMetrics(run.kind, await readResult(projectDir, run));
     const m = metrics[metric];
     if (!m) {
       for (const name of Object.keys(metrics)) known.add(name);

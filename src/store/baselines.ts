@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { readInputFile } from '../common/input-files.js';
 import type { RunEnvironment } from './environment.js';
 
 /**
@@ -19,6 +20,9 @@ export interface Baseline {
   /** The run's environment (commit, host) as it was when the baseline was saved. */
   environment?: RunEnvironment;
 }
+
+/** A baseline file is a few hundred bytes; the cap only stops a huge file from being read. */
+const BASELINE_MAX_BYTES = 1024 * 1024;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -52,10 +56,16 @@ export async function saveBaseline(projectDir: string, baseline: Omit<Baseline, 
 
 export async function readBaseline(projectDir: string, name: string): Promise<Baseline> {
   checkBaselineName(name);
-  let text: string;
+  const path = join(baselinesDir(projectDir), `${name}.json`);
+  let exists = true;
   try {
-    text = await readFile(join(baselinesDir(projectDir), `${name}.json`), 'utf8');
+    await lstat(path);
   } catch {
+    exists = false;
+  }
+  // Through the input-file gate: a baseline file that is a FIFO or a link to /dev/stdin is refused, not read.
+  const text = exists ? await readInputFile(path, { projectDir, maxBytes: BASELINE_MAX_BYTES, what: 'baseline file' }) : undefined;
+  if (text === undefined) {
     const known = (await listBaselines(projectDir)).map((b) => b.name);
     throw new UserError(
       `no baseline "${name}" in ${baselinesDir(projectDir)}`,
@@ -79,9 +89,11 @@ export async function listBaselines(projectDir: string): Promise<Baseline[]> {
   const out: Baseline[] = [];
   for (const file of files.sort()) {
     try {
-      out.push(JSON.parse(await readFile(join(baselinesDir(projectDir), file), 'utf8')) as Baseline);
+      out.push(
+        JSON.parse(await readInputFile(join(baselinesDir(projectDir), file), { projectDir, maxBytes: BASELINE_MAX_BYTES, what: 'baseline file' })) as Baseline,
+      );
     } catch {
-      // a half-written or foreign file: not a baseline
+      // a half-written or foreign file (or a FIFO, a link out of the project): not a baseline
     }
   }
   return out;

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../common/errors.js';
+import { readInputFile } from '../common/input-files.js';
 
 /**
  * `.perf/config.json`. Every key has a default, so a missing file means "defaults";
@@ -110,6 +111,8 @@ export const perfConfigSchema = z.strictObject({
 export type PerfConfig = z.infer<typeof perfConfigSchema>;
 export type PerfTargets = PerfConfig['targets'];
 
+const CONFIG_MAX_BYTES = 1024 * 1024;
+
 export const CONFIG_RELATIVE_PATH = join('.perf', 'config.json');
 
 export function defaultConfig(): PerfConfig {
@@ -139,13 +142,15 @@ export function parseConfig(text: string, source = CONFIG_RELATIVE_PATH): PerfCo
 
 export async function loadConfig(projectDir: string): Promise<PerfConfig> {
   const path = join(projectDir, CONFIG_RELATIVE_PATH);
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    await lstat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return defaultConfig();
     throw new UserError(`cannot read ${path} (${code})`, 'check the file permissions');
   }
+  // A config that is a FIFO or a link to /dev/stdin would wedge every tool: refused, not read.
+  // It may link to a shared file anywhere ("/" is allowed); only what is not a regular file is refused.
+  const text = await readInputFile(path, { projectDir, allowedPaths: ['/'], maxBytes: CONFIG_MAX_BYTES, what: 'config file' });
   return parseConfig(text, path);
 }

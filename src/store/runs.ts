@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { link, mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { confinedPath, readInputFile } from '../common/input-files.js';
 import { slugify } from '../common/units.js';
 import { readBaseline } from './baselines.js';
 import { captureEnvironment, type RunEnvironment } from './environment.js';
@@ -134,9 +135,13 @@ export interface StoredRun extends RunMeta {
   dir: string;
 }
 
-async function readMeta(dir: string, id: string): Promise<StoredRun | undefined> {
+/** meta.json is small; anything else there (a link to /dev/stdin, a FIFO) is not ours. */
+const META_MAX_BYTES = 1024 * 1024;
+
+async function readMeta(projectDir: string, dir: string, id: string): Promise<StoredRun | undefined> {
   try {
-    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as RunMeta;
+    const text = await readInputFile(join(dir, 'meta.json'), { projectDir, maxBytes: META_MAX_BYTES, what: 'run metadata' });
+    const meta = JSON.parse(text) as RunMeta;
     return { ...meta, id, dir };
   } catch {
     // A folder without meta.json is not ours (or was being created): infer from the id.
@@ -155,25 +160,52 @@ export async function listRuns(projectDir: string, kind?: RunKind): Promise<Stor
   } catch {
     return [];
   }
-  const runs = (await Promise.all(ids.map((id) => readMeta(join(parent, id), id)))).filter(
+  const runs = (await Promise.all(ids.map((id) => readMeta(projectDir, join(parent, id), id)))).filter(
     (run): run is StoredRun => run !== undefined && (!kind || run.kind === kind),
   );
   return runs.sort((a, b) => (a.createdAt === b.createdAt ? a.id.localeCompare(b.id) : a.createdAt.localeCompare(b.createdAt)));
 }
 
-/** Resolves a run id, `latest`, `latest:<kind>`, `baseline:<name>`, or a path to a run folder. */
+/** The reference is well-formed and allowed, but names no stored run (callers may try other readings of it). */
+export class NoSuchRunError extends UserError {}
+
+/** What `createRun` makes (timestamp-kind-slug), and what a person may name a run folder: no separators, no "..". */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+const RUN_REF_HINT = 'use an id from `.perf/runs/`, `latest`, `latest:<kind>` or `baseline:<name>`';
+
+/**
+ * A run reference that names a folder: a bare id (looked up in `.perf/runs/`) or a path to a run
+ * folder inside the project. Refused at once: ".." segments, and anything that leads outside
+ * the project (a link out of it, /proc, /dev).
+ */
+async function runFolderCandidates(projectDir: string, ref: string): Promise<string[]> {
+  if (ref.split(/[\\/]/).includes('..')) throw new UserError(`run id "${ref}" is not valid: ".." is not allowed in a run id`, RUN_REF_HINT);
+  if (RUN_ID.test(ref)) return [join(runsDir(projectDir), ref), join(projectDir, ref)];
+  if (!/[\\/]/.test(ref) || /[\0\n]/.test(ref)) throw new UserError(`run id "${ref}" is not valid: use letters, digits, ".", "_" and "-"`, RUN_REF_HINT);
+  // A path: only a folder inside the project (e.g. .perf/runs/<id>); confinedPath names why not.
+  return [await confinedPath(ref, { projectDir, what: 'run folder' })];
+}
+
+/** Resolves a run id, `latest`, `latest:<kind>`, `baseline:<name>`, or a path to a run folder inside the project. */
 export async function resolveRun(projectDir: string, ref: string): Promise<StoredRun> {
   const named = /^baseline:(.+)$/.exec(ref);
   if (named) {
     const baseline = await readBaseline(projectDir, named[1] ?? '');
-    try {
-      return await resolveRun(projectDir, baseline.runId);
-    } catch {
+    if (typeof baseline.runId !== 'string' || !RUN_ID.test(baseline.runId)) {
+      throw new UserError(
+        `baseline "${baseline.name}" points at "${String(baseline.runId)}", which is not a run id`,
+        'save the baseline again from a stored run: perfeng baseline save NAME [RUN]',
+      );
+    }
+    const run = await findRun(projectDir, [join(runsDir(projectDir), baseline.runId)]);
+    if (!run) {
       throw new UserError(
         `baseline "${baseline.name}" points at run ${baseline.runId}, which is gone from ${runsDir(projectDir)}`,
         'save the baseline again from a stored run',
       );
     }
+    return run;
   }
   const latest = /^latest(?::([a-z0-9-]+))?$/.exec(ref);
   if (latest) {
@@ -187,16 +219,25 @@ export async function resolveRun(projectDir: string, ref: string): Promise<Store
     }
     return run;
   }
-  const candidates = [join(runsDir(projectDir), ref), resolve(projectDir, ref)];
+  const run = await findRun(projectDir, await runFolderCandidates(projectDir, ref));
+  if (run) return run;
+  throw new NoSuchRunError(`no run "${ref}" in ${runsDir(projectDir)}`, RUN_REF_HINT);
+}
+
+async function findRun(projectDir: string, candidates: string[]): Promise<StoredRun | undefined> {
   for (const dir of candidates) {
-    const id = basename(dir);
+    let isFolder: boolean;
     try {
-      await readdir(dir);
+      isFolder = (await stat(dir)).isDirectory();
     } catch {
       continue;
     }
-    const run = await readMeta(dir, id);
+    // stat, not readdir: a FIFO or device named like a run is refused, never opened.
+    if (!isFolder) throw new UserError(`refusing to read the run folder ${dir}: it is not a folder`, RUN_REF_HINT);
+    // A link in .perf/runs/ leading out of the project is not a run of this project.
+    await confinedPath(dir, { projectDir, what: 'run folder' });
+    const run = await readMeta(projectDir, dir, basename(dir));
     if (run) return run;
   }
-  throw new UserError(`no run "${ref}" in ${runsDir(projectDir)}`, 'use an id from `.perf/runs/`, `latest`, `latest:<kind>` or `baseline:<name>`');
+  return undefined;
 }

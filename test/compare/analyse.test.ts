@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunContext, type RunContext } from '../../src/common/context.js';
 import { compareBenchmarks } from '../../src/compare/index.js';
 import { compareInputSchema, compareOutputSchema, type CompareOutput } from '../../src/compare/schema.js';
+import { parseConfig } from '../../src/store/config.js';
 
 const FIXTURES = new URL('../fixtures/compare/', import.meta.url).pathname;
 let dir: string;
@@ -12,7 +13,9 @@ let context: RunContext;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'perfeng-compare-'));
-  context = await createRunContext({ projectDir: dir });
+  // The fixtures live outside this throwaway project: allowed the way a user would (issue 13).
+  const config = parseConfig(JSON.stringify({ query: { allowedInputPaths: [FIXTURES] } }));
+  context = await createRunContext({ projectDir: dir, config });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

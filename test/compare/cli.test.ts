@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,9 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'perfeng-compare-cli-'));
+  // The fixtures live outside this throwaway project: allowed the way a user would (issue 13).
+  await mkdir(join(dir, '.perf'));
+  await writeFile(join(dir, '.perf', 'config.json'), JSON.stringify({ query: { allowedInputPaths: [FIXTURES] } }));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
