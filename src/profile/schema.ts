@@ -19,7 +19,7 @@ export const profileInputSchema = z.object({
     .positive()
     .optional()
     .describe(
-      'attach to a running process of ours instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu)',
+      'attach to a running process instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu). Only processes of the same user whose working directory is inside the project, unless .perf/config.json sets profile.attachAnyProcess',
     ),
   cwd: z.string().optional().describe('working directory for the command (default: the project directory); file:line are shown relative to it'),
   env: z.record(z.string(), z.string()).optional().describe('extra environment variables for the command'),
