@@ -77,7 +77,11 @@ await build({
   // What every conversation pays for: name + description + input schema of each tool (the
   // contract in issue 14 keeps it within 16,000 characters; test/mcp/contract.test.ts checks it).
   const listed = list.tools.reduce((n, t) => n + JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema }).length, 0);
-  if (listed > 16_000) console.warn(`warning: tools/list is ${listed} characters (name + description + inputSchema), over the 16,000 budget`);
+  if (listed > 16_000) {
+    // An error, not a warning: the list is paid for in every conversation where the plugin is on.
+    console.error(`error: tools/list is ${listed} characters (name + description + inputSchema), over the 16,000 budget (issue 14)`);
+    process.exit(1);
+  }
 }
 
 await import('./bundle-hook.mjs');

@@ -66,7 +66,7 @@ export function resultSchemaOf(tool: AnyTool): z.ZodObject {
   return z.object({ ...headShape, ...rest });
 }
 
-/** Drops JSON Schema noise an agent pays for in every conversation and never needs. */
+/** Drops JSON Schema noise an agent pays for in every conversation and never needs (the registry validates anyway). */
 function leanJsonSchema(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(leanJsonSchema);
   if (!value || typeof value !== 'object') return value;
@@ -75,9 +75,45 @@ function leanJsonSchema(value: unknown): unknown {
     if (key === '$schema') continue;
     // zod writes the safe-integer range on every .int(); it says nothing a client can use.
     if ((key === 'minimum' || key === 'maximum') && Math.abs(child as number) === Number.MAX_SAFE_INTEGER) continue;
+    // JSON object keys are strings anyway; "not empty" is checked (and named) by the registry.
+    if (key === 'propertyNames' && JSON.stringify(child) === '{"type":"string"}') continue;
+    if ((key === 'minLength' || key === 'minItems') && child === 1) continue;
+    if ((key === 'exclusiveMinimum' || key === 'minimum') && child === 0) continue;
     out[key] = leanJsonSchema(child);
   }
+  // A union of bare types (a duration: string or number) says the same as a list of types.
+  const anyOf = out.anyOf as Array<Record<string, unknown>> | undefined;
+  if (anyOf?.every((o) => typeof o.type === 'string' && Object.keys(o).every((k) => k === 'type' || k === 'minimum'))) {
+    delete out.anyOf;
+    out.type = anyOf.map((o) => o.type);
+  }
   return out;
+}
+
+/**
+ * The second and later copies of the same sub-schema (the checks of `url` and of each request,
+ * the same source shape for baseline, candidate and inputs) keep their structure but not their
+ * prose: the first copy already said it.
+ */
+function withoutRepeatedProse(schema: unknown): unknown {
+  const seen = new Set<string>();
+  const stripDescriptions = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(stripDescriptions);
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (k === 'description' ? [] : [[k, stripDescriptions(v)]])));
+  };
+  const walk = (value: unknown, depth: number): unknown => {
+    if (Array.isArray(value)) return value.map((v) => walk(v, depth));
+    if (!value || typeof value !== 'object') return value;
+    const { description, ...rest } = value as Record<string, unknown>;
+    const key = JSON.stringify(stripDescriptions(rest));
+    if (depth > 1 && key.length > 80) {
+      if (seen.has(key)) return { ...(JSON.parse(key) as object), ...(description !== undefined ? { description } : {}) };
+      seen.add(key);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, depth + 1)]));
+  };
+  return walk(schema, 0);
 }
 
 /** One entry of tools/list, computed from the definition (scripts/bundle.mjs stores it at build time). */
@@ -93,7 +129,7 @@ export function listEntryOf(tool: AnyTool): {
     name: tool.name,
     title: tool.title,
     description: tool.description,
-    inputSchema: leanJsonSchema(z.toJSONSchema(tool.input, { io: 'input', target: 'draft-7' })) as { type: 'object' },
+    inputSchema: withoutRepeatedProse(leanJsonSchema(z.toJSONSchema(tool.input, { io: 'input', target: 'draft-7' }))) as { type: 'object' },
     outputSchema: leanJsonSchema(z.toJSONSchema(resultSchemaOf(tool), { io: 'output', target: 'draft-7' })) as { type: 'object' },
     annotations: { title: tool.title, ...tool.annotations },
   };

@@ -20,73 +20,45 @@ export const COMPARE_FORMATS = [
 ] as const;
 
 const inlineBenchmarkSchema = z.object({
-  name: z.string().min(1).describe('benchmark name; rows are matched across inputs by name (and unit)'),
-  unit: z.string().min(1).optional().describe('unit of the samples, e.g. "ms", "ns/op", "req/s" (default "value"); throughput units are higher-is-better'),
-  samples: z.array(z.number().finite()).min(1).describe('one value per run/repetition'),
+  name: z.string().min(1),
+  unit: z.string().min(1).optional().describe('"ms", "ns/op", "req/s"…'),
+  samples: z.array(z.number().finite()).min(1),
 });
 
 const sourceSchema = z.union([
-  z
-    .string()
-    .min(1)
-    .describe('a file path or glob (relative to the project), a .perf/runs id, "latest", "latest:<kind>" (e.g. "latest:load") or "baseline:<name>"'),
+  z.string().min(1).describe('file, glob, run id, "latest:load" or "baseline:NAME"'),
   z.array(inlineBenchmarkSchema).min(1).describe('inline samples'),
 ]);
 
+// Descriptions are terse on purpose: tools/list is paid for in every conversation (issue 14).
 export const compareInputSchema = z.object({
-  baseline: sourceSchema.optional().describe('what the candidate is compared against (the "old" side)'),
-  candidate: sourceSchema.optional().describe('the new measurements'),
-  inputs: z
-    .array(sourceSchema)
-    .min(1)
-    .max(20)
-    .optional()
-    .describe('instead of baseline/candidate: inputs, each compared against the first; "label=path" names one'),
-  format: z.enum(COMPARE_FORMATS).default('auto').describe('input format; "auto" detects it per file'),
-  alpha: z.number().gt(0).lt(1).optional().describe('significance level after correction (default 0.05, or .perf/config.json compare.alpha)'),
-  confidence: z.number().gt(0).lt(1).default(0.95).describe('confidence level of the median and shift intervals'),
-  correction: z
-    .enum(['none', 'holm', 'bh'])
-    .default('holm')
-    .describe('multiple-comparison correction across rows: Holm (family-wise, default), Benjamini-Hochberg (false discovery rate) or none'),
-  noiseFloorPct: z
-    .number()
-    .min(0)
-    .max(100)
-    .optional()
-    .describe('a significant change smaller than this |%| is reported as "same" (default 1, or config compare.noiseFloorPct)'),
-  equivalencePct: z
-    .number()
-    .gt(0)
-    .max(100)
-    .default(5)
-    .describe('a non-significant row is "same" when its shift confidence interval lies within ±this % of the baseline, else "inconclusive"'),
-  failOn: z
-    .string()
-    .optional()
-    .describe(
-      'CI gate, comma-separated clauses: "regression>5%", "any-regression", "geomean>2%", "p95>500ms", "p99>1s", "mean>20ms", "rps<1000" (default: config compare.failOn; none = never fails)',
-    ),
-  filter: z.string().optional().describe('name contains text or matches /regex/; or a benchstat -filter query (goos:linux -/size:1k .unit:B/op)'),
-  row: z.string().optional().describe('benchstat -row keys'),
-  col: z.string().optional().describe('benchstat -col keys, e.g. "/format" or "note" to compare within one file'),
-  table: z.string().optional().describe('benchstat -table keys'),
-  ignore: z.string().optional().describe('benchstat -ignore keys, e.g. "note"'),
-  limit: z.number().int().min(1).max(1000).default(5).describe('rows returned (regressions first); the artefact holds all of them'),
+  baseline: sourceSchema.optional().describe('the old side'),
+  candidate: sourceSchema.optional().describe('the new side'),
+  inputs: z.array(sourceSchema).min(1).max(20).optional().describe('or: several, each against the first; "label=path" names one'),
+  format: z.enum(COMPARE_FORMATS).default('auto'),
+  alpha: z.number().gt(0).lt(1).optional().describe('default 0.05'),
+  confidence: z.number().gt(0).lt(1).default(0.95),
+  correction: z.enum(['none', 'holm', 'bh']).default('holm'),
+  noiseFloorPct: z.number().min(0).max(100).optional().describe('smaller significant changes count as "same" (default 1)'),
+  equivalencePct: z.number().gt(0).max(100).default(5),
+  failOn: z.string().optional().describe('CI gate, e.g. "regression>5%", "any-regression", "p95>500ms", "rps<1000"'),
+  filter: z.string().optional().describe('name text, /regex/ or a benchstat -filter query'),
+  row: z.string().optional().describe('benchstat -row'),
+  col: z.string().optional().describe('benchstat -col'),
+  table: z.string().optional().describe('benchstat -table'),
+  ignore: z.string().optional().describe('benchstat -ignore'),
+  limit: z.number().int().min(1).max(1000).default(5).describe('rows returned, regressions first'),
   run: z
     .object({
-      baseline: z
-        .string()
-        .min(1)
-        .describe('command for the baseline: plain commands run directly (like hyperfine -N), anything with shell syntax under /bin/sh -c'),
-      candidate: z.string().min(1).describe('shell command for the candidate'),
-      runs: z.number().int().min(2).max(1000).default(10).describe('measured runs per side'),
-      warmup: z.number().int().min(0).max(100).default(1).describe('unmeasured runs per side first'),
-      timeoutS: z.number().positive().max(3600).default(120).describe('per-run time limit'),
-      cwd: z.string().optional().describe('working directory (default: the project)'),
+      baseline: z.string().min(1).describe('command'),
+      candidate: z.string().min(1).describe('command'),
+      runs: z.number().int().min(2).max(1000).default(10),
+      warmup: z.number().int().min(0).max(100).default(1),
+      timeoutS: z.number().positive().max(3600).default(120),
+      cwd: z.string().optional(),
     })
     .optional()
-    .describe('measure two commands here, interleaved A B A B, and compare their wall times'),
+    .describe('time two commands here, interleaved, and compare them'),
 });
 
 const sideSchema = z.object({

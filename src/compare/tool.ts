@@ -5,10 +5,9 @@ export const compareBenchmarksTool = defineTool({
   name: 'compare_benchmarks',
   title: 'Compare benchmark results (benchstat statistics + CI gate)',
   description:
-    'Compares a baseline with a candidate (or several `inputs`, each against the first) and says per benchmark whether it got faster, slower, stayed the same or is inconclusive — with statistics, not eyeballing. ' +
-    'Reads files, globs, .perf/runs ids / "latest:load" (run_load_test results: whole latency histograms, p50…p99.9 and per-second throughput), or inline samples; formats are auto-detected: hyperfine --export-json, Go -bench text, Google Benchmark JSON, pytest-benchmark, pyperf, vitest bench --outputJson / tinybench, k6 summary, autocannon --json, CSV name,value[,unit]. ' +
-    'Per row: medians with order-statistic confidence intervals, Mann-Whitney U exact with ties as benchstat (p ≤ α; its -filter/-col/-row, label=path, CSV; correction "none" = its numbers), Holm by default, Hodges-Lehmann shift and Cliff\'s delta; summary-only formats get Welch\'s t-test or an explicit "no test". Warns on too few samples, noise (CV > 5 %), outliers, bimodality and different machines. ' +
-    '`failOn` ("regression>5%", "p95>500ms", …) makes it a CI gate: gate.failed. `run` measures two shell commands itself, interleaved A B A B. Writes result.json, summary.md and report.html to .perf/runs/.',
+    'Use to decide whether a change made things faster or slower: baseline vs candidate (run ids like "latest:load", files from hyperfine, Go bench, pytest-benchmark, k6, autocannon, CSV… or inline samples), per benchmark faster/slower/same/inconclusive with benchstat statistics. ' +
+    '`failOn` ("regression>5%") makes it a CI gate; `run` times two commands itself. ' +
+    'Next: profile_process on a regression; performance_history to see when it began.',
   input: compareInputSchema,
   output: compareOutputSchema,
   annotations: {

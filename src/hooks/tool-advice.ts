@@ -75,6 +75,7 @@ const WHY: Record<AgentTool, string> = {
   profile_process: 'profile_process records CPU and heap profiles and reports hot functions with file:line and a flame graph',
   analyze_query: 'analyze_query runs EXPLAIN (ANALYZE where safe) and reports plan problems with verified index suggestions',
   measure_web_vitals: 'measure_web_vitals measures LCP, CLS and INP in a real Chromium',
+  performance_history: 'performance_history shows a metric across the stored runs and the commit where it changed',
 };
 
 const LOAD_DIRS = /^(load-?tests?|loadtests?)$/i;

@@ -5,11 +5,9 @@ export const runLoadTestTool = defineTool({
   name: 'run_load_test',
   title: 'Run an HTTP load test',
   description:
-    'Sends HTTP(S) load to one URL or a weighted mix / ordered journey of requests and measures latency (p50…p99.9, HDR histogram, µs resolution), throughput, errors by kind, checks and k6-style thresholds. ' +
-    'Closed model: `connections` virtual users. Open model: `rate` requests/s — latency is measured from the scheduled send time (no coordinated omission) and arrivals that find no free slot are counted as dropped. ' +
-    '`stages` ramp either model linearly (k6 semantics). Thresholds default to the project targets in .perf/config.json; `passed` says whether they held. ' +
-    'Also reports a per-second timeline, per-request cacheability evidence and whether the generator itself was the bottleneck. ' +
-    'Only loopback hosts unless listed in load.allowHosts. Writes result.json, report.html, k6-summary.json and an equivalent k6-script.js to .perf/runs/.',
+    'Use to see how an HTTP service holds up under load: latency p50–p99, throughput, errors, checks and thresholds (PASSED/FAILED). ' +
+    'Give one `url`, a `requests` mix, or an existing k6 `script` (with env/vus/duration/iterations). `connections` = concurrent users; `rate` = arrivals/s; `stages` ramp. Loopback only unless allow-listed. ' +
+    'Next: profile_process with the same `load` to see where the time goes; compare_benchmarks against an earlier run id.',
   input: loadTestInputSchema,
   output: loadTestOutputSchema,
   annotations: {

@@ -5,84 +5,48 @@ import { z } from 'zod';
  * Imported at server start: zod (and the load schema) only, nothing heavy.
  */
 
+// Descriptions are terse on purpose: tools/list is paid for in every conversation (issue 14).
 export const profileInputSchema = z.object({
   command: z
     .union([z.array(z.string()).min(1), z.string().min(1)])
     .optional()
-    .describe(
-      'what to launch and profile: an argv array (["node","server.js"]) or a string split like a shell would (quotes respected, no shell features). ' +
-        'Node (node, npm, npx, tsx…), Python (python3 app.py, python3 -m mod) and native programs (via Linux perf) are recognised. Give this or `pid`',
-    ),
+    .describe('["node","server.js"] or "python3 app.py" (no shell); or give `pid`'),
   pid: z
     .number()
     .int()
     .positive()
     .optional()
-    .describe(
-      'attach to a running process instead of launching: Node.js via its inspector (cpu or heap); Python via py-spy when installed; anything else via perf (cpu). Only processes of the same user whose working directory is inside the project, unless .perf/config.json sets profile.attachAnyProcess',
-    ),
-  cwd: z.string().optional().describe('working directory for the command (default: the project directory); file:line are shown relative to it'),
-  env: z.record(z.string(), z.string()).optional().describe('extra environment variables for the command'),
-  runtime: z
-    .enum(['auto', 'node', 'python', 'native'])
-    .default('auto')
-    .describe('which profiler to use; "auto" decides from the command (node/npm/npx/tsx → node, python* → python, else native perf)'),
+    .describe('attach to a running process instead (Node inspector, py-spy, perf): your own, started in the project, unless config profile.attachAnyProcess'),
+  cwd: z.string().optional().describe('default: the project'),
+  env: z.record(z.string(), z.string()).optional(),
+  runtime: z.enum(['auto', 'node', 'python', 'native']).default('auto'),
   kind: z
     .enum(['cpu', 'heap', 'leak'])
     .default('cpu')
-    .describe(
-      '"cpu": where on-CPU time goes (sampling). "heap": which functions allocate (Node sampling heap profiler, Python tracemalloc); Node also records CPU alongside. ' +
-        '"leak": under steady `load` (or while you drive an attached Node pid), does memory grow per request, and which allocation sites keep it (Node heap snapshots, Python tracemalloc)',
-    ),
-  durationS: z
-    .number()
-    .positive()
-    .optional()
-    .describe(
-      'attach: how long to profile (default 10). Launch: an upper bound — the process is stopped (SIGINT, so profiles are written) after this long (default 60, or until `load` finishes)',
-    ),
-  samplingIntervalUs: z
-    .number()
-    .int()
-    .min(50)
-    .max(1_000_000)
-    .optional()
-    .describe('CPU sampling interval in µs (default 1000 = 1 kHz, config profile.samplingIntervalUs)'),
+    .describe('cpu: where time goes; heap: who allocates; leak: does memory grow per request under `load`, and what keeps it'),
+  durationS: z.number().positive().optional().describe('attach: how long (default 10); launch: stop after this (default 60, or when load ends)'),
+  samplingIntervalUs: z.number().int().min(50).max(1_000_000).optional().describe('default 1000'),
   heapSamplingBytes: z
     .number()
     .int()
     .min(1024)
-    .default(32 * 1024)
-    .describe('heap: average bytes between allocation samples (Node default is 512 KiB; smaller = finer, slightly slower)'),
-  waitForPort: z
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .optional()
-    .describe('a TCP port on 127.0.0.1 the launched process opens when ready; `load` starts then. Profiling starts at launch either way'),
-  waitForPortTimeoutS: z.number().positive().default(30).describe('how long to wait for `waitForPort` before giving up'),
+    .default(32 * 1024),
+  waitForPort: z.number().int().min(1).max(65535).optional().describe('port the process opens when ready; `load` starts then'),
+  waitForPortTimeoutS: z.number().positive().default(30),
   // A reference, not a nested copy of run_load_test's schema (which doubled this tool's entry in
   // tools/list); the profile tool validates it with run_load_test's own schema before launching.
   load: z
     .record(z.string(), z.unknown())
     .optional()
-    .describe(
-      'run_load_test input (the same fields, e.g. {url, connections, duration}) that drives the process once `waitForPort` opens; the process stops when the load ends',
-    ),
+    .describe('the same fields as run_load_test, e.g. {url, connections, duration}; run once waitForPort opens'),
   memoryFunction: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
     .optional()
-    .describe('Python launch: line-by-line memory (memory_profiler) of the function(s) with this name'),
-  baseline: z
-    .string()
-    .optional()
-    .describe(
-      'a previous profile to diff against: a run id from .perf/runs, "latest:profile", a run folder, or a .cpuprofile/.speedscope.json file. Frames that grew are red, shrank blue',
-    ),
-  top: z.number().int().min(1).max(200).default(15).describe('how many hot functions and hot paths to return'),
-  title: z.string().optional().describe('a name for the run folder and report'),
+    .describe('Python: line-by-line memory of this function'),
+  baseline: z.string().optional().describe('earlier profile to diff against: run id, "latest:profile" or a .cpuprofile'),
+  top: z.number().int().min(1).max(200).default(15).describe('hot functions returned'),
+  title: z.string().optional().describe('run name'),
 });
 
 export type ProfileInput = z.output<typeof profileInputSchema>;

@@ -8,10 +8,9 @@ export const profileProcessTool = defineTool({
   name: 'profile_process',
   title: 'Profile a process (CPU or heap)',
   description:
-    'Launches `command` (or attaches to a running Node.js `pid`) and records where CPU time or allocations go: Node.js via the V8 sampling profiler (every node process of the tree, e.g. npm → node), Python via cProfile (py-spy when installed) or tracemalloc for heap, native programs via Linux perf. ' +
-    'Returns hot functions by self and total time with file:line (source-mapped for TypeScript builds), the heaviest stacks, GC and idle share, peak RSS of the process tree, and for heap the top allocating functions. ' +
-    'For servers: give `waitForPort` and a `load` (run_load_test input) to profile under load; the process is stopped with SIGINT when the load ends (or after `durationS`). `baseline` (an earlier run id) adds a diff: which functions grew or shrank. ' +
-    'Writes .cpuprofile, speedscope JSON, folded stacks, pprof and an interactive flamegraph.html to .perf/runs/.',
+    'Use to find where a program spends CPU or memory: launch `command` (Node, Python, native) or attach to a `pid`. Returns the hot functions with file:line, hot paths, GC/idle share. ' +
+    'For a server give `waitForPort` and `load` (run_load_test fields) to profile under load; `kind: "leak"` says whether memory grows per request and which sites keep it; `baseline` diffs against an earlier profile. ' +
+    'Next: analyze_query for hot SQL, or re-run after a fix and compare.',
   input: profileInputSchema,
   output: profileOutputSchema,
   annotations: {

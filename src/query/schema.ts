@@ -8,73 +8,30 @@ import { z } from 'zod';
 const bindValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 const loggedQuery = z.object({
-  sql: z.string().min(1).describe('the statement as the application ran it'),
-  durationMs: z.number().nonnegative().optional().describe('how long it took, if known'),
+  sql: z.string().min(1),
+  durationMs: z.number().nonnegative().optional(),
   stack: z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .describe('call site or stack (frames as "file:line"); N+1 runs are grouped per call site'),
-  requestId: z
-    .string()
-    .optional()
-    .describe(
-      'the request/trace/transaction the query ran in; when given, an N+1 run must repeat within one request (back-to-back lookups from different requests are load, not N+1)',
-    ),
+    .describe('call site ("file:line" frames)'),
+  requestId: z.string().optional().describe('N+1 counts repeats within one request'),
 });
 
+// Descriptions are terse on purpose: tools/list is paid for in every conversation (issue 14).
 export const queryInputSchema = z.object({
-  sql: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('ONE SQL statement to explain and check. A second statement is refused. Use $1.. (PostgreSQL) or ? (SQLite/MySQL) with `params`.'),
-  params: z.array(bindValue).optional().describe('bind values for the placeholders in `sql`'),
-  database: z
-    .string()
-    .optional()
-    .describe(
-      'SQLite file path, postgres://user@host:port/db or mysql://user@host:port/db. Default: .perf/config.json → query.database. Non-loopback hosts must be in load.allowHosts.',
-    ),
-  queryLog: z
-    .string()
-    .optional()
-    .describe(
-      'path to a query log for N+1 detection: one statement per line, a PostgreSQL server log with "duration:" lines, or JSON lines {sql, durationMs?, stack?}',
-    ),
+  sql: z.string().min(1).optional().describe('ONE statement; placeholders $1 (PostgreSQL) or ? with `params`'),
+  params: z.array(bindValue).optional(),
+  database: z.string().optional().describe('SQLite file, postgres:// or mysql:// URL (default: config query.database)'),
+  queryLog: z.string().optional().describe('query log file for N+1 detection'),
   queries: z.array(loggedQuery).optional().describe('the same as queryLog, inline'),
-  analyze: z
-    .boolean()
-    .optional()
-    .describe(
-      'run EXPLAIN ANALYZE. Default: true for read-only statements (run in a read-only transaction), false for INSERT/UPDATE/DELETE/MERGE (true runs them in a transaction that is always rolled back)',
-    ),
-  suggestIndexes: z.boolean().default(true).describe('propose indexes from WHERE/JOIN/ORDER BY/GROUP BY and verify each by re-planning with it in place'),
-  useHypopg: z
-    .boolean()
-    .default(true)
-    .describe('PostgreSQL: use HypoPG hypothetical indexes when the extension is installed; false uses CREATE INDEX inside a rolled-back transaction'),
-  minImprovementPct: z
-    .number()
-    .min(0)
-    .max(100)
-    .optional()
-    .describe("keep index suggestions that cut the estimated cost by at least this share (default query.minImprovementPct, 50 — Dexter's bar)"),
-  timeoutMs: z.number().int().positive().max(600_000).optional().describe('statement timeout for every statement we run (default query.timeoutMs, 10 000)'),
-  fromStatStatements: z
-    .number()
-    .int()
-    .positive()
-    .max(50)
-    .optional()
-    .describe('PostgreSQL: list the top N statements by total time from pg_stat_statements (and lint them)'),
-  nPlusOneMinCount: z.number().int().min(2).default(3).describe('a run of the same query shape at least this long is reported as N+1'),
-  limit: z
-    .number()
-    .int()
-    .positive()
-    .max(100)
-    .default(10)
-    .describe('at most this many findings, suggestions and N+1 groups in the result (all are in the artefacts)'),
+  analyze: z.boolean().optional().describe('EXPLAIN ANALYZE (default: reads yes, in a read-only transaction; writes only rolled back)'),
+  suggestIndexes: z.boolean().default(true).describe('propose indexes, each verified by re-planning'),
+  useHypopg: z.boolean().default(true),
+  minImprovementPct: z.number().min(0).max(100).optional().describe('keep index suggestions cutting cost by this % (default 50)'),
+  timeoutMs: z.number().int().positive().max(600_000).optional().describe('statement timeout (default 10000)'),
+  fromStatStatements: z.number().int().positive().max(50).optional().describe('PostgreSQL: top N statements from pg_stat_statements'),
+  nPlusOneMinCount: z.number().int().min(2).default(3),
+  limit: z.number().int().positive().max(100).default(10).describe('findings, suggestions and N+1 groups returned'),
 });
 
 export type QueryInput = z.output<typeof queryInputSchema>;

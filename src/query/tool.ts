@@ -6,11 +6,9 @@ export const analyzeQueryTool = defineTool({
   name: 'analyze_query',
   title: 'Analyse a SQL query plan',
   description:
-    'Explains ONE SQL statement against SQLite (file path), PostgreSQL (postgres://) or MySQL/MariaDB (mysql://) and reports plan findings with the node and numbers that triggered them ' +
-    '(exclusive time share, row-estimate misses, rows removed by filter, seq scans feeding selective filters, sort/hash spills with the work_mem needed, lossy bitmaps, heap fetches, nested loops, SQLite temp B-trees/automatic indexes, MySQL full scans/filesort/temporary tables). ' +
-    'Index suggestions are verified by re-planning with the index in place (HypoPG, or CREATE INDEX inside a rolled-back transaction; SQLite in a rolled-back transaction) and show cost before → after; MySQL ones are marked unverified. ' +
-    'Also lints the SQL, finds N+1 patterns in a query log (`queryLog`/`queries`) and lists top statements from pg_stat_statements. ' +
-    'Never changes data: reads run EXPLAIN ANALYZE in a read-only transaction, INSERT/UPDATE/DELETE are only planned unless analyze=true (then rolled back), DDL/COPY/SET/multiple statements are refused, a statement timeout always applies. Writes result.json, plan.json and report.html to .perf/runs/.',
+    'Use when a SQL statement is slow or a code path runs many queries: explains ONE statement on SQLite, PostgreSQL or MySQL, names plan problems with their numbers, and suggests indexes verified by re-planning. ' +
+    '`queryLog`/`queries` finds N+1 patterns; `fromStatStatements` lists the top statements. Never changes data (read-only or rolled-back transactions). ' +
+    'Next: apply the index, then run_load_test again and compare_benchmarks.',
   input: queryInputSchema,
   output: queryOutputSchema,
   annotations: {

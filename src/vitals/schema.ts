@@ -6,71 +6,37 @@ import { z } from 'zod';
  */
 
 const interactionSchema = z.discriminatedUnion('action', [
-  z.object({
-    action: z.literal('click'),
-    selector: z.string().min(1).describe('Playwright selector (CSS, text=…, role=…) of the element to click'),
-  }),
-  z.object({
-    action: z.literal('type'),
-    selector: z.string().min(1).describe('selector of the input to type into'),
-    text: z.string().min(1).max(200).describe('typed key by key: each key press is one interaction'),
-  }),
-  z.object({
-    action: z.literal('press'),
-    selector: z.string().min(1).describe('selector of the element that receives the key'),
-    key: z.string().min(1).describe('a key name such as "Enter", "ArrowDown", "a"'),
-  }),
-  z.object({
-    action: z.literal('hover'),
-    selector: z.string().min(1).describe('selector of the element to move the pointer over (not an interaction for INP, but may trigger work)'),
-  }),
-  z.object({
-    action: z.literal('wait'),
-    ms: z.number().int().min(0).max(30_000).describe('pause between steps'),
-  }),
+  z.object({ action: z.literal('click'), selector: z.string().min(1).describe('Playwright selector (CSS, text=…, role=…)') }),
+  z.object({ action: z.literal('type'), selector: z.string().min(1), text: z.string().min(1).max(200) }),
+  z.object({ action: z.literal('press'), selector: z.string().min(1), key: z.string().min(1).describe('e.g. "Enter"') }),
+  z.object({ action: z.literal('hover'), selector: z.string().min(1) }),
+  z.object({ action: z.literal('wait'), ms: z.number().int().min(0).max(30_000) }),
 ]);
 
 const customThrottlingSchema = z.object({
-  cpuSlowdown: z.number().min(1).max(20).default(1).describe('CPU slowdown multiplier (Lighthouse mobile uses 4)'),
-  latencyMs: z.number().min(0).max(10_000).default(0).describe('added round-trip latency per request'),
-  downloadKbps: z.number().min(0).default(0).describe('download throughput in kbit/s (0 = unlimited)'),
-  uploadKbps: z.number().min(0).default(0).describe('upload throughput in kbit/s (0 = unlimited)'),
+  cpuSlowdown: z.number().min(1).max(20).default(1),
+  latencyMs: z.number().min(0).max(10_000).default(0),
+  downloadKbps: z.number().min(0).default(0).describe('0 = unlimited'),
+  uploadKbps: z.number().min(0).default(0),
 });
 
+// Descriptions are terse on purpose: tools/list is paid for in every conversation (issue 14).
 export const vitalsInputSchema = z.object({
-  url: z.string().min(1).describe('page to load: http(s):// on loopback (or a host in load.allowHosts), or a file:// path'),
-  runs: z.number().int().min(1).max(20).default(5).describe('cold-cache page loads; medians are reported (Lighthouse recommends 5)'),
-  device: z
-    .enum(['desktop', 'mobile'])
-    .default('desktop')
-    .describe("viewport/UA: desktop 1350×940 @1x, mobile 412×823 @1.75x with touch (Lighthouse's screen presets)"),
+  url: z.string().min(1).describe('loopback http(s) or file:// page'),
+  runs: z.number().int().min(1).max(20).default(5).describe('cold loads; medians reported'),
+  device: z.enum(['desktop', 'mobile']).default('desktop'),
   throttling: z
     .union([z.enum(['none', 'mobile-slow-4g']), customThrottlingSchema])
     .default('none')
-    .describe('"mobile-slow-4g" = Lighthouse mobile preset via CDP (CPU ×4, 562.5 ms RTT, 1.4 Mbit/s down); or a custom object'),
-  interactions: z
-    .array(interactionSchema)
-    .max(50)
-    .default([])
-    .describe('scripted steps run after the page has settled; when given, INP is measured from them (otherwise TBT is the lab proxy)'),
-  thresholds: z
-    .array(z.string())
-    .optional()
-    .describe(
-      'pass/fail expressions on run medians, e.g. ["lcp<2500", "cls<=0.1", "inp<200", "tbt<200", "fcp<1.8s", "ttfb<800", "bytes<1MB", "requests<50", "lcp.max<3000"]. Default: the config targets (LCP ≤ 2500 ms, CLS ≤ 0.1, INP ≤ 200 ms or TBT ≤ vitals.tbtMs)',
-    ),
-  quietMs: z
-    .number()
-    .int()
-    .min(0)
-    .max(10_000)
-    .default(1000)
-    .describe('after the load event, wait until neither a request nor a long task happened for this long (Lighthouse waits 1000 ms; its TTI uses 5000)'),
-  timeoutMs: z.number().int().min(1000).max(120_000).default(30_000).describe('per page load: give up waiting for load/quiet after this long'),
-  trace: z.boolean().default(true).describe('record a Chrome trace with screenshots per run (DevTools-loadable; the filmstrip comes from it)'),
-  limit: z.number().int().min(1).max(100).default(10).describe('longest long tasks / layout shifts to return'),
-  lighthouse: z.boolean().default(false).describe('also run Lighthouse: score, opportunities, diagnostics (+30-60 s)'),
-  coverage: z.boolean().default(true).describe('JS/CSS bytes per file, unused share (1 extra load)'),
+    .describe('"mobile-slow-4g" = Lighthouse mobile (CPU ×4, slow 4G), or custom'),
+  interactions: z.array(interactionSchema).max(50).default([]).describe('steps after load; INP is measured from them (else TBT)'),
+  thresholds: z.array(z.string()).optional().describe('e.g. ["lcp<2500", "cls<=0.1", "inp<200", "bytes<1MB"]; default: config targets'),
+  quietMs: z.number().int().min(0).max(10_000).default(1000),
+  timeoutMs: z.number().int().min(1000).max(120_000).default(30_000).describe('per page load'),
+  trace: z.boolean().default(true).describe('Chrome trace + filmstrip'),
+  limit: z.number().int().min(1).max(100).default(10).describe('long tasks / layout shifts returned'),
+  lighthouse: z.boolean().default(false).describe('also run Lighthouse: score and opportunities (+30-60 s)'),
+  coverage: z.boolean().default(true).describe('unused JS/CSS bytes per file (1 extra load)'),
 });
 
 const metricSchema = z.object({

@@ -5,12 +5,9 @@ export const measureWebVitalsTool = defineTool({
   name: 'measure_web_vitals',
   title: 'Measure Core Web Vitals in Chromium',
   description:
-    'Loads a page several times (default 5) with a cold cache in headless Chromium and measures, from the page itself: ' +
-    'LCP (and its element), CLS (session windows), INP from scripted interactions (click/type/press) or TBT as the lab proxy, ' +
-    'FCP, TTFB, long tasks, requests and bytes by type. Optional Lighthouse mobile throttling (CPU ×4, slow 4G). ' +
-    'Returns medians with per-run values and pass/fail thresholds (default: config targets LCP ≤ 2.5 s, CLS ≤ 0.1, INP/TBT ≤ 200 ms), ' +
-    'plus an HTML report with a filmstrip and a Chrome trace. Only loopback URLs, hosts in load.allowHosts, or file:// pages; ' +
-    'requests the page makes to other hosts are blocked and reported.',
+    'Use for frontend speed: loads a page in headless Chromium several times and reports LCP, CLS, INP (from `interactions`) or TBT, FCP, TTFB against thresholds (PASSED/FAILED). ' +
+    '`coverage` (on by default) gives unused JS/CSS bytes; `lighthouse: true` adds the Lighthouse score and opportunities. Loopback or file:// pages only. ' +
+    'Next: fix the largest opportunity and measure again; run_load_test for the API behind the page.',
   input: vitalsInputSchema,
   output: vitalsOutputSchema,
   annotations: {

@@ -15,7 +15,7 @@ const list = JSON.parse(readFileSync(join(REPO_ROOT, 'dist', 'bundle', 'tools-li
 };
 const registered = list.tools.map((tool) => tool.name);
 const KNOWN_TOOL =
-  /\b(run_load_test|profile_process|analyze_query|compare_benchmarks|measure_web_vitals|[a-z]+_[a-z_]+_(?:test|process|query|benchmarks|vitals))\b/g;
+  /\b(run_load_test|profile_process|analyze_query|compare_benchmarks|measure_web_vitals|performance_history|[a-z]+_[a-z_]+_(?:test|process|query|benchmarks|vitals|history))\b/g;
 
 describe('the agent prompt names only what exists', () => {
   it('every tool it names is registered, and every registered tool is named', () => {

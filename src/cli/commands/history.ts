@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { projectDirFromEnv } from '../../common/context.js';
 import { describeError, isUserError } from '../../common/errors.js';
-import { parseInput } from '../../common/validate.js';
-import { historyInputSchema, type HistoryOutput } from '../../history/schema.js';
+import { performanceHistoryTool } from '../../history/tool.js';
 import { parseNumberFlag } from '../flags.js';
-import { EXIT_BAD_INPUT, EXIT_FAILED, runCliTool } from '../run-tool.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, runRegisteredTool } from '../run-tool.js';
 
 interface HistoryFlags {
   kind?: string;
@@ -39,14 +38,7 @@ export function registerHistoryCommand(program: Command): void {
     .option('--limit <n>', 'latest points in the result (default 30; the page and result.json have all)')
     .option('--json', 'print exactly the structured result')
     .action(async (flags: HistoryFlags) => {
-      process.exitCode = await runCliTool<HistoryOutput>({
-        json: Boolean(flags.json),
-        execute: async (context) => {
-          const input = parseInput(historyInputSchema, historyFlagsToInput(flags), 'history input');
-          const { runHistory } = await import('../../history/index.js');
-          return runHistory(input, context);
-        },
-      });
+      process.exitCode = await runRegisteredTool(performanceHistoryTool, { json: Boolean(flags.json), input: () => historyFlagsToInput(flags) });
     });
   history
     .command('import')

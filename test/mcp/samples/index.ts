@@ -1,6 +1,7 @@
 import { analyzeQuerySample } from './analyze-query.js';
 import { compareBenchmarksSample } from './compare-benchmarks.js';
 import { measureWebVitalsSample } from './measure-web-vitals.js';
+import { performanceHistorySample } from './performance-history.js';
 import { profileProcessSample } from './profile-process.js';
 import { runLoadTestSample } from './run-load-test.js';
 
@@ -22,4 +23,5 @@ export const sampleCalls: Record<string, SampleCall> = {
   analyze_query: analyzeQuerySample,
   measure_web_vitals: measureWebVitalsSample,
   compare_benchmarks: compareBenchmarksSample,
+  performance_history: performanceHistorySample,
 };
