@@ -1,3 +1,4 @@
+import { defined } from '../common/errors.js';
 import { adjustPValues, type Correction } from './stats/correction.js';
 import type { Distribution } from './stats/distribution.js';
 import { samplesNeededForAlpha } from './stats/mann-whitney.js';
@@ -271,7 +272,7 @@ function computeGeomeans(rows: AnalysedRow[]): { geomeans: Geomean[]; warnings: 
   const geomeans: Geomean[] = [];
   const warnings: string[] = [];
   for (const group of groups.values()) {
-    const first = group[0]!;
+    const first = defined(group[0], 'first row of a geomean group');
     const baseRows = group.filter((r) => r.baseline.median !== null).length;
     const ratios: number[] = [];
     let bad = false;
@@ -314,8 +315,9 @@ function withSummaryPercentiles(set: SampleSet): SampleSet {
     if (b.values || b.histogram || !b.summary?.percentiles) continue;
     for (const [label, value] of Object.entries(b.summary.percentiles)) {
       const m = PERCENTILE_NAME.exec(label);
-      if (!m || !['90', '95', '99', '99.9'].includes(m[1]!)) continue;
-      extra.push({ name: `${b.name} ${label}`, unit: b.unit, direction: b.direction, summary: { median: value }, percentileOf: Number(m[1]) / 100 });
+      const level = m?.[1];
+      if (level === undefined || !['90', '95', '99', '99.9'].includes(level)) continue;
+      extra.push({ name: `${b.name} ${label}`, unit: b.unit, direction: b.direction, summary: { median: value }, percentileOf: Number(level) / 100 });
     }
   }
   return extra.length ? { ...set, benchmarks: [...set.benchmarks, ...extra] } : set;

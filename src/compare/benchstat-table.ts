@@ -1,3 +1,4 @@
+import { defined } from '../common/errors.js';
 import type { AnalysedRow, Geomean } from './analyse.js';
 import { geometricMean } from './stats/geomean.js';
 import { commonScale, isBinaryUnit } from './units.js';
@@ -44,8 +45,8 @@ function parseConfig(table: string | undefined): Array<[string, string]> {
   const re = /(?:^| )([^\s=]+)=/g;
   const starts: Array<{ key: string; at: number; valueAt: number }> = [];
   let m: RegExpExecArray | null;
-  while ((m = re.exec(table)) !== null) starts.push({ key: m[1]!, at: m.index, valueAt: re.lastIndex });
-  starts.forEach((s, i) => out.push([s.key, table.slice(s.valueAt, i + 1 < starts.length ? starts[i + 1]!.at : table.length)]));
+  while ((m = re.exec(table)) !== null) starts.push({ key: defined(m[1], 'configuration key'), at: m.index, valueAt: re.lastIndex });
+  starts.forEach((s, i) => out.push([s.key, table.slice(s.valueAt, starts[i + 1]?.at ?? table.length)]));
   return out;
 }
 
@@ -66,9 +67,10 @@ function comparisonText(row: AnalysedRow): string {
 
 /** benchmath Comparison.FormatDelta. */
 function deltaText(row: AnalysedRow): string {
-  const old = row.baseline.median!;
-  const now = row.candidate.median!;
+  const old = row.baseline.median;
+  const now = row.candidate.median;
   if (!row.significant) return '~';
+  if (old === null || now === null) return '?';
   if (old === now) return '0.00%';
   if (old === 0) return '?';
   const pct = (now / old - 1) * 100;
@@ -187,31 +189,34 @@ export function renderBenchstatText(tables: BenchstatTable[]): string {
       ]);
     }
     const width = (i: number) => Math.max(0, ...body.map((r) => [...(r[i] ?? '')].length));
-    const widths = body[0]!.map((_, i) => width(i));
+    const widths = (body[0] ?? []).map((_, i) => width(i));
+    // Every field index below is one of body[0]'s; a missing one takes no room.
+    const widthOf = (i: number) => widths[i] ?? 0;
     const field = (r: string[], i: number) => {
       const text = r[i] ?? '';
       // value right-aligned, "± x%" left, marks left; delta right, "(p n)" left, marks left.
       const position = i === 0 ? -1 : (i - 1) % 6 === 0 ? 0 : (i - 1) % 6;
-      if (i === 0) return padRight(text, widths[i]!);
-      return position === 0 || position === 3 ? padLeft(text, widths[i]!) : padRight(text, widths[i]!);
+      if (i === 0) return padRight(text, widthOf(i));
+      return position === 0 || position === 3 ? padLeft(text, widthOf(i)) : padRight(text, widthOf(i));
     };
     // Column k's fields: [1, 4) for the base, then six per column; separated by one space,
     // columns by three (benchstat's " │ " margin, which the header draws).
-    const allFieldsOf = (k: number) => (k === 0 ? [1, 2, 3] : [0, 1, 2, 3, 4, 5].map((j) => 4 + (k - 1) * 6 + j));
+    const valueFieldOf = (k: number) => (k === 0 ? 1 : 4 + (k - 1) * 6);
+    const allFieldsOf = (k: number) => (k === 0 ? [1, 2, 3] : [0, 1, 2, 3, 4, 5].map((j) => valueFieldOf(k) + j));
     // Empty footnote fields take no room (benchstat's shrinkable columns).
-    const fieldsOf = (k: number) => allFieldsOf(k).filter((i, j) => j === 0 || widths[i]! > 0);
-    const columnWidth = (k: number) => fieldsOf(k).reduce((w, i) => w + widths[i]!, 0) + fieldsOf(k).length - 1;
+    const fieldsOf = (k: number) => allFieldsOf(k).filter((i, j) => j === 0 || widthOf(i) > 0);
+    const columnWidth = (k: number) => fieldsOf(k).reduce((w, i) => w + widthOf(i), 0) + fieldsOf(k).length - 1;
     // Widen a column's value field when its label (or unit) is wider than its cells.
     table.columns.forEach((label, k) => {
       const need = Math.max([...label].length, [...table.unit].length + (k > 0 ? 9 : 0));
       const have = columnWidth(k);
-      if (have < need) widths[allFieldsOf(k)[0]!]! += need - have;
+      if (have < need) widths[valueFieldOf(k)] = widthOf(valueFieldOf(k)) + need - have;
     });
-    const header1 = `${padRight('', widths[0]!)}${table.columns.map((c, k) => ` │ ${center(c, columnWidth(k))}`).join('')} │`;
-    const header2 = `${padRight('', widths[0]!)}${table.columns
+    const header1 = `${padRight('', widthOf(0))}${table.columns.map((c, k) => ` │ ${center(c, columnWidth(k))}`).join('')} │`;
+    const header2 = `${padRight('', widthOf(0))}${table.columns
       .map((_, k) => {
         if (k === 0) return ` │ ${center(table.unit, columnWidth(k))}`;
-        const valueWidth = widths[allFieldsOf(k)[0]!]! + 1 + widths[allFieldsOf(k)[1]!]!;
+        const valueWidth = widthOf(valueFieldOf(k)) + 1 + widthOf(valueFieldOf(k) + 1);
         return ` │ ${padRight(`${center(table.unit, valueWidth)}  vs base`, columnWidth(k))}`;
       })
       .join('')} │`;

@@ -25,9 +25,10 @@ function nameFilter(filter: string | undefined): ((name: string) => boolean) | u
   if (!filter) return undefined;
   const regex = /^\/(.*)\/([a-z]*)$/.exec(filter);
   if (regex) {
+    const [, pattern = '', flags = ''] = regex;
     let re: RegExp;
     try {
-      re = new RegExp(regex[1]!, regex[2]!.includes('i') ? regex[2] : `${regex[2]}i`);
+      re = new RegExp(pattern, flags.includes('i') ? flags : `${flags}i`);
     } catch (error) {
       throw new UserError(`filter ${filter} is not a valid regular expression (${(error as Error).message})`, 'use plain text or /regex/');
     }
@@ -179,14 +180,14 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     counts.inconclusive ? `${counts.inconclusive} inconclusive` : '',
     allRows.length > compared.length ? `${allRows.length - compared.length} on one side only` : '',
   ].filter(Boolean);
-  const shownGeomeans = analysis.geomeans.filter((g) => g.deltaPct !== null);
+  const shownGeomeans = analysis.geomeans.filter((g): g is typeof g & { deltaPct: number } => g.deltaPct !== null);
   const geomean =
     analysis.geomeanDeltaPct !== null
       ? `; geomean ${formatPct(analysis.geomeanDeltaPct / 100, { signed: true })}`
       : shownGeomeans.length
         ? `; geomean ${shownGeomeans
             .slice(0, 4)
-            .map((g) => `${g.unit}${candidates.length > 1 ? ` (${g.against})` : ''} ${formatPct(g.deltaPct! / 100, { signed: true })}`)
+            .map((g) => `${g.unit}${candidates.length > 1 ? ` (${g.against})` : ''} ${formatPct(g.deltaPct / 100, { signed: true })}`)
             .join(', ')}`
         : '';
   const verdict = `${headline} — ${detail.join(', ')}${geomean}`;

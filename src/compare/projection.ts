@@ -1,4 +1,4 @@
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import type { Benchmark, SampleSet } from './model.js';
 
 /**
@@ -86,7 +86,7 @@ function tokenize(text: string): string[] {
   const tokens: string[] = [];
   let i = 0;
   while (i < text.length) {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (/\s/.test(c)) {
       i++;
     } else if ('()-*:'.includes(c)) {
@@ -107,7 +107,7 @@ function tokenize(text: string): string[] {
       i = j + 1;
     } else {
       let j = i;
-      while (j < text.length && !/[\s():]/.test(text[j]!)) j++;
+      while (j < text.length && !/[\s():]/.test(text.charAt(j))) j++;
       tokens.push(text.slice(i, j));
       i = j;
     }
@@ -215,7 +215,7 @@ export function parseProjection(text: string, name: string): Field[] {
   while (consumed < text.length && (m = re.exec(text)) !== null) {
     if (m[0] === '') break;
     consumed = re.lastIndex;
-    const field: Field = { key: m[1]! };
+    const field: Field = { key: defined(m[1], 'projection key') };
     if (m[3] !== undefined) field.fixed = m[3].split(/\s+/).filter(Boolean);
     else if (m[2] === 'alpha' || m[2] === 'num') field.order = m[2];
     else if (m[2] !== undefined) throw new UserError(`${name} "${text}": unknown order @${m[2]}`, 'use @alpha, @num or @(value value …)');
@@ -248,7 +248,7 @@ function numericValue(text: string): number {
     Pi: 2 ** 50,
     Ei: 2 ** 60,
   };
-  return Number(m[1]) * (m[2] ? scale[m[2]]! : 1);
+  return Number(m[1]) * (m[2] ? (scale[m[2]] ?? Number.NaN) : 1);
 }
 
 function sortValues(values: string[], field: Field | undefined): string[] {
@@ -280,8 +280,8 @@ export function project(sets: SampleSet[], options: ProjectionOptions): SampleSe
   const colExclude = excludeFor(colFields);
   const tableExclude = excludeFor(tableFields);
 
-  const columns = new Map<string, Map<string, Benchmark>>();
-  const columnSets = new Map<string, SampleSet[]>();
+  /** Per column value: its cells by row key, and the inputs they came from. */
+  const columns = new Map<string, { cells: Map<string, Benchmark>; sets: SampleSet[] }>();
   const seen: ResultRecord[] = [];
   for (const set of sets) for (const bench of set.benchmarks) seen.push({ set, bench });
   const fixedOk = (record: ResultRecord) => all.every((f) => !f.fixed || f.fixed.includes(keyValue(record, f.key, new Set())));
@@ -300,13 +300,13 @@ export function project(sets: SampleSet[], options: ProjectionOptions): SampleSe
       }
     }
     const key = `${row}\u0000${record.bench.unit}\u0000${JSON.stringify(config)}\u0000${record.bench.percentileOf ?? ''}`;
-    let cells = columns.get(col);
-    if (!cells) {
-      cells = new Map();
-      columns.set(col, cells);
-      columnSets.set(col, []);
+    let column = columns.get(col);
+    if (!column) {
+      column = { cells: new Map(), sets: [] };
+      columns.set(col, column);
     }
-    if (!columnSets.get(col)!.includes(record.set)) columnSets.get(col)!.push(record.set);
+    const { cells, sets } = column;
+    if (!sets.includes(record.set)) sets.push(record.set);
     const existing = cells.get(key);
     if (!existing) {
       cells.set(key, {
@@ -322,12 +322,12 @@ export function project(sets: SampleSet[], options: ProjectionOptions): SampleSe
   if (!columns.size) throw new UserError(`nothing left after filter "${options.filter}"`, HELP);
   const order = sortValues([...columns.keys()], colFields.length === 1 ? colFields[0] : undefined);
   return order.map((col) => {
-    const from = columnSets.get(col)!;
-    const first = from[0]!;
+    const { cells, sets: from } = defined(columns.get(col), `column ${col}`);
+    const first = defined(from[0], `an input of column ${col}`);
     return {
       source: col || '(none)',
       format: first.format,
-      benchmarks: [...columns.get(col)!.values()],
+      benchmarks: [...cells.values()],
       context: Object.assign({}, ...from.map((s) => s.context)),
       notes: [...new Set(from.flatMap((s) => s.notes))],
       ...(first.environment ? { environment: first.environment } : {}),

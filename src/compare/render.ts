@@ -75,10 +75,10 @@ export function renderMarkdown(result: Omit<CompareOutput, 'artifacts'>, allRows
   const lines = [`# Benchmark comparison`, '', `**${result.verdict}**`, '', renderMarkdownTable(headers, body, align), ''];
   if (result.geomeanDeltaPct !== null)
     lines.push(`Geomean change: ${result.geomeanDeltaPct > 0 ? '+' : ''}${result.geomeanDeltaPct.toFixed(2)}% (positive = worse).`, '');
-  const geomeans = result.geomeans.filter((g) => g.deltaPct !== null);
+  const geomeans = result.geomeans.filter((g): g is typeof g & { deltaPct: number } => g.deltaPct !== null);
   if (geomeans.length && result.geomeanDeltaPct === null) {
     lines.push(
-      `Geomeans (per unit, as benchstat): ${geomeans.map((g) => `${g.unit}${g.table ? ` [${g.table}]` : ''} vs ${g.against} ${g.deltaPct! > 0 ? '+' : ''}${g.deltaPct!.toFixed(2)}%`).join('; ')}.`,
+      `Geomeans (per unit, as benchstat): ${geomeans.map((g) => `${g.unit}${g.table ? ` [${g.table}]` : ''} vs ${g.against} ${g.deltaPct > 0 ? '+' : ''}${g.deltaPct.toFixed(2)}%`).join('; ')}.`,
       '',
     );
   }

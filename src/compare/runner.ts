@@ -59,10 +59,11 @@ const SHELL_SYNTAX = /[^\w\s./=:,@%+-]/;
  */
 export function argvFor(command: string): [string, string[]] {
   const trimmed = command.trim();
-  const [file, ...args] = trimmed.split(/\s+/);
+  // split() always gives at least one element: '' for an empty command.
+  const [file = '', ...args] = trimmed.split(/\s+/);
   // Builtins have no executable, and a leading VAR=value is an assignment: both need the shell.
-  if (SHELL_SYNTAX.test(trimmed) || SHELL_BUILTINS.has(file!) || file!.includes('=')) return ['/bin/sh', ['-c', command]];
-  return [file!, args];
+  if (SHELL_SYNTAX.test(trimmed) || SHELL_BUILTINS.has(file) || file.includes('=')) return ['/bin/sh', ['-c', command]];
+  return [file, args];
 }
 
 const SHELL_BUILTINS = new Set([

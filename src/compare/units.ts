@@ -6,6 +6,8 @@
  * read daily; no npm package implements benchunit.
  */
 
+import { defined } from '../common/errors.js';
+
 interface UnitToken {
   token: string;
   position: number;
@@ -18,12 +20,12 @@ function unitTokens(unit: string): UnitToken[] {
   let denominator = false;
   let i = 0;
   while (i < unit.length) {
-    const c = unit[i]!;
+    const c = unit.charAt(i);
     if (c === '*') denominator = false;
     else if (c === '/') denominator = true;
     else if (c !== '-' && !/\s/.test(c)) {
       let end = i;
-      while (end < unit.length && !/[*/\-\s]/.test(unit[end]!)) end++;
+      while (end < unit.length && !/[*/\-\s]/.test(unit.charAt(end))) end++;
       tokens.push({ token: unit.slice(i, end), position: i, denominator });
       i = end;
       continue;
@@ -108,10 +110,10 @@ export function commonScale(values: number[], binary: boolean): Scaler {
     if (min >= f.t10) return scaler(2, f.factor, f.prefix);
     if (min >= f.t1) return scaler(3, f.factor, f.prefix);
   }
-  const last = factors[factors.length - 1]!;
+  const last = defined(factors.at(-1), 'the smallest SI/IEC factor');
   const value = min / last.factor;
-  for (let i = 0; i < SIGFIGS.length; i++) {
-    if (value >= SIGFIGS[i]! || i === SIGFIGS.length - 1) return scaler(i + 3, last.factor, last.prefix);
+  for (const [i, sigfig] of SIGFIGS.entries()) {
+    if (value >= sigfig || i === SIGFIGS.length - 1) return scaler(i + 3, last.factor, last.prefix);
   }
   return scaler(3, last.factor, last.prefix);
 }

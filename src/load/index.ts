@@ -77,7 +77,15 @@ export async function runLoadTest(
   await run.writeJson('k6-summary.json', buildK6Summary(plan, agg, partial));
   await run.writeFile('k6-script.js', buildK6Script(plan));
   context.report(plan.durationMs / 1000, plan.durationMs / 1000, 'done');
-  return { structured, summary: summarise(structured) };
+  return { structured, summary: summarise(structured), ...nextCalls(structured, input) };
+}
+
+/** A saturated or stalled closed-model run: the same requests again at an arrival rate. */
+function nextCalls(r: LoadTestOutput, input: LoadTestInput): { next?: string[] } {
+  const d = r.closedModel;
+  if (!d || d.state === 'not saturated') return {};
+  const target = input.url !== undefined ? `"url":${JSON.stringify(input.url)}` : `"requests":[…same ${r.endpoints.length}…]`;
+  return { next: [`run_load_test {${target},"rate":${d.suggestedRate},"duration":"${r.durationS.toFixed(0)}s"}`] };
 }
 
 /** `script`: a k6 script on our engine (src/load/k6/); the plain-run fields do not mix with it. */
@@ -107,6 +115,14 @@ function summarise(r: LoadTestOutput): string {
       `p50 ${formatMs(r.latencyMs.p50)}, p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, max ${formatMs(r.latencyMs.max)}; ` +
       `failed ${r.requests.failed} (${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)})${r.model === 'open' ? `, dropped ${r.requests.dropped}` : ''}.`,
   );
+  const d = r.closedModel;
+  if (d?.state === 'saturated') {
+    lines.push(
+      `Saturated, not stalled: ${d.users} users ÷ ${formatRate(d.throughputRps)} = ${formatMs(d.usersOverThroughputMs)}, mean latency measured ${formatMs(d.meanLatencyMs)} (Little's law${d.littleAgrees ? '' : ' does not hold: the client added time'}); the latency is the users' own queue. Use \`rate: ${d.suggestedRate}\` (open model), or think time: N users pausing Z s arrive at N ÷ (Z + latency)/s.`,
+    );
+  } else if (d?.state === 'stalled') {
+    lines.push(`Stalled: for ${d.stalledSeconds} s requests stopped completing (under 10% of the usual throughput).`);
+  }
   if (r.thresholds.length) {
     lines.push(
       failedThresholds.length

@@ -70,14 +70,19 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
     );
   }
   const timeline = agg.timeline;
-  const full = timeline.slice(0, Math.max(0, Math.floor(durationS)));
-  const typical = full.length ? median(full.map((p) => p.rps)) : 0;
-  const stalledSeconds = full.filter((p) => p.active > 0 && typical > 0 && p.rps < typical * 0.1).length;
-  const spiky = latencyMs.max > Math.max(10 * latencyMs.p50, latencyMs.p50 + 200);
-  if (plan.model === 'closed' && agg.total > 0 && (stalledSeconds > 0 || spiky)) {
+  const closedModel = diagnoseClosedModel(plan, agg, durationS, latencyMs);
+  if (closedModel?.state === 'stalled') {
     warnings.push(
-      `The server stalled (${stalledSeconds ? `${stalledSeconds} s with under 10% of the usual throughput; ` : ''}max ${latencyMs.max} ms vs p50 ${latencyMs.p50} ms). ` +
-        'Closed-model percentiles hide queueing (coordinated omission): users waiting on a stalled server send nothing, so the stall is counted once per user instead of for every request that would have arrived. ' +
+      `The server stopped completing requests: ${closedModel.stalledSeconds} s with under 10% of the usual throughput while users were waiting (max ${latencyMs.max} ms vs p50 ${latencyMs.p50} ms). ` +
+        'Closed-model percentiles hide such stalls (coordinated omission): waiting users send nothing, so a stall is counted once per user instead of for every request that would have arrived. ' +
+        'Re-run with `rate` (open model) to measure latency from the intended send time.',
+    );
+  } else if (closedModel?.state === 'saturated') {
+    warnings.push(`${saturationSentence(closedModel)} ${closedModel.advice}`);
+  } else if (plan.model === 'closed' && agg.total > 0 && latencyMs.max > Math.max(10 * latencyMs.p50, latencyMs.p50 + 200)) {
+    warnings.push(
+      `Latency spikes: max ${latencyMs.max} ms vs p50 ${latencyMs.p50} ms. ` +
+        'Closed-model percentiles hide queueing (coordinated omission): users waiting on a slow response send nothing, so a pause is counted once per user instead of for every request that would have arrived. ' +
         'Re-run with `rate` (open model) to measure latency from the intended send time.',
     );
   }
@@ -118,6 +123,72 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
       cpuPct: round(engine.cpuPct, 1),
       peakRssMb: round(engine.peakRssMb, 1),
     },
+    ...(closedModel ? { closedModel } : {}),
     warnings,
   };
+}
+
+/**
+ * Closed model without pauses: each of N users sends again the moment a response arrives,
+ * so Little's law pins the mean latency to N ÷ throughput — the latency is the queue N users
+ * build, not how fast the server answers one request. A server is saturated when that queue
+ * is most of the latency: the typical request took several times the fastest one (the work
+ * itself), by at least a few ms (sub-ms differences are client noise). It stalled only when
+ * requests actually stopped completing (a second with under 10% of the usual throughput).
+ */
+const QUEUEING_RATIO = 3;
+const QUEUEING_MIN_MS = 2;
+/** Users ÷ throughput and the measured mean agree within this share (boundary effects, client turnaround). */
+const LITTLE_TOLERANCE = 0.2;
+/** The think time the advice's example uses. */
+const EXAMPLE_THINK_S = 1;
+
+type ClosedModelDiagnosis = NonNullable<LoadTestOutput['closedModel']>;
+
+function diagnoseClosedModel(
+  plan: LoadPlan,
+  agg: EngineResult['aggregate'],
+  durationS: number,
+  latencyMs: LoadTestOutput['latencyMs'],
+): ClosedModelDiagnosis | undefined {
+  if (plan.model !== 'closed' || durationS <= 0) return undefined;
+  const timed = agg.overall.totalCount;
+  if (timed === 0) return undefined;
+  const full = agg.timeline.slice(0, Math.max(0, Math.floor(durationS)));
+  // With stages the users vary: Little's law holds for their time average.
+  const users = plan.stages.length && full.length ? round(full.reduce((sum, p) => sum + p.active, 0) / full.length, 1) : plan.connections;
+  const throughputRps = timed / durationS;
+  const usersOverThroughputMs = (users / throughputRps) * 1000;
+  const meanMs = latencyMs.mean;
+  const agrees = Math.abs(usersOverThroughputMs - meanMs) <= LITTLE_TOLERANCE * Math.max(meanMs, usersOverThroughputMs);
+  const typical = full.length ? median(full.map((p) => p.rps)) : 0;
+  const stalledSeconds = full.filter((p) => p.active > 0 && typical > 0 && p.rps < typical * 0.1).length;
+  const queued = users >= 2 && latencyMs.p50 >= QUEUEING_RATIO * latencyMs.min && latencyMs.p50 - latencyMs.min >= QUEUEING_MIN_MS;
+  const state = stalledSeconds > 0 ? 'stalled' : queued ? 'saturated' : 'not saturated';
+  const capacity = round(throughputRps, 1);
+  const exampleRate = round(users / (EXAMPLE_THINK_S + meanMs / 1000), 1);
+  const halfCapacity = round(throughputRps / 2, 1);
+  const advice =
+    `To model real users, give an arrival rate instead of users: N users who pause Z s between requests (think time) arrive at N ÷ (Z + latency) per second — ${users} users with ${EXAMPLE_THINK_S} s think time → \`rate: ${exampleRate}\`; ` +
+    `or probe below the ceiling of ~${capacity} req/s, e.g. \`rate: ${halfCapacity}\` (or a k6 \`script\` with sleep() for think time).`;
+  return {
+    state,
+    users,
+    throughputRps: capacity,
+    usersOverThroughputMs: round(usersOverThroughputMs, 1),
+    meanLatencyMs: round(meanMs, 1),
+    littleAgrees: agrees,
+    fastestMs: latencyMs.min,
+    ...(stalledSeconds ? { stalledSeconds } : {}),
+    suggestedRate: state === 'saturated' ? halfCapacity : exampleRate,
+    advice,
+  };
+}
+
+/** "Saturated: …" with both numbers of Little's law. */
+function saturationSentence(d: ClosedModelDiagnosis): string {
+  return (
+    `The server is saturated, not stalled: ${d.users} users ÷ ${d.throughputRps} req/s = ${d.usersOverThroughputMs} ms, the mean latency measured (${d.meanLatencyMs} ms${d.littleAgrees ? ", Little's law holds" : ', they disagree: time went to the client between requests'}); ` +
+    `the fastest request took ${d.fastestMs} ms, so most of each wait was queueing behind the other users, and throughput is capped at ~${d.throughputRps} req/s.`
+  );
 }

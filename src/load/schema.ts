@@ -151,6 +151,23 @@ export const loadTestOutputSchema = z.object({
     cpuPct: z.number().describe('process CPU, 100 = one core'),
     peakRssMb: z.number(),
   }),
+  closedModel: z
+    .object({
+      state: z
+        .enum(['saturated', 'stalled', 'not saturated'])
+        .describe('saturated: users queue behind each other (throughput at its ceiling); stalled: requests stopped completing for whole seconds'),
+      users: z.number().describe('virtual users (time average with stages)'),
+      throughputRps: z.number(),
+      usersOverThroughputMs: z.number().describe("Little's law: users ÷ throughput, the mean latency a closed model without pauses must show"),
+      meanLatencyMs: z.number().describe('the mean latency measured; agrees with usersOverThroughputMs unless the client added time'),
+      littleAgrees: z.boolean(),
+      fastestMs: z.number().describe('the fastest request: an upper bound on the work of one request without queueing'),
+      stalledSeconds: z.number().optional(),
+      suggestedRate: z.number().describe('an arrival rate (req/s) for an open-model re-run'),
+      advice: z.string().describe('how to turn users into an arrival rate with think time'),
+    })
+    .optional()
+    .describe("closed model: whether the latency measured the users' own queue (Little's law) or the server"),
   warnings: z.array(z.string()),
   // k6 scripts (`script`): iterations, VUs, groups and the script's own metrics.
   iterations: z.object({ total: z.number(), dropped: z.number() }).optional().describe('k6 script: completed iterations; dropped_iterations'),

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan } from '../plan.js';
@@ -20,6 +22,12 @@ import {
  * SQLite through better-sqlite3 in a helper process (see sqlite-child.ts). Reads run on a
  * connection opened read-only; writes (DML with analyze, index trials) on a second
  * connection inside a transaction that is always rolled back.
+ *
+ * Every write transaction is bracketed by a fingerprint of the database file and its -wal and
+ * -journal files (SHA-256): after the ROLLBACK — or, when the helper was killed by a timeout or
+ * a cancellation, after a fresh writable connection has rolled the hot journal back — the
+ * fingerprint must match, before the tool returns; otherwise we fail loudly. The same check runs
+ * again when the driver closes.
  */
 export interface SqliteOptions {
   path: string;
@@ -32,6 +40,33 @@ export interface SqliteOptions {
 /** better-sqlite3 binds numbers, strings, bigint, buffers and null; booleans become 0/1. */
 function bindable(params: BindValue[] | undefined): unknown[] {
   return (params ?? []).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+/** The bytes of the database and its -wal/-journal companions ("absent" when a file does not exist). */
+export type FileFingerprint = Record<string, string>;
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
+    throw error;
+  }
+  return hash.digest('hex');
+}
+
+export async function fingerprintDatabase(path: string): Promise<FileFingerprint> {
+  const out: FileFingerprint = {};
+  for (const file of [path, `${path}-wal`, `${path}-journal`]) out[file] = await sha256(file);
+  return out;
+}
+
+/** The files whose bytes differ, as "file (before → after)"; empty when identical. */
+function changedFiles(before: FileFingerprint, after: FileFingerprint): string[] {
+  return Object.keys(before)
+    .filter((file) => before[file] !== after[file])
+    .map((file) => `${file} (${before[file]?.slice(0, 12)} → ${after[file]?.slice(0, 12)})`);
 }
 
 /** Sample size for ANALYZE during index trials (PRAGMA analysis_limit), as .expert samples. */
@@ -62,20 +97,9 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
   async function call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (options.signal.aborted) throw new CancelledError();
     if (!child || !child.alive) {
-      const killedMidWrite = child !== undefined && writable === true;
-      // Wait until the killed helper is gone: while it lives it holds its locks and the journal is not yet "hot".
+      // Wait until a killed helper is gone before starting another (it holds its locks while it lives).
       if (child) await child.close();
       child = new SqliteChild(options.timeoutMs, options.signal);
-      if (killedMidWrite) {
-        // The helper was killed inside our rolled-back write transaction: the file has a hot
-        // journal. Only a writable connection may roll it back (a read-only one gets
-        // SQLITE_READONLY_ROLLBACK), so open one first and read: SQLite restores the pages.
-        await child.request(
-          { op: 'open', conn: 'recover', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) },
-          Math.max(options.timeoutMs, 15_000),
-        );
-        await child.request({ op: 'all', conn: 'recover', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
-      }
       // Starting the helper (Node boot + loading the add-on) is not a statement: it gets its own, longer limit.
       const opened = await child
         .request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000))
@@ -112,6 +136,7 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     if (writable !== undefined) return writable;
     try {
       await access(options.path, constants.W_OK);
+      fingerprintAtOpen ??= await fingerprintDatabase(options.path);
       await call({ op: 'open', conn: 'rw', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) });
       await call({ op: 'exec', conn: 'rw', sql: `PRAGMA analysis_limit = ${ANALYSIS_LIMIT}` });
       writable = true;
@@ -122,14 +147,78 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     return writable;
   }
 
-  /** BEGIN … ROLLBACK on the writable connection; the rollback also runs on error. */
-  async function inRolledBackTransaction<T>(work: () => Promise<T>): Promise<T> {
-    await call({ op: 'exec', conn: 'rw', sql: 'BEGIN' });
+  /**
+   * A helper killed inside our write transaction leaves a hot journal (the file may already hold
+   * some of the new pages). Only a writable connection may roll it back (a read-only one gets
+   * SQLITE_READONLY_ROLLBACK): open one in a fresh helper and read, and SQLite restores the pages.
+   * The helper gets its own signal: the caller's may be the cancellation that killed the first one.
+   */
+  async function rollBackHotJournal(): Promise<void> {
+    const dead = child;
+    child = undefined;
+    writable = undefined;
+    rowCache.clear();
+    if (dead) await dead.close();
+    const limitMs = Math.max(options.timeoutMs, 15_000);
+    const helper = new SqliteChild(limitMs, new AbortController().signal);
     try {
+      const opened = await helper.request({ op: 'open', conn: 'recover', path: options.path, readonly: false, busyMs: 2000 }, limitMs);
+      const read = opened.error ? opened : await helper.request({ op: 'all', conn: 'recover', sql: 'SELECT count(*) AS n FROM sqlite_schema' }, limitMs);
+      if (read.error) throw new Error(read.error);
+      // Killed before its first sync, the journal's header is still zeroed (SQLite writes the magic
+      // only once the journal is synced): not hot, nothing to roll back, the database untouched —
+      // but the file stays. A write transaction of our own (under the RESERVED lock, so it is no
+      // other writer's journal) reuses it and, rolled back, deletes it.
+      if (await stat(`${options.path}-journal`).catch(() => undefined)) {
+        const reset = await helper.request(
+          { op: 'exec', conn: 'recover', sql: `BEGIN IMMEDIATE; CREATE TABLE main.perfeng_journal_reset_${process.pid} (x); ROLLBACK` },
+          limitMs,
+        );
+        if (reset.error) throw new Error(`a stale journal is left: ${reset.error}`);
+      }
+    } finally {
+      await helper.close();
+    }
+  }
+
+  function refuseChanged(changed: string[], when: string): never {
+    throw new UserError(
+      `DATA CHANGED: the SQLite database ${options.path} is not byte-identical ${when}: ${changed.join(', ')}`,
+      'restore the file from a copy; do not run analysed writes against this file again, and report this as a bug',
+    );
+  }
+
+  /** Fingerprint before the first write connection opened; checked again at close. */
+  let fingerprintAtOpen: FileFingerprint | undefined;
+
+  /**
+   * BEGIN … ROLLBACK on the writable connection; the rollback also runs on error, timeout and
+   * cancellation (then from the hot journal), and the file is verified byte-identical before
+   * this returns or throws.
+   */
+  async function inRolledBackTransaction<T>(work: () => Promise<T>): Promise<T> {
+    const before = await fingerprintDatabase(options.path);
+    try {
+      await call({ op: 'exec', conn: 'rw', sql: 'BEGIN' });
       return await work();
     } finally {
-      if (child?.alive) await call({ op: 'exec', conn: 'rw', sql: 'ROLLBACK' }).catch(() => undefined);
-      // If the helper was killed (timeout/cancel) mid-transaction, SQLite rolls the hot journal back on next open.
+      // Straight to the helper, not call(): the rollback must run even when the signal has fired.
+      const live = child?.alive ? child : undefined;
+      const rolledBack = live
+        ? await live.request({ op: 'exec', conn: 'rw', sql: 'ROLLBACK' }).then(
+            (r) => !r.error || /no transaction is active/i.test(r.error),
+            () => false,
+          )
+        : false;
+      if (!rolledBack) {
+        try {
+          await rollBackHotJournal();
+        } catch (error) {
+          refuseChanged([`the hot journal could not be rolled back (${(error as Error).message})`], 'after the interrupted write');
+        }
+      }
+      const changed = changedFiles(before, await fingerprintDatabase(options.path));
+      if (changed.length) refuseChanged(changed, rolledBack ? 'after ROLLBACK' : 'after rolling back the interrupted write');
     }
   }
 
@@ -241,7 +330,10 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       // SQLite SQL cannot define functions; every built-in is side-effect free on a read-only connection.
       return {
         statement: 'one statement (prepared by SQLite, which refuses a second)',
-        transaction: request.readOnly || !request.analyze ? 'read-only connection' : 'transaction rolled back, file verified byte-identical',
+        transaction:
+          request.readOnly || !request.analyze
+            ? 'read-only connection'
+            : 'transaction rolled back (from the hot journal after a timeout or cancellation); SHA-256 of the file, -wal and -journal verified identical before returning',
         role: 'file permissions',
         catalog: 'SQLite has no user-defined SQL functions or server-side code',
       };
@@ -251,6 +343,12 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     },
     async close() {
       await child?.close();
+      // A helper that died mid-write left its journal hot: roll it back before we return.
+      if (fingerprintAtOpen && (await stat(`${options.path}-journal`).catch(() => undefined))) await rollBackHotJournal().catch(() => undefined);
+      if (fingerprintAtOpen) {
+        const changed = changedFiles(fingerprintAtOpen, await fingerprintDatabase(options.path));
+        if (changed.length) refuseChanged(changed, 'when the connection closed');
+      }
     },
   };
   return driver;

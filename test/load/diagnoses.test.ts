@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { load, tempProject } from './helpers.js';
+import { startChildServer, startServer } from './servers.js';
+
+/**
+ * What a run says about the server, against real servers whose behaviour is known: a
+ * CPU-bound server in its own process (saturates at 1000 / BUSY_MS req/s), a server that only
+ * sleeps (never saturates), and one that stops answering for two whole seconds.
+ */
+let project: Awaited<ReturnType<typeof tempProject>>;
+beforeAll(async () => {
+  project = await tempProject();
+});
+afterAll(async () => {
+  await project.cleanup();
+});
+
+describe('closed model: saturated is not stalled', () => {
+  let busy: Awaited<ReturnType<typeof startChildServer>>;
+  let sleepy: Awaited<ReturnType<typeof startChildServer>>;
+  beforeAll(async () => {
+    busy = await startChildServer('busy-server.mjs', { BUSY_MS: '10' });
+    sleepy = await startChildServer('delay-server.mjs', { DELAY_MS: '40' });
+  });
+  afterAll(async () => {
+    await busy.close();
+    await sleepy.close();
+  });
+
+  it("a CPU-bound server with 16 users is saturated: users ÷ throughput = the mean latency (Little's law), with an arrival rate to use instead", async () => {
+    const { structured: r, summary, next } = await load(project.dir, { url: busy.url, connections: 16, duration: '3s', thresholds: {} });
+    const d = r.closedModel;
+    expect(d).toMatchObject({ state: 'saturated', users: 16, littleAgrees: true });
+    // One thread at 10 ms a request serves at most ~100 req/s however many users queue.
+    expect(d!.throughputRps).toBeLessThan(110);
+    // Both numbers of Little's law are there, and they agree.
+    expect(Math.abs(d!.usersOverThroughputMs - d!.meanLatencyMs) / d!.meanLatencyMs).toBeLessThan(0.2);
+    expect(d!.usersOverThroughputMs).toBeCloseTo((16 / r.throughputRps) * 1000, -1);
+    expect(d!.suggestedRate).toBeGreaterThan(0);
+    expect(d!.suggestedRate).toBeLessThan(d!.throughputRps);
+    expect(d!.advice).toMatch(/think time/);
+    // The summary the agent reads says saturated, with both numbers and a rate; never "stalled".
+    const firstParagraph = summary.split('\n\n')[0]!;
+    expect(firstParagraph).toMatch(/Saturated, not stalled: 16 users ÷ [\d.]+ req\/s = [\d.]+ ms, mean latency measured [\d.]+ ms/);
+    expect(firstParagraph).toMatch(/`rate: [\d.]+`/);
+    expect(summary).not.toMatch(/stopped completing|server stalled/i);
+    expect(r.warnings.join(' ')).toMatch(/saturated, not stalled/);
+    expect(next?.[0]).toMatch(new RegExp(`^run_load_test .*"rate":${d!.suggestedRate}`));
+  });
+
+  it('a server that only sleeps 40 ms is not saturated, though Little’s law holds there too', async () => {
+    const { structured: r, summary } = await load(project.dir, { url: sleepy.url, connections: 8, duration: '2s', thresholds: {} });
+    expect(r.closedModel).toMatchObject({ state: 'not saturated', littleAgrees: true });
+    expect(summary).not.toMatch(/saturated|stalled/i);
+  });
+});
+
+it('closed model: a server that stops answering for two seconds stalled', async () => {
+  let first = 0;
+  const server = await startServer((_req, res) => {
+    const now = Date.now();
+    first ||= now;
+    // Requests arriving between 1 s and 3 s after the first one are all answered at 3 s.
+    const resumeAt = first + 3000;
+    if (now - first >= 1000 && now < resumeAt) setTimeout(() => res.end('ok'), resumeAt - now);
+    else res.end('ok');
+  });
+  try {
+    const { structured: r, summary } = await load(project.dir, { url: server.url, connections: 2, duration: '4s', thresholds: {} });
+    expect(r.closedModel?.state).toBe('stalled');
+    expect(r.closedModel?.stalledSeconds).toBeGreaterThanOrEqual(1);
+    expect(summary).toMatch(/Stalled: for \d s requests stopped completing/);
+    expect(summary).not.toMatch(/Saturated/);
+  } finally {
+    await server.close();
+  }
+});
