@@ -7,6 +7,7 @@ import { runEngine } from './engine.js';
 import { encodeHistogram } from './histogram.js';
 import { buildK6Script, buildK6Summary } from './k6.js';
 import { buildPlan } from './plan.js';
+import { assertListening } from './preflight.js';
 import { renderLoadReport } from './report.js';
 import { buildResult } from './result.js';
 import type { LoadTestInput, LoadTestOutput } from './schema.js';
@@ -14,8 +15,12 @@ import type { LoadTestInput, LoadTestOutput } from './schema.js';
 export { loadTestInputSchema, loadTestOutputSchema } from './schema.js';
 export type { LoadTestInput, LoadTestOutput } from './schema.js';
 
+/** How long the pre-run connect may take before the run starts anyway (a slow accept is measured, not refused). */
+const PROBE_TIMEOUT_MS = 2000;
+
 /**
- * run_load_test: plan (validate, resolve and allow-list every host) → run the engine
+ * run_load_test: plan (validate, resolve and allow-list every host, fail fast when
+ * nothing listens there) → run the engine
  * (closed or open model, in-process or worker threads) → model the result → write
  * result.json, report.html, k6-summary.json and k6-script.js → summary text.
  */
@@ -40,6 +45,11 @@ export async function runLoadTest(
     addresses[request.hostname] = address;
   }
   const plan = { ...draft, addresses };
+  await assertListening(
+    plan.requests.map((r) => ({ address: addresses[r.hostname] ?? r.hostname, port: r.port })),
+    Math.min(plan.timeoutMs, PROBE_TIMEOUT_MS),
+    context.signal,
+  );
   context.report(0, plan.durationMs / 1000, plan.warmupMs ? `warming up for ${plan.warmupMs / 1000} s` : 'starting');
 
   const engine = await runEngine(plan, {

@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { createServer as createTcpServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectBuiltServer } from '../helpers/mcp-client.js';
 import { load, tempProject } from './helpers.js';
 import { startChildServer, startServer } from './servers.js';
 
@@ -74,4 +78,42 @@ it('closed model: a server that stops answering for two seconds stalled', async 
   } finally {
     await server.close();
   }
+});
+
+/** A port nothing listens on: bound by the kernel's choice, then closed again. */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('nothing listening on the port', () => {
+  it('fails before sending load, naming the address; no run folder, no latency numbers', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await expect(load(project.dir, { url: `http://127.0.0.1:${port}/`, connections: 8, duration: '10s' })).rejects.toThrow(
+      `nothing is listening on 127.0.0.1:${port}`,
+    );
+    // Fast: a refused connect, not a 10 s run of refusals.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(join(project.dir, '.perf', 'runs'))).toBe(false);
+  });
+
+  it('over MCP: an error result that says so, with no bottleneck warning or p50', async () => {
+    const port = await freePort();
+    const session = await connectBuiltServer({ cwd: project.dir, env: { PERFENG_PROJECT_DIR: project.dir } });
+    try {
+      const result = await session.client.callTool({ name: 'run_load_test', arguments: { url: `http://127.0.0.1:${port}/`, duration: '10s' } }, undefined, {
+        timeout: 30_000,
+      });
+      expect(result.isError).toBe(true);
+      const text = JSON.stringify(result.content);
+      expect(text).toContain(`nothing is listening on 127.0.0.1:${port}`);
+      expect(text).not.toMatch(/p50|bottleneck|requests in/);
+    } finally {
+      await session.close();
+    }
+  });
 });
