@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // k6 scripts on our engine (src/load/k6/): the issue's two figures, against nginx on loopback.
 //
-//   node bench/k6/run.mjs [--vus 200] [--ramp 10] [--hold 20] [--sleep 0.5] [--connections 50] [--duration 10] [--rounds 2]
+//   node bench/k6/run.mjs [--vus 200] [--ramp 10] [--hold 20] [--sleep 0.5] [--connections 50] [--duration 10] [--rounds 2] [--cost-only]
 //
 // 1. 200 VUs of a stages + checks + sleep script (ramping-vus): throughput, p99, peak RSS, CPU.
 // 2. Per-request cost of the script path vs a plain run_load_test of the same target and
@@ -27,6 +27,7 @@ const sleepS = opt('sleep', 0.5);
 const connections = opt('connections', 50);
 const duration = opt('duration', 10);
 const rounds = opt('rounds', 2);
+const costOnly = args.includes('--cost-only');
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 function perfeng(argv, cwd) {
@@ -79,16 +80,19 @@ export const options = { vus: ${connections}, duration: '${duration}s' };
 export default function () { check(http.get(__ENV.BASE_URL), { 'status 200': (r) => r.status === 200 }); }
 `,
   );
-  console.log(`1) ${vus} VUs, stages ${ramp}s ramp + ${hold}s hold + 2s down, check + sleep(${sleepS}) against ${nginx.url}`);
-  const s = await perfeng(['stages.js', '-e', `BASE_URL=${nginx.url}`], project);
-  console.log(
-    `   ${s.requests.total} requests in ${s.durationS} s = ${s.throughputRps} req/s, iterations ${s.iterations.total}, VUs max ${s.vusMax}, ` +
-      `p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms, checks failed ${s.checks.reduce((n, c) => n + c.fails, 0)}, ` +
-      `peak RSS ${s.generator.peakRssMb} MB, CPU ${s.generator.cpuPct}%, event-loop lag p99 ${s.generator.eventLoopLagP99Ms} ms, passed ${s.passed}`,
-  );
-  const peak = s.timeline.filter((p) => p.active >= vus);
-  if (peak.length)
-    console.log(`   at ${vus} VUs: ${median(peak.map((p) => p.rps))} req/s median per second (ideal ≈ ${Math.round(vus / sleepS)} with zero latency)`);
+  if (!costOnly) await stagesRun();
+  async function stagesRun() {
+    console.log(`1) ${vus} VUs, stages ${ramp}s ramp + ${hold}s hold + 2s down, check + sleep(${sleepS}) against ${nginx.url}`);
+    const s = await perfeng(['stages.js', '-e', `BASE_URL=${nginx.url}`], project);
+    console.log(
+      `   ${s.requests.total} requests in ${s.durationS} s = ${s.throughputRps} req/s, iterations ${s.iterations.total}, VUs max ${s.vusMax}, ` +
+        `p50 ${s.latencyMs.p50} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms, checks failed ${s.checks.reduce((n, c) => n + c.fails, 0)}, ` +
+        `peak RSS ${s.generator.peakRssMb} MB, CPU ${s.generator.cpuPct}%, event-loop lag p99 ${s.generator.eventLoopLagP99Ms} ms, passed ${s.passed}`,
+    );
+    const peak = s.timeline.filter((p) => p.active >= vus);
+    if (peak.length)
+      console.log(`   at ${vus} VUs: ${median(peak.map((p) => p.rps))} req/s median per second (ideal ≈ ${Math.round(vus / sleepS)} with zero latency)`);
+  }
 
   console.log(`2) per-request cost, ${connections} concurrent, ${duration}s, no sleep, ${rounds} rounds alternating`);
   const plain = [];

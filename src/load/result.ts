@@ -57,13 +57,16 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
   const warnings: string[] = [];
   const cores = availableParallelism();
   const cpuBound = engine.cpuPct >= 90 * Math.min(cores, engine.workers + (engine.inProcess ? 0 : 1));
-  const generatorBound = elu > ELU_LIMIT || cpuBound;
+  const refused = agg.errors.get('connection_refused')?.count ?? 0;
+  const mostlyRefused = refused > 0 && refused >= agg.total * 0.5;
+  // Spinning on instant refusals keeps the generator busy: that says nothing about the server.
+  const generatorBound = (elu > ELU_LIMIT || cpuBound) && !mostlyRefused;
   if (generatorBound) {
     warnings.push(
       `The load generator was the bottleneck (busiest thread ${(elu * 100).toFixed(0)}% busy, process CPU ${engine.cpuPct.toFixed(0)}% with ${cores} cores, event-loop lag p99 ${lagP99.toFixed(1)} ms): ` +
         'throughput is bounded by the client, not the server, and latencies include client delay. Add workers, or run the generator on another machine.',
     );
-  } else if (lagP99 > LAG_P99_LIMIT_MS || lagMean > LAG_MEAN_LIMIT_MS) {
+  } else if (!mostlyRefused && (lagP99 > LAG_P99_LIMIT_MS || lagMean > LAG_MEAN_LIMIT_MS)) {
     warnings.push(
       `The generator's timers ran late (event-loop lag p99 ${lagP99.toFixed(1)} ms, mean ${lagMean.toFixed(1)} ms) although its threads were not saturated (${(elu * 100).toFixed(0)}% busy): ` +
         'the machine is short of CPU (other processes, or the server on the same cores). Latencies may include up to that much client-side delay.',
@@ -94,8 +97,7 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
   }
   const unfinished = engine.ends.reduce((sum, e) => sum + e.unfinished, 0);
   if (unfinished > 0) warnings.push(`${unfinished} requests were still in flight when the run ended and are not counted.`);
-  const refused = agg.errors.get('connection_refused')?.count ?? 0;
-  if (refused > 0 && refused >= agg.total * 0.5) warnings.push('Most requests were refused: is the server running and listening on that port?');
+  if (mostlyRefused) warnings.push('Most requests were refused: the server stopped listening during the run (it was listening when the run started).');
   if (agg.total === 0 && !engine.aborted) warnings.push('No request finished: nothing was measured.');
   if (engine.workers === 1 && plan.workers > 1) warnings.push('Worker threads are unavailable here (dist/load/worker.js missing); ran on one thread.');
 

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, isAbsolute, relative } from 'node:path';
 import { WebSocket } from 'undici';
 import type { RunContext } from '../common/context.js';
 import { CancelledError, UserError } from '../common/errors.js';
@@ -19,7 +19,7 @@ import type { Collected } from './runner-types.js';
 
 export type ProcessKind = 'node' | 'python' | 'other';
 
-export function checkPidIsOurs(pid: number): void {
+function checkPidExists(pid: number): void {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -29,6 +29,82 @@ export function checkPidIsOurs(pid: number): void {
       throw new UserError(`process ${pid} belongs to another user`, 'attach only to your own processes (or run perfeng as that user)');
     }
     throw error;
+  }
+}
+
+/** The uid a process runs as: the owner of /proc/<pid> (its effective uid). Undefined when /proc cannot say. */
+export function processOwnerUid(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A user name for messages, from /etc/passwd (best effort: the uid alone is still exact). */
+function userName(uid: number): string {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((row) => row.split(':')[2] === String(uid));
+    const name = line?.split(':')[0];
+    return name ? `${name} (uid ${uid})` : `uid ${uid}`;
+  } catch {
+    return `uid ${uid}`;
+  }
+}
+
+function insideDir(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+const ALLOW_ANY =
+  'to attach to any process you may signal, set profile.attachAnyProcess to true in .perf/config.json ({ "profile": { "attachAnyProcess": true } })';
+
+/**
+ * Issue 13: attaching (SIGUSR1 + inspector, py-spy, perf) reads and runs code inside another
+ * process, so profile_process attaches only to processes that run as the same user as we do and
+ * whose working directory (/proc/<pid>/cwd) is inside the project — an agent steered by text it
+ * read must not reach a database, an editor or another project's server. `profile.attachAnyProcess`
+ * lifts both rules; the operating system's own permission check still applies.
+ */
+export function checkAttachScope(pid: number, context: Pick<RunContext, 'projectDir' | 'config'>): void {
+  checkPidExists(pid);
+  if (context.config.profile.attachAnyProcess) return;
+  const { command } = processKind(pid);
+  const who = `process ${pid}${command ? ` (${command.slice(0, 80)})` : ''}`;
+  const owner = processOwnerUid(pid);
+  const me = process.getuid?.();
+  if (owner === undefined || me === undefined) {
+    throw new UserError(`refusing to attach to ${who}: cannot tell which user it runs as (no /proc/${pid})`, ALLOW_ANY);
+  }
+  if (owner !== me) {
+    throw new UserError(
+      `refusing to attach to ${who}: it runs as ${userName(owner)}, not as you (${userName(me)}); profile_process attaches only to your own processes`,
+      ALLOW_ANY,
+    );
+  }
+  let cwd: string;
+  try {
+    cwd = realpathSync(`/proc/${pid}/cwd`);
+  } catch (error) {
+    throw new UserError(
+      `refusing to attach to ${who}: cannot read its working directory (/proc/${pid}/cwd: ${(error as NodeJS.ErrnoException).code})`,
+      ALLOW_ANY,
+    );
+  }
+  let project = context.projectDir;
+  try {
+    project = realpathSync(context.projectDir);
+  } catch {
+    // compare with the path as given
+  }
+  if (!insideDir(project, cwd)) {
+    throw new UserError(
+      `refusing to attach to ${who}: its working directory ${cwd} is outside the project ${project}; profile_process attaches only to processes started in the project`,
+      `start it from the project folder, launch it through \`command\` instead, or ${ALLOW_ANY}`,
+    );
   }
 }
 

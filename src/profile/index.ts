@@ -7,7 +7,7 @@ import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
 import { analyseProfile, frameLabel, pct, type Analysis } from './analyse.js';
-import { attachNode, checkPidIsOurs, processKind } from './attach-node.js';
+import { attachNode, checkAttachScope, processKind } from './attach-node.js';
 import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
 import { diffProfiles, loadProfileRef } from './diff.js';
 import { toCpuProfile } from './export-cpuprofile.js';
@@ -213,7 +213,7 @@ async function attach(
   durationS: number,
 ): Promise<Collected & { target: string }> {
   const pid = input.pid!;
-  checkPidIsOurs(pid);
+  checkAttachScope(pid, context);
   const { kind, command } = processKind(pid);
   const target = `pid ${pid} (${command})`;
   if (kind === 'node') {

@@ -6,7 +6,7 @@ import { CancelledError, UserError } from '../common/errors.js';
 import { listDescendants } from '../common/spawn.js';
 import { round } from '../common/units.js';
 import { createRun } from '../store/runs.js';
-import { checkPidIsOurs, listeningPorts, processKind } from './attach-node.js';
+import { checkAttachScope, listeningPorts, processKind } from './attach-node.js';
 import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
 import type { LoadSummary } from './drive-load.js';
 import { analyseThreeSnapshots, maxObjectId, type RetainedSite } from './heap-snapshot.js';
@@ -208,7 +208,7 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
 
 async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: string, durationS: number): Promise<LeakRecording> {
   const pid = input.pid!;
-  checkPidIsOurs(pid);
+  checkAttachScope(pid, context);
   const { kind, command } = processKind(pid);
   if (kind !== 'node') {
     throw new UserError(

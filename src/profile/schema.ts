@@ -11,7 +11,12 @@ export const profileInputSchema = z.object({
     .union([z.array(z.string()).min(1), z.string().min(1)])
     .optional()
     .describe('["node","server.js"] or "python3 app.py" (no shell); or give `pid`'),
-  pid: z.number().int().positive().optional().describe('attach to a running process instead (Node inspector, py-spy, perf)'),
+  pid: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('attach to a running process instead (Node inspector, py-spy, perf): your own, started in the project, unless config profile.attachAnyProcess'),
   cwd: z.string().optional().describe('default: the project'),
   env: z.record(z.string(), z.string()).optional(),
   runtime: z.enum(['auto', 'node', 'python', 'native']).default('auto'),

@@ -46,6 +46,12 @@ const querySchema = z.strictObject({
 const profileSchema = z.strictObject({
   samplingIntervalUs: z.number().int().positive().default(1000),
   maxDurationS: z.number().positive().default(600),
+  attachAnyProcess: z
+    .boolean()
+    .default(false)
+    .describe(
+      'profile_process by pid: attach to any process the OS lets us signal. Default false: only processes of the same user whose working directory is inside the project',
+    ),
 });
 
 const compareSchema = z.strictObject({

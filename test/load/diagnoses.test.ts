@@ -1,4 +1,10 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/store/config.js';
+import { connectBuiltServer } from '../helpers/mcp-client.js';
 import { load, tempProject } from './helpers.js';
 import { startChildServer, startServer } from './servers.js';
 
@@ -74,4 +80,95 @@ it('closed model: a server that stops answering for two seconds stalled', async 
   } finally {
     await server.close();
   }
+});
+
+/** A port nothing listens on: bound by the kernel's choice, then closed again. */
+async function freePort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('nothing listening on the port', () => {
+  it('fails before sending load, naming the address; no run folder, no latency numbers', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await expect(load(project.dir, { url: `http://127.0.0.1:${port}/`, connections: 8, duration: '10s' })).rejects.toThrow(
+      `nothing is listening on 127.0.0.1:${port}`,
+    );
+    // Fast: a refused connect, not a 10 s run of refusals.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(existsSync(join(project.dir, '.perf', 'runs'))).toBe(false);
+  });
+
+  it('over MCP: an error result that says so, with no bottleneck warning or p50', async () => {
+    const port = await freePort();
+    const session = await connectBuiltServer({ cwd: project.dir, env: { PERFENG_PROJECT_DIR: project.dir } });
+    try {
+      const result = await session.client.callTool({ name: 'run_load_test', arguments: { url: `http://127.0.0.1:${port}/`, duration: '10s' } }, undefined, {
+        timeout: 30_000,
+      });
+      expect(result.isError).toBe(true);
+      const text = JSON.stringify(result.content);
+      expect(text).toContain(`nothing is listening on 127.0.0.1:${port}`);
+      expect(text).not.toMatch(/p50|bottleneck|requests in/);
+    } finally {
+      await session.close();
+    }
+  });
+});
+
+describe('thresholds say where they came from', () => {
+  it('an 8-user smoke run of a fixed endpoint passes: no built-in throughput target judges it', async () => {
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      const { structured: r, summary } = await load(project.dir, { url: server.url, connections: 8, duration: '1s' });
+      expect(r.thresholds.length).toBeGreaterThan(0);
+      expect(r.thresholds.every((t) => t.source === 'default')).toBe(true);
+      expect(r.thresholds.some((t) => t.metric === 'http_reqs')).toBe(false);
+      expect(r.passed).toBe(true);
+      expect(summary).toMatch(/^PASSED/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('.perf/config.json targets are "config" (even one equal to the default), the others "default"; a configured throughput target judges', async () => {
+    const dir = await tempProject();
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      await mkdir(join(dir.dir, '.perf'), { recursive: true });
+      // p95Ms 500 is also the built-in value: only the file can tell that the project chose it.
+      await writeFile(join(dir.dir, '.perf', 'config.json'), JSON.stringify({ targets: { throughputRps: 1_000_000, p95Ms: 500 } }));
+      const config = await loadConfig(dir.dir);
+      const { structured: r, summary } = await load(dir.dir, { url: server.url, connections: 8, duration: '1s' }, { config });
+      const by = (expression: string) => r.thresholds.find((t) => t.expression === expression);
+      expect(by('rate>1000000')).toMatchObject({ metric: 'http_reqs', source: 'config', ok: false });
+      expect(by('p(95)<500')?.source).toBe('config');
+      expect(by('p(50)<100')?.source).toBe('default');
+      expect(r.passed).toBe(false);
+      expect(summary).toMatch(/http_reqs rate>1000000 \(actual [\d.]+; target in \.perf\/config\.json\)/);
+    } finally {
+      await server.close();
+      await dir.cleanup();
+    }
+  });
+
+  it('the call\'s own thresholds are "user", and replace the targets', async () => {
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      const { structured: r, summary } = await load(project.dir, {
+        url: server.url,
+        connections: 2,
+        duration: '1s',
+        thresholds: { http_reqs: ['rate>1000000'] },
+      });
+      expect(r.thresholds).toEqual([expect.objectContaining({ metric: 'http_reqs', source: 'user', ok: false })]);
+      expect(summary).toMatch(/your threshold/);
+    } finally {
+      await server.close();
+    }
+  });
 });

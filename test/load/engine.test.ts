@@ -162,9 +162,11 @@ describe('errors and checks', () => {
   });
 
   it('counts refused connections, resets and timeouts by kind without crashing', async () => {
-    const gone = await startServer(() => undefined);
+    // Listening when the run starts (a port with nothing on it fails before the run), gone
+    // 300 ms in: every reconnect after that is refused.
+    const gone = await startServer((_req, res) => res.end('ok'));
     const deadPort = gone.port;
-    await gone.close();
+    setTimeout(() => void gone.close(), 300);
     const server = await startServer((req, res) => {
       if (req.url === '/reset') req.socket.destroy();
       else if (req.url === '/hang')

@@ -87,6 +87,7 @@ export default function () {
     'cookie sent': (r) => r.json().cookie === 'session=abc123',
     'items': (r) => r.json('items.#') === 2 && r.json('items.1.id') === 9,
     'header': (r) => r.headers['Content-Type'] === 'application/json',
+    'stringified': (r) => JSON.parse(JSON.stringify(r)).headers['Content-Type'] === 'application/json' && JSON.parse(JSON.stringify(r)).body === r.body,
   });
   itemId.add(me.json('items.0.id'));
   const red = http.get(base + '/redirect');
@@ -116,7 +117,7 @@ export default function () {
     expect(r.iterations).toEqual({ total: 6, dropped: 0 });
     expect(r.vusMax).toBe(2);
     for (const c of r.checks) expect(c, c.name).toMatchObject({ fails: 0 });
-    expect(r.checks.reduce((s, c) => s + c.passes, 0)).toBe(6 * 12);
+    expect(r.checks.reduce((s, c) => s + c.passes, 0)).toBe(6 * 13);
     expect(r.checks.find((c) => c.name === 'auth › login 200')?.passes).toBe(6);
     expect(r.metrics?.logins).toEqual({ type: 'counter', values: { count: 6, rate: expect.any(Number) } });
     expect(r.metrics?.item_id?.values.avg).toBe(7);

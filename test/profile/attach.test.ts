@@ -6,9 +6,10 @@ import { runProfile } from '../../src/profile/index.js';
 import { listeningPorts } from '../../src/profile/attach-node.js';
 import { FIXTURES, tempProject } from './helpers.js';
 
-function start(args: string[]): Promise<ChildProcess> {
+/** Started in `cwd` (the test project: profile_process attaches only to processes started in the project). */
+function start(args: string[], cwd: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.once('data', () => resolve(child));
     setTimeout(() => resolve(child), 700); // programs that print nothing
     child.once('error', reject);
@@ -30,7 +31,7 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
     // --inspect-port=0: a free port, so parallel test files never fight over 9229.
     // No inlining: code TurboFan optimised *before* we attached carries no inlining
     // positions, so V8 charges an inlined busyTick to its caller (see the tool's warning).
-    const child = await start(['--inspect-port=0', '--max-inlined-bytecode-size=0', join(FIXTURES, 'idle.js')]);
+    const child = await start(['--inspect-port=0', '--max-inlined-bytecode-size=0', join(FIXTURES, 'idle.js')], project.dir);
     children.push(child);
     const { structured } = await runProfile({ pid: child.pid!, durationS: 1.5, cwd: FIXTURES }, project.context);
     expect(structured.profiler).toContain('inspector');
@@ -53,7 +54,7 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
   });
 
   it('heap by pid names the allocating function', async () => {
-    const child = await start(['--inspect-port=0', join(FIXTURES, 'alloc.js'), '30000']);
+    const child = await start(['--inspect-port=0', join(FIXTURES, 'alloc.js'), '30000'], project.dir);
     children.push(child);
     const { structured } = await runProfile({ pid: child.pid!, durationS: 1.5, kind: 'heap', cwd: FIXTURES }, project.context);
     expect(structured.heap!.topAllocators[0]!.name).toBe('allocateRecords');
@@ -62,7 +63,7 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
 
   it('says so when the pid does not exist or is not Node.js', async () => {
     await expect(runProfile({ pid: 4_000_000 }, project.context)).rejects.toThrow(/no process with pid 4000000/);
-    const sleeper = spawn('sleep', ['30']);
+    const sleeper = spawn('sleep', ['30'], { cwd: project.dir });
     children.push(sleeper);
     await new Promise((r) => setTimeout(r, 100));
     await expect(runProfile({ pid: sleeper.pid!, kind: 'heap' }, project.context)).rejects.toThrow(/is not Node.js: heap profiles by pid need Node.js/);
@@ -73,7 +74,7 @@ describe('profile_process: attach to a running Node.js process by pid', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const child = await start([`--inspect-port=${port}`, join(FIXTURES, 'idle.js')]);
+      const child = await start([`--inspect-port=${port}`, join(FIXTURES, 'idle.js')], project.dir);
       children.push(child);
       await expect(runProfile({ pid: child.pid!, durationS: 1 }, project.context)).rejects.toThrow(
         new RegExp(`port ${port} is taken by process ${process.pid}`),

@@ -70,7 +70,7 @@ describe.skipIf(!!lacking(import.meta.url, 'perf'))('profile_process: native pro
   });
 
   it('attaches perf to a running native pid', async () => {
-    const child = spawn(binary, ['100000'], { stdio: 'ignore' });
+    const child = spawn(binary, ['100000'], { cwd: project.dir, stdio: 'ignore' }); // started in the project: attach scope
     try {
       await new Promise((r) => setTimeout(r, 200));
       const { structured } = await runProfile({ pid: child.pid!, durationS: 1.5 }, project.context);

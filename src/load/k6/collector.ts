@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { newHistogram, percentileMs, type Histogram } from '../histogram.js';
+import { mergeInto, newHistogram, percentileMs, type Histogram } from '../histogram.js';
 import type { ErrorKind } from '../connection.js';
 import { MetricRegistry, type Metric, type Tags } from './metrics.js';
 
@@ -9,7 +9,11 @@ import { MetricRegistry, type Metric, type Tags } from './metrics.js';
  * per second, errors by kind, checks by path. Single-threaded: every VU runs on this loop.
  */
 export interface RequestSample {
-  tags: Tags;
+  /** null when no sub-metric of an HTTP metric selects by tag (`httpTagged` false): nothing reads them. */
+  tags: Tags | null;
+  /** The `group` and `name` tags (always needed: the per-group and per-endpoint totals). */
+  group: string;
+  name: string;
   method: string;
   url: string;
   status: number;
@@ -26,6 +30,8 @@ export interface RequestSample {
   receivedBytes: number;
   errorKind?: ErrorKind;
   errorMessage?: string;
+  /** performance.now() when the response ended (which second of the timeline it counts in). */
+  at: number;
 }
 
 export interface GroupTotals {
@@ -54,6 +60,23 @@ interface SecondTotals {
   iterations: number;
 }
 
+const HTTP_METRICS = [
+  'http_reqs',
+  'http_req_failed',
+  'http_req_duration',
+  'http_req_blocked',
+  'http_req_connecting',
+  'http_req_tls_handshaking',
+  'http_req_sending',
+  'http_req_waiting',
+  'http_req_receiving',
+  'data_sent',
+  'data_received',
+] as const;
+
+/** Stands in for a sample's tags when no sub-metric reads them (see `httpTagged`). */
+const NO_TAGS: Tags = Object.freeze({}) as Tags;
+
 export class K6Collector {
   readonly registry = new MetricRegistry();
   readonly startedAt = performance.now();
@@ -62,7 +85,6 @@ export class K6Collector {
   readonly endpoints = new Map<string, { name: string; method: string; url: string; count: number; failed: number; hist: Histogram }>();
   readonly errors = new Map<string, { kind: string; status?: number; count: number; example?: string }>();
   readonly seconds: SecondTotals[] = [];
-  readonly overall = newHistogram();
   requests = 0;
   failedRequests = 0;
   iterationsDone = 0;
@@ -70,9 +92,18 @@ export class K6Collector {
   dropped = 0;
   vusActive = 0;
   vusMax = 0;
-  /** Set once the measured part begins (after setup()); timeline seconds count from it. */
-  testStart = performance.now();
+  private start = performance.now();
   private readonly m: Record<string, Metric>;
+  /** Hot-path look-ups without building a key string per sample: method → name → totals, group → check name → totals. */
+  private readonly endpointIndex = new Map<
+    string,
+    Map<string, { name: string; method: string; url: string; count: number; failed: number; hist: Histogram }>
+  >();
+  private readonly checkIndex = new Map<string, Map<string, CheckTotals>>();
+  private lastGroup: GroupTotals | null = null;
+  private currentSecond: SecondTotals | null = null;
+  private currentSecondEnd = -Infinity;
+  private currentSecondStart = Infinity;
 
   constructor() {
     const get = (name: string) => this.registry.get(name)!;
@@ -100,25 +131,68 @@ export class K6Collector {
     );
   }
 
-  private second(): SecondTotals {
-    const index = Math.max(0, Math.floor((performance.now() - this.testStart) / 1000));
+  /** Set once the measured part begins (after setup()); timeline seconds count from it. */
+  get testStart(): number {
+    return this.start;
+  }
+
+  set testStart(ms: number) {
+    this.start = ms;
+    this.currentSecond = null;
+  }
+
+  /** Every response's duration (µs), all seconds merged: each is recorded in exactly one second. */
+  get overall(): Histogram {
+    const h = newHistogram();
+    for (const s of this.seconds) mergeInto(h, s.hist);
+    return h;
+  }
+
+  /** Do the HTTP metrics have tag-selected sub-metrics (thresholds like `http_req_duration{name:x}`)? Else samples need no tag object. */
+  get httpTagged(): boolean {
+    const m = this.m;
+    for (const name of HTTP_METRICS) if (m[name]?.submetrics.length) return true;
+    return false;
+  }
+
+  /** Same for `checks` and `group_duration`. */
+  get checksTagged(): boolean {
+    return (this.m.checks?.submetrics.length ?? 0) > 0;
+  }
+
+  get groupsTagged(): boolean {
+    return (this.m.group_duration?.submetrics.length ?? 0) > 0;
+  }
+
+  private second(now = performance.now()): SecondTotals {
+    if (now < this.currentSecondEnd && now >= this.currentSecondStart && this.currentSecond) return this.currentSecond;
+    const index = Math.max(0, Math.floor((now - this.testStart) / 1000));
     while (this.seconds.length <= index) this.seconds.push({ count: 0, failed: 0, hist: newHistogram(), vus: this.vusActive, dropped: 0, iterations: 0 });
-    return this.seconds[index]!;
+    const sec = this.seconds[index]!;
+    // Cached with its bounds: one clock read per sample, no division (testStart's setter drops it).
+    this.currentSecond = sec;
+    this.currentSecondStart = this.testStart + index * 1000;
+    this.currentSecondEnd = this.currentSecondStart + 1000;
+    if (now < this.currentSecondStart) this.currentSecondStart = -Infinity;
+    return sec;
   }
 
   private group(path: string): GroupTotals {
+    const last = this.lastGroup;
+    if (last && last.path === path) return last;
     let g = this.groups.get(path);
     if (!g) {
       g = { name: path.split('::').pop() ?? '', path, requests: 0, hist: newHistogram(), passes: 0, fails: 0 };
       this.groups.set(path, g);
     }
+    this.lastGroup = g;
     return g;
   }
 
   request(s: RequestSample): void {
     const r = this.registry;
     const m = this.m;
-    const tags = s.tags;
+    const tags = s.tags ?? NO_TAGS;
     r.add(m.http_reqs!, 1, tags);
     r.add(m.http_req_duration!, s.duration, tags);
     r.add(m.http_req_blocked!, s.blocked, tags);
@@ -135,21 +209,21 @@ export class K6Collector {
     const responded = s.status !== 0;
     this.requests++;
     if (failed) this.failedRequests++;
-    const sec = this.second();
+    const sec = this.second(s.at);
     sec.count++;
     if (failed) sec.failed++;
-    if (responded) {
-      sec.hist.recordValue(us);
-      this.overall.recordValue(us);
-    }
-    const g = this.group(tags.group ?? '');
+    if (responded) sec.hist.recordValue(us);
+    const g = this.group(s.group);
     g.requests++;
     if (responded) g.hist.recordValue(us);
-    const key = `${s.method} ${tags.name}`;
-    let e = this.endpoints.get(key);
+    let byName = this.endpointIndex.get(s.method);
+    if (!byName) this.endpointIndex.set(s.method, (byName = new Map()));
+    let e = byName.get(s.name);
     if (!e) {
-      e = { name: tags.name ?? s.url, method: s.method, url: s.url, count: 0, failed: 0, hist: newHistogram() };
+      const key = `${s.method} ${s.name}`;
+      e = this.endpoints.get(key) ?? { name: s.name, method: s.method, url: s.url, count: 0, failed: 0, hist: newHistogram() };
       this.endpoints.set(key, e);
+      if (byName.size < 10_000) byName.set(s.name, e);
     }
     e.count++;
     if (failed) e.failed++;
@@ -165,13 +239,17 @@ export class K6Collector {
     else this.errors.set(key, { kind, ...(status ? { status } : {}), count: 1, ...(example ? { example: example.slice(0, 200) } : {}) });
   }
 
-  check(name: string, groupPath: string, ok: boolean, tags: Tags): void {
-    this.registry.add(this.m.checks!, ok ? 1 : 0, tags);
-    const path = `${groupPath}::${name}`;
-    let c = this.checks.get(path);
+  /** `tags` null when `checksTagged` is false (no sub-metric reads them). */
+  check(name: string, groupPath: string, ok: boolean, tags: Tags | null): void {
+    this.registry.add(this.m.checks!, ok ? 1 : 0, tags ?? NO_TAGS);
+    let byName = this.checkIndex.get(groupPath);
+    if (!byName) this.checkIndex.set(groupPath, (byName = new Map()));
+    let c = byName.get(name);
     if (!c) {
-      c = { name, path, group: groupPath, passes: 0, fails: 0 };
+      const path = `${groupPath}::${name}`;
+      c = this.checks.get(path) ?? { name, path, group: groupPath, passes: 0, fails: 0 };
       this.checks.set(path, c);
+      if (byName.size < 10_000) byName.set(name, c);
     }
     if (ok) c.passes++;
     else c.fails++;
@@ -180,14 +258,14 @@ export class K6Collector {
     else g.fails++;
   }
 
-  groupDuration(path: string, ms: number, tags: Tags): void {
+  groupDuration(path: string, ms: number, tags: Tags | null): void {
     this.group(path);
-    this.registry.add(this.m.group_duration!, ms, tags);
+    this.registry.add(this.m.group_duration!, ms, tags ?? NO_TAGS);
   }
 
-  iteration(ms: number, tags: Tags): void {
+  iteration(ms: number, tags: Tags, now?: number): void {
     this.iterationsDone++;
-    this.second().iterations++;
+    this.second(now).iterations++;
     this.registry.add(this.m.iterations!, 1, tags);
     this.registry.add(this.m.iteration_duration!, ms, tags);
   }
@@ -198,13 +276,13 @@ export class K6Collector {
     this.registry.add(this.m.dropped_iterations!, 1, tags);
   }
 
-  vus(active: number, max: number): void {
+  vus(active: number, max: number, now?: number): void {
     this.vusActive = active;
     if (max > this.vusMax) {
       this.vusMax = max;
       this.registry.add(this.m.vus_max!, max, {});
     }
-    const sec = this.second();
+    const sec = this.second(now);
     sec.vus = Math.max(sec.vus, active);
   }
 

@@ -24,6 +24,13 @@ export class Sink {
   hist: Histogram | null = null;
   values: number[] | null = null;
   private sorted = true;
+  /**
+   * Time trends: a run of equal values (in µs) not yet in `hist`. Most request timings repeat
+   * (blocked/connecting/tls_handshaking are 0 on a kept-alive connection): one counter
+   * increment instead of an HDR record each — 4 of the ~11 records per request.
+   */
+  private runUs = 0;
+  private runCount = 0;
 
   constructor(
     readonly type: MetricType,
@@ -42,8 +49,15 @@ export class Sink {
     if (value > this.max) this.max = value;
     if (this.type === 'rate' && value !== 0) this.passes++;
     if (this.type === 'gauge') this.last = value;
-    if (this.hist) this.hist.recordValue(Math.max(1, Math.round(value * 1000)));
-    else if (this.values) {
+    if (this.hist) {
+      const us = Math.max(1, Math.round(value * 1000));
+      if (us === this.runUs) this.runCount++;
+      else {
+        if (this.runCount) this.hist.recordValueWithCount(this.runUs, this.runCount);
+        this.runUs = us;
+        this.runCount = 1;
+      }
+    } else if (this.values) {
       this.values.push(value);
       this.sorted = false;
     }
@@ -51,7 +65,14 @@ export class Sink {
 
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    if (this.hist) return this.hist.getValueAtPercentile(p) / 1000;
+    if (this.hist) {
+      if (this.runCount) {
+        this.hist.recordValueWithCount(this.runUs, this.runCount);
+        this.runCount = 0;
+        this.runUs = 0;
+      }
+      return this.hist.getValueAtPercentile(p) / 1000;
+    }
     const v = this.values!;
     if (!this.sorted) {
       v.sort((a, b) => a - b);

@@ -97,7 +97,7 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     const entries = Object.entries(sets ?? {});
     let all = true;
     const record = (name: string, ok: boolean) => {
-      collector.check(name, groupPath, ok, sampleTags(tags, name));
+      collector.check(name, groupPath, ok, collector.checksTagged ? sampleTags(tags, name) : null);
       if (!ok) all = false;
     };
     for (let i = 0; i < entries.length; i++) {
@@ -124,7 +124,7 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     try {
       return await fn();
     } finally {
-      collector.groupDuration(vu.groupPath, performance.now() - started, sampleTags());
+      collector.groupDuration(vu.groupPath, performance.now() - started, collector.groupsTagged ? sampleTags() : null);
       vu.groupPath = previous;
     }
   };

@@ -422,12 +422,13 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
           vu.iterationInScenario = st.iterations++;
           vu.groupPath = '';
           active++;
-          collector.vus(active, allVus.length - 1);
-          const data = dataJson === undefined ? undefined : JSON.parse(dataJson);
           const t0 = performance.now();
+          collector.vus(active, allVus.length - 1, t0);
+          const data = dataJson === undefined ? undefined : JSON.parse(dataJson);
           try {
             await (vu.exports[fnName] as (d: unknown) => unknown)(data);
-            collector.iteration(performance.now() - t0, vu.tags());
+            const t1 = performance.now();
+            collector.iteration(t1 - t0, vu.tags(), t1);
           } catch (error) {
             if (error instanceof InterruptedIteration) collector.interrupted++;
             else if (error instanceof FatalScriptError) {
