@@ -45,21 +45,39 @@ function bindable(params: BindValue[] | undefined): unknown[] {
 /** The bytes of the database and its -wal/-journal companions ("absent" when a file does not exist). */
 export type FileFingerprint = Record<string, string>;
 
-async function sha256(path: string): Promise<string> {
+/**
+ * SHA-256 of a file, or a state name for the files SQLite creates and removes on its own:
+ * "absent", and "no rollback data" for a -wal or -journal that holds nothing to replay — an
+ * empty file (WAL before its first frame, journal_mode=TRUNCATE) or a journal whose header is
+ * zeroed (journal_mode=PERSIST, or never synced), which SQLite does not treat as hot. Whether
+ * such a file exists depends on which connection closed last (another process's included), not
+ * on whether data changed.
+ */
+async function fileState(path: string, companion: boolean): Promise<string> {
   const hash = createHash('sha256');
+  let size = 0;
+  let header = Buffer.alloc(0);
   try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(path)) {
+      const bytes = chunk as Buffer;
+      if (header.length < 8) header = Buffer.concat([header, bytes.subarray(0, 8 - header.length)]);
+      size += bytes.length;
+      hash.update(bytes);
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
     throw error;
   }
+  if (companion && (size === 0 || (path.endsWith('-journal') && header.every((b) => b === 0)))) return 'no rollback data';
   return hash.digest('hex');
 }
 
 export async function fingerprintDatabase(path: string): Promise<FileFingerprint> {
-  const out: FileFingerprint = {};
-  for (const file of [path, `${path}-wal`, `${path}-journal`]) out[file] = await sha256(file);
-  return out;
+  return {
+    [path]: await fileState(path, false),
+    [`${path}-wal`]: (await fileState(`${path}-wal`, true)).replace('absent', 'no rollback data'),
+    [`${path}-journal`]: (await fileState(`${path}-journal`, true)).replace('absent', 'no rollback data'),
+  };
 }
 
 /** The files whose bytes differ, as "file (before → after)"; empty when identical. */
@@ -184,7 +202,7 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
   function refuseChanged(changed: string[], when: string): never {
     throw new UserError(
       `DATA CHANGED: the SQLite database ${options.path} is not byte-identical ${when}: ${changed.join(', ')}`,
-      'restore the file from a copy; do not run analysed writes against this file again, and report this as a bug',
+      'if another process writes to this database, the change may be its own; otherwise restore the file from a copy, do not run analysed writes against it again, and report this as a bug',
     );
   }
 
