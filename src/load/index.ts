@@ -8,6 +8,7 @@ import { encodeHistogram } from './histogram.js';
 import { buildK6Script, buildK6Summary } from './k6.js';
 import { buildPlan } from './plan.js';
 import { assertListening } from './preflight.js';
+import { configuredTargets } from './targets.js';
 import { renderLoadReport } from './report.js';
 import { buildResult } from './result.js';
 import type { LoadTestInput, LoadTestOutput } from './schema.js';
@@ -35,7 +36,7 @@ export async function runLoadTest(
   if (scriptOnly.length)
     throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
   // Validate everything that needs no network first, so bad input fails fast.
-  const draft = buildPlan(input, context.config);
+  const draft = buildPlan(input, context.config, { configuredTargets: await configuredTargets(context.projectDir, context.config) });
   const addresses: Record<string, string> = {};
   for (const request of draft.requests) {
     if (addresses[request.hostname] !== undefined) continue;
@@ -110,10 +111,17 @@ async function runScriptInput(input: LoadTestInput, context: RunContext): Promis
     );
   }
   const { runK6Script } = await import('./k6/index.js');
-  return runK6Script(
+  const outcome = await runK6Script(
     { script: input.script!, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title },
     context,
   );
+  // A script's thresholds are its author's: the user's.
+  const thresholds = outcome.structured.thresholds.map((t) => ({ ...t, source: t.source ?? ('user' as const) }));
+  return { ...outcome, structured: { ...outcome.structured, thresholds } };
+}
+
+function sourceText(source: LoadTestOutput['thresholds'][number]['source']): string {
+  return source === 'config' ? 'target in .perf/config.json' : source === 'default' ? 'built-in default target' : 'your threshold';
 }
 
 function summarise(r: LoadTestOutput): string {
@@ -136,7 +144,7 @@ function summarise(r: LoadTestOutput): string {
   if (r.thresholds.length) {
     lines.push(
       failedThresholds.length
-        ? `Thresholds failed: ${failedThresholds.map((t) => `${t.metric} ${t.expression} (actual ${t.actual ?? 'no data'})`).join('; ')}.`
+        ? `Thresholds failed: ${failedThresholds.map((t) => `${t.metric} ${t.expression} (actual ${t.actual ?? 'no data'}; ${sourceText(t.source)})`).join('; ')}.`
         : r.thresholds.length === 1
           ? 'The threshold held.'
           : `All ${r.thresholds.length} thresholds held.`,

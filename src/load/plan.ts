@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../common/errors.js';
 import { parseDurationMs } from '../common/units.js';
-import type { PerfConfig } from '../store/config.js';
+import type { PerfConfig, PerfTargets } from '../store/config.js';
 import type { LoadTestInput } from './schema.js';
 import { defaultThresholds, parseThresholds, type ThresholdSpec } from './thresholds.js';
 
@@ -157,7 +157,11 @@ function planChecks(requests: PlannedRequest[]): CheckSpec[] {
 }
 
 /** Validates everything that does not need the network and fills in defaults. */
-export function buildPlan(input: LoadTestInput, config: PerfConfig, options: { addresses?: Record<string, string> } = {}): LoadPlan {
+export function buildPlan(
+  input: LoadTestInput,
+  config: PerfConfig,
+  options: { addresses?: Record<string, string>; configuredTargets?: ReadonlySet<keyof PerfTargets> } = {},
+): LoadPlan {
   const requests = planRequests(input);
   const model = input.rate !== undefined ? 'open' : 'closed';
   const caps = config.load;
@@ -212,7 +216,9 @@ export function buildPlan(input: LoadTestInput, config: PerfConfig, options: { a
   const demanding = model === 'open' ? Math.max(rate, ...stages.map((s) => s.target)) >= 5000 : peakConnections * input.pipelining >= 32;
   const workers = Math.max(1, Math.min(input.workers ?? (demanding ? cores : 1), model === 'closed' ? peakConnections : 64));
   const userThresholds = input.thresholds;
-  const thresholds = userThresholds ? parseThresholds(userThresholds, requests) : defaultThresholds(config.targets, model);
+  const thresholds = userThresholds
+    ? parseThresholds(userThresholds, requests)
+    : defaultThresholds(config.targets, model, options.configuredTargets ?? new Set());
   const startTarget = model === 'open' ? 0 : 1;
   const steady = model === 'open' ? rate : connections;
   return {

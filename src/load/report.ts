@@ -56,12 +56,13 @@ export function renderLoadReport(result: LoadTestOutput, overall: Histogram, tit
   ];
   const thresholdRows = result.thresholds.map((t) => [
     t.metric,
+    t.source ?? '',
     t.expression,
     t.actual === null ? 'no data' : String(t.actual),
     t.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAILED</span>`,
   ]);
   const thresholdHtml = thresholdRows.length
-    ? renderHtmlTable(['metric', 'threshold', 'actual', 'verdict'], thresholdRows, [2])
+    ? renderHtmlTable(['metric', 'source', 'threshold', 'actual', 'verdict'], thresholdRows, [3])
     : html`<p class="muted">No thresholds.</p>`;
   const endpointHtml = renderHtmlTable(
     ['request', 'requests', 'req/s', 'p50', 'p95', 'p99', 'max', 'errors', 'Cache-Control', 'cacheable', 'ETag', 'Last-Modified', 'cache hits'],

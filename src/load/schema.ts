@@ -65,7 +65,7 @@ export const loadTestInputSchema = z.object({
   thresholds: z
     .record(z.string(), z.array(thresholdEntrySchema))
     .optional()
-    .describe('k6 syntax, e.g. {"http_req_duration": ["p(95)<500"]}; default: config targets'),
+    .describe('k6 syntax, e.g. {"http_req_duration": ["p(95)<500"]}; default: latency and error-rate targets from config (throughput only if config sets it)'),
   timeoutMs: z.number().int().positive().default(10_000).describe('per request'),
   warmup: durationText.optional().describe('unrecorded load first'),
   pipelining: z.number().int().min(1).max(256).default(1),
@@ -117,7 +117,17 @@ export const loadTestOutputSchema = z.object({
   errors: z.array(z.object({ kind: z.string(), status: z.number().optional(), count: z.number(), example: z.string().optional() })),
   checks: z.array(z.object({ name: z.string(), passes: z.number(), fails: z.number() })),
   thresholds: z.array(
-    z.object({ metric: z.string(), expression: z.string(), actual: z.number().nullable(), ok: z.boolean(), abortOnFail: z.boolean().optional() }),
+    z.object({
+      metric: z.string(),
+      expression: z.string(),
+      actual: z.number().nullable(),
+      ok: z.boolean(),
+      abortOnFail: z.boolean().optional(),
+      source: z
+        .enum(['user', 'config', 'default'])
+        .optional()
+        .describe('where it came from: the call (or k6 script), .perf/config.json targets, or a built-in default'),
+    }),
   ),
   endpoints: z.array(
     z.object({

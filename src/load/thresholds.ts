@@ -28,7 +28,11 @@ const AGGREGATIONS: Record<MetricKind, string[]> = {
 export type Operator = Comparator;
 const OPERATORS: readonly Operator[] = ['<', '<=', '>', '>=', '==', '===', '!='];
 
+/** Where a threshold came from: the call's `thresholds`, a target in .perf/config.json, or a built-in default. */
+export type ThresholdSource = 'user' | 'config' | 'default';
+
 export interface ThresholdSpec {
+  source: ThresholdSource;
   /** As written, e.g. `http_req_duration{name:login}`. */
   metric: string;
   name: string;
@@ -48,7 +52,11 @@ const METRIC = /^([a-z_][a-z0-9_]*)(?:\{\s*([a-z_]+)\s*:\s*([^}]*?)\s*\})?$/;
 
 type Entry = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string | number };
 
-export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ name: string; url: string }>): ThresholdSpec[] {
+export function parseThresholds(
+  raw: Record<string, Entry[]>,
+  requests: Array<{ name: string; url: string }>,
+  source: ThresholdSource = 'user',
+): ThresholdSpec[] {
   const specs: ThresholdSpec[] = [];
   for (const [metric, entries] of Object.entries(raw)) {
     const m = METRIC.exec(metric.trim());
@@ -100,6 +108,7 @@ export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ 
       const delay =
         typeof entry === 'string' || entry.delayAbortEval === undefined ? 0 : parseDurationMs(entry.delayAbortEval, `delayAbortEval of "${expression}"`);
       specs.push({
+        source,
         metric,
         name,
         tag,
@@ -117,16 +126,24 @@ export function parseThresholds(raw: Record<string, Entry[]>, requests: Array<{ 
 }
 
 /**
- * The project's targets (.perf/config.json → targets) as thresholds. Throughput is only
- * a verdict in the closed model: with `rate` the caller chose the throughput.
+ * The project's targets (.perf/config.json → targets) as thresholds, each marked "config"
+ * when the project set it and "default" otherwise. Latency and error-rate targets always
+ * apply; throughput only when the project set it, and only in the closed model (with `rate`
+ * the caller chose the throughput): a built-in "> 1000 req/s" would fail every small smoke
+ * run for a number nobody asked for.
  */
-export function defaultThresholds(targets: PerfTargets, model: 'open' | 'closed'): ThresholdSpec[] {
-  const raw: Record<string, string[]> = {
-    http_req_duration: [`p(50)<${targets.p50Ms}`, `p(95)<${targets.p95Ms}`, `p(99)<${targets.p99Ms}`],
-    http_req_failed: [`rate<${targets.errorRate}`],
-  };
-  if (model === 'closed' && targets.throughputRps > 0) raw.http_reqs = [`rate>${targets.throughputRps}`];
-  return parseThresholds(raw, []);
+export function defaultThresholds(targets: PerfTargets, model: 'open' | 'closed', configured: ReadonlySet<keyof PerfTargets>): ThresholdSpec[] {
+  const from = (key: keyof PerfTargets): ThresholdSource => (configured.has(key) ? 'config' : 'default');
+  const one = (metric: string, expression: string, key: keyof PerfTargets) => parseThresholds({ [metric]: [expression] }, [], from(key));
+  return [
+    ...one('http_req_duration', `p(50)<${targets.p50Ms}`, 'p50Ms'),
+    ...one('http_req_duration', `p(95)<${targets.p95Ms}`, 'p95Ms'),
+    ...one('http_req_duration', `p(99)<${targets.p99Ms}`, 'p99Ms'),
+    ...one('http_req_failed', `rate<${targets.errorRate}`, 'errorRate'),
+    ...(model === 'closed' && targets.throughputRps > 0 && configured.has('throughputRps')
+      ? one('http_reqs', `rate>${targets.throughputRps}`, 'throughputRps')
+      : []),
+  ];
 }
 
 /** What a threshold needs to read; the aggregate implements it over the whole run so far. */
@@ -150,6 +167,7 @@ export function thresholdActual(spec: ThresholdSpec, source: MetricSource): numb
 }
 
 export interface ThresholdVerdict {
+  source: ThresholdSource;
   metric: string;
   expression: string;
   actual: number | null;
@@ -166,5 +184,5 @@ export function evaluateThreshold(spec: ThresholdSpec, source: MetricSource): Th
   const actual = thresholdActual(spec, source);
   const kind = METRICS[spec.name]!;
   const ok = actual === null ? kind !== 'trend' : holds(actual, spec.op, spec.value);
-  return { metric: spec.metric, expression: spec.expression, actual, ok, ...(spec.abortOnFail ? { abortOnFail: true } : {}) };
+  return { source: spec.source, metric: spec.metric, expression: spec.expression, actual, ok, ...(spec.abortOnFail ? { abortOnFail: true } : {}) };
 }

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/store/config.js';
 import { connectBuiltServer } from '../helpers/mcp-client.js';
 import { load, tempProject } from './helpers.js';
 import { startChildServer, startServer } from './servers.js';
@@ -114,6 +116,59 @@ describe('nothing listening on the port', () => {
       expect(text).not.toMatch(/p50|bottleneck|requests in/);
     } finally {
       await session.close();
+    }
+  });
+});
+
+describe('thresholds say where they came from', () => {
+  it('an 8-user smoke run of a fixed endpoint passes: no built-in throughput target judges it', async () => {
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      const { structured: r, summary } = await load(project.dir, { url: server.url, connections: 8, duration: '1s' });
+      expect(r.thresholds.length).toBeGreaterThan(0);
+      expect(r.thresholds.every((t) => t.source === 'default')).toBe(true);
+      expect(r.thresholds.some((t) => t.metric === 'http_reqs')).toBe(false);
+      expect(r.passed).toBe(true);
+      expect(summary).toMatch(/^PASSED/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('.perf/config.json targets are "config" (even one equal to the default), the others "default"; a configured throughput target judges', async () => {
+    const dir = await tempProject();
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      await mkdir(join(dir.dir, '.perf'), { recursive: true });
+      // p95Ms 500 is also the built-in value: only the file can tell that the project chose it.
+      await writeFile(join(dir.dir, '.perf', 'config.json'), JSON.stringify({ targets: { throughputRps: 1_000_000, p95Ms: 500 } }));
+      const config = await loadConfig(dir.dir);
+      const { structured: r, summary } = await load(dir.dir, { url: server.url, connections: 8, duration: '1s' }, { config });
+      const by = (expression: string) => r.thresholds.find((t) => t.expression === expression);
+      expect(by('rate>1000000')).toMatchObject({ metric: 'http_reqs', source: 'config', ok: false });
+      expect(by('p(95)<500')?.source).toBe('config');
+      expect(by('p(50)<100')?.source).toBe('default');
+      expect(r.passed).toBe(false);
+      expect(summary).toMatch(/http_reqs rate>1000000 \(actual [\d.]+; target in \.perf\/config\.json\)/);
+    } finally {
+      await server.close();
+      await dir.cleanup();
+    }
+  });
+
+  it('the call\'s own thresholds are "user", and replace the targets', async () => {
+    const server = await startServer((_req, res) => res.end('ok'));
+    try {
+      const { structured: r, summary } = await load(project.dir, {
+        url: server.url,
+        connections: 2,
+        duration: '1s',
+        thresholds: { http_reqs: ['rate>1000000'] },
+      });
+      expect(r.thresholds).toEqual([expect.objectContaining({ metric: 'http_reqs', source: 'user', ok: false })]);
+      expect(summary).toMatch(/your threshold/);
+    } finally {
+      await server.close();
     }
   });
 });

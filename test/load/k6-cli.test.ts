@@ -42,7 +42,7 @@ describe('perfeng load <script.js>', () => {
     expect(result.requests.total).toBe(12);
     expect(result.iterations).toEqual({ total: 12, dropped: 0 });
     expect(result.vusMax).toBe(3);
-    expect(result.thresholds).toEqual([{ metric: 'checks', expression: 'rate==1', actual: 1, ok: true }]);
+    expect(result.thresholds).toEqual([{ metric: 'checks', expression: 'rate==1', actual: 1, ok: true, source: 'user' }]);
   });
 
   it('--duration replaces the script duration; a failing threshold exits 1', async () => {
