@@ -43,6 +43,14 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   run(input: z.output<I>, context: RunContext): Promise<ToolOutcome<z.output<O>>>;
   /** The one rule that turns a result into a verdict (MCP `verdict` field and CLI exit code alike). */
   verdict(result: z.output<O>): ToolVerdict;
+  /**
+   * What the agent reads first, built from the result: the verdict word, the 3-5 numbers that
+   * matter (the registry appends the run id and cuts at 700 characters). Without it: the core's
+   * brief, or the first paragraph of its text.
+   */
+  brief?(result: z.output<O>, input: z.output<I>, verdict: ToolVerdict): string;
+  /** Up to three concrete follow-up calls (tool + key arguments) this result suggests, when the core gives none. */
+  next?(result: z.output<O>, input: z.output<I>, runId: string | undefined): string[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a list of tools with different schemas
@@ -200,6 +208,16 @@ export function parseToolInput<I extends z.ZodObject>(tool: ToolDefinition<I, z.
   return parsed.data;
 }
 
+/** A follow-up call as `next` shows it: the tool's name, then its arguments as JSON. */
+export function suggestCall(tool: ToolName, args: Record<string, unknown>): string {
+  return `${tool} ${JSON.stringify(args)}`;
+}
+
+/** The folder name of a run directory path (its run id). */
+export function runIdOfDir(dir: string): string {
+  return dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+}
+
 /** What one call produced, ready for any adapter. */
 export interface ToolRun {
   tool: ToolName;
@@ -245,9 +263,11 @@ export async function runTool(tool: AnyTool, raw: unknown, context: RunContext):
   const outcome = await tool.run(input, context);
   const verdict = tool.verdict(outcome.structured);
   const { summary: _s, next: _n, verdict: _v, ...fields } = outcome.structured as Record<string, unknown>;
-  const next = (outcome.next ?? []).slice(0, NEXT_MAX);
+  const runId = runIdOf(fields);
+  const brief = tool.brief?.(outcome.structured, input, verdict) ?? outcome.brief;
+  const next = (outcome.next ?? tool.next?.(outcome.structured, input, runId) ?? []).slice(0, NEXT_MAX);
   const structured: ToolRun['structured'] = {
-    summary: briefOf(outcome, verdict, runIdOf(fields)),
+    summary: briefOf({ ...outcome, brief }, verdict, runId),
     ...(next.length ? { next } : {}),
     verdict: verdict.verdict,
     ...fields,

@@ -1,5 +1,24 @@
-import { defineTool } from '../common/tool.js';
-import { compareInputSchema, compareOutputSchema } from './schema.js';
+import { defineTool, suggestCall } from '../common/tool.js';
+import { type CompareInput, type CompareOutput, compareInputSchema, compareOutputSchema } from './schema.js';
+
+function compareNext(r: CompareOutput, input: CompareInput): string[] {
+  const next: string[] = [];
+  const slower = r.rows.find((row) => row.verdict === 'slower');
+  const fromLoad = [input.baseline, input.candidate, ...(input.inputs ?? [])].some((s) => typeof s === 'string' && /load/.test(s));
+  if (slower) {
+    next.push(
+      fromLoad
+        ? suggestCall('performance_history', { kind: 'load', metric: 'p95' })
+        : suggestCall('performance_history', { kind: 'compare', metric: `median@${slower.name}` }),
+    );
+    next.push(
+      `${suggestCall('profile_process', { command: '<the slower benchmark or server>', baseline: '<a profile of the old version>' })}: where the time went`,
+    );
+  }
+  if (!slower && r.counts.inconclusive && input.run)
+    next.push(`${suggestCall('compare_benchmarks', { run: { ...input.run, runs: input.run.runs * 3 } })}: more runs to decide`);
+  return next;
+}
 
 export const compareBenchmarksTool = defineTool({
   name: 'compare_benchmarks',
@@ -36,4 +55,5 @@ export const compareBenchmarksTool = defineTool({
             : 'NO SIGNIFICANT CHANGE';
     return { verdict, failed: gate.failed };
   },
+  next: compareNext,
 });

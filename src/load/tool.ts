@@ -1,5 +1,68 @@
-import { defineTool } from '../common/tool.js';
-import { loadTestInputSchema, loadTestOutputSchema } from './schema.js';
+import { defineTool, suggestCall } from '../common/tool.js';
+import { formatMs, formatPct, formatRate, round } from '../common/units.js';
+import { type LoadTestInput, type LoadTestOutput, loadTestInputSchema, loadTestOutputSchema } from './schema.js';
+
+/** Verdict, then throughput, p50/p95/p99 and errors; k6 scripts add iterations and VUs; then which thresholds failed. */
+function loadBrief(r: LoadTestOutput, word: string): string {
+  const errors = r.requests.total ? r.requests.failed / r.requests.total : 0;
+  const k6 = r.iterations
+    ? `k6 script: ${r.iterations.total} iterations${r.iterations.dropped ? ` (${r.iterations.dropped} dropped)` : ''}, ${r.vusMax ?? 0} VUs max, `
+    : '';
+  const parts = [
+    `${word}: ${k6}${r.requests.total} requests in ${round(r.durationS, 1)} s, ${formatRate(r.throughputRps)}, p50 ${formatMs(r.latencyMs.p50)}, p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, errors ${formatPct(errors)}`,
+  ];
+  const failed = r.thresholds.filter((t) => !t.ok);
+  if (failed.length)
+    parts.push(
+      `thresholds failed: ${failed
+        .slice(0, 3)
+        .map((t) => `${t.metric} ${t.expression} (actual ${t.actual === null ? 'n/a' : round(t.actual, 2)})`)
+        .join('; ')}${failed.length > 3 ? ` +${failed.length - 3} more` : ''}`,
+    );
+  else parts.push(r.thresholds.length ? `all ${r.thresholds.length} thresholds held` : 'no thresholds');
+  const failingChecks = r.checks.filter((c) => c.fails > 0);
+  if (failingChecks.length)
+    parts.push(
+      `checks failing: ${failingChecks
+        .slice(0, 2)
+        .map((c) => `${c.name} ${c.fails}/${c.passes + c.fails}`)
+        .join('; ')}`,
+    );
+  if (r.aborted && r.abortReason) parts.push(`stopped: ${r.abortReason}`);
+  // The first warning carries the diagnosis (saturated server, generator bottleneck, nothing listening…).
+  const warning = r.warnings[0];
+  if (warning) parts.push(warning.length > 220 ? `${warning.slice(0, 219)}…` : warning);
+  return `${parts.join('; ')}.`;
+}
+
+/** The same load again, as the key arguments of another tool's `load`. */
+function sameLoad(input: LoadTestInput): Record<string, unknown> | undefined {
+  if (input.script) return { script: input.script, ...(input.env ? { env: input.env } : {}) };
+  const url = input.url ?? input.requests?.[0]?.url;
+  if (!url) return undefined;
+  return {
+    url,
+    ...(input.rate ? { rate: input.rate } : { connections: input.connections ?? 10 }),
+    duration: input.duration ?? '10s',
+  };
+}
+
+function loadNext(r: LoadTestOutput, input: LoadTestInput, runId: string | undefined): string[] {
+  const next: string[] = [];
+  const load = sameLoad(input);
+  const url = typeof load?.url === 'string' ? load.url : undefined;
+  let port: number | undefined;
+  try {
+    port = url ? Number(new URL(url).port) || undefined : undefined;
+  } catch {
+    port = undefined;
+  }
+  if (load) next.push(suggestCall('profile_process', { command: '<the server start command>', waitForPort: port ?? 3000, load }));
+  if (runId) next.push(`${suggestCall('compare_benchmarks', { baseline: runId, candidate: 'latest:load' })} after a change and the same run again`);
+  if (r.thresholds.some((t) => !t.ok && t.metric.startsWith('http_req_duration')))
+    next.push(suggestCall('analyze_query', { sql: '<the slowest statement behind this endpoint>' }));
+  return next;
+}
 
 export const runLoadTestTool = defineTool({
   name: 'run_load_test',
@@ -23,4 +86,6 @@ export const runLoadTestTool = defineTool({
     return runLoadTest(input, context);
   },
   verdict: (result) => ({ verdict: result.aborted ? 'ABORTED' : result.passed ? 'PASSED' : 'FAILED', failed: result.aborted || !result.passed }),
+  brief: (result, _input, verdict) => loadBrief(result, verdict.verdict),
+  next: loadNext,
 });

@@ -1,11 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/mcp-client.js';
+import { startFixtureServer } from '../vitals/fixtures.js';
 import { sampleCalls } from './samples/index.js';
 
 /**
@@ -111,6 +114,7 @@ describe('the contract Claude Code sees (issue 14)', () => {
         const seen = seenByModel(result);
         checkContract(tool.name, seen);
         sizes.push(`${tool.name} ${seen.length}`);
+        if (process.env.SHOW_SUMMARIES) console.info(tool.name, JSON.parse(seen).summary, JSON.parse(seen).next);
       } finally {
         await sample!.teardown?.();
       }
@@ -130,4 +134,70 @@ describe('the contract Claude Code sees (issue 14)', () => {
     expect(bad.isError).toBe(true);
     expect((bad.content as Array<{ text: string }>)[0]?.text).toContain('"gate"');
   }, 120_000);
+
+  it('the verdict says what was found: profile HOT / IDLE / LEAK, k6 iterations and thresholds, Lighthouse score and unused bytes', async () => {
+    const call = async (name: string, args: Record<string, unknown>) =>
+      checkContract(name, seenByModel(await client.callTool({ name, arguments: args }, undefined, { timeout: 240_000 })));
+    const FIXTURES = join(REPO_ROOT, 'test', 'profile', 'fixtures');
+
+    const hot = await call('profile_process', { command: ['node', 'hot.js', '1000'], cwd: FIXTURES, top: 5 });
+    expect(hot.verdict).toBe('HOT');
+    expect(hot.summary).toMatch(/^HOT: hotLoop \(hot\.js:\d+\) [\d.]+% self/);
+    expect(hot.summary).toMatch(/\(run \d{8}-\d{6}-profile-/);
+    expect((hot.next as string[])[0]).toMatch(/^profile_process \{"command":\["node","hot.js","1000"\],"baseline":"\d{8}-/);
+
+    await writeFile(join(workDir, 'idle.js'), 'setInterval(() => {}, 1000);\n');
+    const idle = await call('profile_process', { command: ['node', 'idle.js'], durationS: 1.5 });
+    expect(idle.verdict, idle.summary).toBe('IDLE');
+    expect(idle.summary).toMatch(/^IDLE: the process was idle/);
+
+    const port = 20_000 + ((process.pid * 7919) % 20_000);
+    const leak = await call('profile_process', {
+      command: ['node', 'leak-server.js'],
+      cwd: FIXTURES,
+      env: { PORT: String(port), LEAK_MODE: 'leak' },
+      kind: 'leak',
+      waitForPort: port,
+      load: { url: `http://127.0.0.1:${port}/`, connections: 4, duration: '10s' },
+    });
+    const verdict = (leak.leak as { verdict: string }).verdict;
+    expect(leak.verdict).toBe({ leak: 'LEAK', 'no-leak': 'NO-LEAK', inconclusive: 'INCONCLUSIVE' }[verdict]);
+    // The planted leak: LEAK (INCONCLUSIVE only when a starved machine served too few requests).
+    expect(['LEAK', 'INCONCLUSIVE']).toContain(leak.verdict);
+    if (leak.verdict === 'LEAK') expect(leak.summary).toMatch(/^LEAK: [\d.]+ \S+\/request .*rememberRequest \(leak-server\.js:10\)/);
+
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await mkdir(join(workDir, 'load-test'), { recursive: true });
+      await writeFile(
+        join(workDir, 'load-test', 'smoke.js'),
+        [
+          "import http from 'k6/http';",
+          "import { check } from 'k6';",
+          "export const options = { vus: 2, iterations: 20, thresholds: { http_req_failed: ['rate<0.01'], http_req_duration: ['p(95)<5000'] } };",
+          "export default function () { check(http.get(__ENV.BASE_URL), { 'status 200': (r) => r.status === 200 }); }",
+          '',
+        ].join('\n'),
+      );
+      const k6 = await call('run_load_test', {
+        script: 'load-test/smoke.js',
+        env: { BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
+      });
+      expect(k6.verdict).toBe('PASSED');
+      expect(k6.summary).toMatch(/^PASSED: k6 script: 20 iterations, 2 VUs max, 20 requests .*all 2 thresholds held/);
+    } finally {
+      server.close();
+    }
+
+    const pages = await startFixtureServer();
+    try {
+      const vitals = await call('measure_web_vitals', { url: `${pages.origin}/clean`, runs: 1, trace: false, quietMs: 300, lighthouse: true });
+      expect(vitals.summary).toMatch(/Lighthouse score \d+/);
+      expect(vitals.summary).toMatch(/unused JS\+CSS \S+ \S+ of/);
+      expect(vitals.summary).toMatch(/^(PASSED|FAILED): LCP [\d.]+ \S+, CLS /);
+    } finally {
+      await pages.close();
+    }
+  }, 600_000);
 });
