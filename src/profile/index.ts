@@ -7,7 +7,7 @@ import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
 import { analyseProfile, frameLabel, pct, type Analysis } from './analyse.js';
-import { attachNode, checkAttachScope, processKind } from './attach-node.js';
+import { attachNode, checkAttachScope, listeningPorts, processKind } from './attach-node.js';
 import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
 import { diffProfiles, loadProfileRef } from './diff.js';
 import { toCpuProfile } from './export-cpuprofile.js';
@@ -21,6 +21,7 @@ import { parseSpeedscope } from './parse-speedscope.js';
 import { sampleTreeRss } from './rss.js';
 import { runCommand } from '../common/spawn.js';
 import { mergeProfiles, type Profile } from './model.js';
+import { findIdle } from './idle.js';
 import { headline, reportSections, summaryText } from './present.js';
 import { renderFlamegraphPage } from './render-flamegraph.js';
 import { collectNodeProfiles, prepareNodeLaunch } from './runner-node.js';
@@ -343,6 +344,34 @@ function merged(list: ProcessProfile[], warnings: string[]): Profile | undefined
   return mergeProfiles(chosen);
 }
 
+/**
+ * An idle profile says how to get a busy one: with `load` when the process was launched, or
+ * traffic during the window when attached (load needs a launched command). The port comes
+ * from the process itself when it is still listening.
+ */
+function idleAdvice(input: ProfileInput, out: ProfileOutput, durationS: number): { text: string; next: string[] } {
+  if (out.load) {
+    return {
+      text: `It stayed idle although \`load\` sent ${out.load.requests} requests: they did not reach this process — check that the load URL's port is the one it listens on.`,
+      next: [],
+    };
+  }
+  const port = out.processes.map((p) => listeningPorts(p.pid)[0]).find((p) => p !== undefined);
+  const url = `http://127.0.0.1:${port ?? 'PORT'}/`;
+  const loadArg = JSON.stringify({ url, duration: `${Math.round(durationS)}s` });
+  if (input.pid) {
+    return {
+      text: `Drive it while profiling: run run_load_test against it (${url}) during the window, or launch it through \`command\` with \`load\` (the same fields as run_load_test).`,
+      next: [`run_load_test ${loadArg} while profile_process {"pid":${input.pid},"durationS":${Math.round(durationS)}} runs`],
+    };
+  }
+  const command = JSON.stringify(input.command);
+  return {
+    text: `Drive it while profiling: give \`load\` (the same fields as run_load_test), e.g. "load": ${loadArg}, with \`waitForPort\` when the URL's port is not the one it opens.`,
+    next: [`profile_process {"command":${command},"load":${loadArg}}`],
+  };
+}
+
 export async function runProfile(rawInput: unknown, context: RunContext): Promise<ToolOutcome<ProfileOutput>> {
   const input = parseInput(profileInputSchema, rawInput);
   if (!input.command === !input.pid) {
@@ -371,7 +400,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     const { runLeak } = await import('./leak.js');
     return runLeak(input, context, cwd, durationS, maxS);
   }
-  const baseline = input.baseline ? await loadProfileRef(input.baseline, context.projectDir) : undefined;
+  const baseline = input.baseline ? await loadProfileRef(input.baseline, context) : undefined;
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {
     const collected = input.pid
@@ -489,6 +518,14 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     if (input.memoryFunction && collected.runtime !== 'python') warnings.push('memoryFunction applies to launched Python programs only: ignored');
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
+    const idle = input.kind === 'cpu' && cpuAnalysis ? findIdle(cpuAnalysis, collected.wallMs, usToMs) : undefined;
+    out.verdict = idle ? 'IDLE' : 'PROFILED';
+    let next: string[] | undefined;
+    if (idle) {
+      const advice = idleAdvice(input, out, durationS);
+      out.idle = { ...idle, advice: advice.text };
+      next = advice.next;
+    }
     if (baseline) {
       if (baseline.profile.kind !== main.kind)
         warnings.push(`the baseline is a ${baseline.profile.kind} profile and this one is ${main.kind}: the diff compares unlike things`);
@@ -516,7 +553,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
       }),
     );
     await run.writeJson('result.json', out);
-    return { structured: out, summary: summaryText(out, collected.target) };
+    return { structured: out, summary: summaryText(out, collected.target), ...(next ? { next } : {}) };
   } finally {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -525,8 +562,8 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
 /** `perfeng profile diff A B`: two stored profiles → which functions grew or shrank, and a red/blue flame graph. */
 export async function runProfileDiff(rawInput: unknown, context: RunContext): Promise<ToolOutcome<ProfileDiffOutput>> {
   const input = parseInput(profileDiffInputSchema, rawInput);
-  const before = await loadProfileRef(input.baseline, context.projectDir);
-  const after = await loadProfileRef(input.target, context.projectDir);
+  const before = await loadProfileRef(input.baseline, context);
+  const after = await loadProfileRef(input.target, context);
   if (before.profile.kind !== after.profile.kind) {
     throw new UserError(`cannot diff a ${before.profile.kind} profile against a ${after.profile.kind} profile`, 'compare two CPU or two heap profiles');
   }
