@@ -14,7 +14,7 @@ import { lacking } from '../helpers/system.js';
  * changed" is checked on the sequence as well as on every table's count and sum.
  */
 const lack = lacking(import.meta.url, 'hypopg');
-const P = `atk_pgc_${process.pid}`; // schema of every fixture
+const P = fixtureName('atk_pgc'); // schema of every fixture
 const SEQ = `${P}.seq`;
 let admin: pg.Client;
 
