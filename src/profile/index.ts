@@ -28,6 +28,7 @@ import { checkPerfAccess, collectPerf, perfFailure, preparePerfLaunch } from './
 import { collectLineMemory, collectPython, preparePythonLaunch } from './runner-python.js';
 import type { Collected, ProcessProfile } from './runner-types.js';
 import { profileDiffInputSchema, profileInputSchema, type ProfileDiffOutput, type ProfileInput, type ProfileOutput } from './schema.js';
+import { profileProcessTool } from './tool.js';
 
 /**
  * profile_process: measure (runner: launch or attach) → model (one Profile per process,
@@ -515,7 +516,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
         sections: reportSections(out),
       }),
     );
-    await run.writeJson('result.json', out);
+    await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
     return { structured: out, summary: summaryText(out, collected.target) };
   } finally {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
@@ -573,7 +574,8 @@ export async function runProfileDiff(rawInput: unknown, context: RunContext): Pr
       sections,
     }),
   );
-  await run.writeJson('result.json', out);
+  // `perfeng profile diff` is a command, not an agent tool: its envelope names the command.
+  await run.writeResult({ tool: 'profile diff', input, result: out, aborted: context.signal.aborted });
   const lines = [
     verdict,
     '',
