@@ -7,7 +7,7 @@ import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
 import { analyseProfile, frameLabel, pct, type Analysis } from './analyse.js';
-import { attachNode, checkAttachScope, processKind } from './attach-node.js';
+import { attachNode, checkAttachScope, listeningPorts, processKind } from './attach-node.js';
 import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
 import { diffProfiles, loadProfileRef } from './diff.js';
 import { toCpuProfile } from './export-cpuprofile.js';
@@ -21,6 +21,7 @@ import { parseSpeedscope } from './parse-speedscope.js';
 import { sampleTreeRss } from './rss.js';
 import { runCommand } from '../common/spawn.js';
 import { mergeProfiles, type Profile } from './model.js';
+import { findIdle } from './idle.js';
 import { headline, reportSections, summaryText } from './present.js';
 import { renderFlamegraphPage } from './render-flamegraph.js';
 import { collectNodeProfiles, prepareNodeLaunch } from './runner-node.js';
@@ -344,6 +345,34 @@ function merged(list: ProcessProfile[], warnings: string[]): Profile | undefined
   return mergeProfiles(chosen);
 }
 
+/**
+ * An idle profile says how to get a busy one: with `load` when the process was launched, or
+ * traffic during the window when attached (load needs a launched command). The port comes
+ * from the process itself when it is still listening.
+ */
+function idleAdvice(input: ProfileInput, out: ProfileOutput, durationS: number): { text: string; next: string[] } {
+  if (out.load) {
+    return {
+      text: `It stayed idle although \`load\` sent ${out.load.requests} requests: they did not reach this process — check that the load URL's port is the one it listens on.`,
+      next: [],
+    };
+  }
+  const port = out.processes.map((p) => listeningPorts(p.pid)[0]).find((p) => p !== undefined);
+  const url = `http://127.0.0.1:${port ?? 'PORT'}/`;
+  const loadArg = JSON.stringify({ url, duration: `${Math.round(durationS)}s` });
+  if (input.pid) {
+    return {
+      text: `Drive it while profiling: run run_load_test against it (${url}) during the window, or launch it through \`command\` with \`load\` (the same fields as run_load_test).`,
+      next: [`run_load_test ${loadArg} while profile_process {"pid":${input.pid},"durationS":${Math.round(durationS)}} runs`],
+    };
+  }
+  const command = JSON.stringify(input.command);
+  return {
+    text: `Drive it while profiling: give \`load\` (the same fields as run_load_test), e.g. "load": ${loadArg}, with \`waitForPort\` when the URL's port is not the one it opens.`,
+    next: [`profile_process {"command":${command},"load":${loadArg}}`],
+  };
+}
+
 export async function runProfile(rawInput: unknown, context: RunContext): Promise<ToolOutcome<ProfileOutput>> {
   const input = parseInput(profileInputSchema, rawInput);
   if (!input.command === !input.pid) {
@@ -490,6 +519,15 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     if (input.memoryFunction && collected.runtime !== 'python') warnings.push('memoryFunction applies to launched Python programs only: ignored');
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
+    const idle = input.kind === 'cpu' && cpuAnalysis ? findIdle(cpuAnalysis, collected.wallMs, usToMs) : undefined;
+    let next: string[] | undefined;
+    if (idle) {
+      const advice = idleAdvice(input, out, durationS);
+      out.idle = { ...idle, advice: advice.text };
+      next = advice.next;
+    }
+    // The one verdict rule (src/profile/tool.ts), here too so result.json and the core's caller agree.
+    out.verdict = profileProcessTool.verdict(out).verdict as ProfileOutput['verdict'];
     if (baseline) {
       if (baseline.profile.kind !== main.kind)
         warnings.push(`the baseline is a ${baseline.profile.kind} profile and this one is ${main.kind}: the diff compares unlike things`);
@@ -517,7 +555,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
       }),
     );
     await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
-    return { structured: out, summary: summaryText(out, collected.target) };
+    return { structured: out, summary: summaryText(out, collected.target), ...(next ? { next } : {}) };
   } finally {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }

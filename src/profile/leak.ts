@@ -373,6 +373,7 @@ async function writeLeakRun(
   out.exitCode = null;
   await run.writeJson('memory.json', { samples: recording.samples, ticks: recording.ticks, snapshotSteps: recording.snapshotSteps ?? [], fit });
   await run.writeFile('report.html', renderLeakPage({ out, recording, fit, perRequest }));
+  out.verdict = profileProcessTool.verdict(out).verdict as ProfileOutput['verdict'];
   await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
   return { structured: out, summary: leakSummary(out, fit, recording, run.id) };
 }

@@ -18,6 +18,9 @@ export function headline(out: ProfileOutput, target: string): string {
     const top = out.heap.topAllocators[0]!;
     return `Heap profile of ${target} (${span}, ${out.profiler}): top allocator ${top.name}${where(top) ? ` (${where(top)})` : ''} — ${formatBytes(top.bytes)}, ${top.pct}% of ${formatBytes(out.heap.totalBytes)} sampled.`;
   }
+  if (out.idle) {
+    return `IDLE: ${target} was idle during the ${span} window — ${out.idle.quietPct}% of samples idle, (program) or GC, ${formatMs(out.idle.userCodeMs)} in its own code; nothing to rank. ${out.idle.advice}`;
+  }
   const top = out.hotFunctions[0];
   if (!top) return `Profiled ${target} for ${span} (${out.profiler}) but it used almost no CPU: nothing to rank.`;
   return `CPU profile of ${target} (${span}, ${out.samples.toLocaleString('en-US')} samples, ${out.profiler}): hottest ${top.name}${where(top) ? ` (${where(top)})` : ''} — ${top.selfPct}% self, ${top.totalPct}% total.`;
@@ -25,7 +28,8 @@ export function headline(out: ProfileOutput, target: string): string {
 
 export function summaryText(out: ProfileOutput, target: string): string {
   const lines = [headline(out, target)];
-  if (out.hotFunctions.length) {
+  // An idle window's "hottest (program) 100 %" ranks nothing: the tables stay in the artefacts.
+  if (out.hotFunctions.length && !out.idle) {
     lines.push('', 'Hot functions (self | total, share of on-CPU time):');
     for (const f of out.hotFunctions.slice(0, 8)) {
       lines.push(
@@ -41,7 +45,7 @@ export function summaryText(out: ProfileOutput, target: string): string {
       );
     }
   }
-  if (out.hotPaths[0]) lines.push('', `Heaviest stack (${out.hotPaths[0].selfPct}%): ${out.hotPaths[0].stack.slice(-5).join(' → ')}`);
+  if (out.hotPaths[0] && !out.idle) lines.push('', `Heaviest stack (${out.hotPaths[0].selfPct}%): ${out.hotPaths[0].stack.slice(-5).join(' → ')}`);
   if (out.heap?.topAllocators.length) {
     lines.push('', `Top allocators (${out.heap.unit}):`);
     for (const a of out.heap.topAllocators.slice(0, 6))

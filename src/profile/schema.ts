@@ -103,6 +103,17 @@ export const leakSchema = z.object({
 });
 
 export const profileOutputSchema = z.object({
+  verdict: z
+    .enum(['HOT', 'IDLE', 'LEAK', 'NO-LEAK', 'INCONCLUSIVE'])
+    .optional()
+    .describe("what was found (the tool's one verdict rule, src/profile/tool.ts); IDLE: the process did (almost) nothing during the window, see `idle`"),
+  idle: z
+    .object({
+      quietPct: z.number().describe('share of samples in (idle), (program) or (garbage collector)'),
+      userCodeMs: z.number().describe("self time in the program's own code and its dependencies"),
+      advice: z.string(),
+    })
+    .optional(),
   runtime: z.enum(['node', 'python', 'native']),
   profiler: z.string().describe('what recorded it: node --cpu-prof, inspector, cProfile, py-spy, tracemalloc, perf'),
   kind: z.enum(['cpu', 'heap', 'leak']),

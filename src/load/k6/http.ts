@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import { subscribe } from 'node:diagnostics_channel';
+import { isIP, type Socket } from 'node:net';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
-import { UserError } from '../../common/errors.js';
+import { defined, UserError } from '../../common/errors.js';
 import { checkHostAllowed, type HostLookup } from '../../common/hosts.js';
 import { parseDurationMs } from '../../common/units.js';
 import { classifyError, type ErrorKind, type Outcome, type RequestContext, type RuntimeRequest } from '../connection.js';
@@ -91,10 +92,80 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+/**
+ * A request on the raw-socket path. Its bytes may be shared (see sendRaw's cache); its timing
+ * is its own: the parser asks for `captureHeaders` once this request's response head has
+ * arrived (FastConnection's expectation callback) — the end of k6's `waiting`.
+ */
+class RawRequest {
+  tHead = 0;
+  readonly maxCapture = MAX_BODY;
+  constructor(
+    readonly wire: Buffer,
+    readonly isHead: boolean,
+    readonly captureBody: boolean,
+  ) {}
+
+  get captureHeaders(): boolean {
+    if (this.tHead === 0) this.tHead = performance.now();
+    return true;
+  }
+}
+
+/**
+ * The raw-path request being handed to its connection: a socket created meanwhile (a new
+ * connection, or a reconnect after keep-alive ended) is its own, and times `connecting`.
+ * Single-threaded, set and cleared around one synchronous send().
+ */
+let connectProbe: { tConnected: number } | null = null;
+subscribe('net.client.socket', (message) => {
+  const waiter = connectProbe;
+  if (!waiter) return;
+  waiter.tConnected = -1;
+  (message as { socket: Socket }).socket.once('connect', () => {
+    waiter.tConnected = performance.now();
+  });
+});
+
+const noop = () => undefined;
+
+/**
+ * k6's phases on the raw-socket path, from the request's timestamps: blocked until it was
+ * handed to its connection, connecting when that opened a socket, sending while the write
+ * ran, waiting until the response head had arrived, receiving until the body had.
+ */
+function rawTimings(
+  t: K6Response['timings'],
+  t0: number,
+  w: { tSend: number; tWritten: number; tConnected: number; tDone: number; request: { tHead: number } },
+): void {
+  t.blocked = w.tSend - t0;
+  let sent: number;
+  if (w.tConnected > 0) {
+    // Written into the connecting socket's buffer, flushed once connected.
+    t.connecting = w.tConnected - w.tSend;
+    t.sending = 0;
+    sent = w.tConnected;
+  } else if (w.tConnected < 0) {
+    // Never connected (refused, timed out): all of it was connecting.
+    t.connecting = w.tDone - w.tSend;
+    t.sending = 0;
+    sent = w.tDone;
+  } else {
+    t.connecting = 0;
+    t.sending = w.tWritten - w.tSend;
+    sent = w.tWritten;
+  }
+  t.tls_handshaking = 0;
+  const head = w.request.tHead > 0 ? w.request.tHead : w.tDone;
+  t.waiting = Math.max(0, head - sent);
+  t.receiving = Math.max(0, w.tDone - head);
+  t.duration = t.sending + t.waiting + t.receiving;
+}
+
 /** Could the header lines hold Set-Cookie or Location? (False positives only cost a full split.) */
 const COOKIE_OR_LOCATION = /cookie|location/i;
-const NO_HEADERS: string[] = [];
-const NO_BODY_CHUNKS: Buffer[] = [];
+const EMPTY_BUFFER = Buffer.alloc(0);
 const NO_PARAMS: RequestParams = Object.freeze({});
 
 /** "200 OK" per status and reason, built once. */
@@ -118,24 +189,71 @@ function canonicalHeader(name: string): string {
   return c;
 }
 
-interface RawResponse {
+interface UndiciResponse {
   status: number;
   statusText: string;
-  /** Header list: name, value, name, value… (undici) — or `head`, the header lines as text (raw-socket path). */
+  /** Header list: name, value, name, value… */
   headers: string[];
-  head?: string;
   body: Buffer[];
   bodyBytes: number;
+  /** performance.now() when undici put the request on a connected socket (onConnect), when the head arrived, when the body ended. */
+  tConnect: number;
   tHeaders: number;
+  tDone: number;
+  /** The connection this request opened (0s when it reused one). */
+  connect: ConnectTiming;
+}
+
+/** A connection undici opened for a VU: when it began, when TCP connected, when TLS finished (0 = not reached). */
+interface ConnectTiming {
+  start: number;
+  tcp: number;
+  secure: number;
+}
+
+const NO_CONNECT: ConnectTiming = Object.freeze({ start: 0, tcp: 0, secure: 0 });
+
+/** k6's phases on the undici (https) path. */
+function undiciTimings(t: K6Response['timings'], t0: number, r: UndiciResponse): void {
+  const c = r.connect;
+  const tConnect = r.tConnect || r.tHeaders || r.tDone;
+  if (c.start >= t0 && c.secure > 0) {
+    t.blocked = c.start - t0;
+    const tcp = c.tcp > 0 ? c.tcp : c.secure;
+    t.connecting = tcp - c.start;
+    t.tls_handshaking = c.secure - tcp;
+  } else t.blocked = Math.max(0, tConnect - t0);
+  const tHeaders = r.tHeaders || r.tDone;
+  t.sending = 0;
+  t.waiting = Math.max(0, tHeaders - Math.max(tConnect, c.secure));
+  t.receiving = Math.max(0, r.tDone - tHeaders);
+  t.duration = t.sending + t.waiting + t.receiving;
 }
 
 /**
  * One request on undici's dispatch API: callbacks, no Readable stream per response (the
  * stream-based `request()` cost ~25 µs more per request in a profile of 50 VUs).
  */
-function dispatchRaw(agent: Agent, options: Dispatcher.DispatchOptions, signal: AbortSignal, keepBody: boolean): Promise<RawResponse> {
+function dispatchRaw(
+  agent: Agent,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+  keepBody: boolean,
+  lastConnect: () => ConnectTiming,
+): Promise<UndiciResponse> {
   return new Promise((resolvePromise, reject) => {
-    const out: RawResponse = { status: 0, statusText: '', headers: [], body: [], bodyBytes: 0, tHeaders: 0 };
+    const t0 = performance.now();
+    const out: UndiciResponse = {
+      status: 0,
+      statusText: '',
+      headers: [],
+      body: [],
+      bodyBytes: 0,
+      tConnect: 0,
+      tHeaders: 0,
+      tDone: 0,
+      connect: NO_CONNECT,
+    };
     let abort: ((err?: Error) => void) | null = null;
     let settled = false;
     const onAbort = () => abort?.(new InterruptedIteration());
@@ -143,12 +261,16 @@ function dispatchRaw(agent: Agent, options: Dispatcher.DispatchOptions, signal: 
     const done = (error?: unknown) => {
       if (settled) return;
       settled = true;
+      out.tDone = performance.now();
+      const c = lastConnect();
+      if (c.start >= t0) out.connect = c;
       signal.removeEventListener('abort', onAbort);
       if (error) reject(error);
       else resolvePromise(out);
     };
     agent.dispatch(options, {
       onConnect(a: (err?: Error) => void) {
+        out.tConnect = performance.now();
         abort = a;
         if (signal.aborted) a(new InterruptedIteration());
       },
@@ -511,19 +633,46 @@ async function allowedAddress(state: HttpRunState, host: string, original: strin
 
 export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string, unknown> & { close(): Promise<void>; interrupt(): void } {
   const settings = state.settings;
+  // The connector is undici's own, wrapped to time each connection this VU opens (k6's
+  // http_req_connecting and http_req_tls_handshaking).
+  const connector = buildConnector({ rejectUnauthorized: !settings.insecureSkipTLSVerify });
+  let lastConnect: ConnectTiming = NO_CONNECT;
   const agent = new Agent({
-    connect: { rejectUnauthorized: !settings.insecureSkipTLSVerify },
+    connect: (opts, callback) => {
+      const timing: ConnectTiming = { start: performance.now(), tcp: 0, secure: 0 };
+      lastConnect = timing;
+      const socket = connector(opts, (error, connected) => {
+        if (!error) timing.secure = performance.now();
+        (callback as (e: Error | null, s: Socket | null) => void)(error, connected as Socket | null);
+      });
+      (socket as Socket | undefined)?.once?.('connect', () => {
+        timing.tcp = performance.now();
+      });
+      return socket;
+    },
     keepAliveTimeout: 30_000,
   });
+  const getLastConnect = () => lastConnect;
   const jar = new K6CookieJar();
 
   // ---- the raw-socket path for plain http:// (the engine's FastConnection and parser) ----
   // undici costs ~2× the CPU per request of our own HTTP/1.1 client (bench/load); a VU's
   // requests are sequential, so one connection per origin (more only for http.batch).
+  /** One request in flight on the raw path, with its timestamps (performance.now(); 0 = not reached). */
   interface Waiter {
-    resolve(r: RawResponse): void;
+    resolve(w: Waiter): void;
     reject(e: unknown): void;
     conn: FastConnection;
+    request: RawRequest;
+    /** Handed to the connection. */
+    tSend: number;
+    /** The write returned (bytes are in the kernel, or buffered behind a connect). */
+    tWritten: number;
+    /** A new socket was opened for it: -1 while connecting, then when it connected. */
+    tConnected: number;
+    /** The response was complete. */
+    tDone: number;
+    outcome: Outcome | null;
   }
   const pools = new Map<string, FastConnection[]>();
   const waiting = new Set<Waiter>();
@@ -531,24 +680,17 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     const waiter = context.owner as Waiter;
     if (!waiting.delete(waiter)) return;
     timeouts.delete(waiter.conn);
+    waiter.tDone = performance.now();
     if (outcome.errorKind) {
-      waiter.reject(Object.assign(new Error(outcome.errorMessage ?? outcome.errorKind), { k6Kind: outcome.errorKind }));
+      waiter.reject(Object.assign(new Error(outcome.errorMessage ?? outcome.errorKind), { k6Kind: outcome.errorKind, k6Waiter: waiter }));
       return;
     }
-    waiter.resolve({
-      status: outcome.status,
-      statusText: outcome.reason ?? '',
-      headers: NO_HEADERS,
-      head: outcome.head ?? '',
-      body: outcome.body ? [outcome.body] : NO_BODY_CHUNKS,
-      bodyBytes: outcome.bodyBytes ?? 0,
-      tHeaders: performance.now(),
-    });
+    waiter.outcome = outcome;
+    waiter.resolve(waiter);
   };
   const timeouts = new Map<FastConnection, number>();
-  /** method → URL → serialised request (body kept / discarded); see sendRaw. */
-  const wireCache = new Map<string, Map<string, RuntimeRequest>>();
-  const wireCacheNoBody = new Map<string, Map<string, RuntimeRequest>>();
+  /** method → URL → serialised request; see sendRaw. */
+  const wireCache = new Map<string, Map<string, Buffer>>();
   const sweep = () => {
     const now = performance.now();
     for (const [conn, timeoutMs] of timeouts) conn.sweep(now, timeoutMs);
@@ -563,11 +705,10 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     body: string | Buffer | undefined,
     keepBody: boolean,
     timeoutMs: number,
-    startMs: number,
     /** Only the default headers, no body: the serialised request can be reused for `cacheKey` (the URL). */
     cacheable: boolean,
     cacheKey: string,
-  ): Promise<RawResponse> => {
+  ): Promise<Waiter> => {
     const key = `${address}:${port}`;
     let pool = pools.get(key);
     if (!pool) pools.set(key, (pool = []));
@@ -584,15 +725,14 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     }
     // A request with no body and only the default headers is the same bytes every time:
     // serialised once per (method, URL) — header canonicalisation and Buffer.from were ~5 %.
-    let request: RuntimeRequest | undefined;
-    let byUrl: Map<string, RuntimeRequest> | undefined;
+    let wire: Buffer | undefined;
+    let byUrl: Map<string, Buffer> | undefined;
     if (cacheable) {
-      const cache = keepBody ? wireCache : wireCacheNoBody;
-      byUrl = cache.get(method);
-      if (!byUrl) cache.set(method, (byUrl = new Map()));
-      request = byUrl.get(cacheKey);
+      byUrl = wireCache.get(method);
+      if (!byUrl) wireCache.set(method, (byUrl = new Map()));
+      wire = byUrl.get(cacheKey);
     }
-    if (!request) {
+    if (!wire) {
       let head = `${method} ${path} HTTP/1.1\r\n`;
       for (const name in headers) head += `${canonicalHeader(name)}: ${headers[name]}\r\n`;
       const bodyBuf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -600,18 +740,27 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
         head += `Content-Length: ${bodyBuf?.length ?? 0}\r\n`;
       if (settings.noConnectionReuse) head += 'Connection: close\r\n';
       head += '\r\n';
-      const wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
-      request = { wire, isHead: method === 'HEAD', captureBody: keepBody, captureHeaders: true, maxCapture: MAX_BODY } as unknown as RuntimeRequest;
-      if (byUrl && byUrl.size < 500) byUrl.set(cacheKey, request);
+      wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
+      if (byUrl && byUrl.size < 500) byUrl.set(cacheKey, wire);
     }
-    const c = conn;
-    const req = request;
-    return new Promise<RawResponse>((resolveRaw, rejectRaw) => {
-      const waiter: Waiter = { resolve: resolveRaw, reject: rejectRaw, conn: c };
-      waiting.add(waiter);
-      timeouts.set(c, timeoutMs);
-      c.send({ request: req, startMs, measured: true, retries: 0, owner: waiter });
+    const request = new RawRequest(wire, method === 'HEAD', keepBody);
+    const waiter: Waiter = { resolve: noop, reject: noop, conn, request, tSend: 0, tWritten: 0, tConnected: 0, tDone: 0, outcome: null };
+    const promise = new Promise<Waiter>((resolveRaw, rejectRaw) => {
+      waiter.resolve = resolveRaw;
+      waiter.reject = rejectRaw;
     });
+    waiting.add(waiter);
+    timeouts.set(conn, timeoutMs);
+    waiter.tSend = performance.now();
+    // A socket opened inside send() is this request's: the probe times its connect.
+    connectProbe = waiter;
+    try {
+      conn.send({ request: request as unknown as RuntimeRequest, startMs: waiter.tSend, measured: true, retries: 0, owner: waiter });
+    } finally {
+      connectProbe = null;
+    }
+    waiter.tWritten = performance.now();
+    return promise;
   };
   /** Interrupts the VU's requests in flight: their connections are dropped, their calls throw. */
   const interrupt = () => {
@@ -773,51 +922,40 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       res.remote_ip = address;
       res.remote_port = target.port;
       const t0 = performance.now();
-      let tHeaders = t0;
+      const timings = res.timings;
       let received = 0;
       let setCookies: string[] | null = null;
       let location: string | undefined;
       let errorKind: ErrorKind | undefined;
+      let raw: Waiter | null = null;
+      let undiciResponse: UndiciResponse | null = null;
       try {
         const keepBody = responseType !== 'none' && method !== 'HEAD';
-        const raw =
-          url.protocol === 'http:'
-            ? await sendRaw(
-                address,
-                target.port,
-                method,
-                route.path,
-                headers,
-                data,
-                keepBody,
-                timeoutMs,
-                t0,
-                userHeaderCount === 0 && data === undefined && headers.cookie === undefined,
-                href,
-              )
-            : await dispatchRaw(
-                agent,
-                {
-                  origin: `${url.protocol}//${address.includes(':') ? `[${address}]` : address}:${target.port}`,
-                  path: route.path,
-                  method: method as Dispatcher.HttpMethod,
-                  headers,
-                  body: data,
-                  headersTimeout: timeoutMs,
-                  bodyTimeout: timeoutMs,
-                  reset: settings.noConnectionReuse,
-                },
-                vu.signal,
-                keepBody,
-              );
-        tHeaders = raw.tHeaders;
-        res.status = raw.status;
-        res.status_text = statusText(raw.status, raw.statusText);
-        if (raw.head !== undefined) {
+        let status: number;
+        let reason: string;
+        let bodyBuf: Buffer | null;
+        if (url.protocol === 'http:') {
+          raw = await sendRaw(
+            address,
+            target.port,
+            method,
+            route.path,
+            headers,
+            data,
+            keepBody,
+            timeoutMs,
+            userHeaderCount === 0 && data === undefined && headers.cookie === undefined,
+            href,
+          );
+          const o = defined(raw.outcome, 'raw outcome');
+          status = o.status;
+          reason = o.reason ?? '';
+          bodyBuf = o.body ?? null;
+          received += o.bodyBytes ?? 0;
           // Header lines as text: split only when a script reads them, or one of them is a
           // cookie or a redirect target (one case-insensitive search first: most responses have neither).
-          const head = raw.head;
-          received += head.length + 17 + raw.statusText.length;
+          const head = o.head ?? '';
+          received += head.length + 17 + reason.length;
           if (COOKIE_OR_LOCATION.test(head)) {
             const list = splitHead(head);
             res.setHeaderSource(list);
@@ -831,21 +969,44 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
             }
           } else res.setHeaderSource(head);
         } else {
-          const h = raw.headers;
-          for (let i = 0; i + 1 < h.length; i += 2) {
-            const k = h[i]!;
-            const v = h[i + 1]!;
+          const u = await dispatchRaw(
+            agent,
+            {
+              origin: `${url.protocol}//${address.includes(':') ? `[${address}]` : address}:${target.port}`,
+              path: route.path,
+              method: method as Dispatcher.HttpMethod,
+              headers,
+              body: data,
+              headersTimeout: timeoutMs,
+              bodyTimeout: timeoutMs,
+              reset: settings.noConnectionReuse,
+            },
+            vu.signal,
+            keepBody,
+            getLastConnect,
+          );
+          undiciResponse = u;
+          status = u.status;
+          reason = u.statusText;
+          const h = u.headers;
+          for (let i = 1; i < h.length; i += 2) {
+            const k = h[i - 1];
+            const v = h[i];
+            if (k === undefined || v === undefined) continue;
             received += k.length + v.length + 4;
             const key = canonicalHeader(k);
             if (key === 'Set-Cookie') (setCookies ??= []).push(v);
             else if (key === 'Location') location = v;
           }
           res.setHeaderSource(h);
+          received += u.bodyBytes;
+          bodyBuf = u.body.length === 0 ? null : u.body.length === 1 ? (u.body[0] ?? null) : Buffer.concat(u.body);
         }
-        received += raw.bodyBytes;
+        res.status = status;
+        res.status_text = statusText(status, reason);
         if (!keepBody) res.body = null;
         else {
-          const buf = raw.body.length === 1 ? raw.body[0]! : Buffer.concat(raw.body);
+          const buf = bodyBuf ?? EMPTY_BUFFER;
           if (responseType === 'binary') res.body = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
           else res.setTextBody(buf);
         }
@@ -856,14 +1017,13 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
         errorKind = c.kind;
         res.error = c.message;
         res.error_code = ERROR_CODES[c.kind];
+        raw = (error as { k6Waiter?: Waiter }).k6Waiter ?? null;
       }
-      const tEnd = performance.now();
-      const waiting = tHeaders - t0;
-      const receiving = tEnd - tHeaders;
-      const timings = res.timings;
-      timings.waiting = waiting;
-      timings.receiving = receiving;
-      timings.duration = waiting + receiving;
+      // k6's phases: blocked (until the request could go out), connecting, tls_handshaking,
+      // sending, waiting (to the response head), receiving (to its end).
+      if (raw) rawTimings(timings, t0, raw);
+      else if (undiciResponse) undiciTimings(timings, t0, undiciResponse);
+      else timings.duration = timings.waiting = performance.now() - t0;
       if (res.status >= 400) {
         res.error_code = 1000 + res.status;
         res.error = res.status_text;
@@ -905,14 +1065,18 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       s.url = href;
       s.status = res.status;
       s.failed = failed;
-      s.waiting = waiting;
-      s.receiving = receiving;
-      s.duration = waiting + receiving;
+      s.blocked = timings.blocked;
+      s.connecting = timings.connecting;
+      s.tlsHandshaking = timings.tls_handshaking;
+      s.sending = timings.sending;
+      s.waiting = timings.waiting;
+      s.receiving = timings.receiving;
+      s.duration = timings.duration;
       s.sentBytes = (data ? data.length : 0) + href.length + 64;
       s.receivedBytes = received;
       s.errorKind = errorKind;
       s.errorMessage = errorKind ? `${method} ${href}: ${res.error}` : undefined;
-      s.at = tEnd;
+      s.at = raw ? raw.tDone : performance.now();
       state.collector.request(s);
       if (location && [301, 302, 303, 307, 308].includes(res.status) && hops < maxRedirects) {
         hops++;
