@@ -1,6 +1,8 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { RunContext } from '../common/context.js';
 import { UserError } from '../common/errors.js';
+import { readInputFile } from '../common/input-files.js';
 import { round } from '../common/units.js';
 import { resolveRun } from '../store/runs.js';
 import { analyseProfile, functionKey } from './analyse.js';
@@ -24,20 +26,31 @@ export interface DiffEntry {
 }
 
 /** A stored run (its speedscope.json) or a profile file → the model. */
-export async function loadProfileRef(ref: string, projectDir: string): Promise<{ profile: Profile; label: string }> {
+export async function loadProfileRef(ref: string, context: RunContext): Promise<{ profile: Profile; label: string }> {
+  const { projectDir } = context;
   let path: string | undefined;
   const direct = resolve(projectDir, ref);
-  const info = await stat(direct).catch(() => undefined);
-  if (info?.isFile()) path = direct;
+  // lstat, not stat: a FIFO or a device (or a link to one) is "a file" for the gate to refuse.
+  const info = await lstat(direct).catch(() => undefined);
+  if (info && !info.isDirectory()) path = direct;
   else {
     const run = await resolveRun(projectDir, ref);
     path = join(run.dir, 'speedscope.json');
     const exists = await stat(path).catch(() => undefined);
     if (!exists) throw new UserError(`run "${ref}" has no speedscope.json`, 'pass a run made by profile_process, or a .cpuprofile / .speedscope.json file');
   }
+  // The same gate as every named input: regular files inside the project (or an allowed
+  // folder), under the size cap; /proc, devices and FIFOs refused before any read.
+  const text = await readInputFile(path, {
+    projectDir,
+    allowedPaths: context.config.query.allowedInputPaths,
+    maxBytes: context.config.query.maxInputMb * 1024 * 1024,
+    what: 'profile',
+    signal: context.signal,
+  });
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
     throw new UserError(`cannot read ${path} as a profile: ${(error as Error).message}`, 'pass a .cpuprofile, .heapprofile or speedscope JSON file');
   }

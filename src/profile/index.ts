@@ -401,7 +401,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     const { runLeak } = await import('./leak.js');
     return runLeak(input, context, cwd, durationS, maxS);
   }
-  const baseline = input.baseline ? await loadProfileRef(input.baseline, context.projectDir) : undefined;
+  const baseline = input.baseline ? await loadProfileRef(input.baseline, context) : undefined;
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {
     const collected = input.pid
@@ -564,8 +564,8 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
 /** `perfeng profile diff A B`: two stored profiles → which functions grew or shrank, and a red/blue flame graph. */
 export async function runProfileDiff(rawInput: unknown, context: RunContext): Promise<ToolOutcome<ProfileDiffOutput>> {
   const input = parseInput(profileDiffInputSchema, rawInput);
-  const before = await loadProfileRef(input.baseline, context.projectDir);
-  const after = await loadProfileRef(input.target, context.projectDir);
+  const before = await loadProfileRef(input.baseline, context);
+  const after = await loadProfileRef(input.target, context);
   if (before.profile.kind !== after.profile.kind) {
     throw new UserError(`cannot diff a ${before.profile.kind} profile against a ${after.profile.kind} profile`, 'compare two CPU or two heap profiles');
   }

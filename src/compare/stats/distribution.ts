@@ -16,32 +16,64 @@ export interface Distribution {
 
 export function distributionFromSamples(samples: readonly number[]): Distribution {
   const sorted = Float64Array.from(samples).sort();
-  const values: number[] = [];
-  const counts: number[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    const v = sorted[i]!;
-    if (values.length && values[values.length - 1] === v) counts[counts.length - 1]!++;
-    else {
-      values.push(v);
-      counts.push(1);
-    }
-  }
-  return { values, counts, n: sorted.length };
+  const runs = new Runs();
+  for (const v of sorted) runs.add(v, 1);
+  return { ...runs.finish(), n: sorted.length };
 }
 
 /** From (value, count) pairs in any order; equal values are merged, zero counts dropped. */
 export function distributionFromCounts(pairs: ReadonlyArray<readonly [number, number]>): Distribution {
-  const sorted = pairs.filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0]);
-  const values: number[] = [];
-  const counts: number[] = [];
-  for (const [v, c] of sorted) {
-    if (values.length && values[values.length - 1] === v) counts[counts.length - 1]! += c;
-    else {
-      values.push(v);
-      counts.push(c);
-    }
-  }
+  const runs = new Runs();
+  for (const [v, c] of pairs.filter(([, c]) => c > 0).sort((a, b) => a[0] - b[0])) runs.add(v, c);
+  const { values, counts } = runs.finish();
   return { values, counts, n: counts.reduce((s, c) => s + c, 0) };
+}
+
+/** Sorted (value, count) pairs → distinct values with summed counts (=== merges, so NaNs stay apart). */
+class Runs {
+  private readonly values: number[] = [];
+  private readonly counts: number[] = [];
+  private runValue = Number.NaN;
+  private runCount = 0;
+
+  add(value: number, count: number): void {
+    if (this.runCount > 0 && value === this.runValue) {
+      this.runCount += count;
+      return;
+    }
+    this.flush();
+    this.runValue = value;
+    this.runCount = count;
+  }
+
+  finish(): { values: number[]; counts: number[] } {
+    this.flush();
+    this.runCount = 0;
+    return { values: this.values, counts: this.counts };
+  }
+
+  private flush(): void {
+    if (this.runCount === 0) return;
+    this.values.push(this.runValue);
+    this.counts.push(this.runCount);
+  }
+}
+
+/**
+ * values[i], for an index below values.length. Its own check rather than defined(): the
+ * statistics call it in their inner loops, where a call site that sees only numbers stays fast.
+ */
+export function valueAt(d: Distribution, i: number): number {
+  const value = d.values[i];
+  if (value === undefined) throw new Error(`internal error: no value ${i} in a distribution of ${d.values.length}`);
+  return value;
+}
+
+/** counts[i], for an index below values.length (values and counts have one length). */
+export function countAt(d: Distribution, i: number): number {
+  const count = d.counts[i];
+  if (count === undefined) throw new Error(`internal error: no count ${i} in a distribution of ${d.counts.length}`);
+  return count;
 }
 
 /** True when some value occurs more than once (ties rule out the exact U distribution). */
@@ -54,10 +86,11 @@ export function orderStatistic(d: Distribution, k: number): number {
   const target = Math.min(Math.max(1, k), d.n);
   let seen = 0;
   for (let i = 0; i < d.values.length; i++) {
-    seen += d.counts[i]!;
-    if (seen >= target) return d.values[i]!;
+    seen += countAt(d, i);
+    if (seen >= target) return valueAt(d, i);
   }
-  return d.values[d.values.length - 1]!;
+  // Only an empty distribution gets here: no observation.
+  return d.values.at(-1) ?? Number.NaN;
 }
 
 /** Sample median: the middle order statistic, or the mean of the two middle ones. */
@@ -82,7 +115,7 @@ export function quantile(d: Distribution, q: number): number {
 
 export function mean(d: Distribution): number {
   let sum = 0;
-  for (let i = 0; i < d.values.length; i++) sum += d.values[i]! * d.counts[i]!;
+  for (let i = 0; i < d.values.length; i++) sum += valueAt(d, i) * countAt(d, i);
   return sum / d.n;
 }
 
@@ -91,6 +124,6 @@ export function standardDeviation(d: Distribution): number {
   if (d.n < 2) return Number.NaN;
   const m = mean(d);
   let ss = 0;
-  for (let i = 0; i < d.values.length; i++) ss += d.counts[i]! * (d.values[i]! - m) ** 2;
+  for (let i = 0; i < d.values.length; i++) ss += countAt(d, i) * (valueAt(d, i) - m) ** 2;
   return Math.sqrt(ss / (d.n - 1));
 }

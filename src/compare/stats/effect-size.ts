@@ -1,5 +1,6 @@
 import { normalQuantile } from './distributions.js';
-import { hasTies, type Distribution } from './distribution.js';
+import { defined } from '../../common/errors.js';
+import { countAt, hasTies, valueAt, type Distribution } from './distribution.js';
 import { EXACT_LIMIT, exactUDistribution } from './mann-whitney.js';
 
 /**
@@ -14,10 +15,10 @@ export function cliffsDelta(baseline: Distribution, candidate: Distribution): nu
   let i = 0;
   let baseBelow = 0; // baseline observations strictly below the current value
   for (let j = 0; j < candidate.values.length; j++) {
-    const v = candidate.values[j]!;
-    while (i < baseline.values.length && baseline.values[i]! < v) baseBelow += baseline.counts[i++]!;
-    const equal = i < baseline.values.length && baseline.values[i] === v ? baseline.counts[i]! : 0;
-    const c = candidate.counts[j]!;
+    const v = valueAt(candidate, j);
+    while (i < baseline.values.length && valueAt(baseline, i) < v) baseBelow += countAt(baseline, i++);
+    const equal = i < baseline.values.length && baseline.values[i] === v ? countAt(baseline, i) : 0;
+    const c = countAt(candidate, j);
     greater += c * baseBelow;
     less += c * (baseline.n - baseBelow - equal);
   }
@@ -59,44 +60,39 @@ export function hodgesLehmann(baseline: Distribution, candidate: Distribution, c
     // Every observation distinct (raw samples without ties): a plain typed-array sort.
     const diffs = new Float64Array(pairs);
     let p = 0;
-    for (let j = 0; j < candidate.values.length; j++) {
-      const c = candidate.values[j]!;
-      for (let i = 0; i < baseline.values.length; i++) diffs[p++] = c - baseline.values[i]!;
-    }
+    for (const c of candidate.values) for (const b of baseline.values) diffs[p++] = c - b;
     diffs.sort();
-    at = (rank) => diffs[Math.min(pairs, Math.max(1, rank)) - 1]!;
+    at = (rank) => defined(diffs[Math.min(pairs, Math.max(1, rank)) - 1], 'a pairwise difference');
   } else {
-    // Weighted pairs (ties or histogram buckets): sort by difference, then find ranks by
-    // binary search over the cumulative weights.
+    // Weighted pairs (ties or histogram buckets): the k-th smallest difference is the smallest
+    // difference D whose pairs at or below it weigh at least k. Binary search over the sorted
+    // differences; each step weighs the pairs ≤ D in one pass over both sides (c − b grows
+    // with c and shrinks with b, rounding included), so no permutation of the pairs is sorted.
     const diffs = new Float64Array(pairs);
-    const weights = new Float64Array(pairs);
     let p = 0;
-    for (let j = 0; j < candidate.values.length; j++) {
-      for (let i = 0; i < baseline.values.length; i++) {
-        diffs[p] = candidate.values[j]! - baseline.values[i]!;
-        weights[p++] = candidate.counts[j]! * baseline.counts[i]!;
+    for (const c of candidate.values) for (const b of baseline.values) diffs[p++] = c - b;
+    diffs.sort();
+    const diffAt = (k: number) => defined(diffs[k], 'a pairwise difference');
+    const weightUpTo = (limit: number): number => {
+      let weight = 0;
+      let i = 0;
+      let above = 0; // weight of the baseline values b[0..i) with c − b > limit
+      for (let j = 0; j < candidate.values.length; j++) {
+        const c = valueAt(candidate, j);
+        while (i < baseline.values.length && c - valueAt(baseline, i) > limit) above += countAt(baseline, i++);
+        weight += countAt(candidate, j) * (baseline.n - above);
       }
-    }
-    const order = new Uint32Array(pairs);
-    for (let k = 0; k < pairs; k++) order[k] = k;
-    order.sort((x, y) => diffs[x]! - diffs[y]!);
-    const sorted = new Float64Array(pairs);
-    const cumulative = new Float64Array(pairs);
-    let running = 0;
-    for (let k = 0; k < pairs; k++) {
-      sorted[k] = diffs[order[k]!]!;
-      running += weights[order[k]!]!;
-      cumulative[k] = running;
-    }
+      return weight;
+    };
     at = (rank) => {
       let lo = 0;
       let hi = pairs - 1;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (cumulative[mid]! >= rank) hi = mid;
+        if (weightUpTo(diffAt(mid)) >= rank) hi = mid;
         else lo = mid + 1;
       }
-      return sorted[lo]!;
+      return diffAt(lo);
     };
   }
   const shift = total % 2 === 1 ? at((total + 1) / 2) : (at(total / 2) + at(total / 2 + 1)) / 2;
@@ -108,8 +104,8 @@ export function hodgesLehmann(baseline: Distribution, candidate: Distribution, c
     const dist = exactUDistribution(m, n);
     let cumulative = 0;
     k = 0;
-    for (let u = 0; u < dist.length; u++) {
-      cumulative += dist[u]!;
+    for (const [u, probability] of dist.entries()) {
+      cumulative += probability;
       if (cumulative > alphaHalf + 1e-12) break;
       k = u + 1;
     }

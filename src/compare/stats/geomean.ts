@@ -6,8 +6,7 @@
 export function geometricMean(values: readonly number[]): number {
   if (!values.length) return Number.NaN;
   let m = 0;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
+  for (const [i, x] of values.entries()) {
     if (!(x > 0)) return Number.NaN;
     m += (Math.log(x) - m) / (i + 1);
   }

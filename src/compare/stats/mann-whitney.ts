@@ -1,5 +1,6 @@
 import { normalSf } from './distributions.js';
-import type { Distribution } from './distribution.js';
+import { defined } from '../../common/errors.js';
+import { countAt, valueAt, type Distribution } from './distribution.js';
 
 /**
  * Two-sided Mann-Whitney U test (Mann & Whitney 1947), computed the way benchstat does it
@@ -44,6 +45,16 @@ export interface MannWhitneyOptions {
 const exactCache = new Map<string, Float64Array>();
 
 /**
+ * array[index] of a table whose index is in range by construction. Its own check rather than
+ * defined(): this runs in the innermost loops, and a call site that sees only numbers stays fast.
+ */
+function cell(array: Float64Array, index: number): number {
+  const value = array[index];
+  if (value === undefined) throw new Error(`internal error: index ${index} is outside a table of ${array.length}`);
+  return value;
+}
+
+/**
  * Frequencies of U = 0..m·n over all C(m+n, m) arrangements, from the recurrence
  * f(u; m, n) = f(u − n; m − 1, n) + f(u; m, n − 1) (Mann & Whitney 1947, eq. 2). Additions
  * only, so the counts stay accurate in floating point; returned as probabilities.
@@ -60,15 +71,15 @@ export function exactUDistribution(m: number, n: number): Float64Array {
     const current: Float64Array[] = [Float64Array.of(1)];
     for (let j = 1; j <= large; j++) {
       const f = new Float64Array(i * j + 1);
-      const a = previous[j]!;
-      const b = current[j - 1]!;
-      for (let u = 0; u < b.length; u++) f[u]! += b[u]!;
-      for (let u = 0; u < a.length; u++) f[u + j]! += a[u]!;
+      const a = defined(previous[j], 'f(u; i − 1, j)');
+      const b = defined(current[j - 1], 'f(u; i, j − 1)');
+      f.set(b); // f is all zeros: f[u] += b[u]
+      for (let u = 0; u < a.length; u++) f[u + j] = cell(f, u + j) + cell(a, u);
       current.push(f);
     }
     previous = current;
   }
-  const counts = previous[large]!;
+  const counts = defined(previous[large], 'f(u; m, n)');
   let total = 0;
   for (const c of counts) total += c;
   const probabilities = counts.map((c) => c / total);
@@ -98,22 +109,26 @@ export function tiedUCdf(n1: number, ties: readonly number[], u: number): number
   const n = ties.reduce((s, t) => s + t, 0);
   // dp[j][s]: ways to pick j positions with 2·R1 = s.
   const maxS = 2 * n * n1 + 1;
-  let dp: Float64Array[] = Array.from({ length: n1 + 1 }, () => new Float64Array(maxS + 1));
-  dp[0]![0] = 1;
+  let dp: Float64Array[] = Array.from({ length: n1 + 1 }, (_, j) => {
+    const row = new Float64Array(maxS + 1);
+    if (j === 0) row[0] = 1;
+    return row;
+  });
   let before = 0;
   let seen = 0;
   for (const t of ties) {
     const twiceMidrank = 2 * before + t + 1;
     const next: Float64Array[] = Array.from({ length: n1 + 1 }, () => new Float64Array(maxS + 1));
     for (let j = 0; j <= Math.min(n1, seen); j++) {
-      const row = dp[j]!;
+      const row = defined(dp[j], 'a row of the tie table');
       for (let s = 0; s <= maxS; s++) {
-        const ways = row[s]!;
+        const ways = cell(row, s);
         if (ways === 0) continue;
         for (let r = 0; r <= t && j + r <= n1; r++) {
           const target = s + r * twiceMidrank;
           if (target > maxS) break;
-          next[j + r]![target]! += ways * choose(t, r);
+          const into = defined(next[j + r], 'a row of the tie table');
+          into[target] = cell(into, target) + ways * choose(t, r);
         }
       }
     }
@@ -124,10 +139,10 @@ export function tiedUCdf(n1: number, ties: readonly number[], u: number): number
   const limit = 2 * u + n1 * (n1 + 1); // 2·R1 ≤ 2·U + n1(n1+1)
   let below = 0;
   let total = 0;
-  const final = dp[n1]!;
-  for (let s = 0; s <= maxS; s++) {
-    total += final[s]!;
-    if (s <= limit + 1e-9) below += final[s]!;
+  const final = defined(dp[n1], 'the last row of the tie table');
+  for (const [s, ways] of final.entries()) {
+    total += ways;
+    if (s <= limit + 1e-9) below += ways;
   }
   return below / total;
 }
@@ -144,11 +159,11 @@ export function rankStatistics(a: Distribution, b: Distribution): { u1: number; 
   let tieSum = 0;
   const groups: number[] = [];
   while (i < a.values.length || j < b.values.length) {
-    const va = i < a.values.length ? a.values[i]! : Infinity;
-    const vb = j < b.values.length ? b.values[j]! : Infinity;
+    const va = i < a.values.length ? valueAt(a, i) : Infinity;
+    const vb = j < b.values.length ? valueAt(b, j) : Infinity;
     const v = Math.min(va, vb);
-    const ca = va === v ? a.counts[i++]! : 0;
-    const cb = vb === v ? b.counts[j++]! : 0;
+    const ca = va === v ? countAt(a, i++) : 0;
+    const cb = vb === v ? countAt(b, j++) : 0;
     const t = ca + cb;
     const averageRank = rankBefore + (t + 1) / 2;
     rankSumA += ca * averageRank;
@@ -174,7 +189,7 @@ export function mannWhitneyU(a: Distribution, b: Distribution, options: MannWhit
   if (!ties && n1 <= EXACT_LIMIT && n2 <= EXACT_LIMIT) {
     const dist = exactUDistribution(n1, n2);
     let cdf = 0;
-    for (let u = 0; u <= Math.floor(small); u++) cdf += dist[u]!;
+    for (const p of dist.subarray(0, Math.floor(small) + 1)) cdf += p;
     return { ...base, pValue: u1 === u2 ? 1 : Math.min(1, 2 * cdf), method: 'exact' };
   }
   if (ties && n1 <= tiesExactLimit && n2 <= tiesExactLimit) {

@@ -1,6 +1,6 @@
 import { binomialPmf, normalCdf, normalQuantile } from './distributions.js';
 import { choose } from './mann-whitney.js';
-import { orderStatistic, type Distribution } from './distribution.js';
+import { orderStatistic, valueAt, type Distribution } from './distribution.js';
 
 /**
  * Distribution-free confidence interval for a quantile from order statistics, exactly as
@@ -103,13 +103,13 @@ export function medianOrderInterval(
  */
 export function quantileR8(d: Distribution, q: number): number {
   if (d.n === 0) return Number.NaN;
-  if (q <= 0) return d.values[0]!;
-  if (q >= 1) return d.values[d.values.length - 1]!;
+  if (q <= 0) return valueAt(d, 0);
+  if (q >= 1) return valueAt(d, d.values.length - 1);
   const h = 1 / 3 + q * (d.n + 1 / 3);
   const k = Math.trunc(h);
   const frac = h - k;
-  if (k <= 0) return d.values[0]!;
-  if (k >= d.n) return d.values[d.values.length - 1]!;
+  if (k <= 0) return valueAt(d, 0);
+  if (k >= d.n) return valueAt(d, d.values.length - 1);
   const a = orderStatistic(d, k);
   return a + frac * (orderStatistic(d, k + 1) - a);
 }

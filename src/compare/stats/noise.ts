@@ -1,4 +1,4 @@
-import { mean, median, standardDeviation, type Distribution } from './distribution.js';
+import { countAt, mean, median, standardDeviation, valueAt, type Distribution } from './distribution.js';
 
 /** Coefficient of variation sd/mean; benchmarks above 5 % are noisy (a common rule, e.g. pyperf's "unstable" warning at 10 %). */
 export function coefficientOfVariation(d: Distribution): number {
@@ -14,12 +14,12 @@ export function coefficientOfVariation(d: Distribution): number {
 export function countMadOutliers(d: Distribution): number {
   if (d.n < 3) return 0;
   const med = median(d);
-  const deviations: Array<[number, number]> = d.values.map((v, i) => [Math.abs(v - med), d.counts[i]!]);
+  const deviations: Array<[number, number]> = d.values.map((v, i) => [Math.abs(v - med), countAt(d, i)]);
   deviations.sort((a, b) => a[0] - b[0]);
   const mad = weightedMedian(deviations, d.n);
   if (mad === 0) return 0;
   let outliers = 0;
-  for (let i = 0; i < d.values.length; i++) if ((0.6745 * Math.abs(d.values[i]! - med)) / mad > 3.5) outliers += d.counts[i]!;
+  for (let i = 0; i < d.values.length; i++) if ((0.6745 * Math.abs(valueAt(d, i) - med)) / mad > 3.5) outliers += countAt(d, i);
   return outliers;
 }
 
@@ -30,7 +30,8 @@ function weightedMedian(sorted: Array<[number, number]>, n: number): number {
       seen += c;
       if (seen >= rank) return v;
     }
-    return sorted[sorted.length - 1]![0];
+    // Only a rank beyond n gets here.
+    return sorted.at(-1)?.[0] ?? Number.NaN;
   };
   return n % 2 ? at((n + 1) / 2) : (at(n / 2) + at(n / 2 + 1)) / 2;
 }
@@ -49,8 +50,8 @@ export function bimodalityCoefficient(d: Distribution): number {
   let m3 = 0;
   let m4 = 0;
   for (let i = 0; i < d.values.length; i++) {
-    const x = d.values[i]! - m;
-    const c = d.counts[i]!;
+    const x = valueAt(d, i) - m;
+    const c = countAt(d, i);
     m2 += c * x * x;
     m3 += c * x * x * x;
     m4 += c * x * x * x * x;
