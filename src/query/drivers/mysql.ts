@@ -1,7 +1,8 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 import { mysqlConnectionOptions } from './connect-options.js';
-import { checkMysqlStatement, sqlModeFlags, type MysqlGuardResult } from './mysql-guard.js';
+import { checkMysqlStatement, sqlModeFlags, type MysqlGuardResult, type SqlModeFlags } from './mysql-guard.js';
+import { TransactionalDriver } from './transactional.js';
 import { redactUrl } from './postgres.js';
 import {
   StatementTimeoutError,
@@ -58,6 +59,14 @@ function connectError(error: unknown, url: string): UserError {
   return new UserError(`cannot connect to MySQL at ${where}: ${e.message}`, 'check the connection URL');
 }
 
+/** The session facts the guard and the protection report need, read once after connecting. */
+interface MysqlSession {
+  mariadb: boolean;
+  mode: SqlModeFlags;
+  database: string | undefined;
+  user: string;
+}
+
 export async function openMysql(options: MysqlOptions): Promise<Driver> {
   const mysql = await import('mysql2/promise');
   let conn: Connection;
@@ -73,10 +82,8 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     throw connectError(error, options.url);
   }
   conn.on('error', () => undefined);
-  const warnings: string[] = [];
   const [versionRows] = await conn.query('SELECT VERSION() AS v');
-  const version = String((versionRows as Array<{ v: string }>)[0]?.v ?? '');
-  const mariadb = /mariadb/i.test(version);
+  const mariadb = /mariadb/i.test(String((versionRows as Array<{ v: string }>)[0]?.v ?? ''));
   const seconds = Math.max(1, Math.ceil(options.timeoutMs / 1000));
   if (mariadb) await conn.query(`SET SESSION max_statement_time = ${options.timeoutMs / 1000}`);
   else await conn.query(`SET SESSION max_execution_time = ${Math.floor(options.timeoutMs)}`);
@@ -85,43 +92,65 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
   // What the guard needs to read the statement as the server will: lexing flags, the default schema, who we are.
   const [sessionRows] = await conn.query('SELECT @@SESSION.sql_mode AS m, DATABASE() AS d, CURRENT_USER() AS u');
   const session = (sessionRows as Array<{ m: string; d: string | null; u: string }>)[0];
-  const mode = sqlModeFlags(String(session?.m ?? ''));
-  const database = session?.d ?? undefined;
-  const user = String(session?.u ?? 'the connected user');
-  /** Catalog queries as prepared statements: no client-side escaping, whatever sql_mode says. */
-  const catalogQuery = async (sql: string, values: Array<string | number> = []) => {
-    const [rows] = await conn.execute(sql, values);
-    return rows as Array<Record<string, unknown>>;
-  };
+  return new MysqlDriver(conn, options, {
+    mariadb,
+    mode: sqlModeFlags(String(session?.m ?? '')),
+    database: session?.d ?? undefined,
+    user: String(session?.u ?? 'the connected user'),
+  });
+}
+
+class MysqlDriver extends TransactionalDriver {
+  readonly dialect = 'mysql' as const;
+  /** Re-plans on a scratch TEMPORARY copy; only with query.allowScratchCopy. */
+  readonly tryIndex?: (request: ExplainRequest, candidate: CandidateIndex) => Promise<IndexTrial & { beforePlan: Plan }>;
   /** Statements the guard passed, by how they will run: explain() re-checks anything else. */
-  const checked = new Map<string, MysqlGuardResult>();
-  const guardKey = (request: ExplainRequest) => `${request.analyze && !request.readOnly ? 'write' : 'plan'}:${request.readOnly}:${request.sql}`;
-  async function guard(request: ExplainRequest): Promise<MysqlGuardResult> {
-    const known = checked.get(guardKey(request));
-    if (known) return known;
-    const result = await checkMysqlStatement(catalogQuery, request, { database, mode, trustedFunctions: options.trustedFunctions ?? [] });
-    checked.set(guardKey(request), result);
-    return result;
+  private readonly checked = new Map<string, MysqlGuardResult>();
+  /** Tables that currently have a scratch TEMPORARY copy hiding them in this session. */
+  private readonly scratch = new Set<string>();
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly options: MysqlOptions,
+    private readonly session: MysqlSession,
+  ) {
+    super(options.signal);
+    if (options.allowScratchCopy) this.tryIndex = (request, candidate) => this.tryScratchIndex(request, candidate);
+    // Cancellation: KILL QUERY from a second connection, then our ROLLBACK runs.
+    const threadId = conn.threadId;
+    this.onAbort = () => {
+      void import('mysql2/promise')
+        .then((mysql) =>
+          mysql.createConnection({
+            ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }),
+            connectTimeout: 2000,
+          }),
+        )
+        .then(async (killer) => {
+          await killer.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
+          await killer.end().catch(() => undefined);
+        })
+        .catch(() => undefined);
+    };
+    options.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  // Cancellation: KILL QUERY from a second connection, then our ROLLBACK runs.
-  const threadId = conn.threadId;
-  const onAbort = () => {
-    void mysql
-      .createConnection({ ...mysqlConnectionOptions({ url: options.url, ...(options.address ? { address: options.address } : {}) }), connectTimeout: 2000 })
-      .then(async (killer) => {
-        await killer.query(`KILL QUERY ${Number(threadId)}`).catch(() => undefined);
-        await killer.end().catch(() => undefined);
-      })
-      .catch(() => undefined);
-  };
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  protected async begin(readOnly: boolean): Promise<void> {
+    await this.conn.query(readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+  }
 
-  const mapError = (error: unknown): Error => {
-    if (options.signal.aborted) return new CancelledError();
+  protected async rollback(): Promise<boolean> {
+    // A dropped connection is rolled back by the server: either way nothing stays.
+    await this.conn.query('ROLLBACK').catch(() => undefined);
+    return true;
+  }
+
+  protected mapError(error: unknown): Error {
+    if (this.signal.aborted) return new CancelledError();
     const e = error as { code?: string; errno?: number; message?: string };
     if (e.errno === 1969 || e.errno === 3024 || e.code === 'ER_STATEMENT_TIMEOUT' || e.code === 'ER_QUERY_TIMEOUT')
-      return new StatementTimeoutError(options.timeoutMs);
+      return new StatementTimeoutError(this.options.timeoutMs);
     if (e.code === 'ER_LOCK_WAIT_TIMEOUT') return new UserError(`MySQL: ${e.message}`, 'another session holds a lock; try again later');
     if (e.code === 'ER_NO_SUCH_TABLE') return new UserError(`MySQL: ${e.message}`, 'check the table name');
     if (e.code === 'ER_BAD_FIELD_ERROR') return new UserError(`MySQL: ${e.message}`, 'check the column name');
@@ -130,33 +159,124 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
       return new UserError(`MySQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
     if (e.code && e.code.startsWith('ER_')) return new UserError(`MySQL: ${e.message}`, 'fix the statement or its parameters');
     return error instanceof Error ? error : new Error(String(error));
-  };
+  }
 
-  async function inTransaction<T>(readOnly: boolean, work: () => Promise<T>): Promise<T> {
-    if (options.signal.aborted) throw new CancelledError();
-    await conn.query(readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION');
+  /** The catalog check (mysql-guard.ts), once per statement and way of running it. */
+  private async guard(request: ExplainRequest): Promise<MysqlGuardResult> {
+    const key = `${request.analyze && !request.readOnly ? 'write' : 'plan'}:${request.readOnly}:${request.sql}`;
+    const known = this.checked.get(key);
+    if (known) return known;
+    // Catalog queries as prepared statements: no client-side escaping, whatever sql_mode says.
+    const catalogQuery = async (sql: string, values: Array<string | number> = []) => {
+      const [rows] = await this.conn.execute(sql, values);
+      return rows as Array<Record<string, unknown>>;
+    };
     try {
-      return await work();
+      const result = await checkMysqlStatement(catalogQuery, request, {
+        database: this.session.database,
+        mode: this.session.mode,
+        trustedFunctions: this.options.trustedFunctions ?? [],
+      });
+      this.checked.set(key, result);
+      return result;
     } catch (error) {
-      throw mapError(error);
-    } finally {
-      await conn.query('ROLLBACK').catch(() => undefined);
+      throw this.mapError(error);
     }
   }
 
-  /** Tables that currently have a scratch TEMPORARY copy hiding them in this session. */
-  const scratch = new Set<string>();
+  async explain(request: ExplainRequest): Promise<Plan> {
+    const params = request.params ?? [];
+    const { conn, options } = this;
+    // The catalog check runs before every statement shape we send (index trials re-plan the same SQL).
+    await this.guard(request);
+    // Reads: READ ONLY transaction, in which MariaDB refuses writes to every engine (MyISAM and
+    // Aria included, and NEXT VALUE of a sequence; checked on 10.11). MariaDB refuses even a plain
+    // EXPLAIN UPDATE there, so writes are planned in an ordinary transaction — EXPLAIN does not
+    // execute them, the guard refused the stored functions a planner might evaluate, and it is
+    // rolled back anyway. User statements go as server-side prepared statements: one statement.
+    return this.inTransaction(request.readOnly, async () => {
+      if (request.analyze && this.session.mariadb) {
+        const [rows] = await conn.execute(`ANALYZE FORMAT=JSON ${request.sql}`, params);
+        const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
+        return normaliseMysqlPlan(json, true, options.aliases);
+      }
+      const [rows] = await conn.execute(`EXPLAIN FORMAT=JSON ${request.sql}`, params);
+      const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
+      const plan = normaliseMysqlPlan(json, false, options.aliases);
+      if (request.analyze) {
+        // MySQL's EXPLAIN ANALYZE prints a text tree only: time the statement itself instead.
+        const started = performance.now();
+        await conn.execute(request.sql, params);
+        plan.executionMs = performance.now() - started;
+        plan.analyzed = true;
+      }
+      return plan;
+    });
+  }
+
+  async tableColumns(table: string): Promise<string[] | undefined> {
+    const [rows] = await this.conn.query(
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      [table],
+    );
+    const names = (rows as Array<{ c: string }>).map((r) => r.c);
+    return names.length ? names : undefined;
+  }
+
+  async tableRows(table: string): Promise<number | undefined> {
+    const [rows] = await this.conn.query('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
+    const n = (rows as Array<{ n: number | null }>)[0]?.n;
+    return n === null || n === undefined ? undefined : Number(n);
+  }
+
+  async indexes(table: string): Promise<IndexInfo[]> {
+    const [rows] = await this.conn.query(
+      'SELECT INDEX_NAME AS name, COLUMN_NAME AS col, SUB_PART AS sub FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
+      [table],
+    );
+    const byName = new Map<string, IndexInfo>();
+    for (const row of rows as Array<{ name: string; col: string | null; sub: number | null }>) {
+      const info = byName.get(row.name) ?? { name: row.name, table, columns: [] };
+      if (row.col) info.columns.push(row.col);
+      if (row.sub !== null || !row.col) info.partial = true;
+      byName.set(row.name, info);
+    }
+    return [...byName.values()];
+  }
+
+  async checkStatement(request: ExplainRequest): Promise<Protection> {
+    const result = await this.guard(request);
+    const executedWrite = request.analyze && !request.readOnly;
+    const reached = `${result.tables.length ? result.tables.join(', ') : 'no table'}${result.views.length ? ` (views expanded: ${result.views.join(', ')})` : ''}`;
+    return {
+      statement: 'one statement: server-side prepared statement (binary protocol), multipleStatements off, executable comments refused',
+      transaction: request.readOnly
+        ? 'START TRANSACTION READ ONLY (the server refuses writes to every engine, MyISAM/Aria included)'
+        : executedWrite
+          ? 'executed in a read-write transaction that is rolled back; every table it reaches is transactional and has no trigger (information_schema)'
+          : 'plain EXPLAIN (not executed) in a transaction that is rolled back',
+      role: `${this.session.user}, the connected user: ${this.session.mariadb ? 'MariaDB' : 'MySQL'}'s SET ROLE adds a role's privileges to the user's own and cannot drop any, so privileges are not reduced — connect as a read-only user`,
+      catalog: `information_schema: reaches ${reached}; no stored function${result.trusted.length ? ` except trusted ${result.trusted.join(', ')}` : ''}${executedWrite ? ', no trigger, transactional engines only' : ''}`,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const table of this.scratch) await this.conn.query(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(table, 'mysql')}`).catch(() => undefined);
+    this.signal.removeEventListener('abort', this.onAbort);
+    await this.conn.end().catch(() => undefined);
+  }
 
   /** True only when `table` resolves to a TEMPORARY table in this session (never ALTER the real one). */
-  async function isScratch(table: string): Promise<boolean> {
-    const [rows] = await conn.query(`SHOW CREATE TABLE ${quoteIdent(table, 'mysql')}`);
+  private async isScratch(table: string): Promise<boolean> {
+    const [rows] = await this.conn.query(`SHOW CREATE TABLE ${quoteIdent(table, 'mysql')}`);
     const ddl = String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[1] ?? '');
     return /^CREATE TEMPORARY TABLE/i.test(ddl);
   }
 
-  async function ensureScratch(table: string): Promise<void> {
-    if (scratch.has(table)) return;
-    const rows = await driver.tableRows(table);
+  private async ensureScratch(table: string): Promise<void> {
+    if (this.scratch.has(table)) return;
+    const { conn } = this;
+    const rows = await this.tableRows(table);
     if (rows !== undefined && rows > SCRATCH_COPY_MAX_ROWS) {
       throw new UserError(
         `${table} has ~${rows} rows, more than the ${SCRATCH_COPY_MAX_ROWS} a scratch copy may hold`,
@@ -168,124 +288,33 @@ export async function openMysql(options: MysqlOptions): Promise<Driver> {
     await conn.query(`CREATE TEMPORARY TABLE ${quoteIdent(copy, 'mysql')} LIKE ${quoteIdent(table, 'mysql')}`);
     await conn.query(`INSERT INTO ${quoteIdent(copy, 'mysql')} SELECT * FROM ${quoteIdent(table, 'mysql')}`);
     await conn.query(`ALTER TABLE ${quoteIdent(copy, 'mysql')} RENAME TO ${quoteIdent(table, 'mysql')}`);
-    if (!(await isScratch(table))) throw new Error(`scratch copy of ${table} is not in place`);
-    scratch.add(table);
-    warnings.push(`index candidates for ${table} were verified on a session-private TEMPORARY copy (query.allowScratchCopy); the real table was only read`);
+    if (!(await this.isScratch(table))) throw new Error(`scratch copy of ${table} is not in place`);
+    this.scratch.add(table);
+    this.warnings.push(
+      `index candidates for ${table} were verified on a session-private TEMPORARY copy (query.allowScratchCopy); the real table was only read`,
+    );
   }
 
-  async function tryIndex(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
+  private async tryScratchIndex(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
     try {
-      await ensureScratch(candidate.table);
+      await this.ensureScratch(candidate.table);
       const planOnly = { ...request, analyze: false };
-      const beforePlan = await driver.explain(planOnly);
+      const beforePlan = await this.explain(planOnly);
       const name = candidateIndexName(candidate);
+      const table = quoteIdent(candidate.table, 'mysql');
       // Re-checked before every ALTER: the statement must reach the TEMPORARY copy, never the real table.
-      if (!(await isScratch(candidate.table))) throw new Error(`refusing to ALTER ${candidate.table}: it is not the scratch copy`);
-      await conn.query(
-        `ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} ADD INDEX ${quoteIdent(name, 'mysql')} (${candidate.columns.map((c) => quoteIdent(c, 'mysql')).join(', ')})`,
-      );
+      if (!(await this.isScratch(candidate.table))) throw new Error(`refusing to ALTER ${candidate.table}: it is not the scratch copy`);
+      await this.conn.query(`ALTER TABLE ${table} ADD INDEX ${quoteIdent(name, 'mysql')} (${candidate.columns.map((c) => quoteIdent(c, 'mysql')).join(', ')})`);
       try {
-        const plan = await driver.explain(planOnly);
+        const plan = await this.explain(planOnly);
         return { plan, beforePlan, indexName: name, method: 'scratch-copy' as const };
       } finally {
-        if (await isScratch(candidate.table)) await conn.query(`ALTER TABLE ${quoteIdent(candidate.table, 'mysql')} DROP INDEX ${quoteIdent(name, 'mysql')}`);
+        if (await this.isScratch(candidate.table)) await this.conn.query(`ALTER TABLE ${table} DROP INDEX ${quoteIdent(name, 'mysql')}`);
       }
     } catch (error) {
-      throw mapError(error);
+      throw this.mapError(error);
     }
   }
-
-  const driver: Driver = {
-    dialect: 'mysql',
-    warnings,
-    async explain(request: ExplainRequest) {
-      const params = request.params ?? [];
-      // The catalog check runs before every statement shape we send (index trials re-plan the same SQL).
-      await guard(request).catch((error: unknown) => {
-        throw mapError(error);
-      });
-      // Reads: READ ONLY transaction, in which MariaDB refuses writes to every engine (MyISAM and
-      // Aria included, and NEXT VALUE of a sequence; checked on 10.11). MariaDB refuses even a plain
-      // EXPLAIN UPDATE there, so writes are planned in an ordinary transaction — EXPLAIN does not
-      // execute them, the guard refused the stored functions a planner might evaluate, and it is
-      // rolled back anyway. User statements go as server-side prepared statements: one statement.
-      return inTransaction(request.readOnly, async () => {
-        if (request.analyze && mariadb) {
-          const [rows] = await conn.execute(`ANALYZE FORMAT=JSON ${request.sql}`, params);
-          const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
-          return normaliseMysqlPlan(json, true, options.aliases);
-        }
-        const [rows] = await conn.execute(`EXPLAIN FORMAT=JSON ${request.sql}`, params);
-        const json = JSON.parse(String(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0]));
-        const plan = normaliseMysqlPlan(json, false, options.aliases);
-        if (request.analyze) {
-          // MySQL's EXPLAIN ANALYZE prints a text tree only: time the statement itself instead.
-          const started = performance.now();
-          await conn.execute(request.sql, params);
-          plan.executionMs = performance.now() - started;
-          plan.analyzed = true;
-        }
-        return plan;
-      });
-    },
-    async tableColumns(table) {
-      const [rows] = await conn.query(
-        'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
-        [table],
-      );
-      const names = (rows as Array<{ c: string }>).map((r) => r.c);
-      return names.length ? names : undefined;
-    },
-    async tableRows(table) {
-      const [rows] = await conn.query('SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
-      const n = (rows as Array<{ n: number | null }>)[0]?.n;
-      return n === null || n === undefined ? undefined : Number(n);
-    },
-    async indexes(table): Promise<IndexInfo[]> {
-      const [rows] = await conn.query(
-        'SELECT INDEX_NAME AS name, COLUMN_NAME AS col, SUB_PART AS sub FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX',
-        [table],
-      );
-      const byName = new Map<string, IndexInfo>();
-      for (const row of rows as Array<{ name: string; col: string | null; sub: number | null }>) {
-        const info = byName.get(row.name) ?? { name: row.name, table, columns: [] };
-        if (row.col) info.columns.push(row.col);
-        if (row.sub !== null || !row.col) info.partial = true;
-        byName.set(row.name, info);
-      }
-      return [...byName.values()];
-    },
-    async checkStatement(request): Promise<Protection> {
-      let result: MysqlGuardResult;
-      try {
-        result = await guard(request);
-      } catch (error) {
-        throw mapError(error);
-      }
-      const executedWrite = request.analyze && !request.readOnly;
-      const reached = `${result.tables.length ? result.tables.join(', ') : 'no table'}${result.views.length ? ` (views expanded: ${result.views.join(', ')})` : ''}`;
-      return {
-        statement: 'one statement: server-side prepared statement (binary protocol), multipleStatements off, executable comments refused',
-        transaction: request.readOnly
-          ? 'START TRANSACTION READ ONLY (the server refuses writes to every engine, MyISAM/Aria included)'
-          : executedWrite
-            ? 'executed in a read-write transaction that is rolled back; every table it reaches is transactional and has no trigger (information_schema)'
-            : 'plain EXPLAIN (not executed) in a transaction that is rolled back',
-        role: `${user}, the connected user: ${mariadb ? 'MariaDB' : 'MySQL'}'s SET ROLE adds a role's privileges to the user's own and cannot drop any, so privileges are not reduced — connect as a read-only user`,
-        catalog: `information_schema: reaches ${reached}; no stored function${result.trusted.length ? ` except trusted ${result.trusted.join(', ')}` : ''}${executedWrite ? ', no trigger, transactional engines only' : ''}`,
-      };
-    },
-    async settings() {
-      return {};
-    },
-    ...(options.allowScratchCopy ? { tryIndex } : {}),
-    async close() {
-      for (const table of scratch) await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(table, 'mysql')}`).catch(() => undefined);
-      options.signal.removeEventListener('abort', onAbort);
-      await conn.end().catch(() => undefined);
-    },
-  };
-  return driver;
 }
 
 // ------------------------------------------------------------------ plan normalisation

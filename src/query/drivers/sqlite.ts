@@ -4,7 +4,8 @@ import { access, constants, stat } from 'node:fs/promises';
 import { CancelledError, UserError } from '../../common/errors.js';
 import type { Plan } from '../plan.js';
 import { normaliseSqlitePlan, parseStat1, type EqpRow, type SqliteStats } from './sqlite-plan.js';
-import { SqliteChild } from './sqlite-child.js';
+import { SqliteChild, type SqliteReply } from './sqlite-child.js';
+import { TransactionalDriver } from './transactional.js';
 import {
   StatementTimeoutError,
   candidateIndexName,
@@ -101,40 +102,53 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       'check the path (relative paths are resolved from the project folder), or give a postgres:// or mysql:// URL',
     );
   }
-  const warnings: string[] = [];
-  let child: SqliteChild | undefined;
-  let writable: boolean | undefined;
-  const rowCache = new Map<string, number | undefined>();
+  return new SqliteDriver(options);
+}
 
-  const mapError = (error: unknown): Error => {
-    if (options.signal.aborted) return new CancelledError();
+/** Snapshot: the SHA-256 of the database, -wal and -journal files. */
+class SqliteDriver extends TransactionalDriver<FileFingerprint> {
+  readonly dialect = 'sqlite' as const;
+  private child: SqliteChild | undefined;
+  private writable: boolean | undefined;
+  private readonly rowCache = new Map<string, number | undefined>();
+  /** Fingerprint before the first write connection opened; checked again at close. */
+  private fingerprintAtOpen: FileFingerprint | undefined;
+
+  constructor(private readonly options: SqliteOptions) {
+    super(options.signal);
+  }
+
+  protected mapError(error: unknown): Error {
+    if (this.signal.aborted) return new CancelledError();
     if (error instanceof StatementTimeoutError || error instanceof UserError) return error;
     return error instanceof Error ? error : new Error(String(error));
-  };
+  }
 
-  async function call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
-    if (options.signal.aborted) throw new CancelledError();
-    if (!child || !child.alive) {
+  private async call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { options } = this;
+    if (this.signal.aborted) throw new CancelledError();
+    if (!this.child || !this.child.alive) {
       // Wait until a killed helper is gone before starting another (it holds its locks while it lives).
-      if (child) await child.close();
-      child = new SqliteChild(options.timeoutMs, options.signal);
+      if (this.child) await this.child.close();
+      const child = new SqliteChild(options.timeoutMs, options.signal);
+      this.child = child;
       // Starting the helper (Node boot + loading the add-on) is not a statement: it gets its own, longer limit.
       const opened = await child
         .request({ op: 'open', conn: 'ro', path: options.path, readonly: true, busyMs: Math.min(options.timeoutMs, 2000) }, Math.max(options.timeoutMs, 15_000))
         .catch((e: unknown) => {
-          throw mapError(e);
+          throw this.mapError(e);
         });
       if (opened.error) throw new UserError(`cannot open the SQLite database ${options.path}: ${opened.error}`, 'check that it is a SQLite database file');
       // A file that is not a database opens fine and fails on first read: check now.
       const probe = await child.request({ op: 'all', conn: 'ro', sql: 'SELECT count(*) AS n FROM sqlite_schema' });
       if (probe.error) throw new UserError(`cannot read the SQLite database ${options.path}: ${probe.error}`, 'check that it is a SQLite database file');
-      writable = undefined;
+      this.writable = undefined;
     }
-    let reply: Awaited<ReturnType<typeof child.request>>;
+    let reply: SqliteReply;
     try {
-      reply = await child.request(message);
+      reply = await this.child.request(message);
     } catch (error) {
-      throw mapError(error);
+      throw this.mapError(error);
     }
     if (reply.error) {
       const text = reply.error;
@@ -150,19 +164,41 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     return reply as Record<string, unknown>;
   }
 
-  async function ensureWritable(): Promise<boolean> {
-    if (writable !== undefined) return writable;
+  private async ensureWritable(): Promise<boolean> {
+    if (this.writable !== undefined) return this.writable;
+    const { options } = this;
     try {
       await access(options.path, constants.W_OK);
-      fingerprintAtOpen ??= await fingerprintDatabase(options.path);
-      await call({ op: 'open', conn: 'rw', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) });
-      await call({ op: 'exec', conn: 'rw', sql: `PRAGMA analysis_limit = ${ANALYSIS_LIMIT}` });
-      writable = true;
+      this.fingerprintAtOpen ??= await fingerprintDatabase(options.path);
+      await this.call({ op: 'open', conn: 'rw', path: options.path, readonly: false, busyMs: Math.min(options.timeoutMs, 2000) });
+      await this.call({ op: 'exec', conn: 'rw', sql: `PRAGMA analysis_limit = ${ANALYSIS_LIMIT}` });
+      this.writable = true;
     } catch {
-      writable = false;
-      warnings.push(`${options.path} is not writable: index candidates and DML with analyze cannot be tried (they need a transaction that is rolled back)`);
+      this.writable = false;
+      this.warnings.push(
+        `${options.path} is not writable: index candidates and DML with analyze cannot be tried (they need a transaction that is rolled back)`,
+      );
     }
-    return writable;
+    return this.writable;
+  }
+
+  // ---------------------------------------------------------------- the transactional base's hooks
+
+  protected override snapshot(): Promise<FileFingerprint> {
+    return fingerprintDatabase(this.options.path);
+  }
+
+  /** Always on the writable connection: SQLite's read-only connection already is the read path. */
+  protected async begin(): Promise<void> {
+    await this.call({ op: 'exec', conn: 'rw', sql: 'BEGIN' });
+  }
+
+  protected async rollback(): Promise<boolean> {
+    // Straight to the helper, not call(): the rollback must run even when the signal has fired.
+    const live = this.child?.alive ? this.child : undefined;
+    if (!live) return false;
+    const reply = await live.request({ op: 'exec', conn: 'rw', sql: 'ROLLBACK' });
+    return !reply.error || /no transaction is active/i.test(reply.error);
   }
 
   /**
@@ -171,11 +207,25 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
    * SQLITE_READONLY_ROLLBACK): open one in a fresh helper and read, and SQLite restores the pages.
    * The helper gets its own signal: the caller's may be the cancellation that killed the first one.
    */
-  async function rollBackHotJournal(): Promise<void> {
-    const dead = child;
-    child = undefined;
-    writable = undefined;
-    rowCache.clear();
+  protected override async recover(): Promise<void> {
+    try {
+      await this.rollBackHotJournal();
+    } catch (error) {
+      this.refuseChanged([`the hot journal could not be rolled back (${(error as Error).message})`], 'after the interrupted write');
+    }
+  }
+
+  protected override async verifyUnchanged(before: FileFingerprint, when: string): Promise<void> {
+    const changed = changedFiles(before, await fingerprintDatabase(this.options.path));
+    if (changed.length) this.refuseChanged(changed, when);
+  }
+
+  private async rollBackHotJournal(): Promise<void> {
+    const { options } = this;
+    const dead = this.child;
+    this.child = undefined;
+    this.writable = undefined;
+    this.rowCache.clear();
     if (dead) await dead.close();
     const limitMs = Math.max(options.timeoutMs, 15_000);
     const helper = new SqliteChild(limitMs, new AbortController().signal);
@@ -199,68 +249,36 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     }
   }
 
-  function refuseChanged(changed: string[], when: string): never {
+  private refuseChanged(changed: string[], when: string): never {
     throw new UserError(
-      `DATA CHANGED: the SQLite database ${options.path} is not byte-identical ${when}: ${changed.join(', ')}`,
+      `DATA CHANGED: the SQLite database ${this.options.path} is not byte-identical ${when}: ${changed.join(', ')}`,
       'if another process writes to this database, the change may be its own; otherwise restore the file from a copy, do not run analysed writes against it again, and report this as a bug',
     );
   }
 
-  /** Fingerprint before the first write connection opened; checked again at close. */
-  let fingerprintAtOpen: FileFingerprint | undefined;
+  // ---------------------------------------------------------------- plans and statistics
 
-  /**
-   * BEGIN … ROLLBACK on the writable connection; the rollback also runs on error, timeout and
-   * cancellation (then from the hot journal), and the file is verified byte-identical before
-   * this returns or throws.
-   */
-  async function inRolledBackTransaction<T>(work: () => Promise<T>): Promise<T> {
-    const before = await fingerprintDatabase(options.path);
-    try {
-      await call({ op: 'exec', conn: 'rw', sql: 'BEGIN' });
-      return await work();
-    } finally {
-      // Straight to the helper, not call(): the rollback must run even when the signal has fired.
-      const live = child?.alive ? child : undefined;
-      const rolledBack = live
-        ? await live.request({ op: 'exec', conn: 'rw', sql: 'ROLLBACK' }).then(
-            (r) => !r.error || /no transaction is active/i.test(r.error),
-            () => false,
-          )
-        : false;
-      if (!rolledBack) {
-        try {
-          await rollBackHotJournal();
-        } catch (error) {
-          refuseChanged([`the hot journal could not be rolled back (${(error as Error).message})`], 'after the interrupted write');
-        }
-      }
-      const changed = changedFiles(before, await fingerprintDatabase(options.path));
-      if (changed.length) refuseChanged(changed, rolledBack ? 'after ROLLBACK' : 'after rolling back the interrupted write');
-    }
-  }
-
-  async function tableRows(conn: string, table: string): Promise<number | undefined> {
+  private async countRows(conn: string, table: string): Promise<number | undefined> {
     const key = `${conn}:${table.toLowerCase()}`;
-    if (rowCache.has(key)) return rowCache.get(key);
+    if (this.rowCache.has(key)) return this.rowCache.get(key);
     let n: number | undefined;
     try {
-      const r = await call({ op: 'all', conn, sql: `SELECT count(*) AS n FROM ${quoteIdent(table, 'sqlite')}` });
+      const r = await this.call({ op: 'all', conn, sql: `SELECT count(*) AS n FROM ${quoteIdent(table, 'sqlite')}` });
       n = Number((r.rows as Array<{ n: number }>)[0]?.n);
     } catch (error) {
       if (error instanceof StatementTimeoutError || error instanceof CancelledError) throw error;
       n = undefined;
     }
-    rowCache.set(key, n);
+    this.rowCache.set(key, n);
     return n;
   }
 
-  async function loadStats(conn: string, tables: string[]): Promise<SqliteStats> {
+  private async loadStats(conn: string, tables: string[]): Promise<SqliteStats> {
     const counts = new Map<string, number | undefined>();
-    for (const t of tables) counts.set(t.toLowerCase(), await tableRows(conn, t));
+    for (const t of tables) counts.set(t.toLowerCase(), await this.countRows(conn, t));
     const stat1 = new Map<string, number[]>();
     try {
-      const r = await call({ op: 'all', conn, sql: 'SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL' });
+      const r = await this.call({ op: 'all', conn, sql: 'SELECT idx, stat FROM sqlite_stat1 WHERE idx IS NOT NULL' });
       for (const row of r.rows as Array<{ idx: string; stat: string }>) stat1.set(row.idx.toLowerCase(), parseStat1(row.stat));
     } catch {
       // no sqlite_stat1: defaults
@@ -271,103 +289,109 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
     };
   }
 
-  async function eqp(conn: string, request: ExplainRequest): Promise<EqpRow[]> {
-    const r = await call({ op: 'all', conn, sql: `EXPLAIN QUERY PLAN ${request.sql}`, params: bindable(request.params) });
+  private async eqp(conn: string, request: ExplainRequest): Promise<EqpRow[]> {
+    const r = await this.call({ op: 'all', conn, sql: `EXPLAIN QUERY PLAN ${request.sql}`, params: bindable(request.params) });
     return (r.rows as Array<{ id: number; parent: number; detail: string }>).map((row) => ({ id: row.id, parent: row.parent, detail: row.detail }));
   }
 
-  async function planFor(conn: string, request: ExplainRequest, executionMs?: number): Promise<Plan> {
-    const rows = await eqp(conn, request);
+  private async planFor(conn: string, request: ExplainRequest, executionMs?: number): Promise<Plan> {
+    const rows = await this.eqp(conn, request);
     const named = rows.map((row) => /^(?:SCAN|SEARCH) (?:TABLE )?(\S+)/.exec(row.detail)?.[1]).filter((t): t is string => !!t);
-    const tables = [...new Set(named.map((t) => options.aliases?.get(t.toLowerCase()) ?? t))];
-    const stats = await loadStats(conn, tables);
-    return normaliseSqlitePlan(rows, stats, executionMs !== undefined, executionMs, options.aliases);
+    const tables = [...new Set(named.map((t) => this.options.aliases?.get(t.toLowerCase()) ?? t))];
+    const stats = await this.loadStats(conn, tables);
+    return normaliseSqlitePlan(rows, stats, executionMs !== undefined, executionMs, this.options.aliases);
   }
 
-  const driver: Driver = {
-    dialect: 'sqlite',
-    warnings,
-    async explain(request) {
-      if (!request.analyze) return planFor('ro', request);
-      if (request.readOnly) {
-        const timed = await call({ op: 'time', conn: 'ro', sql: request.sql, params: bindable(request.params) });
-        // SQLite has no per-loop actuals; the result row count is not comparable with the
-        // modelled rows visited, so it is not put on a node (it would fake an estimate miss).
-        return planFor('ro', request, timed.ms as number);
-      }
-      if (!(await ensureWritable())) return planFor('ro', { ...request, analyze: false });
-      return inRolledBackTransaction(async () => {
-        const timed = await call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
-        return planFor('rw', request, timed.ms as number);
+  // ---------------------------------------------------------------- Driver
+
+  async explain(request: ExplainRequest): Promise<Plan> {
+    if (!request.analyze) return this.planFor('ro', request);
+    if (request.readOnly) {
+      const timed = await this.call({ op: 'time', conn: 'ro', sql: request.sql, params: bindable(request.params) });
+      // SQLite has no per-loop actuals; the result row count is not comparable with the
+      // modelled rows visited, so it is not put on a node (it would fake an estimate miss).
+      return this.planFor('ro', request, timed.ms as number);
+    }
+    if (!(await this.ensureWritable())) return this.planFor('ro', { ...request, analyze: false });
+    return this.inTransaction(false, async () => {
+      const timed = await this.call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
+      return this.planFor('rw', request, timed.ms as number);
+    });
+  }
+
+  async tableColumns(table: string): Promise<string[] | undefined> {
+    const r = await this.call({ op: 'all', conn: 'ro', sql: 'SELECT name FROM pragma_table_info(?)', params: [table] });
+    const names = (r.rows as Array<{ name: string }>).map((row) => row.name);
+    return names.length ? names : undefined;
+  }
+
+  tableRows(table: string): Promise<number | undefined> {
+    return this.countRows('ro', table);
+  }
+
+  async indexes(table: string): Promise<IndexInfo[]> {
+    const list = await this.call({ op: 'all', conn: 'ro', sql: 'SELECT name, partial FROM pragma_index_list(?)', params: [table] });
+    const out: IndexInfo[] = [];
+    for (const idx of list.rows as Array<{ name: string; partial: number }>) {
+      const cols = await this.call({ op: 'all', conn: 'ro', sql: 'SELECT name, cid FROM pragma_index_info(?) ORDER BY seqno', params: [idx.name] });
+      const rows = cols.rows as Array<{ name: string | null; cid: number }>;
+      out.push({
+        name: idx.name,
+        table,
+        columns: rows.map((c) => c.name).filter((name): name is string => !!name),
+        partial: !!idx.partial || rows.some((c) => c.cid < 0),
       });
-    },
-    async tableColumns(table) {
-      const r = await call({ op: 'all', conn: 'ro', sql: 'SELECT name FROM pragma_table_info(?)', params: [table] });
-      const names = (r.rows as Array<{ name: string }>).map((row) => row.name);
-      return names.length ? names : undefined;
-    },
-    tableRows: (table) => tableRows('ro', table),
-    async indexes(table): Promise<IndexInfo[]> {
-      const list = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, partial FROM pragma_index_list(?)', params: [table] });
-      const out: IndexInfo[] = [];
-      for (const idx of list.rows as Array<{ name: string; partial: number }>) {
-        const cols = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, cid FROM pragma_index_info(?) ORDER BY seqno', params: [idx.name] });
-        const rows = cols.rows as Array<{ name: string | null; cid: number }>;
-        out.push({ name: idx.name, table, columns: rows.filter((c) => c.name).map((c) => c.name!), partial: !!idx.partial || rows.some((c) => c.cid < 0) });
-      }
-      // An INTEGER PRIMARY KEY is the rowid: the table itself is the index.
-      const pk = await call({ op: 'all', conn: 'ro', sql: 'SELECT name, type FROM pragma_table_info(?) WHERE pk > 0', params: [table] });
-      const pkRows = pk.rows as Array<{ name: string; type: string }>;
-      if (pkRows.length === 1 && /^integer$/i.test(pkRows[0]!.type)) out.push({ name: 'INTEGER PRIMARY KEY', table, columns: [pkRows[0]!.name] });
-      return out;
-    },
-    async tryIndex(request, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
-      if (!(await ensureWritable())) throw new UserError('cannot try indexes on a read-only SQLite file');
-      const name = candidateIndexName(candidate);
-      const planOnly = { ...request, analyze: false };
-      return inRolledBackTransaction(async () => {
-        // Statistics on a sample (as sqlite3_expert does) so both plans are costed alike.
-        await call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(candidate.table, 'sqlite')}` });
-        const beforePlan = await planFor('rw', planOnly);
-        await call({
-          op: 'exec',
-          conn: 'rw',
-          sql: `CREATE INDEX ${quoteIdent(name, 'sqlite')} ON ${quoteIdent(candidate.table, 'sqlite')} (${candidate.columns.map((c) => quoteIdent(c, 'sqlite')).join(', ')})`,
-        });
-        await call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(name, 'sqlite')}` });
-        const plan = await planFor('rw', planOnly);
-        let ms: number | undefined;
-        if (request.analyze && request.readOnly) {
-          const timed = await call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
-          ms = timed.ms as number;
-        }
-        return { plan, beforePlan, indexName: name, method: 'expert' as const, ...(ms !== undefined ? { ms } : {}) };
+    }
+    // An INTEGER PRIMARY KEY is the rowid: the table itself is the index.
+    const pk = await this.call({ op: 'all', conn: 'ro', sql: 'SELECT name, type FROM pragma_table_info(?) WHERE pk > 0', params: [table] });
+    const pkRows = pk.rows as Array<{ name: string; type: string }>;
+    const only = pkRows.length === 1 ? pkRows[0] : undefined;
+    if (only && /^integer$/i.test(only.type)) out.push({ name: 'INTEGER PRIMARY KEY', table, columns: [only.name] });
+    return out;
+  }
+
+  async tryIndex(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial & { beforePlan: Plan }> {
+    if (!(await this.ensureWritable())) throw new UserError('cannot try indexes on a read-only SQLite file');
+    const name = candidateIndexName(candidate);
+    const planOnly = { ...request, analyze: false };
+    return this.inTransaction(false, async () => {
+      // Statistics on a sample (as sqlite3_expert does) so both plans are costed alike.
+      await this.call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(candidate.table, 'sqlite')}` });
+      const beforePlan = await this.planFor('rw', planOnly);
+      await this.call({
+        op: 'exec',
+        conn: 'rw',
+        sql: `CREATE INDEX ${quoteIdent(name, 'sqlite')} ON ${quoteIdent(candidate.table, 'sqlite')} (${candidate.columns.map((c) => quoteIdent(c, 'sqlite')).join(', ')})`,
       });
-    },
-    async checkStatement(request): Promise<Protection> {
-      // SQLite SQL cannot define functions; every built-in is side-effect free on a read-only connection.
-      return {
-        statement: 'one statement (prepared by SQLite, which refuses a second)',
-        transaction:
-          request.readOnly || !request.analyze
-            ? 'read-only connection'
-            : 'transaction rolled back (from the hot journal after a timeout or cancellation); SHA-256 of the file, -wal and -journal verified identical before returning',
-        role: 'file permissions',
-        catalog: 'SQLite has no user-defined SQL functions or server-side code',
-      };
-    },
-    async settings() {
-      return {};
-    },
-    async close() {
-      await child?.close();
-      // A helper that died mid-write left its journal hot: roll it back before we return.
-      if (fingerprintAtOpen && (await stat(`${options.path}-journal`).catch(() => undefined))) await rollBackHotJournal().catch(() => undefined);
-      if (fingerprintAtOpen) {
-        const changed = changedFiles(fingerprintAtOpen, await fingerprintDatabase(options.path));
-        if (changed.length) refuseChanged(changed, 'when the connection closed');
+      await this.call({ op: 'exec', conn: 'rw', sql: `ANALYZE ${quoteIdent(name, 'sqlite')}` });
+      const plan = await this.planFor('rw', planOnly);
+      let ms: number | undefined;
+      if (request.analyze && request.readOnly) {
+        const timed = await this.call({ op: 'time', conn: 'rw', sql: request.sql, params: bindable(request.params) });
+        ms = timed.ms as number;
       }
-    },
-  };
-  return driver;
+      return { plan, beforePlan, indexName: name, method: 'expert' as const, ...(ms !== undefined ? { ms } : {}) };
+    });
+  }
+
+  async checkStatement(request: ExplainRequest): Promise<Protection> {
+    // SQLite SQL cannot define functions; every built-in is side-effect free on a read-only connection.
+    return {
+      statement: 'one statement (prepared by SQLite, which refuses a second)',
+      transaction:
+        request.readOnly || !request.analyze
+          ? 'read-only connection'
+          : 'transaction rolled back (from the hot journal after a timeout or cancellation); SHA-256 of the file, -wal and -journal verified identical before returning',
+      role: 'file permissions',
+      catalog: 'SQLite has no user-defined SQL functions or server-side code',
+    };
+  }
+
+  async close(): Promise<void> {
+    const { options } = this;
+    await this.child?.close();
+    // A helper that died mid-write left its journal hot: roll it back before we return.
+    if (this.fingerprintAtOpen && (await stat(`${options.path}-journal`).catch(() => undefined))) await this.rollBackHotJournal().catch(() => undefined);
+    if (this.fingerprintAtOpen) await this.verifyUnchanged(this.fingerprintAtOpen, 'when the connection closed');
+  }
 }
