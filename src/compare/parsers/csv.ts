@@ -52,14 +52,15 @@ export const csvFormat: TextFormat = {
       .map((l) => l.trim())
       .filter(Boolean)
       .slice(0, 10);
-    if (!lines.length || lines[0]!.startsWith('{') || lines[0]!.startsWith('[')) return 0;
+    const first = lines[0];
+    if (first === undefined || first.startsWith('{') || first.startsWith('[')) return 0;
     const fields = lines.map((l) => splitCsvLine(l));
     const shaped = fields.filter((f) => f && f.length >= 2 && f.length <= 3).length / lines.length;
     const numeric = fields.slice(1).filter((f) => f && Number.isFinite(Number(f[1])) && f[1] !== '').length / Math.max(1, lines.length - 1);
     return lines.length === 1 ? shaped * 0.5 : shaped * 0.5 + numeric * 0.45;
   },
   parse(text, source) {
-    const rows = new Map<string, Benchmark>();
+    const rows = new Map<string, Benchmark & { values: number[] }>();
     let defaultUnit = 'value';
     let lineNumber = 0;
     let seenData = false;
@@ -94,7 +95,7 @@ export const csvFormat: TextFormat = {
         row = { name, unit, direction: directionForUnit(unit), values: [] };
         rows.set(key, row);
       }
-      row.values!.push(value);
+      row.values.push(value);
     }
     if (!rows.size) throw new ParseError(`${source}: no samples in the CSV`, 'expected rows like "parse,12.3,ms"');
     return { benchmarks: [...rows.values()], context: {}, notes: [] };

@@ -1,3 +1,4 @@
+import { defined } from '../../common/errors.js';
 import { directionForUnit, type Benchmark } from '../model.js';
 import { tidyUnit } from '../units.js';
 import { ParseError } from './errors.js';
@@ -42,7 +43,7 @@ export const goBenchFormat: TextFormat = {
   parse(text, source) {
     // Rows by full name, configuration and unit. Hand-tokenised: a 50 MB file has ~600 k lines
     // and split(/\s+/) + a joined-string key per value cost several times more (bench/compare).
-    const rows = new Map<string, Benchmark>();
+    const rows = new Map<string, Benchmark & { values: number[] }>();
     const order: Benchmark[] = [];
     const context: Record<string, string> = {};
     const assumptions = new Map<string, 'exact' | 'normal' | 'nothing'>();
@@ -75,19 +76,20 @@ export const goBenchFormat: TextFormat = {
           while (i < stop && c !== 32 && c !== 9) c = text.charCodeAt(++i);
           fields.push(text.slice(fieldStart, i));
         }
-        if (fields.length < 4 || fields.length % 2 !== 0 || !isDigits(fields[1]!)) {
+        const [fullName = '', iterations = ''] = fields;
+        if (fields.length < 4 || fields.length % 2 !== 0 || !isDigits(iterations)) {
           throw new ParseError(
             `${source}:${lineNumber}: malformed Go benchmark line "${text.slice(lineStart, Math.min(stop, lineStart + 120))}"`,
             'expected "BenchmarkName-N  <iterations>  <value> <unit> [<value> <unit>…]"',
           );
         }
-        const fullName = fields[0]!;
         const name = fullName.slice('Benchmark'.length);
-        const procMatch = /-(\d+)$/.exec(name);
-        if (procMatch) procs.add(procMatch[1]!);
+        const gomaxprocs = /-(\d+)$/.exec(name)?.[1];
+        if (gomaxprocs !== undefined) procs.add(gomaxprocs);
         for (let f = 2; f < fields.length; f += 2) {
           const raw = Number(fields[f]);
-          const rawUnit = fields[f + 1]!;
+          // fields.length is even, so every value at an even index has its unit after it.
+          const rawUnit = defined(fields[f + 1], 'the unit after a value');
           if (!Number.isFinite(raw)) {
             throw new ParseError(`${source}:${lineNumber}: "${fields[f]}" is not a number (benchmark ${fullName}, unit ${rawUnit})`, 'fix or remove the line');
           }
@@ -99,7 +101,7 @@ export const goBenchFormat: TextFormat = {
             rows.set(key, row);
             order.push(row);
           }
-          row.values!.push(factor === 1 ? raw : raw * factor);
+          row.values.push(factor === 1 ? raw : raw * factor);
         }
         benchLines++;
         continue;
@@ -109,23 +111,26 @@ export const goBenchFormat: TextFormat = {
       const line = text.slice(lineStart, end).replace(/\r$/, '');
       if (line.startsWith('Unit')) {
         const unitLine = UNIT_LINE.exec(line);
-        if (unitLine) {
-          const assume = /(?:^|\s)assume=(\S*)/.exec(unitLine[2]!)?.[1];
+        // Both groups are required by UNIT_LINE: a match has them.
+        const [, unitName, metadata] = unitLine ?? [];
+        if (unitName !== undefined && metadata !== undefined) {
+          const assume = /(?:^|\s)assume=(\S*)/.exec(metadata)?.[1];
           if (assume === 'exact' || assume === 'normal' || assume === 'nothing') {
-            assumptions.set(unitLine[1]!, assume);
-            assumptions.set(tidyUnit(unitLine[1]!).unit, assume);
+            assumptions.set(unitName, assume);
+            assumptions.set(tidyUnit(unitName).unit, assume);
           }
           continue;
         }
       }
       const match = CONFIG_LINE.exec(line);
-      if (match && match[1] !== 'ok') {
+      const configName = match?.[1];
+      if (match && configName !== undefined && configName !== 'ok') {
         const value = (match[2] ?? '').trim();
-        context[match[1]!] = value;
+        context[configName] = value;
         const nextConfig = { ...config };
         // An empty value deletes the key (benchfmt).
-        if (value === '') delete nextConfig[match[1]!];
-        else nextConfig[match[1]!] = value;
+        if (value === '') delete nextConfig[configName];
+        else nextConfig[configName] = value;
         config = nextConfig;
         configKey = Object.entries(config)
           .map(([k, v]) => `${k}=${v}`)

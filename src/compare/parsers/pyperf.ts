@@ -24,7 +24,7 @@ export const pyperfFormat: JsonFormat = {
     const common = isRecord(root.metadata) ? root.metadata : {};
     const list = requireArray(root.benchmarks, ['benchmarks']);
     const notes: string[] = [];
-    const benchmarks: Benchmark[] = list.map((raw, i) => {
+    const benchmarks: Array<Benchmark & { values: number[] }> = list.map((raw, i) => {
       const b = requireRecord(raw, ['benchmarks', i]);
       const meta = { ...common, ...(isRecord(b.metadata) ? b.metadata : {}) };
       const name = typeof meta.name === 'string' ? meta.name : `benchmark ${i + 1}`;
@@ -41,6 +41,6 @@ export const pyperfFormat: JsonFormat = {
     for (const key of ['hostname', 'cpu_model_name', 'platform', 'python_version', 'cpu_count']) {
       if (typeof common[key] === 'string' || typeof common[key] === 'number') context[key] = String(common[key]);
     }
-    return { benchmarks: benchmarks.filter((b) => b.values!.length > 0), context, notes };
+    return { benchmarks: benchmarks.filter((b) => b.values.length > 0), context, notes };
   },
 };
