@@ -129,6 +129,8 @@ subscribe('net.client.socket', (message) => {
 
 const noop = () => undefined;
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /**
  * k6's phases on the raw-socket path, from the request's timestamps: blocked until it was
  * handed to its connection, connecting when that opened a socket, sending while the write
@@ -462,9 +464,11 @@ export class K6Response {
   /** Until `body` is read (responseType text): the bytes. */
   private bodyBytes: Buffer | null = null;
 
+  /** What was sent (`url` is this.url); `request` builds k6's view of it only when read. */
   constructor(
-    /** What was sent; `request` builds k6's view of it only when read. */
-    readonly sent: { method: string; url: string; headers: Record<string, string>; body: string | Buffer | undefined },
+    private readonly sentMethod: string,
+    private readonly sentHeaders: Record<string, string>,
+    private readonly sentBody: string | Buffer | undefined,
   ) {}
 
   get headers(): Record<string, string> {
@@ -526,12 +530,12 @@ export class K6Response {
   }
 
   get request(): { method: string; url: string; headers: Record<string, string[]>; body: string; cookies: Record<string, unknown> } {
-    const s = this.sent;
+    const body = this.sentBody;
     return {
-      method: s.method,
-      url: s.url,
-      headers: Object.fromEntries(Object.entries(s.headers).map(([k, v]) => [canonicalHeader(k), [v]])),
-      body: typeof s.body === 'string' ? s.body : s.body ? '[binary]' : '',
+      method: this.sentMethod,
+      url: this.url,
+      headers: Object.fromEntries(Object.entries(this.sentHeaders).map(([k, v]) => [canonicalHeader(k), [v]])),
+      body: typeof body === 'string' ? body : body ? '[binary]' : '',
       cookies: {},
     };
   }
@@ -664,6 +668,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     reject(e: unknown): void;
     conn: FastConnection;
     request: RawRequest;
+    timeoutMs: number;
     /** Handed to the connection. */
     tSend: number;
     /** The write returned (bytes are in the kernel, or buffered behind a connect). */
@@ -679,7 +684,6 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
   const onComplete = (context: RequestContext, outcome: Outcome) => {
     const waiter = context.owner as Waiter;
     if (!waiting.delete(waiter)) return;
-    timeouts.delete(waiter.conn);
     waiter.tDone = performance.now();
     if (outcome.errorKind) {
       waiter.reject(Object.assign(new Error(outcome.errorMessage ?? outcome.errorKind), { k6Kind: outcome.errorKind, k6Waiter: waiter }));
@@ -688,17 +692,18 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     waiter.outcome = outcome;
     waiter.resolve(waiter);
   };
-  const timeouts = new Map<FastConnection, number>();
   /** method → URL → serialised request; see sendRaw. */
   const wireCache = new Map<string, Map<string, Buffer>>();
   const sweep = () => {
     const now = performance.now();
-    for (const [conn, timeoutMs] of timeouts) conn.sweep(now, timeoutMs);
+    for (const waiter of waiting) waiter.conn.sweep(now, waiter.timeoutMs);
   };
   state.sweepers.add(sweep);
   const sendRaw = (
     address: string,
     port: number,
+    /** `address:port`, the pool of connections. */
+    poolKey: string,
     method: string,
     path: string,
     headers: Record<string, string>,
@@ -709,9 +714,8 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     cacheable: boolean,
     cacheKey: string,
   ): Promise<Waiter> => {
-    const key = `${address}:${port}`;
-    let pool = pools.get(key);
-    if (!pool) pools.set(key, (pool = []));
+    let pool = pools.get(poolKey);
+    if (!pool) pools.set(poolKey, (pool = []));
     let conn: FastConnection | undefined;
     for (const c of pool) {
       if (c.inFlight === 0) {
@@ -744,13 +748,12 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       if (byUrl && byUrl.size < 500) byUrl.set(cacheKey, wire);
     }
     const request = new RawRequest(wire, method === 'HEAD', keepBody);
-    const waiter: Waiter = { resolve: noop, reject: noop, conn, request, tSend: 0, tWritten: 0, tConnected: 0, tDone: 0, outcome: null };
+    const waiter: Waiter = { resolve: noop, reject: noop, conn, request, timeoutMs, tSend: 0, tWritten: 0, tConnected: 0, tDone: 0, outcome: null };
     const promise = new Promise<Waiter>((resolveRaw, rejectRaw) => {
       waiter.resolve = resolveRaw;
       waiter.reject = rejectRaw;
     });
     waiting.add(waiter);
-    timeouts.set(conn, timeoutMs);
     waiter.tSend = performance.now();
     // A socket opened inside send() is this request's: the probe times its connect.
     connectProbe = waiter;
@@ -766,7 +769,6 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
   const interrupt = () => {
     for (const waiter of [...waiting]) {
       waiting.delete(waiter);
-      timeouts.delete(waiter.conn);
       waiter.conn.destroy();
       for (const pool of pools.values()) {
         const i = pool.indexOf(waiter.conn);
@@ -786,6 +788,9 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     hostname: string;
     /** After `hosts` mapping. */
     target: { host: string; port: number };
+    /** The allowed address last used for it, and its connection pool's key. */
+    address: string;
+    poolKey: string;
   }
   const routeOf = (url: URL): Route => {
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -796,6 +801,8 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       path: `${url.pathname}${url.search}`,
       hostname,
       target: mapHost(settings.hosts, hostname, url.port ? Number(url.port) : defaultPort),
+      address: '',
+      poolKey: '',
     };
   };
   const routeCache = new Map<string, Route>();
@@ -839,19 +846,55 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     at: 0,
   };
 
+  /**
+   * One k6 request (with its redirect hops). The async part is kept small on purpose: an
+   * async function's suspended frame is a heap object the size of all its locals, and this
+   * one ran per request — the work before and after each exchange is in plain functions.
+   */
   async function one(method: string, rawUrl: unknown, body: unknown, params: RequestParams = NO_PARAMS): Promise<K6Response> {
+    const r = prepare(method, rawUrl, body, params);
+    for (;;) {
+      const target = r.route.target;
+      // Checked for every request; the verdict per host is computed once.
+      const address = state.allowed?.get(target.host) ?? (await allowedAddress(state, target.host, r.route.hostname));
+      const res = startHop(r, address);
+      const t0 = performance.now();
+      let outcome: Waiter | UndiciResponse | null = null;
+      let failure: unknown = null;
+      try {
+        outcome = r.route.url.protocol === 'http:' ? await sendHop(r, address) : await dispatchHop(r, address);
+      } catch (error) {
+        if (vu.signal.aborted || error instanceof InterruptedIteration) throw new InterruptedIteration();
+        failure = error;
+      }
+      if (!finishHop(r, res, t0, outcome, failure)) return res;
+    }
+  }
+
+  /** What a request carries from hop to hop. */
+  interface Prepared {
+    method: string;
+    nameFromUrl: string | undefined;
+    route: Route;
+    timeoutMs: number;
+    responseType: string;
+    maxRedirects: number;
+    callback: ExpectedStatuses | null;
+    cookieJar: K6CookieJar;
+    userHeaders: Record<string, string>;
+    userHeaderCount: number;
+    data: string | Buffer | undefined;
+    params: RequestParams;
+    hops: number;
+    /** Of the current hop. */
+    headers: Record<string, string>;
+    tags: Tags | null;
+  }
+
+  function prepare(method: string, rawUrl: unknown, body: unknown, params: RequestParams): Prepared {
     if (vu.inInit) throw new Error('making HTTP requests in the init context is not supported (k6: "not allowed in the init context")');
     if (vu.signal.aborted) throw new InterruptedIteration();
-    const nameFromUrl = rawUrl instanceof K6Url ? rawUrl.name : undefined;
     let route = parseRoute(typeof rawUrl === 'string' ? rawUrl : String(rawUrl));
-    const timeoutMs =
-      params.timeout === undefined
-        ? settings.timeoutMs
-        : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout');
-    const responseType = params.responseType ?? (settings.discardResponseBodies ? 'none' : 'text');
-    const maxRedirects = params.redirects ?? settings.maxRedirects;
-    const callback = params.responseCallback === undefined ? state.responseCallback : params.responseCallback;
-    const cookieJar = params.jar ?? jar;
     const userHeaders: Record<string, string> = {};
     let userHeaderCount = 0;
     if (params.headers)
@@ -862,7 +905,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
           userHeaderCount++;
         }
       }
-    let { data, contentType } = encodeBody(body);
+    const { data, contentType } = encodeBody(body);
     if (contentType && !userHeaders['content-type']) {
       userHeaders['content-type'] = contentType;
       userHeaderCount++;
@@ -878,221 +921,266 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       route = routeOf(url);
     }
     tagsNeeded ??= state.collector.httpTagged;
-    let hops = 0;
-    for (;;) {
-      const url = route.url;
-      const href = route.href;
-      const target = route.target;
-      // Checked for every request; the verdict per host is computed once.
-      const address = state.allowed?.get(target.host) ?? (await allowedAddress(state, target.host, route.hostname));
-      const headers: Record<string, string> =
-        userHeaderCount === 0 ? { 'user-agent': settings.userAgent, host: url.host } : { 'user-agent': settings.userAgent, ...userHeaders, host: url.host };
-      // Cookies: the jar's for this URL, then the request's own (replace: false keeps a jar cookie of that name).
-      if (!cookieJar.empty || params.cookies) {
-        const jarCookies = new Map<string, string>();
-        if (!cookieJar.empty) for (const c of cookieJar.jar.getCookiesSync(href)) jarCookies.set(c.key, c.value);
-        for (const [name, v] of Object.entries(params.cookies ?? {})) {
-          const value = typeof v === 'object' && v !== null ? v.value : String(v);
-          const replace = typeof v === 'object' && v !== null ? v.replace === true : true;
-          if (replace || !jarCookies.has(name)) jarCookies.set(name, value);
-        }
-        if (jarCookies.size) headers.cookie = [...jarCookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    return {
+      method,
+      nameFromUrl: rawUrl instanceof K6Url ? rawUrl.name : undefined,
+      route,
+      timeoutMs:
+        params.timeout === undefined
+          ? settings.timeoutMs
+          : parseDurationMs(typeof params.timeout === 'number' ? params.timeout / 1000 : params.timeout, 'timeout'),
+      responseType: params.responseType ?? (settings.discardResponseBodies ? 'none' : 'text'),
+      maxRedirects: params.redirects ?? settings.maxRedirects,
+      callback: params.responseCallback === undefined ? state.responseCallback : params.responseCallback,
+      cookieJar: params.jar ?? jar,
+      userHeaders,
+      userHeaderCount,
+      data,
+      params,
+      hops: 0,
+      headers: userHeaders,
+      tags: null,
+    };
+  }
+
+  /** The hop's headers, tags and response object. */
+  function startHop(r: Prepared, address: string): K6Response {
+    const { route, params, cookieJar, method } = r;
+    const href = route.href;
+    const headers: Record<string, string> =
+      r.userHeaderCount === 0
+        ? { 'user-agent': settings.userAgent, host: route.url.host }
+        : { 'user-agent': settings.userAgent, ...r.userHeaders, host: route.url.host };
+    // Cookies: the jar's for this URL, then the request's own (replace: false keeps a jar cookie of that name).
+    if (!cookieJar.empty || params.cookies) {
+      const jarCookies = new Map<string, string>();
+      if (!cookieJar.empty) for (const c of cookieJar.jar.getCookiesSync(href)) jarCookies.set(c.key, c.value);
+      for (const [name, v] of Object.entries(params.cookies ?? {})) {
+        const value = typeof v === 'object' && v !== null ? v.value : String(v);
+        const replace = typeof v === 'object' && v !== null ? v.replace === true : true;
+        if (replace || !jarCookies.has(name)) jarCookies.set(name, value);
       }
-      // Tags only when a sub-metric selects by them. One object shape for every sample (a
-      // literal, then extras only when there are any): growing a spread copy key by key cost
-      // ~10 % of a request in a profile.
-      let tags: Tags | null = null;
-      if (tagsNeeded || params.tags) {
-        const vt = vu.tags();
-        tags = {
-          scenario: vt.scenario ?? 'default',
-          group: vu.groupPath,
-          method,
-          url: href,
-          name: nameFromUrl ?? href,
-          proto: 'HTTP/1.1',
-          status: '0',
-          expected_response: 'true',
-        };
-        for (const k in vt) if (k !== 'scenario') tags[k] = vt[k]!;
-        if (params.tags) for (const k in params.tags) tags[k] = String(params.tags[k]);
-      }
-      const res = new K6Response({ method, url: href, headers, body: data });
-      res.url = href;
-      res.remote_ip = address;
-      res.remote_port = target.port;
-      const t0 = performance.now();
-      const timings = res.timings;
-      let received = 0;
-      let setCookies: string[] | null = null;
-      let location: string | undefined;
-      let errorKind: ErrorKind | undefined;
-      let raw: Waiter | null = null;
-      let undiciResponse: UndiciResponse | null = null;
-      try {
-        const keepBody = responseType !== 'none' && method !== 'HEAD';
-        let status: number;
-        let reason: string;
-        let bodyBuf: Buffer | null;
-        if (url.protocol === 'http:') {
-          raw = await sendRaw(
-            address,
-            target.port,
-            method,
-            route.path,
-            headers,
-            data,
-            keepBody,
-            timeoutMs,
-            userHeaderCount === 0 && data === undefined && headers.cookie === undefined,
-            href,
-          );
-          const o = defined(raw.outcome, 'raw outcome');
-          status = o.status;
-          reason = o.reason ?? '';
-          bodyBuf = o.body ?? null;
-          received += o.bodyBytes ?? 0;
-          // Header lines as text: split only when a script reads them, or one of them is a
-          // cookie or a redirect target (one case-insensitive search first: most responses have neither).
-          const head = o.head ?? '';
-          received += head.length + 17 + reason.length;
-          if (COOKIE_OR_LOCATION.test(head)) {
-            const list = splitHead(head);
-            res.setHeaderSource(list);
-            for (let i = 1; i < list.length; i += 2) {
-              const name = list[i - 1];
-              const value = list[i];
-              if (name === undefined || value === undefined) continue;
-              const key = canonicalHeader(name);
-              if (key === 'Set-Cookie') (setCookies ??= []).push(value);
-              else if (key === 'Location') location = value;
-            }
-          } else res.setHeaderSource(head);
-        } else {
-          const u = await dispatchRaw(
-            agent,
-            {
-              origin: `${url.protocol}//${address.includes(':') ? `[${address}]` : address}:${target.port}`,
-              path: route.path,
-              method: method as Dispatcher.HttpMethod,
-              headers,
-              body: data,
-              headersTimeout: timeoutMs,
-              bodyTimeout: timeoutMs,
-              reset: settings.noConnectionReuse,
-            },
-            vu.signal,
-            keepBody,
-            getLastConnect,
-          );
-          undiciResponse = u;
-          status = u.status;
-          reason = u.statusText;
-          const h = u.headers;
-          for (let i = 1; i < h.length; i += 2) {
-            const k = h[i - 1];
-            const v = h[i];
-            if (k === undefined || v === undefined) continue;
-            received += k.length + v.length + 4;
-            const key = canonicalHeader(k);
-            if (key === 'Set-Cookie') (setCookies ??= []).push(v);
-            else if (key === 'Location') location = v;
-          }
-          res.setHeaderSource(h);
-          received += u.bodyBytes;
-          bodyBuf = u.body.length === 0 ? null : u.body.length === 1 ? (u.body[0] ?? null) : Buffer.concat(u.body);
-        }
-        res.status = status;
-        res.status_text = statusText(status, reason);
-        if (!keepBody) res.body = null;
-        else {
-          const buf = bodyBuf ?? EMPTY_BUFFER;
-          if (responseType === 'binary') res.body = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-          else res.setTextBody(buf);
-        }
-      } catch (error) {
-        if (vu.signal.aborted || error instanceof InterruptedIteration) throw new InterruptedIteration();
-        const rawKind = (error as { k6Kind?: ErrorKind }).k6Kind;
-        const c = rawKind ? { kind: rawKind, message: (error as Error).message } : classifyError(error);
-        errorKind = c.kind;
-        res.error = c.message;
-        res.error_code = ERROR_CODES[c.kind];
-        raw = (error as { k6Waiter?: Waiter }).k6Waiter ?? null;
-      }
+      if (jarCookies.size) headers.cookie = [...jarCookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+    r.headers = headers;
+    // Tags only when a sub-metric selects by them (or the request names some). One object
+    // shape for every sample (a literal, then extras only when there are any): growing a
+    // spread copy key by key cost ~10 % of a request in a profile.
+    let tags: Tags | null = null;
+    if (tagsNeeded || params.tags) {
+      const vt = vu.tags();
+      tags = {
+        scenario: vt.scenario ?? 'default',
+        group: vu.groupPath,
+        method,
+        url: href,
+        name: r.nameFromUrl ?? href,
+        proto: 'HTTP/1.1',
+        status: '0',
+        expected_response: 'true',
+      };
+      for (const k in vt) if (k !== 'scenario') tags[k] = vt[k] as string;
+      if (params.tags) for (const k in params.tags) tags[k] = String(params.tags[k]);
+    }
+    r.tags = tags;
+    const res = new K6Response(method, headers, r.data);
+    res.url = href;
+    res.remote_ip = address;
+    res.remote_port = route.target.port;
+    return res;
+  }
+
+  function sendHop(r: Prepared, address: string): Promise<Waiter> {
+    const route = r.route;
+    if (route.address !== address) {
+      route.address = address;
+      route.poolKey = `${address}:${route.target.port}`;
+    }
+    return sendRaw(
+      address,
+      route.target.port,
+      route.poolKey,
+      r.method,
+      route.path,
+      r.headers,
+      r.data,
+      r.responseType !== 'none' && r.method !== 'HEAD',
+      r.timeoutMs,
+      r.userHeaderCount === 0 && r.data === undefined && r.headers.cookie === undefined,
+      route.href,
+    );
+  }
+
+  function dispatchHop(r: Prepared, address: string): Promise<UndiciResponse> {
+    const { route, timeoutMs } = r;
+    return dispatchRaw(
+      agent,
+      {
+        origin: `${route.url.protocol}//${address.includes(':') ? `[${address}]` : address}:${route.target.port}`,
+        path: route.path,
+        method: r.method as Dispatcher.HttpMethod,
+        headers: r.headers,
+        body: r.data,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        reset: settings.noConnectionReuse,
+      },
+      vu.signal,
+      r.responseType !== 'none' && r.method !== 'HEAD',
+      getLastConnect,
+    );
+  }
+
+  /**
+   * Fills the response from what came back (or the error), records the sample, and follows a
+   * redirect by updating `r`: true when there is another hop to make.
+   */
+  function finishHop(r: Prepared, res: K6Response, t0: number, outcome: Waiter | UndiciResponse | null, failure: unknown): boolean {
+    const { method, route, cookieJar, tags } = r;
+    const href = route.href;
+    const timings = res.timings;
+    let received = 0;
+    let setCookies: string[] | null = null;
+    let location: string | undefined;
+    let errorKind: ErrorKind | undefined;
+    let raw: Waiter | null = null;
+    if (failure !== null) {
+      const rawKind = (failure as { k6Kind?: ErrorKind }).k6Kind;
+      const c = rawKind ? { kind: rawKind, message: (failure as Error).message } : classifyError(failure);
+      errorKind = c.kind;
+      res.error = c.message;
+      res.error_code = ERROR_CODES[c.kind];
+      raw = (failure as { k6Waiter?: Waiter }).k6Waiter ?? null;
       // k6's phases: blocked (until the request could go out), connecting, tls_handshaking,
       // sending, waiting (to the response head), receiving (to its end).
       if (raw) rawTimings(timings, t0, raw);
-      else if (undiciResponse) undiciTimings(timings, t0, undiciResponse);
       else timings.duration = timings.waiting = performance.now() - t0;
-      if (res.status >= 400) {
-        res.error_code = 1000 + res.status;
-        res.error = res.status_text;
-      }
-      if (setCookies) {
-        for (const sc of setCookies) {
-          try {
-            const cookie = cookieJar.jar.setCookieSync(sc, href);
-            if (cookie) {
-              cookieJar.empty = false;
-              (res.cookies[cookie.key] ??= []).push({
-                name: cookie.key,
-                value: cookie.value,
-                domain: cookie.domain ?? '',
-                path: cookie.path ?? '/',
-                http_only: cookie.httpOnly,
-                secure: cookie.secure,
-                max_age: typeof cookie.maxAge === 'number' ? cookie.maxAge : 0,
-                expires: cookie.expires instanceof Date ? cookie.expires.getTime() : 0,
-              });
-            }
-          } catch {
-            // A cookie the jar rejects (bad domain): ignored, as a browser would.
+    } else if (outcome !== null) {
+      const keepBody = r.responseType !== 'none' && method !== 'HEAD';
+      let status: number;
+      let reason: string;
+      let bodyBuf: Buffer | null;
+      if ('outcome' in outcome) {
+        raw = outcome;
+        const o = defined(outcome.outcome, 'raw outcome');
+        status = o.status;
+        reason = o.reason ?? '';
+        bodyBuf = o.body ?? null;
+        received += o.bodyBytes ?? 0;
+        // Header lines as text: split only when a script reads them, or one of them is a
+        // cookie or a redirect target (one case-insensitive search first: most responses have neither).
+        const head = o.head ?? '';
+        received += head.length + 17 + reason.length;
+        if (COOKIE_OR_LOCATION.test(head)) {
+          const list = splitHead(head);
+          res.setHeaderSource(list);
+          for (let i = 1; i < list.length; i += 2) {
+            const name = list[i - 1];
+            const value = list[i];
+            if (name === undefined || value === undefined) continue;
+            const key = canonicalHeader(name);
+            if (key === 'Set-Cookie') (setCookies ??= []).push(value);
+            else if (key === 'Location') location = value;
           }
+        } else res.setHeaderSource(head);
+        rawTimings(timings, t0, outcome);
+      } else {
+        const u = outcome;
+        status = u.status;
+        reason = u.statusText;
+        const h = u.headers;
+        for (let i = 1; i < h.length; i += 2) {
+          const k = h[i - 1];
+          const v = h[i];
+          if (k === undefined || v === undefined) continue;
+          received += k.length + v.length + 4;
+          const key = canonicalHeader(k);
+          if (key === 'Set-Cookie') (setCookies ??= []).push(v);
+          else if (key === 'Location') location = v;
         }
+        res.setHeaderSource(h);
+        received += u.bodyBytes;
+        bodyBuf = u.body.length === 0 ? null : u.body.length === 1 ? (u.body[0] ?? null) : Buffer.concat(u.body);
+        undiciTimings(timings, t0, u);
       }
-      const failed = callback === null ? null : res.status === 0 || !callback.accepts(res.status);
-      if (tags) {
-        tags.status = String(res.status);
-        if (failed === null) delete tags.expected_response;
-        else if (failed) tags.expected_response = 'false';
-        if (res.error_code) tags.error_code = String(res.error_code);
+      res.status = status;
+      res.status_text = statusText(status, reason);
+      if (!keepBody) res.body = null;
+      else {
+        const buf = bodyBuf ?? EMPTY_BUFFER;
+        if (r.responseType === 'binary') res.body = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+        else res.setTextBody(buf);
       }
-      const s = sample;
-      s.tags = tags;
-      s.group = vu.groupPath;
-      s.name = tags ? (tags.name ?? href) : (nameFromUrl ?? href);
-      s.method = method;
-      s.url = href;
-      s.status = res.status;
-      s.failed = failed;
-      s.blocked = timings.blocked;
-      s.connecting = timings.connecting;
-      s.tlsHandshaking = timings.tls_handshaking;
-      s.sending = timings.sending;
-      s.waiting = timings.waiting;
-      s.receiving = timings.receiving;
-      s.duration = timings.duration;
-      s.sentBytes = (data ? data.length : 0) + href.length + 64;
-      s.receivedBytes = received;
-      s.errorKind = errorKind;
-      s.errorMessage = errorKind ? `${method} ${href}: ${res.error}` : undefined;
-      s.at = raw ? raw.tDone : performance.now();
-      state.collector.request(s);
-      if (location && [301, 302, 303, 307, 308].includes(res.status) && hops < maxRedirects) {
-        hops++;
-        route = routeOf(new URL(location, url));
-        if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
-          method = 'GET';
-          data = undefined;
-          if (userHeaders['content-type'] !== undefined) {
-            delete userHeaders['content-type'];
-            userHeaderCount--;
-          }
-        }
-        continue;
-      }
-      return res;
     }
+    if (res.status >= 400) {
+      res.error_code = 1000 + res.status;
+      res.error = res.status_text;
+    }
+    if (setCookies) {
+      for (const sc of setCookies) {
+        try {
+          const cookie = cookieJar.jar.setCookieSync(sc, href);
+          if (cookie) {
+            cookieJar.empty = false;
+            (res.cookies[cookie.key] ??= []).push({
+              name: cookie.key,
+              value: cookie.value,
+              domain: cookie.domain ?? '',
+              path: cookie.path ?? '/',
+              http_only: cookie.httpOnly,
+              secure: cookie.secure,
+              max_age: typeof cookie.maxAge === 'number' ? cookie.maxAge : 0,
+              expires: cookie.expires instanceof Date ? cookie.expires.getTime() : 0,
+            });
+          }
+        } catch {
+          // A cookie the jar rejects (bad domain): ignored, as a browser would.
+        }
+      }
+    }
+    const callback = r.callback;
+    const failed = callback === null ? null : res.status === 0 || !callback.accepts(res.status);
+    if (tags) {
+      tags.status = String(res.status);
+      if (failed === null) delete tags.expected_response;
+      else if (failed) tags.expected_response = 'false';
+      if (res.error_code) tags.error_code = String(res.error_code);
+    }
+    const s = sample;
+    s.tags = tags;
+    s.group = vu.groupPath;
+    s.name = tags ? (tags.name ?? href) : (r.nameFromUrl ?? href);
+    s.method = method;
+    s.url = href;
+    s.status = res.status;
+    s.failed = failed;
+    s.blocked = timings.blocked;
+    s.connecting = timings.connecting;
+    s.tlsHandshaking = timings.tls_handshaking;
+    s.sending = timings.sending;
+    s.waiting = timings.waiting;
+    s.receiving = timings.receiving;
+    s.duration = timings.duration;
+    s.sentBytes = (r.data ? r.data.length : 0) + href.length + 64;
+    s.receivedBytes = received;
+    s.errorKind = errorKind;
+    s.errorMessage = errorKind ? `${method} ${href}: ${res.error}` : undefined;
+    s.at = raw ? raw.tDone : performance.now();
+    state.collector.request(s);
+    if (location && REDIRECTS.has(res.status) && r.hops < r.maxRedirects) {
+      r.hops++;
+      r.route = routeOf(new URL(location, route.url));
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        r.method = 'GET';
+        r.data = undefined;
+        if (r.userHeaders['content-type'] !== undefined) {
+          delete r.userHeaders['content-type'];
+          r.userHeaderCount--;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   const request = (method: string, url: unknown, body?: unknown, params?: RequestParams) => one(String(method).toUpperCase(), url, body, params);
@@ -1124,13 +1212,13 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
 
   return {
     request,
-    get: (url: unknown, params?: RequestParams) => request('GET', url, undefined, params),
-    head: (url: unknown, params?: RequestParams) => request('HEAD', url, undefined, params),
-    post: (url: unknown, body?: unknown, params?: RequestParams) => request('POST', url, body, params),
-    put: (url: unknown, body?: unknown, params?: RequestParams) => request('PUT', url, body, params),
-    patch: (url: unknown, body?: unknown, params?: RequestParams) => request('PATCH', url, body, params),
-    del: (url: unknown, body?: unknown, params?: RequestParams) => request('DELETE', url, body, params),
-    options: (url: unknown, body?: unknown, params?: RequestParams) => request('OPTIONS', url, body, params),
+    get: (url: unknown, params?: RequestParams) => one('GET', url, undefined, params),
+    head: (url: unknown, params?: RequestParams) => one('HEAD', url, undefined, params),
+    post: (url: unknown, body?: unknown, params?: RequestParams) => one('POST', url, body, params),
+    put: (url: unknown, body?: unknown, params?: RequestParams) => one('PUT', url, body, params),
+    patch: (url: unknown, body?: unknown, params?: RequestParams) => one('PATCH', url, body, params),
+    del: (url: unknown, body?: unknown, params?: RequestParams) => one('DELETE', url, body, params),
+    options: (url: unknown, body?: unknown, params?: RequestParams) => one('OPTIONS', url, body, params),
     asyncRequest: (method: string, url: unknown, body?: unknown, params?: RequestParams) => request(method, url, body, params),
     batch,
     expectedStatuses,

@@ -45,6 +45,7 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   try {
     outcome = await runK6({
       scriptPath,
+      files: { projectDir: context.projectDir, allowedPaths: context.config.query.allowedInputPaths, maxBytes: context.config.query.maxInputMb * 1024 * 1024 },
       env: { ...(input.env ?? {}) },
       overrides: { vus: input.vus, duration: input.duration, iterations: input.iterations },
       allowHosts: caps.allowHosts,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import vm from 'node:vm';
 import { UserError } from '../../common/errors.js';
@@ -32,7 +31,10 @@ export interface LoadedScript {
 
 const WRAPPER_PARAMS = '__k6_import, __k6_exports, __k6_each, __k6_vu, __ENV, open';
 
-export function loadK6Script(entryPath: string): LoadedScript {
+/** Reads a file the script names (the entry, its local imports), through the input-file gate. */
+export type ScriptFileReader = (path: string, what: string) => Buffer<ArrayBuffer>;
+
+export function loadK6Script(entryPath: string, readFile: ScriptFileReader): LoadedScript {
   const consoleSink = { sink: (_level: string, _args: unknown[]) => undefined as void };
   const log =
     (level: string) =>
@@ -58,8 +60,9 @@ export function loadK6Script(entryPath: string): LoadedScript {
     visiting.add(path);
     let source: string;
     try {
-      source = readFileSync(path, 'utf8');
+      source = readFile(path, path === entryPath ? 'k6 script' : 'module imported by the k6 script').toString('utf8');
     } catch (error) {
+      if (error instanceof UserError) throw error;
       throw new UserError(
         `cannot read k6 script ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
         'give a path relative to the project, e.g. load-test/smoke.js',

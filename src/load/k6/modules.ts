@@ -90,29 +90,48 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     return tags;
   };
 
+  const recordCheck = (name: string, groupPath: string, ok: boolean, tags: Record<string, unknown> | undefined) =>
+    collector.check(name, groupPath, ok, collector.checksTagged ? sampleTags(tags, name) : null);
+
+  /** The rest of a check once predicate `i` returned a promise: awaited one by one, in order. */
+  const checkAsync = async (
+    value: unknown,
+    sets: Record<string, unknown>,
+    tags: Record<string, unknown> | undefined,
+    names: string[],
+    i: number,
+    pending: unknown,
+    groupPath: string,
+    allOk: boolean,
+  ): Promise<boolean> => {
+    for (let j = i; j < names.length; j++) {
+      const name = names[j] as string;
+      const p = sets[name];
+      const ok = !!(await (j === i ? pending : typeof p === 'function' ? p(value) : p));
+      recordCheck(name, groupPath, ok, tags);
+      if (!ok) allOk = false;
+    }
+    return allOk;
+  };
+
   /** Synchronous unless a predicate returns a promise (it reached a blocking call); then awaited in order. */
   const check = (value: unknown, sets: Record<string, unknown>, tags?: Record<string, unknown>): boolean | Promise<boolean> => {
     if (vu.inInit) throw new Error('check() is not allowed in the init context');
     const groupPath = vu.groupPath;
-    const entries = Object.entries(sets ?? {});
-    let all = true;
-    const record = (name: string, ok: boolean) => {
-      collector.check(name, groupPath, ok, collector.checksTagged ? sampleTags(tags, name) : null);
-      if (!ok) all = false;
-    };
-    for (let i = 0; i < entries.length; i++) {
-      const [name, predicate] = entries[i]!;
+    const checks = sets ?? {};
+    // Keys and locals, not Object.entries and a closure: nothing allocated per check but the key list.
+    const names = Object.keys(checks);
+    let allOk = true;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const predicate = checks[name];
       const result = typeof predicate === 'function' ? predicate(value) : predicate;
-      if (result && typeof (result as Promise<unknown>).then === 'function') {
-        return (async () => {
-          record(name, !!(await result));
-          for (const [n, p] of entries.slice(i + 1)) record(n, !!(await (typeof p === 'function' ? p(value) : p)));
-          return all;
-        })();
-      }
-      record(name, !!result);
+      if (result && typeof (result as Promise<unknown>).then === 'function') return checkAsync(value, checks, tags, names, i, result, groupPath, allOk);
+      const ok = !!result;
+      recordCheck(name, groupPath, ok, tags);
+      if (!ok) allOk = false;
     }
-    return all;
+    return allOk;
   };
 
   const group = async (name: string, fn: () => unknown): Promise<unknown> => {

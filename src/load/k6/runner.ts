@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readInputFileSync } from '../../common/input-files.js';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -19,6 +19,8 @@ import { scenarioEndMs, scenariosFromOptions, type Overrides, type Scenario } fr
  */
 export interface K6RunOptions {
   scriptPath: string;
+  /** Files the script reads (itself, its imports, open()) must pass the input-file gate: inside these folders, regular, under the cap. */
+  files: { projectDir: string; allowedPaths: readonly string[]; maxBytes: number };
   env: Record<string, string>;
   overrides: Overrides;
   allowHosts: readonly string[];
@@ -170,7 +172,8 @@ function scriptLocation(error: unknown, files: Iterable<string>): string {
 
 export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
   const scriptPath = resolve(options.scriptPath);
-  const loaded: LoadedScript = loadK6Script(scriptPath);
+  const readScriptFile = (path: string, what: string) => readInputFileSync(path, { ...options.files, what });
+  const loaded: LoadedScript = loadK6Script(scriptPath, readScriptFile);
   const collector = new K6Collector();
   resetSharedArrays();
   const logs: string[] = [];
@@ -256,8 +259,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
   };
 
   const openFile = (moduleDir: string) => (path: string, mode?: string) => {
-    const full = resolve(moduleDir, String(path));
-    const data = readFileSync(full);
+    const data = readScriptFile(resolve(moduleDir, String(path)), 'file opened by the k6 script');
     return mode === 'b' ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data.toString('utf8');
   };
 
