@@ -139,26 +139,74 @@ WITH RECURSIVE walk(classid, objid) AS (
     FROM walk w
     CROSS JOIN LATERAL (
       -- what this object's definition refers to; function bodies other than our probe are
-      -- terminal (a function is judged as a whole), and a table's own column types are not
+      -- terminal (a function is judged as a whole); a table's own entries come below
       SELECT d.refclassid AS classid, d.refobjid AS objid FROM pg_depend d
        WHERE d.classid = w.classid AND d.objid = w.objid AND d.deptype = 'n'
          AND (w.classid <> 'pg_proc'::regclass::oid OR w.objid = $1::oid)
          AND w.classid <> 'pg_class'::regclass::oid
       UNION ALL
+      -- a table's own code: partition-key expressions and operator classes (the planner folds
+      -- their constant parts on every plan), the type of a typed table
+      SELECT d.refclassid, d.refobjid FROM pg_depend d
+       WHERE w.classid = 'pg_class'::regclass::oid AND d.classid = w.classid AND d.objid = w.objid
+         AND d.objsubid = 0 AND d.deptype = 'n'
+         AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_type'::regclass, 'pg_opclass'::regclass)
+      UNION ALL
+      -- index expressions, partial-index predicates and operator classes: evaluated for every
+      -- row written, and their constant parts folded while planning any statement on the table
+      SELECT d.refclassid, d.refobjid FROM pg_index x
+        JOIN pg_depend d ON d.classid = 'pg_class'::regclass::oid AND d.objid = x.indexrelid AND d.deptype = 'n'
+       WHERE w.classid = 'pg_class'::regclass::oid AND x.indrelid = w.objid
+         AND d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass, 'pg_type'::regclass, 'pg_opclass'::regclass)
+      UNION ALL
+      -- column types of written tables: a DOMAIN's checks run when a value is stored
+      SELECT 'pg_type'::regclass::oid, a.atttypid FROM pg_attribute a
+       WHERE $2 AND $3 <> 'delete' AND w.classid = 'pg_class'::regclass::oid AND a.attrelid = w.objid
+         AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+      UNION ALL
+      -- a type's parts: a domain's checks, its base type, an array's element type, a composite's fields
+      SELECT 'pg_constraint'::regclass::oid, k.oid FROM pg_constraint k
+       WHERE w.classid = 'pg_type'::regclass::oid AND k.contypid = w.objid
+      UNION ALL
+      SELECT 'pg_type'::regclass::oid, x.part FROM pg_type t
+       CROSS JOIN LATERAL (VALUES (t.typelem), (t.typbasetype)) x(part)
+       WHERE w.classid = 'pg_type'::regclass::oid AND t.oid = w.objid AND x.part >= 16384
+      UNION ALL
+      SELECT 'pg_type'::regclass::oid, a.atttypid FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid
+       WHERE w.classid = 'pg_type'::regclass::oid AND t.oid = w.objid AND t.typrelid <> 0
+         AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid >= 16384
+      UNION ALL
+      -- a user operator class's support functions and operators (index builds, predicate proofs)
+      SELECT 'pg_proc'::regclass::oid, ap.amproc FROM pg_opclass oc JOIN pg_amproc ap ON ap.amprocfamily = oc.opcfamily
+       WHERE w.classid = 'pg_opclass'::regclass::oid AND oc.oid = w.objid
+      UNION ALL
+      SELECT 'pg_operator'::regclass::oid, ao.amopopr FROM pg_opclass oc JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily
+       WHERE w.classid = 'pg_opclass'::regclass::oid AND oc.oid = w.objid
+      UNION ALL
       SELECT 'pg_rewrite'::regclass::oid, r.oid FROM pg_rewrite r
        WHERE w.classid = 'pg_class'::regclass::oid AND r.ev_class = w.objid AND ($2 OR r.ev_type = '1')
       UNION ALL
+      -- row-security policies run on reads too (the read role is not the owner)
       SELECT 'pg_policy'::regclass::oid, p.oid FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
        WHERE w.classid = 'pg_class'::regclass::oid AND p.polrelid = w.objid AND c.relrowsecurity
       UNION ALL
       SELECT 'pg_trigger'::regclass::oid, t.oid FROM pg_trigger t
        WHERE $2 AND w.classid = 'pg_class'::regclass::oid AND t.tgrelid = w.objid AND NOT t.tgisinternal
       UNION ALL
+      -- defaults: when the statement fills defaults, a foreign key's SET DEFAULT action may,
+      -- and generated columns are computed on every write
       SELECT 'pg_attrdef'::regclass::oid, a.oid FROM pg_attrdef a
+        JOIN pg_attribute att ON att.attrelid = a.adrelid AND att.attnum = a.adnum
        WHERE $2 AND w.classid = 'pg_class'::regclass::oid AND a.adrelid = w.objid
+         AND ($4 OR att.attgenerated <> '' OR EXISTS (
+               SELECT 1 FROM pg_constraint f WHERE f.conrelid = w.objid AND f.contype = 'f' AND 'd' IN (f.confdeltype, f.confupdtype)))
       UNION ALL
+      -- constraints of written tables; CHECKs of read tables when constraint exclusion folds them
+      -- (inheritance children and partitions, or everything with constraint_exclusion = on)
       SELECT 'pg_constraint'::regclass::oid, k.oid FROM pg_constraint k
-       WHERE $2 AND w.classid = 'pg_class'::regclass::oid AND k.conrelid = w.objid AND k.contype IN ('c', 'f', 't')
+       WHERE w.classid = 'pg_class'::regclass::oid AND k.conrelid = w.objid AND k.contype IN ('c', 'f', 't', 'x')
+         AND ($2 OR (k.contype = 'c' AND (current_setting('constraint_exclusion') = 'on'
+               OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = w.objid))))
       UNION ALL
       -- foreign-key actions that write the referencing table (CASCADE, SET NULL/DEFAULT)
       SELECT 'pg_class'::regclass::oid, k.conrelid FROM pg_constraint k
@@ -170,35 +218,45 @@ WITH RECURSIVE walk(classid, objid) AS (
     ) e
 )
 SELECT 'function' AS kind, n.nspname AS schema, p.proname AS name, p.oid::regprocedure::text AS signature,
-       p.prosecdef AS secdef, p.provolatile AS volatile, p.oid < 16384 AS builtin, NULL::text AS detail, NULL::text AS relkind
+       p.prosecdef AS secdef, p.provolatile AS volatile, p.oid < 16384 AS builtin, NULL::text AS detail, NULL::text AS relkind,
+       NULL::text AS identity
   FROM walk w JOIN pg_proc p ON w.classid = 'pg_proc'::regclass::oid AND p.oid = w.objid AND p.oid <> $1::oid
   JOIN pg_namespace n ON n.oid = p.pronamespace
 UNION ALL
 SELECT 'relation', n.nspname, c.relname, NULL, NULL, NULL, c.oid < 16384,
-       CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END, c.relkind::text
+       CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END, c.relkind::text,
+       -- identity columns a write may fill: each fill takes a value from a sequence, which no rollback returns
+       CASE WHEN $2 AND ($4 OR EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conrelid = c.oid AND f.contype = 'f' AND 'd' IN (f.confdeltype, f.confupdtype)))
+            THEN (SELECT string_agg(quote_ident(a.attname), ', ') FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped) END
   FROM walk w JOIN pg_class c ON w.classid = 'pg_class'::regclass::oid AND c.oid = w.objid
   JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
-SELECT 'trigger', n.nspname, t.tgname, NULL, NULL, NULL, false, c.relname, NULL
+SELECT 'trigger', n.nspname, t.tgname, NULL, NULL, NULL, false, c.relname, NULL, NULL
   FROM walk w JOIN pg_trigger t ON w.classid = 'pg_trigger'::regclass::oid AND t.oid = w.objid
   JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
-SELECT 'rule', n.nspname, r.rulename, NULL, NULL, NULL, false, c.relname, NULL
+SELECT 'rule', n.nspname, r.rulename, NULL, NULL, NULL, false, c.relname, NULL, NULL
   FROM walk w JOIN pg_rewrite r ON w.classid = 'pg_rewrite'::regclass::oid AND r.oid = w.objid AND r.rulename <> '_RETURN'
   JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
 SELECT 'policy', n.nspname, p.polname, NULL, NULL, NULL, false,
-       coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''), NULL
+       coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), ''), NULL, NULL
   FROM walk w JOIN pg_policy p ON w.classid = 'pg_policy'::regclass::oid AND p.oid = w.objid
   JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
-SELECT 'default', n.nspname, c.relname, NULL, NULL, NULL, false, pg_get_expr(a.adbin, a.adrelid), NULL
+SELECT 'default', n.nspname, c.relname, NULL, NULL, NULL, false, pg_get_expr(a.adbin, a.adrelid), NULL, NULL
   FROM walk w JOIN pg_attrdef a ON w.classid = 'pg_attrdef'::regclass::oid AND a.oid = w.objid
   JOIN pg_class c ON c.oid = a.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
-SELECT 'constraint', n.nspname, c.relname, NULL, NULL, NULL, false, pg_get_constraintdef(k.oid), NULL
+SELECT 'default', n.nspname, t.typname, NULL, NULL, NULL, false, pg_get_expr(t.typdefaultbin, 0), 'domain', NULL
+  FROM walk w JOIN pg_type t ON w.classid = 'pg_type'::regclass::oid AND t.oid = w.objid AND t.typdefaultbin IS NOT NULL
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+UNION ALL
+SELECT 'constraint', n.nspname, coalesce(c.relname, t.typname), NULL, NULL, NULL, false, pg_get_constraintdef(k.oid),
+       CASE WHEN k.contypid <> 0 THEN 'domain' END, NULL
   FROM walk w JOIN pg_constraint k ON w.classid = 'pg_constraint'::regclass::oid AND k.oid = w.objid
-  JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace`;
+  LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid
+  JOIN pg_namespace n ON n.oid = coalesce(c.relnamespace, t.typnamespace)`;
 
 interface WalkRow extends Record<string, unknown> {
   kind: 'function' | 'relation' | 'trigger' | 'rule' | 'policy' | 'default' | 'constraint';
@@ -210,6 +268,7 @@ interface WalkRow extends Record<string, unknown> {
   builtin: boolean;
   detail: string | null;
   relkind: string | null;
+  identity: string | null;
 }
 
 const VOLATILITY: Record<string, string> = { v: 'VOLATILE', s: 'STABLE', i: 'IMMUTABLE' };
@@ -267,7 +326,7 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
     const oid = await q<{ oid: string }>(`SELECT p.oid::text AS oid FROM pg_proc p WHERE p.proname = $1 AND p.pronamespace = pg_my_temp_schema()`, [probeName]);
     // Definitions printed with every non-pg_catalog name schema-qualified.
     await q("SET LOCAL search_path = ''");
-    rows = (await q<WalkRow>(WALK_SQL, [oid.rows[0]!.oid, options.executedWrite, options.kind ?? ''])).rows;
+    rows = (await q<WalkRow>(WALK_SQL, [oid.rows[0]!.oid, options.executedWrite, options.kind ?? '', options.usesDefaults])).rows;
   } finally {
     await q('ROLLBACK').catch(() => undefined);
   }
@@ -291,14 +350,19 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
     if (row.kind === 'rule') {
       refuse(`executing it would apply rule "${row.name}" on ${displayName(row.schema, row.detail ?? '')}`, 'run with analyze: false for the estimated plan');
     }
-    if (row.kind === 'default' && !options.usesDefaults) continue;
+    if (row.kind === 'relation' && row.identity) {
+      refuse(
+        `executing it would fill the identity column${row.identity.includes(',') ? 's' : ''} ${row.identity} of ${displayName(row.schema, row.name)}, which takes values from a sequence — sequences are not rolled back`,
+        'run with analyze: false for the estimated plan (nothing is executed)',
+      );
+    }
     if (row.detail && (row.kind === 'relation' || row.kind === 'policy' || row.kind === 'default' || row.kind === 'constraint')) {
       const calls = sideEffectCallsInText(row.detail, denied);
       const where = {
         relation: `view ${displayName(row.schema, row.name)}`,
         policy: `row-security policy "${row.name}"`,
-        default: `a column default of ${displayName(row.schema, row.name)}`,
-        constraint: `a constraint of ${displayName(row.schema, row.name)}`,
+        default: `${row.relkind === 'domain' ? 'the default of domain' : 'a column default of'} ${displayName(row.schema, row.name)}`,
+        constraint: `${row.relkind === 'domain' ? 'a check of domain' : 'a constraint of'} ${displayName(row.schema, row.name)}`,
       }[row.kind];
       if (calls.length) builtinRefusal(calls, where);
     }
