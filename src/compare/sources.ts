@@ -1,7 +1,7 @@
 import { lstat, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
-import { throwIfAborted, UserError } from '../common/errors.js';
+import { defined, throwIfAborted, UserError } from '../common/errors.js';
 import { readInputFile } from '../common/input-files.js';
 import { asEnvironment } from '../store/environment.js';
 import { NoSuchRunError, resolveRun } from '../store/runs.js';
@@ -71,7 +71,8 @@ async function readSource(path: string, label: string, format: FormatId | 'auto'
 
 /** Several files of one side (a glob) become one set: samples of the same benchmark are pooled, as benchstat pools files. */
 export function mergeSets(sets: SampleSet[], label: string): SampleSet {
-  if (sets.length === 1) return { ...sets[0]!, source: label };
+  const first = defined(sets[0], 'the first file of a glob');
+  if (sets.length === 1) return { ...first, source: label };
   const rows = new Map<string, Benchmark>();
   const notes: string[] = [];
   for (const set of sets) {
@@ -85,10 +86,9 @@ export function mergeSets(sets: SampleSet[], label: string): SampleSet {
     }
     notes.push(...set.notes);
   }
-  const formats = new Set(sets.map((s) => s.format));
   const context: Record<string, string> = {};
   for (const set of sets) Object.assign(context, set.context);
-  return { source: label, format: formats.size === 1 ? sets[0]!.format : sets[0]!.format, benchmarks: [...rows.values()], context, notes: [...new Set(notes)] };
+  return { source: label, format: first.format, benchmarks: [...rows.values()], context, notes: [...new Set(notes)] };
 }
 
 /**
