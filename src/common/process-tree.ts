@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * The registry of process groups we started and the /proc walking that finds their
- * descendants. Kept apart from spawn.ts (and its process library) so the MCP server can
- * kill everything on exit without loading that library at start-up.
+ * descendants. Kept apart from spawn.ts (and node:child_process) so the MCP server can
+ * kill everything on exit without loading the spawning code at start-up.
  */
 export const liveGroups = new Set<number>();
 let exitHookInstalled = false;
