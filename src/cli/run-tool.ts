@@ -7,6 +7,7 @@ import { createProgressLine } from './progress-line.js';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_CANCELLED = 130;
 
 export interface CliToolOptions<O> {
   json: boolean;
@@ -64,6 +65,12 @@ export async function runCliTool<O>(options: CliToolOptions<O>): Promise<number>
     progress.clear();
     if (options.json) process.stdout.write(`${JSON.stringify(outcome.structured, null, 2)}\n`);
     else process.stdout.write(`${outcome.summary}\n`);
+    if (controller.signal.aborted) {
+      // The one cancellation policy (docs/architecture.md): what a core measured before it
+      // stopped is shown and kept (marked aborted), but the command never exits as a success.
+      process.stderr.write('perfeng: cancelled\n');
+      return EXIT_CANCELLED;
+    }
     return options.failed?.(outcome.structured) ? EXIT_FAILED : EXIT_OK;
   } catch (error) {
     progress.clear();
@@ -73,7 +80,7 @@ export async function runCliTool<O>(options: CliToolOptions<O>): Promise<number>
     }
     if (isCancelled(error)) {
       process.stderr.write('perfeng: cancelled\n');
-      return 130;
+      return EXIT_CANCELLED;
     }
     process.stderr.write(`perfeng: ${describeError(error)}\n`);
     if (process.env.PERFENG_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

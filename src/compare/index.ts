@@ -12,6 +12,7 @@ import type { CompareInput, CompareOutput, CompareRow } from './schema.js';
 import { buildBenchstatTables, renderBenchstatCsv, renderBenchstatText } from './benchstat-table.js';
 import { hasProjection, project } from './projection.js';
 import { loadSource, type SourceRef } from './sources.js';
+import { compareBenchmarksTool } from './tool.js';
 
 export { compareInputSchema, compareOutputSchema } from './schema.js';
 export type { CompareInput, CompareOutput } from './schema.js';
@@ -226,12 +227,13 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
   const benchstatText = renderBenchstatText(tables);
   await run.writeFile('table.txt', `${benchstatText}\n`);
   await run.writeFile('table.csv', renderBenchstatCsv(tables));
-  await run.writeJson('result.json', {
-    tool: 'compare_benchmarks',
-    version: 1,
+  await run.writeResult({
+    tool: compareBenchmarksTool.name,
     input,
     result: { ...body, rows: allRows, artifacts },
-    ...(runLog ? { runs: runLog } : {}),
+    verdict: compareBenchmarksTool.verdict({ ...body, rows: allRows, artifacts }),
+    aborted: context.signal.aborted,
+    ...(runLog ? { extras: { runs: runLog } } : {}),
   });
   await run.writeFile('summary.md', renderMarkdown(body, allRows));
   await run.writeFile('report.html', renderHtmlReport(body, allRows));

@@ -300,7 +300,7 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
     artifacts: { dir: run.dir, index: run.path('index.html'), result: run.path('result.json'), database, queryLog },
   };
   await run.writeFile('index.html', renderDemoIndex(output, run));
-  await run.writeJson('result.json', { tool: 'perfeng demo', version: 1, input, result: output });
+  await run.writeResult({ tool: 'perfeng demo', input, result: output, aborted: context.signal.aborted });
   context.report(totalSteps, totalSteps, 'done');
   return { structured: output, summary: renderDemoSummary(output, context.projectDir) };
 }

@@ -161,7 +161,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
     ...nextCalls(input.kind, points, changePoints),
     artifacts,
   };
-  await run.writeJson('result.json', { tool: 'history', version: 1, input, result: { ...structured, series: points } });
+  await run.writeResult({ tool: 'performance_history', input, result: { ...structured, series: points }, verdict: { verdict, failed: false } });
   await run.writeFile('history.html', renderHistoryPage({ title, verdict: summary, metric: input.metric, unit, points, changePoints }));
   const lines = [summary, '', `Change points (E-divisive means, permutation test α ${input.alpha}):`];
   for (const c of changePoints) {

@@ -12,6 +12,7 @@ import { configuredTargets } from './targets.js';
 import { renderLoadReport } from './report.js';
 import { buildResult } from './result.js';
 import type { LoadTestInput, LoadTestOutput } from './schema.js';
+import { runLoadTestTool } from './tool.js';
 
 export { loadTestInputSchema, loadTestOutputSchema } from './schema.js';
 export type { LoadTestInput, LoadTestOutput } from './schema.js';
@@ -73,15 +74,18 @@ export async function runLoadTest(
   };
   const structured: LoadTestOutput = { ...partial, artifacts };
   const agg = engine.aggregate;
-  await run.writeJson('result.json', {
-    tool: 'run_load_test',
-    version: 1,
+  await run.writeResult({
+    tool: runLoadTestTool.name,
     input,
     result: structured,
-    histograms: {
-      unit: 'microseconds',
-      overall: encodeHistogram(agg.overall),
-      endpoints: Object.fromEntries(plan.requests.map((r, i) => [r.name, encodeHistogram(agg.endpoints[i]!.hist)])),
+    verdict: runLoadTestTool.verdict(structured),
+    aborted: context.signal.aborted,
+    extras: {
+      histograms: {
+        unit: 'microseconds',
+        overall: encodeHistogram(agg.overall),
+        endpoints: Object.fromEntries(plan.requests.map((r, i) => [r.name, encodeHistogram(agg.endpoints[i]!.hist)])),
+      },
     },
   });
   await run.writeFile('report.html', renderLoadReport(structured, agg.overall, plan.title));

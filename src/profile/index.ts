@@ -29,6 +29,7 @@ import { checkPerfAccess, collectPerf, perfFailure, preparePerfLaunch } from './
 import { collectLineMemory, collectPython, preparePythonLaunch } from './runner-python.js';
 import type { Collected, ProcessProfile } from './runner-types.js';
 import { profileDiffInputSchema, profileInputSchema, type ProfileDiffOutput, type ProfileInput, type ProfileOutput } from './schema.js';
+import { profileProcessTool } from './tool.js';
 
 /**
  * profile_process: measure (runner: launch or attach) → model (one Profile per process,
@@ -519,13 +520,14 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
     const idle = input.kind === 'cpu' && cpuAnalysis ? findIdle(cpuAnalysis, collected.wallMs, usToMs) : undefined;
-    out.verdict = idle ? 'IDLE' : 'PROFILED';
     let next: string[] | undefined;
     if (idle) {
       const advice = idleAdvice(input, out, durationS);
       out.idle = { ...idle, advice: advice.text };
       next = advice.next;
     }
+    // The one verdict rule (src/profile/tool.ts), here too so result.json and the core's caller agree.
+    out.verdict = profileProcessTool.verdict(out).verdict as ProfileOutput['verdict'];
     if (baseline) {
       if (baseline.profile.kind !== main.kind)
         warnings.push(`the baseline is a ${baseline.profile.kind} profile and this one is ${main.kind}: the diff compares unlike things`);
@@ -552,7 +554,7 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
         sections: reportSections(out),
       }),
     );
-    await run.writeJson('result.json', out);
+    await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
     return { structured: out, summary: summaryText(out, collected.target), ...(next ? { next } : {}) };
   } finally {
     await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
@@ -610,7 +612,8 @@ export async function runProfileDiff(rawInput: unknown, context: RunContext): Pr
       sections,
     }),
   );
-  await run.writeJson('result.json', out);
+  // `perfeng profile diff` is a command, not an agent tool: its envelope names the command.
+  await run.writeResult({ tool: 'profile diff', input, result: out, aborted: context.signal.aborted });
   const lines = [
     verdict,
     '',

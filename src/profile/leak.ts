@@ -18,6 +18,7 @@ import { Locator } from './locate.js';
 import { PYTHON_HELPER } from './python-helper.js';
 import { splitPythonArgs } from './runner-python.js';
 import type { ProfileInput, ProfileOutput } from './schema.js';
+import { profileProcessTool } from './tool.js';
 
 /**
  * profile_process kind "leak": measure (memory samples against requests served, plus heap
@@ -372,6 +373,7 @@ async function writeLeakRun(
   out.exitCode = null;
   await run.writeJson('memory.json', { samples: recording.samples, ticks: recording.ticks, snapshotSteps: recording.snapshotSteps ?? [], fit });
   await run.writeFile('report.html', renderLeakPage({ out, recording, fit, perRequest }));
-  await run.writeJson('result.json', out);
+  out.verdict = profileProcessTool.verdict(out).verdict as ProfileOutput['verdict'];
+  await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
   return { structured: out, summary: leakSummary(out, fit, recording, run.id) };
 }

@@ -103,7 +103,10 @@ export const leakSchema = z.object({
 });
 
 export const profileOutputSchema = z.object({
-  verdict: z.enum(['PROFILED', 'IDLE']).optional().describe('IDLE: the process did (almost) nothing during the window; see `idle`'),
+  verdict: z
+    .enum(['HOT', 'IDLE', 'LEAK', 'NO-LEAK', 'INCONCLUSIVE'])
+    .optional()
+    .describe("what was found (the tool's one verdict rule, src/profile/tool.ts); IDLE: the process did (almost) nothing during the window, see `idle`"),
   idle: z
     .object({
       quietPct: z.number().describe('share of samples in (idle), (program) or (garbage collector)'),

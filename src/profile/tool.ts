@@ -13,6 +13,7 @@ const where = (f: { file: string; line: number }) => (f.file ? ` (${f.file}${f.l
 /** The verdict word: what the profile found, not that it ran. */
 function profileWord(r: ProfileOutput): string {
   if (r.kind === 'leak') return r.leak?.verdict === 'leak' ? 'LEAK' : r.leak?.verdict === 'no-leak' ? 'NO-LEAK' : 'INCONCLUSIVE';
+  if (r.idle) return 'IDLE';
   if (r.kind === 'heap' && r.heap?.topAllocators.length) return 'HOT';
   const top = r.hotFunctions.find((f) => f.category !== 'idle' && f.category !== 'program');
   return !top || (r.idlePct ?? 0) >= IDLE_PCT ? 'IDLE' : 'HOT';
@@ -35,7 +36,7 @@ function profileBrief(r: ProfileOutput, word: string): string {
     parts.push(leak.reason.length > 200 ? `${leak.reason.slice(0, 199)}…` : leak.reason);
   } else if (word === 'IDLE') {
     parts.push(
-      `${word}: the process was idle ${r.idlePct ?? 100}% of ${round(r.durationS, 1)} s (waiting for I/O or timers) — no CPU hot spot to report; drive it with \`load\` while profiling`,
+      `${word}: the process was idle ${r.idle?.quietPct ?? r.idlePct ?? 100}% of ${round(r.durationS, 1)} s (waiting for I/O or timers${r.idle ? `; ${formatMs(r.idle.userCodeMs)} in its own code` : ''}) — no CPU hot spot to report; drive it with \`load\` while profiling`,
     );
   } else if (r.kind === 'heap' && r.heap?.topAllocators[0]) {
     const a = r.heap.topAllocators[0];

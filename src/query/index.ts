@@ -15,6 +15,7 @@ import { renderReport, renderSummary, verdictOf } from './render.js';
 import { applyPlanRules } from './rules.js';
 import { queryInputSchema, type IndexSuggestion, type LoggedQuery, type QueryInput, type QueryOutput, type TopQuery } from './schema.js';
 import { loadPgParser, parseStatement, parseWithNodeSqlParser, type ParsedStatement } from './statement.js';
+import { analyzeQueryTool } from './tool.js';
 
 export { queryInputSchema, queryOutputSchema } from './schema.js';
 export type { QueryInput, QueryOutput } from './schema.js';
@@ -228,7 +229,14 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
       planningMs: plan.planningMs,
       totalCost: plan.totalCost,
     });
-  await run.writeJson('result.json', { ...full, indexCandidatesTried: tried, sql, params });
+  await run.writeResult({
+    tool: analyzeQueryTool.name,
+    input,
+    result: full,
+    verdict: analyzeQueryTool.verdict(full),
+    aborted: context.signal.aborted,
+    extras: { indexCandidatesTried: tried },
+  });
   await run.writeFile('report.html', renderReport(full, plan, sql, verdict));
 
   // The structured result stays small: top-N of each list; the artefacts hold everything.

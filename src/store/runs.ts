@@ -26,6 +26,38 @@ export interface RunHandle extends RunMeta {
   /** Writes a new file atomically; refuses to overwrite. Returns its absolute path. */
   writeFile(name: string, data: string | Uint8Array): Promise<string>;
   writeJson(name: string, value: unknown): Promise<string>;
+  /** Writes `result.json`, the one envelope every tool's run has (see ResultEnvelope). Returns its path. */
+  writeResult(envelope: ResultEnvelopeInput): Promise<string>;
+}
+
+/** Version of the result.json envelope; a reader that meets a higher one knows the shape changed. */
+export const RESULT_VERSION = 1;
+
+/**
+ * What a run's result.json holds, the same for every tool: which tool wrote it, the input it ran
+ * with, what it found (the tool's full result, not the size-limited one an agent reads), its
+ * verdict, whether it was cancelled part-way (the numbers then cover the part that ran), then
+ * raw extras a tool keeps for later readers (load histograms, per-run vitals…), and where it ran.
+ */
+export interface ResultEnvelope {
+  tool: string;
+  version: number;
+  input: unknown;
+  result: unknown;
+  verdict?: { verdict: string; failed: boolean };
+  aborted: boolean;
+  environment?: RunEnvironment;
+  [extra: string]: unknown;
+}
+
+export interface ResultEnvelopeInput {
+  tool: string;
+  input: unknown;
+  result: unknown;
+  verdict?: { verdict: string; failed: boolean };
+  aborted?: boolean;
+  /** Raw data beside the result (histograms, per-run lists…): top-level keys of the envelope. */
+  extras?: Record<string, unknown>;
 }
 
 export function runsDir(projectDir: string): string {
@@ -108,7 +140,7 @@ function makeHandle(dir: string, meta: RunMeta): RunHandle {
     if (name.includes('..') || isAbsolute(name)) throw new Error(`invalid artefact name ${name}`);
     return join(dir, name);
   };
-  return {
+  const handle: RunHandle = {
     ...meta,
     dir,
     path,
@@ -128,7 +160,12 @@ function makeHandle(dir: string, meta: RunMeta): RunHandle {
       await writeFileAtomicNoOverwrite(target, `${JSON.stringify(withEnvironment, null, 2)}\n`);
       return target;
     },
+    async writeResult({ tool, input, result, verdict, aborted = false, extras = {} }) {
+      const envelope: ResultEnvelope = { tool, version: RESULT_VERSION, input, result, ...(verdict ? { verdict } : {}), aborted, ...extras };
+      return handle.writeJson('result.json', envelope);
+    },
   };
+  return handle;
 }
 
 export interface StoredRun extends RunMeta {

@@ -18,6 +18,7 @@ import { renderVitalsReport, renderVitalsSummary } from './report.js';
 import type { MetricSummary, VitalsInput, VitalsOutput } from './schema.js';
 import { defaultThresholds, evaluateThresholds, parseThreshold } from './thresholds.js';
 import { maximum, median, minimum } from '../common/sample-stats.js';
+import { measureWebVitalsTool } from './tool.js';
 
 export { vitalsInputSchema, vitalsOutputSchema, type VitalsInput, type VitalsOutput } from './schema.js';
 
@@ -261,15 +262,21 @@ export async function measureWebVitals(input: VitalsInput, context: RunContext):
     loadMs: repRun.loadMs,
   });
   await run.writeFile('report.html', html);
-  await run.writeJson('result.json', {
-    ...structured,
-    ...(coverage ? { coverageFiles: coverage.files } : {}),
-    perRun: runs.map(({ steps, ...rest }, i) => ({
-      ...rest,
-      steps: steps.map((s) => s ?? null),
-      status: observations[i]?.status ?? null,
-      requestList: observations[i]?.requests.slice(0, 500) ?? [],
-    })),
+  await run.writeResult({
+    tool: measureWebVitalsTool.name,
+    input,
+    result: structured,
+    verdict: measureWebVitalsTool.verdict(structured),
+    aborted: context.signal.aborted,
+    extras: {
+      ...(coverage ? { coverageFiles: coverage.files } : {}),
+      perRun: runs.map(({ steps, ...rest }, i) => ({
+        ...rest,
+        steps: steps.map((s) => s ?? null),
+        status: observations[i]?.status ?? null,
+        requestList: observations[i]?.requests.slice(0, 500) ?? [],
+      })),
+    },
   });
   context.report(totalSteps, totalSteps, 'done');
   return { structured, summary: renderVitalsSummary(structured) };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/common/spawn.js';
@@ -54,7 +55,7 @@ describe('perfeng load', () => {
     expect(refused.stderr).toContain('load.allowHosts');
   });
 
-  it('stops on SIGINT within a second and still prints the partial result marked aborted', async () => {
+  it('stops on SIGINT within a second, prints the partial result marked aborted and exits 130 (cancelled, never a success)', async () => {
     const { spawnTree } = await import('../../src/common/spawn.js');
     const tree = spawnTree(process.execPath, [BUILT_CLI, 'load', `${server.url}/`, '-c', '4', '-d', '60s', '--json'], {
       cwd: project.dir,
@@ -72,7 +73,10 @@ describe('perfeng load', () => {
     expect(Date.now() - sent).toBeLessThan(10_000);
     const result = JSON.parse(out.stdout);
     expect(result.aborted).toBe(true);
-    expect(out.exitCode).toBe(1);
+    expect(out.exitCode).toBe(130);
+    expect(out.stderr).toContain('perfeng: cancelled');
+    const stored = JSON.parse(readFileSync(result.artifacts.result, 'utf8'));
+    expect(stored).toMatchObject({ tool: 'run_load_test', version: 1, aborted: true, verdict: { verdict: 'ABORTED', failed: true } });
     for (let i = 0; i < 20 && server.openSockets() > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(server.openSockets()).toBe(0);
   });

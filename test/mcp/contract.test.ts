@@ -112,7 +112,13 @@ describe('the contract Claude Code sees (issue 14)', () => {
       try {
         const result = await client.callTool({ name: tool.name, arguments: args }, undefined, { timeout: 180_000 });
         const seen = seenByModel(result);
-        checkContract(tool.name, seen);
+        const out = checkContract(tool.name, seen);
+        // Every tool's run folder holds the same envelope, with the same verdict the agent read.
+        const dir = (out.artifacts as { dir: string }).dir;
+        const stored = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>;
+        expect(Object.keys(stored).slice(0, 6), tool.name).toEqual(['tool', 'version', 'input', 'result', 'verdict', 'aborted']);
+        expect(stored, tool.name).toMatchObject({ tool: tool.name, version: 1, verdict: { verdict: out.verdict }, aborted: false });
+        expect(stored.environment, tool.name).toBeTypeOf('object');
         sizes.push(`${tool.name} ${seen.length}`);
         if (process.env.SHOW_SUMMARIES) console.info(tool.name, JSON.parse(seen).summary, JSON.parse(seen).next);
       } finally {

@@ -45,7 +45,7 @@ it('attach to an idle HTTP server: verdict IDLE, says it was idle, and how to dr
 it('attach to a process that works: not idle', async () => {
   const { child } = await start('idle.js'); // despite its name: busyTick every 10 ms
   const { structured: r, summary } = await runProfile({ pid: child.pid!, durationS: 1.5, cwd: FIXTURES }, project.context);
-  expect(r.verdict).toBe('PROFILED');
+  expect(r.verdict).toBe('HOT');
   expect(r.idle).toBeUndefined();
   expect(summary).toMatch(/^CPU profile of .*: hottest/);
 });

@@ -11,6 +11,7 @@ import type { LoadTestOutput } from '../schema.js';
 import { evaluateK6Threshold } from './metrics.js';
 import { type K6RunOutcome, runK6 } from './runner.js';
 import { buildK6SummaryData } from './summary.js';
+import { runLoadTestTool } from '../tool.js';
 
 /**
  * run_load_test with `script`: a k6 script run in Node on our engine (see README "k6 scripts").
@@ -184,12 +185,13 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
     }
     structured.artifacts.handleSummary = written;
   }
-  await run.writeJson('result.json', {
-    tool: 'run_load_test',
-    version: 1,
+  await run.writeResult({
+    tool: runLoadTestTool.name,
     input,
     result: structured,
-    histograms: { unit: 'microseconds', overall: encodeHistogram(c.overall) },
+    verdict: runLoadTestTool.verdict(structured),
+    aborted: context.signal.aborted,
+    extras: { histograms: { unit: 'microseconds', overall: encodeHistogram(c.overall) } },
   });
   await run.writeFile('report.html', renderLoadReport(structured, c.overall, run.title));
   context.report(1, 1, 'done');
