@@ -1,7 +1,6 @@
 import { defined } from '../common/errors.js';
 import { adjustPValues, type Correction } from './stats/correction.js';
 import type { Distribution } from './stats/distribution.js';
-import { samplesNeededForAlpha } from './stats/mann-whitney.js';
 import { medianCI, samplesNeededForMedianCI } from './stats/median-ci.js';
 import { geometricMean } from './stats/geomean.js';
 import { unitFactor, type Benchmark, type SampleSet } from './model.js';
@@ -90,39 +89,6 @@ class Footnotes {
   }
   list(): string[] {
     return [...this.byMessage].map(([message, rows]) => `${message}: ${rows.slice(0, 6).join(', ')}${rows.length > 6 ? ` and ${rows.length - 6} more` : ''}`);
-  }
-}
-
-/** Decides each row's verdict once the corrected p-values are known. */
-function decide(draft: RowDraft, options: AnalyseOptions, notes: Footnotes): void {
-  const row = draft.row;
-  const worse = (d: number) => (row.direction === 'lower-is-better' ? d > 0 : d < 0);
-  const beyondNoise = row.deltaPct !== null && Math.abs(row.deltaPct) >= options.noiseFloorPct;
-  const tight = draft.shiftPct !== undefined && draft.shiftPct[0] >= -options.equivalencePct && draft.shiftPct[1] <= options.equivalencePct;
-  if (row.test === 'quantile-ci') {
-    row.significant = draft.quantileSeparated === true;
-  } else if (row.pAdjusted !== null) {
-    // benchstat rejects the null hypothesis when p ≤ α (benchmath Comparison.FormatDelta prints "~" only for p > α).
-    row.significant = row.pAdjusted <= options.alpha;
-  }
-  if (row.test === 'none') {
-    row.verdict = 'inconclusive';
-    return;
-  }
-  if (row.test === 'exact') {
-    row.verdict = row.deltaPct === 0 || !beyondNoise || row.deltaPct === null ? 'same' : worse(row.deltaPct) ? 'slower' : 'faster';
-    return;
-  }
-  if (row.significant) {
-    row.verdict = !beyondNoise || row.deltaPct === null ? 'same' : worse(row.deltaPct) ? 'slower' : 'faster';
-    return;
-  }
-  row.verdict = tight ? 'same' : 'inconclusive';
-  if (draft.tooFewForTest && row.pValue !== null && row.pValue > options.alpha && row.test.startsWith('mann-whitney')) {
-    const need = samplesNeededForAlpha(options.alpha);
-    const note = `need ${need.atLeast ? '>=' : '>'} ${need.n} samples to detect a difference at alpha level ${options.alpha}`;
-    notes.add(note, row.name);
-    row.footnotes?.comparison.push(note);
   }
 }
 
@@ -236,7 +202,8 @@ export function analyse(baselineSet: SampleSet, candidateSets: SampleSet[], opti
       `${tested} rows tested at α ${options.alpha} without correction: expect about ${(tested * options.alpha).toFixed(1)} false positives if nothing changed (use correction "holm")`,
     );
   }
-  for (const d of drafts) decide(d, options, notes);
+  // The rule that compared a row decides it, now that the corrected p-values are known.
+  for (const d of drafts) d.rule.decide(d, options, notes);
 
   const rows = [...drafts.map((d) => d.row), ...oneSided];
   const { geomeans, warnings: geomeanWarnings } = computeGeomeans(rows);

@@ -11,7 +11,8 @@ import type { AnalysedRow, AnalyseOptions, Footnotes3 } from './analyse.js';
 /**
  * How one matched pair of benchmarks (baseline row, candidate row) is compared: a table of
  * small rules, like the query plan rules and hooks/tool-advice.ts. The first rule that applies
- * decides the statistics; analyse.ts then corrects the p-values and decides the verdicts.
+ * computes the row's statistics (`compare`); once analyse.ts has corrected the p-values across
+ * all rows, the same rule decides the row's significance and verdict (`decide`).
  *
  *   rule          applies when                                   row.test
  *   quantile-ci   both sides have samples, a percentile row      quantile-ci
@@ -45,7 +46,8 @@ interface FootnoteSink {
   add(message: string, row: string): void;
 }
 
-export interface RowDraft {
+/** What a rule's compare() computes for one row. */
+interface Comparison {
   row: AnalysedRow;
   /** Relative CI of the shift, in %, for the same/inconclusive decision. */
   shiftPct?: [number, number];
@@ -54,10 +56,37 @@ export interface RowDraft {
   quantileSeparated?: boolean;
 }
 
+/** A compared row waiting for its verdict, with the rule that compared it. */
+export interface RowDraft extends Comparison {
+  rule: RowRule<RowPair>;
+}
+
 interface RowRule<P extends RowPair> {
   applies(pair: RowPair): pair is P;
   /** undefined: nothing comparable (analyse.ts warns). */
-  compare(pair: P): RowDraft | undefined;
+  compare(pair: P): Comparison | undefined;
+  /** Significance and verdict, once the corrected p-values are known. */
+  decide(draft: Comparison, options: AnalyseOptions, notes: FootnoteSink): void;
+}
+
+/** benchstat rejects the null hypothesis when p ≤ α (benchmath Comparison.FormatDelta prints "~" only for p > α). */
+function testedSignificance(row: AnalysedRow, options: AnalyseOptions): void {
+  if (row.pAdjusted !== null) row.significant = row.pAdjusted <= options.alpha;
+}
+
+/** A real change: "same" inside the noise floor, else slower or faster by the row's direction. */
+function changeVerdict(row: AnalysedRow, options: AnalyseOptions): AnalysedRow['verdict'] {
+  const beyondNoise = row.deltaPct !== null && Math.abs(row.deltaPct) >= options.noiseFloorPct;
+  if (!beyondNoise || row.deltaPct === null) return 'same';
+  const worse = row.direction === 'lower-is-better' ? row.deltaPct > 0 : row.deltaPct < 0;
+  return worse ? 'slower' : 'faster';
+}
+
+/** Significant: the change decides; not: "same" when the shift's CI lies within ±equivalencePct, else inconclusive. */
+function verdictByTest(draft: Comparison, options: AnalyseOptions): void {
+  const { row, shiftPct } = draft;
+  if (row.significant) row.verdict = changeVerdict(row, options);
+  else row.verdict = shiftPct !== undefined && shiftPct[0] >= -options.equivalencePct && shiftPct[1] <= options.equivalencePct ? 'same' : 'inconclusive';
 }
 
 const sampled = (pair: RowPair): pair is SampledPair => pair.b !== undefined && pair.c !== undefined;
@@ -125,6 +154,10 @@ const quantileRule: RowRule<SampledPair & { base: { percentileOf: number } }> = 
       quantileSeparated: separated,
     };
   },
+  decide(draft, options) {
+    draft.row.significant = draft.quantileSeparated === true;
+    verdictByTest(draft, options);
+  },
 };
 
 /** benchmath AssumeExact.Summary: the mode, with the range as its "interval"; warns when values differ. */
@@ -175,6 +208,10 @@ const exactRule: RowRule<SampledPair> = {
         footnotes,
       },
     };
+  },
+  decide({ row }, options) {
+    testedSignificance(row, options);
+    row.verdict = row.deltaPct === 0 ? 'same' : changeVerdict(row, options);
   },
 };
 
@@ -249,6 +286,17 @@ const rankRule: RowRule<SampledPair> = {
       tooFewForTest: b.n < need.n && c.n < need.n,
     };
   },
+  decide(draft, options, notes) {
+    const { row } = draft;
+    testedSignificance(row, options);
+    verdictByTest(draft, options);
+    if (!row.significant && draft.tooFewForTest && row.pValue !== null && row.pValue > options.alpha) {
+      const need = samplesNeededForAlpha(options.alpha);
+      const note = `need ${need.atLeast ? '>=' : '>'} ${need.n} samples to detect a difference at alpha level ${options.alpha}`;
+      notes.add(note, row.name);
+      row.footnotes?.comparison.push(note);
+    }
+  },
 };
 
 function scaleSummary(s: SummaryOnly | undefined, factor: number): SummaryOnly | undefined {
@@ -317,6 +365,12 @@ const summaryRule: RowRule<RowPair> = {
     const baseMean = bs.mean ?? bCenter;
     return { row, shiftPct: welch && baseMean !== 0 ? [(welch.low / Math.abs(baseMean)) * 100, (welch.high / Math.abs(baseMean)) * 100] : undefined };
   },
+  decide(draft, options) {
+    testedSignificance(draft.row, options);
+    // No test (test "none"): nothing can be decided.
+    if (draft.row.test === 'none') draft.row.verdict = 'inconclusive';
+    else verdictByTest(draft, options);
+  },
 };
 
 // A rule's compare() takes the narrowed pair its applies() admits: method parameters are
@@ -339,5 +393,6 @@ export function compareRow(
     ROW_RULES.find((candidate) => candidate.applies(pair)),
     'a row rule (summary applies to every pair)',
   );
-  return rule.compare(pair);
+  const comparison = rule.compare(pair);
+  return comparison && { ...comparison, rule };
 }

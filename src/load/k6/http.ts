@@ -93,17 +93,33 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /**
- * A request on the raw-socket path. Its bytes may be shared (see sendRaw's cache); its timing
- * is its own: the parser asks for `captureHeaders` once this request's response head has
- * arrived (FastConnection's expectation callback) — the end of k6's `waiting`.
+ * One request in flight on the raw-socket path: what the connection sends (its bytes may be
+ * shared, see sendRaw's cache), the promise's settle functions, and its timestamps
+ * (performance.now(); 0 = not reached). One object per request. The parser asks for
+ * `captureHeaders` once this request's response head has arrived (FastConnection's
+ * expectation callback) — the end of k6's `waiting`.
  */
-class RawRequest {
-  tHead = 0;
+class RawExchange {
   readonly maxCapture = MAX_BODY;
+  resolve: (w: RawExchange) => void = noop;
+  reject: (e: unknown) => void = noop;
+  /** The response head arrived. */
+  tHead = 0;
+  /** Handed to the connection. */
+  tSend = 0;
+  /** The write returned (bytes are in the kernel, or buffered behind a connect). */
+  tWritten = 0;
+  /** A new socket was opened for it: -1 while connecting, then when it connected. */
+  tConnected = 0;
+  /** The response was complete. */
+  tDone = 0;
+  outcome: Outcome | null = null;
   constructor(
     readonly wire: Buffer,
     readonly isHead: boolean,
     readonly captureBody: boolean,
+    readonly conn: FastConnection,
+    readonly timeoutMs: number,
   ) {}
 
   get captureHeaders(): boolean {
@@ -136,11 +152,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * handed to its connection, connecting when that opened a socket, sending while the write
  * ran, waiting until the response head had arrived, receiving until the body had.
  */
-function rawTimings(
-  t: K6Response['timings'],
-  t0: number,
-  w: { tSend: number; tWritten: number; tConnected: number; tDone: number; request: { tHead: number } },
-): void {
+function rawTimings(t: K6Response['timings'], t0: number, w: { tSend: number; tWritten: number; tConnected: number; tDone: number; tHead: number }): void {
   t.blocked = w.tSend - t0;
   let sent: number;
   if (w.tConnected > 0) {
@@ -159,7 +171,7 @@ function rawTimings(
     sent = w.tWritten;
   }
   t.tls_handshaking = 0;
-  const head = w.request.tHead > 0 ? w.request.tHead : w.tDone;
+  const head = w.tHead > 0 ? w.tHead : w.tDone;
   t.waiting = Math.max(0, head - sent);
   t.receiving = Math.max(0, w.tDone - head);
   t.duration = t.sending + t.waiting + t.receiving;
@@ -662,23 +674,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
   // ---- the raw-socket path for plain http:// (the engine's FastConnection and parser) ----
   // undici costs ~2× the CPU per request of our own HTTP/1.1 client (bench/load); a VU's
   // requests are sequential, so one connection per origin (more only for http.batch).
-  /** One request in flight on the raw path, with its timestamps (performance.now(); 0 = not reached). */
-  interface Waiter {
-    resolve(w: Waiter): void;
-    reject(e: unknown): void;
-    conn: FastConnection;
-    request: RawRequest;
-    timeoutMs: number;
-    /** Handed to the connection. */
-    tSend: number;
-    /** The write returned (bytes are in the kernel, or buffered behind a connect). */
-    tWritten: number;
-    /** A new socket was opened for it: -1 while connecting, then when it connected. */
-    tConnected: number;
-    /** The response was complete. */
-    tDone: number;
-    outcome: Outcome | null;
-  }
+  type Waiter = RawExchange;
   const pools = new Map<string, FastConnection[]>();
   const waiting = new Set<Waiter>();
   const onComplete = (context: RequestContext, outcome: Outcome) => {
@@ -747,8 +743,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       wire = bodyBuf ? Buffer.concat([Buffer.from(head, 'latin1'), bodyBuf]) : Buffer.from(head, 'latin1');
       if (byUrl && byUrl.size < 500) byUrl.set(cacheKey, wire);
     }
-    const request = new RawRequest(wire, method === 'HEAD', keepBody);
-    const waiter: Waiter = { resolve: noop, reject: noop, conn, request, timeoutMs, tSend: 0, tWritten: 0, tConnected: 0, tDone: 0, outcome: null };
+    const waiter = new RawExchange(wire, method === 'HEAD', keepBody, conn, timeoutMs);
     const promise = new Promise<Waiter>((resolveRaw, rejectRaw) => {
       waiter.resolve = resolveRaw;
       waiter.reject = rejectRaw;
@@ -758,7 +753,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     // A socket opened inside send() is this request's: the probe times its connect.
     connectProbe = waiter;
     try {
-      conn.send({ request: request as unknown as RuntimeRequest, startMs: waiter.tSend, measured: true, retries: 0, owner: waiter });
+      conn.send({ request: waiter as unknown as RuntimeRequest, startMs: waiter.tSend, measured: true, retries: 0, owner: waiter });
     } finally {
       connectProbe = null;
     }

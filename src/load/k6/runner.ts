@@ -401,6 +401,38 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
       const st = scenarioState.get(sc.name)!;
       const fnName = sc.exec;
       const pool: Vu[] = [];
+      const beginIteration = (vu: Vu): number => {
+        if (vu.signal.aborted) vu.controller = new AbortController();
+        vu.iteration++;
+        vu.iterationInScenario = st.iterations++;
+        vu.groupPath = '';
+        active++;
+        const t0 = performance.now();
+        collector.vus(active, allVus.length - 1, t0);
+        return t0;
+      };
+      /** Records the iteration's end; true when the VU should yield to the event loop. */
+      const endIteration = (vu: Vu, t0: number, threw: boolean, error: unknown): boolean => {
+        if (!threw) {
+          const t1 = performance.now();
+          collector.iteration(t1 - t0, vu.tags(), t1);
+        } else if (error instanceof InterruptedIteration) collector.interrupted++;
+        else if (error instanceof FatalScriptError) {
+          fatal ??= error.userError;
+          stopAll(error.message);
+        } else {
+          scriptError(error, `scenario ${sc.name}, VU ${vu.id}`);
+          collector.iteration(performance.now() - t0, vu.tags());
+        }
+        active--;
+        vu.groupPath = '';
+        if (vu.signal.aborted) vu.controller = new AbortController();
+        if (++vu.sinceYield >= 32) {
+          vu.sinceYield = 0;
+          return true;
+        }
+        return false;
+      };
       const ctx: ExecutorContext<Vu> = {
         now: () => performance.now() - started,
         stopped: () => stopped,
@@ -417,39 +449,21 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
         release: (vu) => {
           pool.push(vu);
         },
+        // Small on purpose: an async function's suspended frame (all its locals) is a heap
+        // object per iteration; the bookkeeping is in plain functions around the await.
         iterate: async (vu) => {
           if (stopped) return;
-          if (vu.signal.aborted) vu.controller = new AbortController();
-          vu.iteration++;
-          vu.iterationInScenario = st.iterations++;
-          vu.groupPath = '';
-          active++;
-          const t0 = performance.now();
-          collector.vus(active, allVus.length - 1, t0);
-          const data = dataJson === undefined ? undefined : JSON.parse(dataJson);
+          const t0 = beginIteration(vu);
+          let threw = false;
+          let failure: unknown;
           try {
-            await (vu.exports[fnName] as (d: unknown) => unknown)(data);
-            const t1 = performance.now();
-            collector.iteration(t1 - t0, vu.tags(), t1);
+            await (vu.exports[fnName] as (d: unknown) => unknown)(dataJson === undefined ? undefined : JSON.parse(dataJson));
           } catch (error) {
-            if (error instanceof InterruptedIteration) collector.interrupted++;
-            else if (error instanceof FatalScriptError) {
-              fatal ??= error.userError;
-              stopAll(error.message);
-            } else {
-              scriptError(error, `scenario ${sc.name}, VU ${vu.id}`);
-              collector.iteration(performance.now() - t0, vu.tags());
-            }
-          } finally {
-            active--;
-            vu.groupPath = '';
-            if (vu.signal.aborted) vu.controller = new AbortController();
-            // An iteration with nothing blocking must still let timers (and cancellation) run.
-            if (++vu.sinceYield >= 32) {
-              vu.sinceYield = 0;
-              await yieldToLoop();
-            }
+            threw = true;
+            failure = error;
           }
+          // An iteration with nothing blocking must still let timers (and cancellation) run.
+          if (endIteration(vu, t0, threw, failure)) await yieldToLoop();
         },
         dropped: () => collector.droppedIteration({ ...baseTags, ...sc.tags, scenario: sc.name }),
         wait: (ms) => waitFor(ms, () => stopped),

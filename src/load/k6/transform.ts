@@ -304,6 +304,20 @@ export function transformK6Module(source: string, file: string, importedAsync: (
   }
 
   const awaited = (call: AnyNode, inAsync: boolean) => inAsync && callReachesAsync(call);
+  /** k6's check(): a promise only when a predicate reached a blocking call. */
+  const isK6Check = (call: AnyNode): boolean => {
+    const callee = call.callee as AnyNode;
+    if (callee.type === 'Identifier') {
+      const b = moduleOf(callee.name);
+      return !!b && b[0] === 'k6' && b[1] === 'check';
+    }
+    if (callee.type === 'MemberExpression' && !callee.computed && callee.object.type === 'Identifier') {
+      const b = moduleOf(callee.object.name);
+      return !!b && b[0] === 'k6' && b[1] === '*' && callee.property.name === 'check';
+    }
+    return false;
+  };
+  let usesTemp = false;
   for (const fn of fns) {
     if (fn.async) edits.push({ at: fn.asyncAt, end: fn.asyncAt, text: 'async ', order: 0 });
     const inAsync = fn.async || (fn.userAsync && !!fn.node.async);
@@ -314,6 +328,12 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         edits.push({ at: call.start, end: call.start, text: '(await __k6_each(', order: 1, span: call.end - call.start });
         edits.push({ at: callee.object.end, end: call.arguments[0].start, text: `, ${JSON.stringify(callee.property.name)}, `, order: 0 });
         edits.push({ at: call.end, end: call.end, text: ')', order: 1 });
+      } else if (isK6Check(call)) {
+        // Awaited only when it returned a promise: \`await\` on a boolean still costs a promise
+        // and a microtask, once per check of every iteration.
+        usesTemp = true;
+        edits.push({ at: call.start, end: call.start, text: '(typeof (__k6_t = ', order: 1, span: call.end - call.start });
+        edits.push({ at: call.end, end: call.end, text: ")?.then === 'function' ? await __k6_t : __k6_t)", order: 1 });
       } else {
         edits.push({ at: call.start, end: call.start, text: '(await ', order: 1, span: call.end - call.start });
         edits.push({ at: call.end, end: call.end, text: ')', order: 1 });
@@ -369,6 +389,8 @@ export function transformK6Module(source: string, file: string, importedAsync: (
     source.replace(/^#!.*/, (m) => ' '.repeat(m.length)),
     edits,
   );
+  // The temporary of a conditional await (read right after it is set: never across one).
+  if (usesTemp) prelude.unshift('let __k6_t;');
   const code = `${prelude.join(' ')}${body}\n;${appended.join(' ')}`;
   return { code, localImports, asyncExports };
 }
