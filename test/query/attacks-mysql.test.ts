@@ -100,6 +100,7 @@ describe('analyze_query on MariaDB: the server catalog decides what an executed 
   const F = `atk_my_f_${pid}`;
   const PURE = `atk_my_pure_${pid}`;
   const S = `atk_my_seq_${pid}`;
+  const ID = `atk_my_seqdef_${pid}`;
   const OTHER = `perfeng_atk_other_${pid}`;
   const O = `atk_my_o_${pid}`;
   const NO_DB_URL = MYSQL_URL.replace(/\/test$/, '');
@@ -132,6 +133,7 @@ describe('analyze_query on MariaDB: the server catalog decides what an executed 
       `CREATE OR REPLACE VIEW ${VF} AS SELECT ${F}() AS x`,
       `CREATE OR REPLACE FUNCTION ${PURE}(x INT) RETURNS INT DETERMINISTIC NO SQL RETURN x * 2`,
       `CREATE OR REPLACE SEQUENCE ${S}`,
+      `CREATE OR REPLACE TABLE ${ID} (id INT PRIMARY KEY DEFAULT NEXTVAL(${S}), v INT) ENGINE=InnoDB`,
     ])
       await admin.query(sql);
   });
@@ -140,7 +142,7 @@ describe('analyze_query on MariaDB: the server catalog decides what an executed 
       `DROP VIEW IF EXISTS ${VF}, ${VV}, ${V}, ${VI}`,
       `DROP FUNCTION IF EXISTS ${F}`,
       `DROP FUNCTION IF EXISTS ${PURE}`,
-      `DROP TABLE IF EXISTS ${A}, ${I}, ${IT}`,
+      `DROP TABLE IF EXISTS ${A}, ${I}, ${IT}, ${ID}`,
       `DROP SEQUENCE IF EXISTS ${S}`,
       `DROP DATABASE IF EXISTS ${OTHER}`,
     ])
@@ -207,6 +209,11 @@ describe('analyze_query on MariaDB: the server catalog decides what an executed 
     },
     { what: 'a sequence advanced by a read (the READ ONLY transaction refuses it)', sql: `SELECT NEXTVAL(${S})`, why: /NEXTVAL\(\)/ },
     { what: 'a sequence advanced through NEXT VALUE FOR in a read', sql: `SELECT NEXT VALUE FOR ${S}`, why: /READ ONLY transaction/ },
+    {
+      what: 'an InnoDB insert whose column default takes NEXTVAL of a sequence',
+      sql: `INSERT INTO ${ID} (v) VALUES (1)`,
+      why: /defaults to nextval.* outside the transaction/,
+    },
     { what: 'a write the server finds no table for', sql: 'UPDATE no_such_table_anywhere SET v = 0', why: /server knows none of the tables/ },
     { what: 'an executable comment with a version', sql: `UPDATE ${I} SET v = 1 /*!50000 , id = id */ WHERE id = 1`, why: /executable comment/ },
     { what: 'a MariaDB-only executable comment', sql: `SELECT 1 /*M!100100 , (SELECT ${F}()) */`, why: /executable comment/ },

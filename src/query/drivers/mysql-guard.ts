@@ -16,7 +16,8 @@ import { parseWithNodeSqlParser } from '../statement.js';
  * - built-ins with effects outside the transaction (locks, sequences, files);
  * - for any write: sequences (NEXT VALUE is not rolled back);
  * - for an executed write (analyze): any table that is not transactional (MyISAM, Aria, MEMORY,
- *   CONNECT …), any table with a trigger (a trigger runs code we would have to follow), a
+ *   CONNECT …), any table with a trigger (a trigger runs code we would have to follow) or a
+ *   column defaulting to a sequence's NEXTVAL, a
  *   statement our parser cannot read, and a write in which the server finds no table at all.
  *
  * Why a hand-written lexer: no npm parser follows MariaDB's lexing (executable comments,
@@ -326,6 +327,19 @@ export async function checkMysqlStatement(
     if (trigger)
       refuse(
         `table ${String(trigger.s)}.${String(trigger.n)} has the trigger ${String(trigger.ts)}.${String(trigger.tn)}${triggers.length > 1 ? ` (and ${triggers.length - 1} more)` : ''}: a trigger runs code that may write to non-transactional tables`,
+        'run with analyze: false for the estimated plan',
+      );
+    // A column default that takes NEXTVAL of a sequence advances it outside the transaction.
+    const defaults = (
+      await query(
+        `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS n, COLUMN_NAME AS c, COLUMN_DEFAULT AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${placeholders(schemas)}) AND TABLE_NAME IN (${placeholders(names)}) AND COLUMN_DEFAULT IS NOT NULL`,
+        [...schemas, ...names],
+      )
+    ).filter((r) => baseTables.has(key(String(r.s), String(r.n))) && /\b(nextval|lastval|setval)\s*\(|\bnext\s+value\s+for\b/i.test(String(r.d)));
+    const sequenceDefault = defaults[0];
+    if (sequenceDefault)
+      refuse(
+        `column ${String(sequenceDefault.s)}.${String(sequenceDefault.n)}.${String(sequenceDefault.c)} defaults to ${String(sequenceDefault.d)}: the sequence would advance outside the transaction`,
         'run with analyze: false for the estimated plan',
       );
   }
