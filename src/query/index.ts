@@ -8,6 +8,7 @@ import { resolveConnection, type ConnectionSpec } from './connection.js';
 import { StatementTimeoutError, type Driver, type ExplainRequest, type Protection } from './drivers/types.js';
 import { fingerprintSql } from './fingerprint.js';
 import { lintStatement } from './lint.js';
+import { sourceMappedCallSite } from './call-site.js';
 import { detectNPlusOne } from './n-plus-one.js';
 import { renderCompactPlan, type Dialect, type Plan } from './plan.js';
 import { readQueryLog } from './query-log.js';
@@ -74,7 +75,14 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
       return cache.get(key);
     };
   }
-  const nPlusOneAll = logged.length ? detectNPlusOne(logged, { minCount: input.nPlusOneMinCount, dialect, ...(pgFingerprint ? { pgFingerprint } : {}) }) : [];
+  const nPlusOneAll = logged.length
+    ? detectNPlusOne(logged, {
+        minCount: input.nPlusOneMinCount,
+        dialect,
+        locateFrame: sourceMappedCallSite(context.projectDir),
+        ...(pgFingerprint ? { pgFingerprint } : {}),
+      })
+    : [];
   throwIfAborted(context.signal);
 
   let parsed: ParsedStatement | undefined;

@@ -16,6 +16,8 @@ export const MAX_GAP = 4;
 
 export interface NPlusOneOptions {
   minCount: number;
+  /** Turns a raw stack frame into the call site shown (source-mapped to the original line). */
+  locateFrame?: (frame: string) => string;
   dialect?: Dialect | 'none';
   /** libpg_query fingerprint, computed once per distinct fingerprint (PostgreSQL). */
   pgFingerprint?: (sql: string) => string | undefined;
@@ -27,8 +29,10 @@ interface Run {
   groupKey: string;
   fingerprint: string;
   callSite?: string;
-  start: number;
-  /** The statement just before the run in the same request: usually the "1" of N+1. */
+  requestId?: string;
+  /** Indexes (into the log) of the run's statements. */
+  members: number[];
+  /** The statement that produced the keys (the "1" of N+1): filled in once all runs are known. */
   parent?: string;
   lastIndex: number;
   count: number;
@@ -42,10 +46,16 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
   const open = new Map<string, Run>();
   const finished: Run[] = [];
   const requestPositions = new Map<string, number>();
-  const previousInRequest = new Map<string, string>();
+  const located = new Map<string, string>();
+  const locate = (frame: string | undefined): string | undefined => {
+    if (frame === undefined || !options.locateFrame) return frame;
+    let site = located.get(frame);
+    if (site === undefined) located.set(frame, (site = options.locateFrame(frame)));
+    return site;
+  };
   queries.forEach((query, index) => {
     const fingerprint = fingerprints[index]!;
-    const callSite = callSiteOf(query.stack);
+    const callSite = locate(callSiteOf(query.stack));
     const groupKey = `${fingerprint}\u0000${callSite ?? ''}`;
     const key = `${groupKey}\u0000${query.requestId ?? ''}`;
     const run = open.get(key);
@@ -53,10 +63,9 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
     // only this request's statements, so compare positions within the request.
     const position = query.requestId === undefined ? index : (requestPositions.get(query.requestId) ?? 0);
     if (query.requestId !== undefined) requestPositions.set(query.requestId, position + 1);
-    const previous = query.requestId === undefined ? fingerprints[index - 1] : previousInRequest.get(query.requestId);
-    if (query.requestId !== undefined) previousInRequest.set(query.requestId, fingerprint);
     if (run && position - run.lastIndex - 1 <= MAX_GAP) {
       run.count++;
+      run.members.push(index);
       run.lastIndex = position;
       if (query.durationMs !== undefined) {
         run.totalMs += query.durationMs;
@@ -69,8 +78,8 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
         groupKey,
         fingerprint,
         ...(callSite ? { callSite } : {}),
-        start: index,
-        ...(previous !== undefined ? { parent: previous } : {}),
+        ...(query.requestId !== undefined ? { requestId: query.requestId } : {}),
+        members: [index],
         lastIndex: position,
         count: 1,
         totalMs: query.durationMs ?? 0,
@@ -81,34 +90,76 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
   });
   finished.push(...open.values());
 
+  const repeated = finished.filter((run) => run.count >= options.minCount);
+  findParents(queries, fingerprints, repeated);
   const groups = new Map<string, { runs: Run[] }>();
-  for (const run of finished) {
-    if (run.count < options.minCount) continue;
+  for (const run of repeated) {
     const group = groups.get(run.groupKey) ?? { runs: [] };
     group.runs.push(run);
     groups.set(run.groupKey, group);
   }
+  const withRequests = queries.some((q) => q.requestId !== undefined);
   const items: Array<NPlusOneItem & { order: number }> = [];
   for (const { runs } of groups.values()) {
     const first = runs[0]!;
     const count = runs.reduce((s, r) => s + r.count, 0);
     const timed = runs.some((r) => r.timed);
     const totalMs = runs.reduce((s, r) => s + r.totalMs, 0);
-    const parent = first.parent;
+    // Per request (or per run, without request ids): one loop's N, not N × the requests that ran it.
+    const perKey = new Map<string, number>();
+    runs.forEach((r, i) => perKey.set(r.requestId ?? String(i), (perKey.get(r.requestId ?? String(i)) ?? 0) + r.count));
+    const perRequest = medianOf([...perKey.values()]);
+    const parents = new Map<string, number>();
+    for (const r of runs) if (r.parent !== undefined) parents.set(r.parent, (parents.get(r.parent) ?? 0) + 1);
+    const parent = [...parents.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
     const pgFingerprint = options.pgFingerprint?.(first.example);
     items.push({
       fingerprint: first.fingerprint,
       ...(pgFingerprint ? { pgFingerprint } : {}),
       count,
+      perRequest,
+      ...(withRequests ? { requests: perKey.size } : {}),
       runs: runs.length,
       ...(timed ? { totalMs: Math.round(totalMs * 1000) / 1000 } : {}),
       example: first.example,
       ...(first.callSite ? { callSite: first.callSite } : {}),
-      suggestion: suggestBatch(first.fingerprint, count, options.dialect ?? 'none', parent !== first.fingerprint ? parent : undefined),
+      ...(parent !== undefined ? { parent } : {}),
+      suggestion: suggestBatch(first.fingerprint, perRequest, options.dialect ?? 'none', parent),
       order: timed ? totalMs : count,
     });
   }
   return items.sort((a, b) => b.order - a.order || b.count - a.count).map(({ order: _order, ...item }) => item);
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+/** How far back (statements of the same request) the parent may be. */
+const PARENT_LOOKBACK = 50;
+
+/**
+ * The "1" of N+1 is the statement that produced the keys the loop looks up: the last statement
+ * before the run, in the same request, that is not itself one of the loop's repeated lookups.
+ * Taking simply the statement before the run named a sibling lookup when a loop queries two
+ * tables per row (customers, products, customers, …: the products run starts after a customers
+ * lookup), and a statement of another request when requests interleave.
+ */
+function findParents(queries: LoggedQuery[], fingerprints: string[], runs: Run[]): void {
+  const inLoop = new Set<number>();
+  for (const run of runs) for (const m of run.members) inLoop.add(m);
+  for (const run of runs) {
+    let seen = 0;
+    for (let i = run.members[0]! - 1; i >= 0 && seen < PARENT_LOOKBACK; i--) {
+      if (queries[i]!.requestId !== run.requestId) continue;
+      seen++;
+      if (inLoop.has(i) || fingerprints[i] === run.fingerprint) continue;
+      run.parent = fingerprints[i]!;
+      break;
+    }
+  }
 }
 
 /** A concrete rewrite for a repeated statement: one batched statement instead of N. */

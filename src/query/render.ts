@@ -31,7 +31,7 @@ export function renderSummary(result: QueryOutput, verdict: Verdicts, limit = 5)
   for (const l of result.lint.slice(0, limit)) lines.push(`lint ${l.rule}: ${l.message}`);
   for (const n of result.nPlusOne.slice(0, 3))
     lines.push(
-      `N+1 ×${n.count}${n.totalMs !== undefined ? ` (${formatMs(n.totalMs)})` : ''}${n.callSite ? ` at ${n.callSite}` : ''}: ${n.fingerprint} → ${n.suggestion}`,
+      `N+1: ${nPlusOneCount(n)}${n.totalMs !== undefined ? ` (${formatMs(n.totalMs)})` : ''}${n.callSite ? ` at ${n.callSite}` : ''}: ${n.fingerprint} → ${n.suggestion}`,
     );
   for (const t of (result.topQueries ?? []).slice(0, 5)) {
     lines.push(`top: ${formatMs(t.totalMs)} total, ${t.calls} calls, ${formatMs(t.meanMs)} mean: ${t.query.slice(0, 100)}`);
@@ -134,9 +134,9 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
     sections.push({
       title: 'N+1 query patterns',
       html: renderHtmlTable(
-        ['count', 'total ms', 'call site', 'fingerprint', 'suggestion'],
-        result.nPlusOne.map((n) => [n.count, n.totalMs ?? '', n.callSite ?? '', n.fingerprint, n.suggestion]),
-        [0, 1],
+        ['repeats', 'total ms', 'call site', 'fingerprint', 'parent', 'suggestion'],
+        result.nPlusOne.map((n) => [nPlusOneCount(n), n.totalMs ?? '', n.callSite ?? '', n.fingerprint, n.parent ?? '', n.suggestion]),
+        [1],
       ),
     });
   }
@@ -160,4 +160,10 @@ export function renderReport(result: QueryOutput, plan: Plan | undefined, sql: s
   }
   if (result.warnings.length) sections.push({ title: 'Warnings', html: htmlList(result.warnings) });
   return renderPage({ title: 'Query analysis', verdict: { status: verdict.status, text: verdict.headline }, stats, sections, styles: [PLAN_CSS] });
+}
+
+/** "50 per request × 3 requests": the loop's N first, never only the product. */
+export function nPlusOneCount(n: QueryOutput['nPlusOne'][number]): string {
+  if (n.requests !== undefined) return `${n.perRequest} per request × ${n.requests} request${n.requests === 1 ? '' : 's'}`;
+  return n.runs > 1 ? `${n.perRequest} per run × ${n.runs} runs` : `${n.count}×`;
 }

@@ -95,11 +95,14 @@ const lintItem = z.object({
 const nPlusOneItem = z.object({
   fingerprint: z.string().describe('the statement with literals replaced by ?'),
   pgFingerprint: z.string().optional().describe('libpg_query fingerprint (PostgreSQL)'),
-  count: z.number().int(),
+  count: z.number().int().describe('statements in all: perRequest × requests'),
+  perRequest: z.number().int().describe("the loop's N: repeats in one request (median; per run when the log has no request ids)"),
+  requests: z.number().int().optional().describe('requests that ran the loop (logs with request ids)'),
   runs: z.number().int().describe('how many separate runs of ≥ nPlusOneMinCount were seen (with request ids: how many requests had one)'),
   totalMs: z.number().optional(),
   example: z.string(),
-  callSite: z.string().optional(),
+  callSite: z.string().optional().describe('first application frame of the stack, source-mapped to the original line'),
+  parent: z.string().optional().describe('the statement that produced the keys (the "1" of N+1), fingerprinted'),
   suggestion: z.string(),
 });
 
