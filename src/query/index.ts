@@ -114,7 +114,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
     if (connection) {
       context.report(3, steps, `connecting to ${connection.dialect}`);
-      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal, cfg);
+      const driver = await openDriver(connection, parsed, timeoutMs, input.useHypopg, context.signal, cfg, context.projectDir);
       try {
         const analyze = input.analyze ?? parsed.readOnly;
         if (analyze && !parsed.readOnly) {
@@ -187,7 +187,7 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
 
   let topQueries: TopQuery[] | undefined;
   if (input.fromStatStatements && connection) {
-    topQueries = await analyseTopStatements(connection, cfg, input.fromStatStatements, timeoutMs, targetMs, context.signal, warnings);
+    topQueries = await analyseTopStatements(connection, cfg, input.fromStatStatements, timeoutMs, targetMs, context.signal, warnings, context.projectDir);
   }
 
   context.report(5, steps, 'writing the report');
@@ -278,9 +278,11 @@ function heaviestStatement(logged: LoggedQuery[]): string {
 type QueryConfig = RunContext['config']['query'];
 
 /** What the PostgreSQL driver needs from config and the host check to guard a session. */
-function postgresGuardOptions(connection: ConnectionSpec, cfg: QueryConfig) {
+function postgresGuardOptions(connection: ConnectionSpec, cfg: QueryConfig, projectDir: string) {
   return {
     ...(connection.address ? { address: connection.address } : {}),
+    // TLS files named in the URL (sslrootcert …) pass the input-file gate, read asynchronously.
+    tlsFiles: { projectDir, allowedPaths: cfg.allowedInputPaths },
     ...(cfg.role ? { role: cfg.role } : {}),
     searchPath: cfg.searchPath,
     trustedFunctions: cfg.trustedFunctions,
@@ -294,10 +296,11 @@ async function openDriver(
   useHypopg: boolean,
   signal: AbortSignal,
   cfg: QueryConfig,
+  projectDir: string,
 ): Promise<Driver> {
   if (connection.dialect === 'postgres') {
     const { openPostgres } = await import('./drivers/postgres.js');
-    return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal, ...postgresGuardOptions(connection, cfg) });
+    return openPostgres({ url: connection.target, timeoutMs, useHypopg, signal, ...postgresGuardOptions(connection, cfg, projectDir) });
   }
   const aliases = new Map<string, string>();
   for (const t of parsed.shape.tables) {
@@ -333,10 +336,12 @@ async function analyseTopStatements(
   targetMs: number,
   signal: AbortSignal,
   warnings: string[],
+  projectDir: string,
 ): Promise<TopQuery[]> {
   const { readStatStatements, openPostgres } = await import('./drivers/postgres.js');
   const url = connection.target;
-  const rows = await readStatStatements(url, limit, timeoutMs, connection.address);
+  const guard = postgresGuardOptions(connection, cfg, projectDir);
+  const rows = await readStatStatements(url, limit, timeoutMs, connection.address, guard.tlsFiles);
   const out: TopQuery[] = [];
   let driver: Driver | undefined;
   let skippedUtility = 0;
@@ -363,7 +368,7 @@ async function analyseTopStatements(
         findings: [],
       };
       try {
-        driver ??= await openPostgres({ url, timeoutMs, useHypopg: false, signal, ...postgresGuardOptions(connection, cfg) });
+        driver ??= await openPostgres({ url, timeoutMs, useHypopg: false, signal, ...guard });
         const request = { sql: query, analyze: false, readOnly: parsed.readOnly, kind: parsed.kind };
         await driver.checkStatement(request);
         const plan = await driver.explain(request);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UserError } from '../../common/errors.js';
+import { readInputFile } from '../../common/input-files.js';
 
 /**
  * Turns a database URL into driver options we control. Why not hand the URL to the driver:
@@ -42,15 +43,54 @@ function withAddress(url: URL, address: string | undefined): URL {
   return copy;
 }
 
-/** pg ClientConfig built from an allow-listed URL, host pinned to the checked address. */
-export async function postgresClientConfig(target: PinnedTarget): Promise<import('pg').ClientConfig> {
+/** Where TLS files named in a PostgreSQL URL may be read from: the input-file gate's folders. */
+export interface TlsFileAccess {
+  projectDir: string;
+  /** query.allowedInputPaths */
+  allowedPaths?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** URL parameter → pg `ssl` field, and what the file is (for messages). */
+const PG_TLS_FILES: ReadonlyArray<[param: string, field: 'ca' | 'cert' | 'key', what: string]> = [
+  ['sslrootcert', 'ca', 'TLS root certificate'],
+  ['sslcert', 'cert', 'TLS client certificate'],
+  ['sslkey', 'key', 'TLS client key'],
+];
+/** Certificates and keys are a few KB; a chain of dozens stays far below this. */
+const TLS_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * pg ClientConfig built from an allow-listed URL, host pinned to the checked address.
+ * The TLS files (sslrootcert, sslcert, sslkey) are read here, asynchronously, through the
+ * input-file gate — regular files inside the project or query.allowedInputPaths, size-capped —
+ * and removed from the URL before pg-connection-string sees it. Why: it reads them with a
+ * blocking readFileSync, and a FIFO or /dev/stdin there stopped the whole server (no timer, no
+ * cancellation ran). Without `files` (no project to confine them to) the parameters are refused.
+ */
+export async function postgresClientConfig(target: PinnedTarget, files?: TlsFileAccess): Promise<import('pg').ClientConfig> {
   const url = new URL(target.url);
   checkUrlParameters(url, 'postgres');
+  const pinned = withAddress(url, target.address);
+  const tls: Partial<Record<'ca' | 'cert' | 'key', string>> = {};
+  for (const [param, field, what] of PG_TLS_FILES) {
+    const path = url.searchParams.get(param);
+    if (path === null) continue;
+    pinned.searchParams.delete(param);
+    if (!files)
+      throw new UserError(
+        `refusing the database URL parameter "${param}": TLS files are read only through the project's input-file rules`,
+        `remove "${param}" from the URL`,
+      );
+    tls[field] = await readInputFile(path, { ...files, maxBytes: TLS_FILE_MAX_BYTES, what: `${what} (${param})` });
+  }
   const { parse } = await import('pg-connection-string');
-  const parsed = parse(withAddress(url, target.address).href) as unknown as Record<string, unknown>;
+  const parsed = parse(pinned.href) as unknown as Record<string, unknown>;
   const config: Record<string, unknown> = {};
   for (const key of ['host', 'port', 'database', 'user', 'password', 'ssl']) if (parsed[key] !== undefined && parsed[key] !== null) config[key] = parsed[key];
   if (typeof config.port === 'string') config.port = Number(config.port);
+  // As pg-connection-string does: a TLS file turns TLS on unless sslmode=disable turned it off.
+  if (Object.keys(tls).length && config.ssl !== false) config.ssl = { ...(typeof config.ssl === 'object' && config.ssl ? config.ssl : {}), ...tls };
   // TLS still verifies the name the user wrote, not the pinned address.
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   if (config.ssl && typeof config.ssl === 'object' && hostname && !isIP(hostname)) (config.ssl as Record<string, unknown>).servername = hostname;

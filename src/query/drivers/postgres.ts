@@ -1,6 +1,6 @@
 import { CancelledError, UserError } from '../../common/errors.js';
 import { round } from '../../common/units.js';
-import { postgresClientConfig } from './connect-options.js';
+import { postgresClientConfig, type TlsFileAccess } from './connect-options.js';
 import { type CatalogReport, checkPostgresCatalog, type PgQuery } from './pg-guard.js';
 import { computeExclusiveTimes, type Plan, type PlanNode } from '../plan.js';
 import {
@@ -49,6 +49,8 @@ export interface PostgresOptions {
   searchPath?: readonly string[];
   /** query.trustedFunctions: exact "schema.name" of user functions that may run. */
   trustedFunctions?: readonly string[];
+  /** Where TLS files named in the URL may be read from; without it sslrootcert/sslcert/sslkey are refused. */
+  tlsFiles?: TlsFileAccess;
 }
 
 function connectError(error: unknown, url: string): UserError {
@@ -82,9 +84,12 @@ export function extendedQuery(client: PgClient): PgQuery {
     client.query({ text, values, queryMode: 'extended' } as import('pg').QueryConfig)) as unknown as PgQuery;
 }
 
-async function connectPinned(options: Pick<PostgresOptions, 'url' | 'address' | 'timeoutMs'>, extra: import('pg').ClientConfig = {}): Promise<PgClient> {
+async function connectPinned(
+  options: Pick<PostgresOptions, 'url' | 'address' | 'timeoutMs' | 'tlsFiles'>,
+  extra: import('pg').ClientConfig = {},
+): Promise<PgClient> {
   const { default: pg } = await import('pg');
-  const config = await postgresClientConfig({ url: options.url, ...(options.address ? { address: options.address } : {}) });
+  const config = await postgresClientConfig({ url: options.url, ...(options.address ? { address: options.address } : {}) }, options.tlsFiles);
   const client: PgClient = new pg.Client({ connectionTimeoutMillis: Math.min(options.timeoutMs, 10_000), ...config, ...extra });
   client.on('error', () => undefined); // a dropped connection surfaces on the next query
   try {
@@ -358,8 +363,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
 }
 
 /** pg_stat_statements top N by total time (PostgreSQL 13+ column names). */
-export async function readStatStatements(url: string, limit: number, timeoutMs: number, address?: string): Promise<Array<Record<string, unknown>>> {
-  const client = await connectPinned({ url, ...(address ? { address } : {}), timeoutMs }, { statement_timeout: timeoutMs });
+export async function readStatStatements(
+  url: string,
+  limit: number,
+  timeoutMs: number,
+  address?: string,
+  tlsFiles?: TlsFileAccess,
+): Promise<Array<Record<string, unknown>>> {
+  const client = await connectPinned({ url, ...(address ? { address } : {}), timeoutMs, ...(tlsFiles ? { tlsFiles } : {}) }, { statement_timeout: timeoutMs });
   try {
     const r = await extendedQuery(client)(
       `SELECT query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows, shared_blks_hit, shared_blks_read
