@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,8 +56,9 @@ describe('closed model: saturated is not stalled', () => {
 
   it('a server that only sleeps 40 ms is not saturated, though Little’s law holds there too', async () => {
     const { structured: r, summary } = await load(project.dir, { url: sleepy.url, connections: 8, duration: '2s', thresholds: {} });
-    expect(r.closedModel).toMatchObject({ state: 'not saturated', littleAgrees: true });
-    expect(summary).not.toMatch(/saturated|stalled/i);
+    expect(r.closedModel, JSON.stringify(r.closedModel)).toMatchObject({ state: 'not saturated', littleAgrees: true });
+    // (A busy machine may add the generator's "timers ran late … not saturated" warning: not ours.)
+    expect(summary).not.toMatch(/Saturated, not stalled|server is saturated|Stalled:/);
   });
 });
 
@@ -94,13 +95,15 @@ async function freePort(): Promise<number> {
 describe('nothing listening on the port', () => {
   it('fails before sending load, naming the address; no run folder, no latency numbers', async () => {
     const port = await freePort();
+    const runs = join(project.dir, '.perf', 'runs');
+    const runsBefore = existsSync(runs) ? (await readdir(runs)).length : 0;
     const started = Date.now();
     await expect(load(project.dir, { url: `http://127.0.0.1:${port}/`, connections: 8, duration: '10s' })).rejects.toThrow(
       `nothing is listening on 127.0.0.1:${port}`,
     );
     // Fast: a refused connect, not a 10 s run of refusals.
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(existsSync(join(project.dir, '.perf', 'runs'))).toBe(false);
+    expect(existsSync(runs) ? (await readdir(runs)).length : 0).toBe(runsBefore);
   });
 
   it('over MCP: an error result that says so, with no bottleneck warning or p50', async () => {
