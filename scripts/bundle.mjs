@@ -40,6 +40,23 @@ const englishOnlyZodLocales = {
   },
 };
 
+// The SDK's Server builds an ajv instance (with ajv-formats) in its constructor for one use:
+// validating the answer to an elicitation request, which this server never sends. That is
+// ~130 kB of the bundle evaluated on every start; a stub takes its place (it throws if ever
+// called, so a future elicitation would fail loudly rather than unvalidated).
+const noElicitationValidator = {
+  name: 'no-elicitation-validator',
+  setup(b) {
+    b.onResolve({ filter: /validation[\\/]ajv-provider\.js$/ }, (args) =>
+      /[\\/]@modelcontextprotocol[\\/]sdk[\\/]/.test(args.importer) ? { path: 'ajv-provider-stub', namespace: 'no-ajv' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'no-ajv' }, () => ({
+      contents:
+        "export class AjvJsonSchemaValidator { getValidator() { throw new Error('perfeng: JSON Schema validation of elicitation answers is not in the bundle (scripts/bundle.mjs)'); } }",
+    }));
+  },
+};
+
 const entries = [{ in: 'dist/mcp/main.js', out: 'mcp' }];
 
 await build({
@@ -54,7 +71,7 @@ await build({
   sourcemap: true,
   legalComments: 'linked',
   logLevel: 'warning',
-  plugins: [keepDynamicImportsLazy, englishOnlyZodLocales],
+  plugins: [keepDynamicImportsLazy, englishOnlyZodLocales, noElicitationValidator],
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __perfengCreateRequire } from 'node:module'; const require = __perfengCreateRequire(import.meta.url);" },
 });

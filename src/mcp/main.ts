@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { killAllSpawned } from '../common/process-tree.js';
 import { createServer } from './server.js';
 
@@ -27,3 +28,7 @@ function readToolsListManifest(): ListToolsResult | undefined {
     return undefined;
   }
 }
+
+// `node dist/mcp/main.js` serves too (the unbundled server: development, bench/mcp/startup.mjs);
+// imported by dist/cli.js or the bundle it does nothing until runMcpServer() is called.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMcpServer();
