@@ -83,6 +83,9 @@ beforeAll(async () => {
     `CREATE TABLE ${P}.fkchild (id int PRIMARY KEY, p int DEFAULT nextval('${P}.fkseq') % 1 REFERENCES ${P}.fkparent ON DELETE SET DEFAULT)`,
     `INSERT INTO ${P}.fkchild VALUES (1, 3)`,
     `CREATE TABLE ${P}.plain (id int PRIMARY KEY, v int); INSERT INTO ${P}.plain SELECT g, g FROM generate_series(1, 100) g`,
+    // User-defined operators over built-in functions: one harmless, one a side effect.
+    `CREATE OPERATOR ${P}.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq, RESTRICT = eqsel)`,
+    `CREATE OPERATOR ${P}.### (LEFTARG = regclass, RIGHTARG = bigint, FUNCTION = setval)`,
   ];
   for (const statement of ddl) await admin.query(statement);
   await admin.query(`SELECT setval('${SEQ}', 1)`);
@@ -138,6 +141,26 @@ describe.skipIf(!!lack)('analyze_query: user code the catalog attaches to a tabl
     const plain = await run({ sql: `UPDATE ${P}.plain SET v = v + 1 WHERE id < 50`, analyze: true });
     expect(plain.structured.analyzed).toBe(true);
     expect(plain.structured.protection?.transaction).toMatch(/rolled back/);
+    expect(await state()).toBe(before);
+  });
+
+  it('a user-defined operator is judged by the functions it calls: over int4eq it is planned, over setval it is refused', async () => {
+    const before = await state();
+    const bump = `(('${SEQ}'::regclass) OPERATOR(${P}.###) 900)`;
+    const cases: Array<[string, boolean]> = [
+      [`SELECT ${bump}`, false],
+      [`SELECT ${bump}`, true],
+      [`SELECT id FROM ${P}.plain WHERE id = ${bump}::int`, true],
+      [`UPDATE ${P}.plain SET v = v WHERE id = ${bump}::int`, true],
+    ];
+    for (const [sql, analyze] of cases) {
+      await expect(run({ sql, analyze }), sql).rejects.toThrow(new RegExp(`operator ${P}\\.###\\(regclass,bigint\\) calls setval\\(\\)`));
+    }
+    for (const analyze of [false, true]) {
+      const { structured } = await run({ sql: `SELECT id FROM ${P}.plain WHERE id OPERATOR(${P}.===) 5`, analyze });
+      expect(structured.analyzed).toBe(analyze);
+      expect(structured.protection?.catalog).toMatch(/no untrusted user code/);
+    }
     expect(await state()).toBe(before);
   });
 

@@ -231,6 +231,15 @@ SELECT 'relation', n.nspname, c.relname, NULL, NULL, NULL, c.oid < 16384,
   FROM walk w JOIN pg_class c ON w.classid = 'pg_class'::regclass::oid AND c.oid = w.objid
   JOIN pg_namespace n ON n.oid = c.relnamespace
 UNION ALL
+-- an operator is judged by the functions it calls (and the planner's estimators for it);
+-- built-in ones are pinned, so pg_depend does not list them: they are named here
+SELECT 'operator', n.nspname, o.oprname, o.oid::regoperator::text, NULL, NULL, o.oid < 16384,
+       concat_ws(' ', CASE WHEN o.oprcode::oid < 16384 THEN o.oprcode::oid::regproc::text END,
+                      CASE WHEN o.oprrest::oid BETWEEN 1 AND 16383 THEN o.oprrest::oid::regproc::text END,
+                      CASE WHEN o.oprjoin::oid BETWEEN 1 AND 16383 THEN o.oprjoin::oid::regproc::text END), NULL, NULL
+  FROM walk w JOIN pg_operator o ON w.classid = 'pg_operator'::regclass::oid AND o.oid = w.objid
+  JOIN pg_namespace n ON n.oid = o.oprnamespace
+UNION ALL
 SELECT 'trigger', n.nspname, t.tgname, NULL, NULL, NULL, false, c.relname, NULL, NULL
   FROM walk w JOIN pg_trigger t ON w.classid = 'pg_trigger'::regclass::oid AND t.oid = w.objid
   JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -259,7 +268,7 @@ SELECT 'constraint', n.nspname, coalesce(c.relname, t.typname), NULL, NULL, NULL
   JOIN pg_namespace n ON n.oid = coalesce(c.relnamespace, t.typnamespace)`;
 
 interface WalkRow extends Record<string, unknown> {
-  kind: 'function' | 'relation' | 'trigger' | 'rule' | 'policy' | 'default' | 'constraint';
+  kind: 'function' | 'operator' | 'relation' | 'trigger' | 'rule' | 'policy' | 'default' | 'constraint';
   schema: string;
   name: string;
   signature: string | null;
@@ -349,6 +358,14 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
     }
     if (row.kind === 'rule') {
       refuse(`executing it would apply rule "${row.name}" on ${displayName(row.schema, row.detail ?? '')}`, 'run with analyze: false for the estimated plan');
+    }
+    if (row.kind === 'operator' && !row.builtin && row.detail) {
+      // Built-in functions behind a user-defined operator, printed schema-qualified ("pg_catalog.setval").
+      const calls = row.detail
+        .split(' ')
+        .map((f) => f.replace(/^pg_catalog\./, ''))
+        .filter((f) => denied.has(f));
+      if (calls.length) builtinRefusal(calls, `operator ${row.signature ?? displayName(row.schema, row.name)}`);
     }
     if (row.kind === 'relation' && row.identity) {
       refuse(
