@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../../src/query/index.js';
-import { fixtureName, makeContext, PG_URL } from './helpers.js';
+import { fixtureName, makeContext, ownTcpPorts, PG_URL } from './helpers.js';
 import { lacking } from '../helpers/system.js';
 
 /**
@@ -21,7 +21,9 @@ async function checksum(): Promise<string> {
   return r.rows[0].c;
 }
 async function ourSessions(): Promise<number> {
-  const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'perfeng analyze_query'");
+  const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'perfeng analyze_query' AND client_port = ANY($1)", [
+    ownTcpPorts(),
+  ]);
   return r.rows[0].n;
 }
 async function run(input: Record<string, unknown>, options: { signal?: AbortSignal; queryMs?: number } = {}) {
