@@ -73,19 +73,20 @@ describe('closed model: saturated is not stalled', () => {
   });
 });
 
-it('closed model: a server that stops answering for two seconds stalled', async () => {
+it('closed model: a server that stops answering for 2.5 seconds stalled', async () => {
   let first = 0;
   const server = await startServer((_req, res) => {
     const now = Date.now();
     first ||= now;
-    // Requests arriving between 1 s and 3 s after the first one are all answered at 3 s.
-    const resumeAt = first + 3000;
+    // Requests arriving between 1 s and 3.5 s after the first one are all answered at 3.5 s:
+    // at least one whole second of the timeline has no completion, however the seconds align.
+    const resumeAt = first + 3500;
     if (now - first >= 1000 && now < resumeAt) setTimeout(() => res.end('ok'), resumeAt - now);
     else res.end('ok');
   });
   try {
-    const { structured: r, summary } = await load(project.dir, { url: server.url, connections: 2, duration: '4s', thresholds: {} });
-    expect(r.closedModel?.state).toBe('stalled');
+    const { structured: r, summary } = await load(project.dir, { url: server.url, connections: 2, duration: '5s', thresholds: {} });
+    expect(r.closedModel?.state, JSON.stringify({ d: r.closedModel, t: r.timeline })).toBe('stalled');
     expect(r.closedModel?.stalledSeconds).toBeGreaterThanOrEqual(1);
     expect(summary).toMatch(/Stalled: for \d s requests stopped completing/);
     expect(summary).not.toMatch(/Saturated/);
