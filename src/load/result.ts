@@ -81,7 +81,10 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
         'Re-run with `rate` (open model) to measure latency from the intended send time.',
     );
   } else if (closedModel?.state === 'saturated') {
-    warnings.push(`${saturationSentence(closedModel)} ${closedModel.advice}`);
+    // The diagnosis leads the warnings (a brief shows the first), unless the generator itself was the limit.
+    const text = `${saturationSentence(closedModel)} ${closedModel.advice}`;
+    if (generatorBound) warnings.push(text);
+    else warnings.unshift(text);
   } else if (plan.model === 'closed' && agg.total > 0 && latencyMs.max > Math.max(10 * latencyMs.p50, latencyMs.p50 + 200)) {
     warnings.push(
       `Latency spikes: max ${latencyMs.max} ms vs p50 ${latencyMs.p50} ms. ` +
@@ -189,8 +192,9 @@ function diagnoseClosedModel(
 
 /** "Saturated: …" with both numbers of Little's law. */
 function saturationSentence(d: ClosedModelDiagnosis): string {
+  // Compact first (a brief keeps about 220 characters): both numbers of Little's law and the rate to use.
   return (
-    `The server is saturated, not stalled: ${d.users} users ÷ ${d.throughputRps} req/s = ${d.usersOverThroughputMs} ms, the mean latency measured (${d.meanLatencyMs} ms${d.littleAgrees ? ", Little's law holds" : ', they disagree: time went to the client between requests'}); ` +
-    `the fastest request took ${d.fastestMs} ms, so most of each wait was queueing behind the other users, and throughput is capped at ~${d.throughputRps} req/s.`
+    `The server is saturated, not stalled: ${d.users} users ÷ ${d.throughputRps} req/s = ${d.usersOverThroughputMs} ms vs mean latency measured ${d.meanLatencyMs} ms${d.littleAgrees ? " (Little's law holds)" : ' (they disagree: time went to the client between requests)'}; use \`rate: ${d.suggestedRate}\` or think time. ` +
+    `The fastest request took ${d.fastestMs} ms, so most of each wait was queueing behind the other users, and throughput is capped at ~${d.throughputRps} req/s.`
   );
 }

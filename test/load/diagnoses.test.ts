@@ -3,7 +3,10 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/store/config.js';
+import { createRunContext } from '../../src/common/context.js';
+import { runTool } from '../../src/common/tool.js';
+import { runLoadTestTool } from '../../src/load/tool.js';
+import { defaultConfig, loadConfig } from '../../src/store/config.js';
 import { connectBuiltServer } from '../helpers/mcp-client.js';
 import { load, tempProject } from './helpers.js';
 import { startChildServer, startServer } from './servers.js';
@@ -52,6 +55,14 @@ describe('closed model: saturated is not stalled', () => {
     expect(summary).not.toMatch(/stopped completing|server stalled/i);
     expect(r.warnings.join(' ')).toMatch(/saturated, not stalled/);
     expect(next?.[0]).toMatch(new RegExp(`^run_load_test .*"rate":${d!.suggestedRate}`));
+  });
+
+  it('what the agent reads first (the registry summary) carries the saturation, both numbers and the rate', async () => {
+    const context = await createRunContext({ projectDir: project.dir, config: defaultConfig() });
+    const run = await runTool(runLoadTestTool, { url: busy.url, connections: 16, duration: '2s', thresholds: {} }, context);
+    expect(run.structured.summary).toMatch(/saturated, not stalled: 16 users ÷ [\d.]+ req\/s = [\d.]+ ms vs mean latency measured [\d.]+ ms/);
+    expect(run.structured.summary).toMatch(/`rate: [\d.]+`/);
+    expect(run.structured.closedModel).toMatchObject({ state: 'saturated' });
   });
 
   it('a server that only sleeps 40 ms is not saturated, though Little’s law holds there too', async () => {
