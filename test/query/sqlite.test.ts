@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeQuery } from '../../src/query/index.js';
 import { makeContext } from './helpers.js';
@@ -130,6 +130,14 @@ describe('analyze_query on SQLite', () => {
     await expect(run({ sql: "ATTACH 'x.db' AS x" })).rejects.toThrow(/refusing.*ATTACH/);
     await expect(run({ sql: 'SELECT 1; DELETE FROM orders' })).rejects.toThrow(/second statement is "DELETE FROM orders"/);
     expect(await fileHash()).toBe(before);
+  });
+
+  it('refuses /proc, devices and links to them as the database, before SQLite opens them', async () => {
+    const link = join(dirname(dbPath), 'environ.db');
+    await symlink('/proc/self/environ', link);
+    for (const database of ['/proc/self/environ', '/dev/zero', link]) {
+      await expect(run({ sql: 'SELECT 1', database }), database).rejects.toThrow(/devices, \/proc and \/sys are not input files|leads to \/proc|is not a file/);
+    }
   });
 
   it('a statement the SQL parser cannot read is classified by its first keyword (DELETE … RETURNING → plan only)', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import { CancelledError, UserError } from '../../common/errors.js';
+import { confinedPath } from '../../common/input-files.js';
 import type { Plan } from '../plan.js';
 import { normaliseSqlitePlan, parseStat1, type EqpRow, type SqliteStats } from './sqlite-plan.js';
 import { SqliteChild, type SqliteReply } from './sqlite-child.js';
@@ -102,6 +103,9 @@ export async function openSqlite(options: SqliteOptions): Promise<Driver> {
       'check the path (relative paths are resolved from the project folder), or give a postgres:// or mysql:// URL',
     );
   }
+  // A database may live anywhere the user keeps one (allowed: "/"), but never in /dev, /proc
+  // or /sys, nor behind a link there: SQLite would open /proc/self/environ and read it.
+  await confinedPath(options.path, { projectDir: '/', allowedPaths: ['/'], what: 'SQLite database' });
   return new SqliteDriver(options);
 }
 
