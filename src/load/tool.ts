@@ -29,8 +29,15 @@ function loadBrief(r: LoadTestOutput, word: string): string {
         .join('; ')}`,
     );
   if (r.aborted && r.abortReason) parts.push(`stopped: ${r.abortReason}`);
-  // The first warning carries the diagnosis (saturated server, generator bottleneck, nothing listening…).
-  const warning = r.warnings[0];
+  // Read from the structured diagnosis, so the numbers survive whatever the warning text says.
+  const model = r.closedModel;
+  if (model?.state === 'saturated')
+    parts.push(
+      `saturated, not stalled: ${round(model.users, 1)} users ÷ ${round(model.throughputRps, 1)} req/s = ${round(model.usersOverThroughputMs, 1)} ms vs mean latency measured ${round(model.meanLatencyMs, 1)} ms; for an open model use \`rate: ${Math.round(model.suggestedRate)}\``,
+    );
+  else if (model?.state === 'stalled') parts.push(`stalled: requests stopped completing for ${model.stalledSeconds ?? 0} s`);
+  // Then the first other warning (generator bottleneck, coordinated omission…).
+  const warning = r.warnings.find((w) => !model || model.state === 'not saturated' || !/saturat|stopped completing|stalled/i.test(w));
   if (warning) parts.push(warning.length > 220 ? `${warning.slice(0, 219)}…` : warning);
   return `${parts.join('; ')}.`;
 }

@@ -1,6 +1,7 @@
 import { defineTool, suggestCall } from '../common/tool.js';
 import { type QueryInput, type QueryOutput, queryInputSchema, queryOutputSchema } from './schema.js';
 import { verdictOf } from './verdict.js';
+import { nPlusOneCount } from './render.js';
 
 /** The verdict headline (time, findings, the verified index, N+1), then the worst finding and the N+1 call site. */
 function queryBrief(r: QueryOutput): string {
@@ -10,7 +11,7 @@ function queryBrief(r: QueryOutput): string {
   const best = r.indexSuggestions.find((s) => s.verified);
   if (best) parts.push(best.sql.replace(/;\s*$/, ''));
   const n1 = r.nPlusOne[0];
-  if (n1) parts.push(`N+1: ${n1.count}× ${n1.fingerprint.slice(0, 80)}${n1.callSite ? ` from ${n1.callSite}` : ''}`);
+  if (n1) parts.push(`N+1: ${nPlusOneCount(n1)} ${n1.fingerprint.slice(0, 80)}${n1.callSite ? ` from ${n1.callSite}` : ''}`);
   return parts.join('; ');
 }
 
