@@ -132,6 +132,11 @@ export function processKind(pid: number): { kind: ProcessKind; command: string }
 
 /** Listening TCP ports owned by a process: /proc/net/tcp{,6} rows in state 0A whose inode is one of its fds. */
 export function listeningPorts(pid: number): number[] {
+  return tcpPorts(pid, { listening: true });
+}
+
+/** Local ports of a process's TCP sockets (all of them, or only the listening ones), from /proc/<pid>/fd and /proc/net/tcp{,6}. */
+export function tcpPorts(pid: number | 'self', options: { listening: boolean }): number[] {
   const inodes = new Set<string>();
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
@@ -156,7 +161,7 @@ export function listeningPorts(pid: number): number[] {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length < 10 || cols[3] !== '0A') continue;
+      if (cols.length < 10 || (options.listening && cols[3] !== '0A')) continue;
       if (inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
     }
   }

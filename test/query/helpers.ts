@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tcpPorts } from '../../src/profile/attach-node.js';
 import { createRunContext, type RunContext } from '../../src/common/context.js';
 import { defaultConfig } from '../../src/store/config.js';
 
@@ -26,34 +26,10 @@ export function fixtureName(prefix: string): string {
 }
 
 /**
- * Local TCP ports of this process's own sockets (from /proc/self/fd and /proc/net/tcp{,6}):
- * "our sessions left open" must count only this test process's connections, since other test
- * files running at the same time open analyze_query sessions of their own.
+ * Local TCP ports of this process's own sockets: "our sessions left open" must count only this
+ * test process's connections, since other test files running at the same time open
+ * analyze_query sessions of their own.
  */
 export function ownTcpPorts(): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m?.[1]) inodes.add(m[1]);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports: number[] = [];
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const local = cols[1];
-      const inode = cols[9];
-      if (local && inode && inodes.has(inode)) ports.push(Number.parseInt(local.split(':')[1] ?? '', 16));
-    }
-  }
-  return ports;
+  return tcpPorts('self', { listening: false });
 }
