@@ -39,7 +39,9 @@ describe('closed model: saturated is not stalled', () => {
   // Saturation is read from the fastest request against the typical one; on a starved machine
   // the first requests can already queue (min 76 ms against p50 165 ms at 16 users under three
   // CPU burners), so 32 users make the queue dominate, and a retry re-measures.
-  it("a CPU-bound server with 32 users is saturated: users ÷ throughput = the mean latency (Little's law), with an arrival rate to use instead", { retry: 2 }, async () => {
+  it("a CPU-bound server with 32 users is saturated: users ÷ throughput = the mean latency (Little's law), with an arrival rate to use instead", {
+    retry: 2,
+  }, async () => {
     const { structured: r, summary, next } = await load(project.dir, { url: busy.url, connections: 32, duration: '3s', thresholds: {} });
     const d = r.closedModel;
     expect(d).toMatchObject({ state: 'saturated', users: 32, littleAgrees: true });
