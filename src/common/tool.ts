@@ -273,14 +273,31 @@ export async function runTool(tool: AnyTool, raw: unknown, context: RunContext):
     ...fields,
   };
   let text = outcome.summary;
-  const trim = trimToSize(structured, tool.budget);
-  if (trim.trimmed) {
-    const note = `Result shortened to stay small (${trim.notes.join('; ')}); the artefacts hold everything.`;
-    if (Array.isArray(structured.warnings)) (structured.warnings as string[]).push(note);
-    text += `\n${note}`;
-  }
+  const note = fitWithNote(structured, tool.budget);
+  if (note) text += `\n${note}`;
   if (next.length) text += `\nNext: ${next.join(' | ')}`;
   return { tool: tool.name, structured, text, verdict };
+}
+
+/**
+ * Trims the result to the budget and says so in its warnings. The note takes room too: when it
+ * would push the result back over (a profile at 8,015 of 8,000 did), trim by the note's size
+ * and write the note again, so what the model reads always fits.
+ */
+function fitWithNote(structured: Record<string, unknown>, budget: number): string | undefined {
+  const notes = [...trimToSize(structured, budget).notes];
+  if (!notes.length) return undefined;
+  const noteOf = () => `Result shortened to stay small (${notes.join('; ')}); the artefacts hold everything.`;
+  const warnings = Array.isArray(structured.warnings) ? (structured.warnings as string[]) : undefined;
+  if (!warnings) return noteOf();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const note = noteOf();
+    warnings.push(note);
+    if (JSON.stringify(structured).length <= budget) return note;
+    warnings.pop();
+    notes.push(...trimToSize(structured, budget - JSON.stringify(note).length - 1).notes);
+  }
+  return noteOf();
 }
 
 /** The tool of this name in `tools`, or a UserError that lists the names. */
