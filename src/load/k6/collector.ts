@@ -108,26 +108,7 @@ export class K6Collector {
   constructor() {
     const get = (name: string) => this.registry.get(name)!;
     this.m = Object.fromEntries(
-      [
-        'http_reqs',
-        'http_req_failed',
-        'http_req_duration',
-        'http_req_blocked',
-        'http_req_connecting',
-        'http_req_tls_handshaking',
-        'http_req_sending',
-        'http_req_waiting',
-        'http_req_receiving',
-        'data_sent',
-        'data_received',
-        'iterations',
-        'iteration_duration',
-        'dropped_iterations',
-        'checks',
-        'group_duration',
-        'vus',
-        'vus_max',
-      ].map((n) => [n, get(n)]),
+      [...HTTP_METRICS, 'iterations', 'iteration_duration', 'dropped_iterations', 'checks', 'group_duration', 'vus', 'vus_max'].map((n) => [n, get(n)]),
     );
   }
 
