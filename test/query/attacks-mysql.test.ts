@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeQuery } from '../../src/query/index.js';
-import { fixtureName, makeContext, MYSQL_URL } from './helpers.js';
+import { analyzeIn, fixtureName, MYSQL_URL } from './helpers.js';
 
 /**
  * Hostile inputs against the real MariaDB (issue 13), each asserting the table's rows and sum
@@ -18,15 +17,7 @@ async function state(): Promise<string> {
   const [rows] = await admin.query(`SELECT count(*) AS n, coalesce(sum(v), 0) AS s FROM ${M}`);
   return JSON.stringify(rows);
 }
-async function run(input: Record<string, unknown>, options: { trustedFunctions?: string[] } = {}) {
-  const { context, cleanup } = await makeContext();
-  if (options.trustedFunctions) context.config.query.trustedFunctions = options.trustedFunctions;
-  try {
-    return await analyzeQuery({ database: MYSQL_URL, suggestIndexes: false, ...input }, context);
-  } finally {
-    await cleanup();
-  }
-}
+const run = (input: Record<string, unknown>, options: { trustedFunctions?: string[] } = {}) => analyzeIn(MYSQL_URL, input, options);
 
 beforeAll(async () => {
   admin = await mysql.createConnection({ uri: MYSQL_URL });

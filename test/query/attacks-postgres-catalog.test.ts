@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeQuery } from '../../src/query/index.js';
-import { fixtureName, makeContext, PG_URL } from './helpers.js';
+import { analyzeIn, fixtureName, PG_URL } from './helpers.js';
 import { lacking } from '../helpers/system.js';
 
 /**
@@ -30,15 +29,7 @@ async function state(): Promise<string> {
   return JSON.stringify(parts);
 }
 
-async function run(input: Record<string, unknown>, trustedFunctions: string[] = []) {
-  const { context, cleanup } = await makeContext();
-  context.config.query.trustedFunctions = trustedFunctions;
-  try {
-    return await analyzeQuery({ database: PG_URL, suggestIndexes: false, ...input }, context);
-  } finally {
-    await cleanup();
-  }
-}
+const run = (input: Record<string, unknown>, trustedFunctions: string[] = []) => analyzeIn(PG_URL, input, { trustedFunctions });
 
 /** A function that moves the shared sequence to `mark` — a side effect no rollback undoes. */
 function bumping(name: string, args: string, returns: string, body: string, mark: number): string {

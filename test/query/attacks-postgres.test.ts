@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeQuery } from '../../src/query/index.js';
-import { fixtureName, makeContext, PG_URL } from './helpers.js';
+import { analyzeIn, fixtureName, PG_URL } from './helpers.js';
 import { lacking } from '../helpers/system.js';
 
 /**
@@ -37,15 +36,7 @@ async function state(): Promise<string> {
   return JSON.stringify([rows.rows[0].c, child.rows[0].n, log.rows[0].n, seq.rows[0], serial.rows[0]]);
 }
 
-async function run(input: Record<string, unknown>, trustedFunctions: string[] = []) {
-  const { context, cleanup } = await makeContext();
-  context.config.query.trustedFunctions = trustedFunctions;
-  try {
-    return await analyzeQuery({ database: PG_URL, suggestIndexes: false, ...input }, context);
-  } finally {
-    await cleanup();
-  }
-}
+const run = (input: Record<string, unknown>, trustedFunctions: string[] = []) => analyzeIn(PG_URL, input, { trustedFunctions });
 
 async function victimAlive(): Promise<boolean> {
   return victim.query('SELECT 1').then(

@@ -5,8 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeQuery } from '../../src/query/index.js';
-import { makeContext } from './helpers.js';
+import { analyzeIn } from './helpers.js';
 
 /**
  * Issue 13 class 5: an analysed SQLite write interrupted mid-way. The UPDATE rewrites every row
@@ -33,14 +32,7 @@ async function bytes(): Promise<Record<string, string>> {
   return out;
 }
 
-async function run(input: Record<string, unknown>, options: { signal?: AbortSignal } = {}) {
-  const { context, cleanup } = await makeContext(options);
-  try {
-    return await analyzeQuery({ database: dbPath, suggestIndexes: false, ...input }, context);
-  } finally {
-    await cleanup();
-  }
-}
+const run = (input: Record<string, unknown>, options: { signal?: AbortSignal } = {}) => analyzeIn(dbPath, input, options);
 
 /** Calls `onWritten` once the database file itself has been written inside an open transaction. */
 function watchMidWrite(onWritten: () => void): { stop(): boolean } {

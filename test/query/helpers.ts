@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tcpPorts } from '../../src/profile/attach-node.js';
 import { createRunContext, type RunContext } from '../../src/common/context.js';
+import { analyzeQuery } from '../../src/query/index.js';
 import { defaultConfig } from '../../src/store/config.js';
 
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -32,4 +33,15 @@ export function fixtureName(prefix: string): string {
  */
 export function ownTcpPorts(): number[] {
   return tcpPorts('self', { listening: false });
+}
+
+/** analyze_query on `database` in a fresh project (no index suggestions unless asked), with functions trusted by config. */
+export async function analyzeIn(database: string, input: Record<string, unknown>, options: { trustedFunctions?: string[]; signal?: AbortSignal } = {}) {
+  const { context, cleanup } = await makeContext(options.signal ? { signal: options.signal } : {});
+  if (options.trustedFunctions) context.config.query.trustedFunctions = options.trustedFunctions;
+  try {
+    return await analyzeQuery({ database, suggestIndexes: false, ...input }, context);
+  } finally {
+    await cleanup();
+  }
 }
