@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/mcp-client.js';
+import { freePort } from '../helpers/ports.js';
 import { startFixtureServer } from '../vitals/fixtures.js';
 import { sampleCalls } from './samples/index.js';
 
@@ -157,7 +158,7 @@ describe('the contract Claude Code sees (issue 14)', () => {
     expect(idle.verdict, idle.summary).toBe('IDLE');
     expect(idle.summary).toMatch(/^IDLE: the process was idle/);
 
-    const port = 20_000 + ((process.pid * 7919) % 20_000);
+    const port = await freePort();
     const leak = await call('profile_process', {
       command: ['node', 'leak-server.js'],
       cwd: FIXTURES,

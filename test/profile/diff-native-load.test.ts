@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.js';
 import { runProfile, runProfileDiff } from '../../src/profile/index.js';
 import { checkPerfAccess } from '../../src/profile/runner-perf.js';
 import { FIXTURES, leftoverFixtureProcesses, tempProject } from './helpers.js';
@@ -97,7 +98,7 @@ describe('profile_process: under load', () => {
   afterAll(() => project.cleanup());
 
   it('drives the server with run_load_test once its port opens; the handler’s burnCpu is the hot function', async () => {
-    const port = 20_000 + (process.pid % 20_000);
+    const port = await freePort();
     const { structured, summary } = await runProfile(
       {
         command: ['node', 'server.js'],

@@ -4,9 +4,8 @@ import { createRunContext } from '../../src/common/context.js';
 import { CancelledError } from '../../src/common/errors.js';
 import { runProfile } from '../../src/profile/index.js';
 import { defaultConfig } from '../../src/store/config.js';
+import { freePort } from '../helpers/ports.js';
 import { FIXTURES, leftoverFixtureProcesses, tempProject } from './helpers.js';
-
-const portFor = (offset: number) => 20_000 + ((process.pid + 104_729 * offset) % 20_000);
 
 describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
@@ -35,7 +34,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   };
 
   it('Node: a Map that keeps every request is a leak, found in rememberRequest with a retainer path', async () => {
-    const port = portFor(1);
+    const port = await freePort();
     const { structured, summary } = await leakRun(['node', 'leak-server.js'], port, { LEAK_MODE: 'leak' });
     const leak = structured.leak!;
     console.log(
@@ -62,7 +61,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   });
 
   it('Node: a bounded buffer of the same records is not a leak', async () => {
-    const port = portFor(2);
+    const port = await freePort();
     const { structured } = await leakRun(['node', 'leak-server.js'], port, { LEAK_MODE: 'bounded' });
     console.log(`node bounded: ${structured.leak!.bytesPerRequest} B/req CI ${structured.leak!.bytesPerRequestCI}`);
     // On a quiet machine this is "no-leak" (CI −31…10, −0.4…4.3 B/request measured); starved
@@ -72,7 +71,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   });
 
   it('Python: a list that keeps every order is a leak, found at record_order', async () => {
-    const port = portFor(3);
+    const port = await freePort();
     const { structured, summary } = await leakRun(['python3', 'leak_server.py', String(port), 'leak'], port, {}, 12);
     const leak = structured.leak!;
     console.log(
@@ -92,7 +91,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   });
 
   it('Python: a bounded deque of the same orders is not a leak', async () => {
-    const port = portFor(4);
+    const port = await freePort();
     const { structured } = await leakRun(['python3', 'leak_server.py', String(port), 'bounded'], port, {}, 12);
     console.log(`python bounded: ${structured.leak!.bytesPerRequest} B/req CI ${structured.leak!.bytesPerRequestCI}`);
     expect(structured.leak!.verdict).not.toBe('leak');
@@ -100,7 +99,7 @@ describe('profile_process kind "leak"', { timeout: 180_000 }, () => {
   });
 
   it('cancellation mid-snapshot stops at once and leaves no process behind', async () => {
-    const port = portFor(5);
+    const port = await freePort();
     const controller = new AbortController();
     const context = await createRunContext({
       projectDir: project.dir,

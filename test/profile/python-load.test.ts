@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.js';
 import { runProfile } from '../../src/profile/index.js';
 import { isPortOpen } from '../../src/profile/launch.js';
 import { PYTHON_HELPER } from '../../src/profile/python-helper.js';
@@ -17,12 +18,9 @@ describe('profile_process: Python servers under load', () => {
   });
   afterAll(() => project.cleanup());
 
-  for (const [server, offset] of [
-    ['threading', 1],
-    ['plain', 2],
-  ] as const) {
+  for (const server of ['threading', 'plain'] as const) {
     it(`${server} HTTPServer: the profile is written and the handler's render_report is on top`, async () => {
-      const port = 20_000 + ((process.pid + 7919 * offset) % 20_000);
+      const port = await freePort();
       const { structured } = await runProfile(
         {
           command: ['python3', 'pyserver.py', String(port), server],
@@ -51,7 +49,7 @@ describe('profile_process: Python servers under load', () => {
     const dir = await mkdtemp(join(tmpdir(), 'perfeng-pysig-'));
     try {
       await writeFile(join(dir, 'helper.py'), PYTHON_HELPER);
-      const port = 20_000 + ((process.pid + 7919 * 3) % 20_000);
+      const port = await freePort();
       const child = spawn('python3', [join(dir, 'helper.py'), 'cpu', dir, '--', join(FIXTURES, 'pyserver.py'), String(port)], { stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const until = Date.now() + 20_000;
