@@ -168,7 +168,7 @@ export async function compareBenchmarks(input: CompareInput, context: RunContext
     : !compared.length
       ? `NOTHING COMPARED: no benchmark is in both inputs (${allRows.length} rows on one side only)`
       : counts.slower
-        ? `REGRESSION: ${counts.slower} of ${compared.length} slower`
+        ? `REGRESSED: ${counts.slower} of ${compared.length} slower`
         : counts.faster
           ? `IMPROVED: ${counts.faster} of ${compared.length} faster, none slower`
           : counts.inconclusive === compared.length

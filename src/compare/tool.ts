@@ -47,7 +47,7 @@ export const compareBenchmarksTool = defineTool({
     const verdict = gate.failed
       ? 'GATE FAILED'
       : counts.slower
-        ? 'REGRESSION'
+        ? 'REGRESSED'
         : counts.faster
           ? 'IMPROVED'
           : counts.inconclusive === rows

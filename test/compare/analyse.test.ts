@@ -62,7 +62,7 @@ describe('verdicts', () => {
     // geomean of 1.1 and 0.9 ≈ −0.5 %
     expect(result.geomeanDeltaPct).toBeCloseTo((Math.sqrt((11 / 10) * (18 / 20)) - 1) * 100, 0);
     expect(result.counts).toEqual({ faster: 1, slower: 1, same: 0, inconclusive: 0 });
-    expect(result.verdict).toMatch(/^REGRESSION/);
+    expect(result.verdict).toMatch(/^REGRESSED/);
     const report = await readFile(result.artifacts.report, 'utf8');
     expect(report).toContain('parse');
     expect(report).not.toMatch(/<script src=|https?:\/\/cdn/);

@@ -27,7 +27,7 @@ describe('perfeng compare', () => {
   it('prints a benchstat-style table and exits 0 without a gate', async () => {
     const run = await perfeng(join(FIXTURES, 'go-bench-baseline.txt'), join(FIXTURES, 'go-bench-candidate.txt'));
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^REGRESSION: 3 of 10 slower/);
+    expect(run.stdout).toMatch(/^REGRESSED: 3 of 10 slower/);
     // Go input reads like benchstat: SI prefixes shared by the row, ± whole percent, "~ (p=… n=…)".
     expect(run.stdout).toMatch(/│\s+sec\/op\s+│\s+sec\/op\s+vs base/);
     expect(run.stdout).toMatch(/Parse\/small-8\s+1\.5\d\dµ ± \d+%\s+1\.7\d\dµ ± \d+%\s+\+13\.\d\d% \(p=0\.000 n=10\)/);

@@ -74,7 +74,7 @@ describe('perfeng baseline', () => {
     expect(parsed.rows[0]).toMatchObject({ name: 'render', verdict: 'slower' });
     const compare = await perfeng(['compare', 'baseline:main', ids.slow!]);
     expect(compare.exitCode, compare.stderr).toBe(0);
-    expect(compare.stdout).toMatch(/^REGRESSION: 1 of 1 slower/);
+    expect(compare.stdout).toMatch(/^REGRESSED: 1 of 1 slower/);
   });
 
   it('names the problem for an unknown baseline or a bad name (exit 2)', async () => {
