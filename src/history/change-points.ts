@@ -49,20 +49,35 @@ function random(seed: number): () => number {
   };
 }
 
+/** Indices inside the bounds a loop just checked; failing loudly if that guarantee ever breaks. */
+function outOfRange(index: number): never {
+  throw new Error(`internal error: value ${index} of the series is missing`);
+}
+
 /**
  * The best split of `values` and its statistic: O(n²), the three distance sums updated as the
- * split point moves right by one.
+ * split point moves right by one. (Called once per permutation: the reads stay plain indexing,
+ * with `?? outOfRange(i)` so a missing value throws instead of turning the sums into NaN.)
  */
 export function bestSplit(values: readonly number[], minSize = DEFAULT_MIN_SIZE): { index: number; q: number } | undefined {
   const n = values.length;
   if (n < 2 * minSize) return undefined;
   // Start with τ = minSize: left = [0, τ), right = [τ, n).
   let withinLeft = 0;
-  for (let i = 0; i < minSize; i++) for (let k = i + 1; k < minSize; k++) withinLeft += Math.abs(values[i]! - values[k]!);
+  for (let i = 0; i < minSize; i++) {
+    const a = values[i] ?? outOfRange(i);
+    for (let k = i + 1; k < minSize; k++) withinLeft += Math.abs(a - (values[k] ?? outOfRange(k)));
+  }
   let withinRight = 0;
-  for (let j = minSize; j < n; j++) for (let k = j + 1; k < n; k++) withinRight += Math.abs(values[j]! - values[k]!);
+  for (let j = minSize; j < n; j++) {
+    const a = values[j] ?? outOfRange(j);
+    for (let k = j + 1; k < n; k++) withinRight += Math.abs(a - (values[k] ?? outOfRange(k)));
+  }
   let between = 0;
-  for (let i = 0; i < minSize; i++) for (let j = minSize; j < n; j++) between += Math.abs(values[i]! - values[j]!);
+  for (let i = 0; i < minSize; i++) {
+    const a = values[i] ?? outOfRange(i);
+    for (let j = minSize; j < n; j++) between += Math.abs(a - (values[j] ?? outOfRange(j)));
+  }
   let best: { index: number; q: number } | undefined;
   for (let tau = minSize; tau <= n - minSize; tau++) {
     const m = tau;
@@ -74,11 +89,11 @@ export function bestSplit(values: readonly number[], minSize = DEFAULT_MIN_SIZE)
     if (!best || q > best.q) best = { index: tau, q };
     if (tau === n - minSize) break;
     // Move values[tau] from the right side to the left side.
-    const v = values[tau]!;
+    const v = values[tau] ?? outOfRange(tau);
     let toLeft = 0;
-    for (let i = 0; i < tau; i++) toLeft += Math.abs(v - values[i]!);
+    for (let i = 0; i < tau; i++) toLeft += Math.abs(v - (values[i] ?? outOfRange(i)));
     let toRight = 0;
-    for (let k = tau + 1; k < n; k++) toRight += Math.abs(v - values[k]!);
+    for (let k = tau + 1; k < n; k++) toRight += Math.abs(v - (values[k] ?? outOfRange(k)));
     withinLeft += toLeft;
     withinRight -= toRight;
     between += toRight - toLeft;
@@ -96,7 +111,9 @@ function permutationPValue(values: readonly number[], observed: number, options:
   for (; done < options.permutations; done++) {
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
-      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      const atI = shuffled[i] ?? outOfRange(i);
+      shuffled[i] = shuffled[j] ?? outOfRange(j);
+      shuffled[j] = atI;
     }
     const split = bestSplit(shuffled, options.minSize);
     if (split && split.q >= observed * (1 - 1e-12)) atLeast++;
@@ -129,8 +146,8 @@ export function detectChangePoints(values: readonly number[], options: ChangePoi
   const found: DetectedChange[] = [];
   // Segments still to search, as [start, end) into values.
   const pending: Array<[number, number]> = [[0, values.length]];
-  while (pending.length) {
-    const [start, end] = pending.pop()!;
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [start, end] = next;
     const segment = values.slice(start, end);
     const split = bestSplit(segment, opts.minSize);
     if (!split || split.q <= 0) continue;
