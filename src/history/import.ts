@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { median } from '../common/sample-stats.js';
 import { runCommand } from '../common/spawn.js';
 import { type Benchmark, directionForUnit } from '../compare/model.js';
 import { parseText } from '../compare/parsers/index.js';
@@ -32,11 +33,7 @@ interface Entry {
 const COMMIT_IN_NAME = /^([0-9a-f]{7,64})(?![0-9a-f])/i;
 
 function centre(b: Benchmark): number | undefined {
-  if (b.values?.length) {
-    const s = [...b.values].sort((x, y) => x - y);
-    const mid = s.length >> 1;
-    return s.length % 2 ? s[mid] : (s[mid - 1]! + s[mid]!) / 2;
-  }
+  if (b.values?.length) return median(b.values);
   return b.summary?.median ?? b.summary?.mean;
 }
 
@@ -54,14 +51,14 @@ async function commitTime(projectDir: string, commit: string): Promise<{ at: Dat
 async function fromFolder(projectDir: string, dir: string): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (const file of (await readdir(dir)).sort()) {
-    const match = COMMIT_IN_NAME.exec(file);
-    if (!match) continue;
+    const commitInName = COMMIT_IN_NAME.exec(file)?.[1];
+    if (!commitInName) continue;
     const path = join(dir, file);
     if (!(await stat(path)).isFile()) continue;
     const set = parseText(await readFile(path, 'utf8'), file, 'auto');
-    const known = await commitTime(projectDir, match[1]!);
+    const known = await commitTime(projectDir, commitInName);
     entries.push({
-      commit: known?.full ?? match[1]!.toLowerCase(),
+      commit: known?.full ?? commitInName.toLowerCase(),
       at: known?.at ?? (await stat(path)).mtime,
       subject: known?.subject ?? '',
       source: file,

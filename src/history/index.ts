@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import { readInputFile } from '../common/input-files.js';
+import { median } from '../common/sample-stats.js';
 import { isLoaded } from '../store/environment.js';
 import { createRun, listRuns, type StoredRun } from '../store/runs.js';
 import { detectChangePoints } from './change-points.js';
@@ -11,12 +12,6 @@ import type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './s
 
 export { historyInputSchema, historyOutputSchema } from './schema.js';
 export type { ChangePoint, HistoryInput, HistoryOutput, HistoryPoint } from './schema.js';
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** result.json files are far smaller; the cap only keeps a stray huge file from being read. */
 const RESULT_MAX_BYTES = 100 * 1024 * 1024;
@@ -77,13 +72,13 @@ export async function collectSeries(
 export function changePointsOf(points: HistoryPoint[], direction: MetricValue['direction'], alpha: number): ChangePoint[] {
   const values = points.map((p) => p.value);
   const found = detectChangePoints(values, { alpha });
-  const bounds = [0, ...found.map((c) => c.index), values.length];
   return found.map((c, i) => {
-    const beforeValue = median(values.slice(bounds[i]!, c.index));
-    const afterValue = median(values.slice(c.index, bounds[i + 2]!));
+    // The stretch before runs from the previous change point (or the start), the one after to the next (or the end).
+    const beforeValue = median(values.slice(found[i - 1]?.index ?? 0, c.index));
+    const afterValue = median(values.slice(c.index, found[i + 1]?.index ?? values.length));
     const deltaPct = beforeValue === 0 ? 0 : ((afterValue - beforeValue) / Math.abs(beforeValue)) * 100;
     const worse = direction === 'lower-is-better' ? afterValue > beforeValue : afterValue < beforeValue;
-    const point = points[c.index]!;
+    const point = defined(points[c.index], `point ${c.index} of the series (a change point's index)`);
     return {
       commit: point.commit,
       runId: point.runId,
@@ -112,7 +107,8 @@ const fmt = (v: number) => `${+v.toPrecision(4)}`;
 
 export async function runHistory(input: HistoryInput, context: RunContext): Promise<ToolOutcome<HistoryOutput>> {
   const { points, unit, direction, known } = await collectSeries(context.projectDir, input.kind, input.metric);
-  if (!points.length) {
+  const latest = points.at(-1);
+  if (!latest) {
     const runs = await listRuns(context.projectDir, input.kind);
     if (!runs.length)
       throw new UserError(
@@ -131,7 +127,6 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   const artifacts = { dir: run.dir, report: run.path('history.html'), result: run.path('result.json') };
 
   const regressions = changePoints.filter((c) => c.verdict === 'regression');
-  const latest = points.at(-1)!;
   const verdict = regressions.length ? 'REGRESSED' : changePoints.length ? 'IMPROVED' : 'STABLE';
   const cpText = changePoints.length
     ? changePoints

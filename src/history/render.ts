@@ -1,3 +1,4 @@
+import { median } from '../common/sample-stats.js';
 import { html, inlineUplot, jsonScript, renderHtmlTable, renderPage } from '../report/html.js';
 import type { ChangePoint, HistoryPoint } from './schema.js';
 
@@ -27,12 +28,6 @@ const CHART_SCRIPT = `
   u.over.addEventListener('click', function(){ var i = u.cursor.idx; if (i != null && d.points[i]) location.href = d.points[i].href; });
   u.over.style.cursor = 'pointer';
 })();`;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 export interface HistoryPageData {
   title: string;
