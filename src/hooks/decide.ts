@@ -179,8 +179,11 @@ function notifyMessage(facts: StopFacts, keys: string[], firstCall: FirstCall | 
   }
   const dirs = [...new Set(facts.matches.filter((match) => keys.includes(pathTriggerKey(match.matchedDir))).map((match) => `${match.matchedDir}/`))];
   if (dirs.length) parts.push(`performance-sensitive files changed in ${dirs.slice(0, 3).join(', ')}${dirs.length > 3 ? ' …' : ''}`);
-  let call = firstCall ? `; first call: ${formatCall(firstCall)}` : '';
-  if (call.length > 220) call = `; first call: ${firstCall!.tool} on ${firstCall!.about}`;
+  let call = '';
+  if (firstCall) {
+    call = `; first call: ${formatCall(firstCall)}`;
+    if (call.length > 220) call = `; first call: ${firstCall.tool} on ${firstCall.about}`;
+  }
   return `performance-engineer: ${parts.join('; ')}. Ask for a measured review (the performance-engineer agent, it can run in the background)${call}.`;
 }
 

@@ -1,3 +1,4 @@
+import { defined } from '../common/errors.js';
 import type { AgentTool } from './tool-advice.js';
 
 /**
@@ -83,7 +84,7 @@ function lineOf(starts: number[], offset: number): number {
   let high = starts.length - 1;
   while (low < high) {
     const mid = (low + high + 1) >> 1;
-    if (starts[mid]! <= offset) low = mid;
+    if (defined(starts[mid], 'line start inside the binary search') <= offset) low = mid;
     else high = mid - 1;
   }
   return low + 1;
@@ -185,42 +186,49 @@ interface Route {
 /** Objects whose `.get('/x')` is a request made, not a route served. */
 const CLIENTS = /^(axios|fetch|http|https|request|client|supertest|agent|cy|page|api\w*Client|got|ky|superagent|\$http|this\.http)$/i;
 
+/** A group every match of the pattern has (optional groups are read with `??` instead). */
+function group(match: RegExpExecArray, index: number): string {
+  return defined(match[index], `group ${index} of the route pattern's match "${match[0]}"`);
+}
+
 const ROUTE_PATTERNS: Array<(line: string) => { method: string; path: string } | undefined> = [
   // Express, Fastify, Koa-router, Hono: app.get('/orders', …)
   (line) => {
     const match = /([\w$.]+)\.(get|post|put|patch|delete|del|all|head|options)\(\s*(['"`])(\/[^'"`\s]*)\3/i.exec(line);
-    if (!match || CLIENTS.test(match[1]!.split('.').pop()!) || CLIENTS.test(match[1]!)) return undefined;
-    return { method: match[2]!, path: match[4]! };
+    if (!match) return undefined;
+    const receiver = group(match, 1);
+    if (CLIENTS.test(receiver.slice(receiver.lastIndexOf('.') + 1)) || CLIENTS.test(receiver)) return undefined;
+    return { method: group(match, 2), path: group(match, 4) };
   },
   // Flask, FastAPI, Starlette: @app.get("/orders"), @bp.route("/orders", methods=["POST"])
   (line) => {
     const match = /^\s*@[\w.]+\.(get|post|put|patch|delete|route|api_route)\(\s*[rf]?(['"])(\/[^'"]*)\2(.*)$/i.exec(line);
     if (!match) return undefined;
-    const methods = /methods\s*=\s*\[\s*['"](\w+)['"]/.exec(match[4]!);
-    return { method: methods?.[1] ?? match[1]!, path: match[3]! };
+    const methods = /methods\s*=\s*\[\s*['"](\w+)['"]/.exec(group(match, 4));
+    return { method: methods?.[1] ?? group(match, 1), path: group(match, 3) };
   },
   // Go net/http (with Go 1.22 method patterns): http.HandleFunc("GET /orders", …)
   (line) => {
     const match = /\bHandle(?:Func)?\(\s*"(?:(GET|POST|PUT|PATCH|DELETE)\s+)?(\/[^"]*)"/.exec(line);
-    return match ? { method: match[1] ?? 'GET', path: match[2]! } : undefined;
+    return match ? { method: match[1] ?? 'GET', path: group(match, 2) } : undefined;
   },
   // gin, echo, chi, fiber: r.GET("/orders", …), r.Get("/orders", …)
   (line) => {
     const match = /\.(GET|POST|PUT|PATCH|DELETE|Get|Post|Put|Patch|Delete)\(\s*"(\/[^"]*)"/.exec(line);
-    return match ? { method: match[1]!, path: match[2]! } : undefined;
+    return match ? { method: group(match, 1), path: group(match, 2) } : undefined;
   },
   // Spring: @GetMapping("/orders"), @RequestMapping(value = "/orders")
   (line) => {
     const match = /@(Get|Post|Put|Patch|Delete|Request)Mapping\(\s*(?:(?:value|path)\s*=\s*)?\{?\s*"(\/[^"]*)"/.exec(line);
-    return match ? { method: match[1] === 'Request' ? 'GET' : match[1]!, path: match[2]! } : undefined;
+    if (!match) return undefined;
+    const annotation = group(match, 1);
+    return { method: annotation === 'Request' ? 'GET' : annotation, path: group(match, 2) };
   },
 ];
 
 function routes(content: string): Route[] {
   const found: Route[] = [];
-  const lines = content.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
+  for (const [index, line] of content.split('\n').entries()) {
     if (line.length > 400) continue;
     for (const pattern of ROUTE_PATTERNS) {
       const route = pattern(line);
@@ -242,10 +250,10 @@ function normaliseMethod(method: string): string {
 
 /** Next.js file routes: app/**\/route.ts and pages/api/**. */
 function fileRoute(relPath: string): string | undefined {
-  const app = /(?:^|\/)app((?:\/[^/]+)*)\/route\.[cm]?[jt]sx?$/.exec(relPath);
-  if (app) return app[1]!.replace(/\/\([^)]*\)/g, '') || '/';
-  const pages = /(?:^|\/)pages(\/api(?:\/[^/]+)*)\.[cm]?[jt]sx?$/.exec(relPath);
-  if (pages) return pages[1]!.replace(/\/index$/, '');
+  const app = /(?:^|\/)app((?:\/[^/]+)*)\/route\.[cm]?[jt]sx?$/.exec(relPath)?.[1];
+  if (app !== undefined) return app.replace(/\/\([^)]*\)/g, '') || '/';
+  const pages = /(?:^|\/)pages(\/api(?:\/[^/]+)*)\.[cm]?[jt]sx?$/.exec(relPath)?.[1];
+  if (pages !== undefined) return pages.replace(/\/index$/, '');
   return undefined;
 }
 
