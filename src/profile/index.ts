@@ -2,20 +2,20 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
 import { analyseProfile, frameLabel, pct, type Analysis } from './analyse.js';
 import { attachNode, checkAttachScope, listeningPorts, processKind } from './attach-node.js';
-import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
+import { detectRuntime, findExecutable } from './command-line.js';
 import { diffProfiles, loadProfileRef } from './diff.js';
 import { toCpuProfile } from './export-cpuprofile.js';
 import { toFolded } from './export-folded.js';
 import { toPprof } from './export-pprof.js';
 import { toSpeedscope } from './export-speedscope.js';
 import { buildFlameTree } from './flame-tree.js';
-import { launchAndWait, outputTail, type LaunchPlan, type LaunchResult } from './launch.js';
+import { commandArgv, launchAndWait, outputTail, type LaunchPlan, type LaunchResult } from './launch.js';
 import { Locator } from './locate.js';
 import { parseSpeedscope } from './parse-speedscope.js';
 import { sampleTreeRss } from './rss.js';
@@ -55,13 +55,14 @@ async function launch(
   intervalUs: number,
   durationS: number,
 ): Promise<Collected & { target: string }> {
-  const argv = Array.isArray(input.command) ? [...input.command] : splitCommand(input.command!);
+  const argv = commandArgv(defined(input.command, '`command` (runProfile launches only when it is given)'));
+  const [program] = argv;
   const env: Record<string, string> = { ...(input.env ?? {}) };
-  const executable = findExecutable(argv[0]!, cwd, env.PATH ?? process.env.PATH);
+  const executable = findExecutable(program, cwd, env.PATH ?? process.env.PATH);
   if (!executable) {
     throw new UserError(
-      `command not found: "${argv[0]}"`,
-      `check the spelling, or give the full path (looked in PATH${argv[0]!.includes('/') ? ` and relative to ${cwd}` : ''})`,
+      `command not found: "${program}"`,
+      `check the spelling, or give the full path (looked in PATH${program.includes('/') ? ` and relative to ${cwd}` : ''})`,
     );
   }
   const runtime = input.runtime === 'auto' ? detectRuntime(argv, executable) : input.runtime;
@@ -207,6 +208,7 @@ async function launch(
 }
 
 async function attach(
+  pid: number,
   input: ProfileInput,
   context: RunContext,
   cwd: string,
@@ -214,7 +216,6 @@ async function attach(
   intervalUs: number,
   durationS: number,
 ): Promise<Collected & { target: string }> {
-  const pid = input.pid!;
   checkAttachScope(pid, context);
   const { kind, command } = processKind(pid);
   const target = `pid ${pid} (${command})`;
@@ -405,13 +406,13 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-profile-'));
   try {
     const collected = input.pid
-      ? await attach(input, context, cwd, tmpDir, intervalUs, durationS)
+      ? await attach(input.pid, input, context, cwd, tmpDir, intervalUs, durationS)
       : await launch(input, context, cwd, tmpDir, intervalUs, durationS);
     context.report(durationS, durationS, 'analysing');
     const warnings = [...collected.warnings];
     const cpu = merged(collected.cpu, warnings);
     const heap = merged(collected.heap, warnings);
-    const main = input.kind === 'heap' ? (heap ?? cpu)! : (cpu ?? heap)!;
+    const main = input.kind === 'heap' ? (heap ?? cpu) : (cpu ?? heap);
     if (!main) throw new UserError('the profiler recorded nothing', 'run the program longer (or lower samplingIntervalUs)');
 
     const cpuAnalysis = cpu ? analyseProfile(cpu, { pathLimit: input.top }) : undefined;

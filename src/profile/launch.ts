@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import type { RunContext } from '../common/context.js';
-import { describeError, UserError } from '../common/errors.js';
+import { defined, describeError, UserError } from '../common/errors.js';
 import { spawnTree, type ExitInfo } from '../common/spawn.js';
+import { splitCommand } from './command-line.js';
 import type { LoadObserver, LoadSummary } from './drive-load.js';
 import { sampleTreeRss } from './rss.js';
 
@@ -14,6 +15,17 @@ import { sampleTreeRss } from './rss.js';
  * files), SIGKILL after a grace period (spawnTree). Peak RSS of the tree is sampled
  * throughout.
  */
+/** A program and its arguments: never empty. */
+export type Argv = [program: string, ...args: string[]];
+
+/** `command` as given: an argv array, or a command line split the way a shell splits words. */
+export function commandArgv(command: string | readonly string[]): Argv {
+  const [program, ...args] = typeof command === 'string' ? splitCommand(command) : command;
+  // The input schema refuses an empty command already; this keeps a caller without it honest.
+  if (program === undefined) throw new UserError('the command is empty', 'give a program to run, e.g. "node server.js"');
+  return [program, ...args];
+}
+
 export interface LaunchPlan {
   command: string;
   args: string[];
@@ -189,7 +201,8 @@ export async function launchAndWait(plan: LaunchPlan, options: LaunchOptions): P
     rss?.stop();
   }
   if (exitError) throw exitError;
-  const exit = exited!;
+  // exitPromise has settled (awaited above unless it already had): without an error, it set `exited`.
+  const exit = defined(exited, 'exit status of the launched process');
   return {
     exit,
     stoppedByUs,

@@ -1,8 +1,9 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { defined } from '../common/errors.js';
 import { isAlive } from '../common/spawn.js';
 import { Locator } from './locate.js';
-import type { LaunchPlan } from './launch.js';
+import type { Argv, LaunchPlan } from './launch.js';
 import { NODE_PRELOAD_CJS } from './node-preload.js';
 import { parseCpuProfile, parseHeapProfile, positionsByScript, type V8CallFrame, type V8CpuProfile, type V8HeapProfile } from './parse-v8.js';
 import type { ProcessProfile } from './runner-types.js';
@@ -13,7 +14,7 @@ import type { ProcessProfile } from './runner-types.js';
  * into the output folder. See node-preload.ts for why not `--cpu-prof`.
  */
 export async function prepareNodeLaunch(options: {
-  argv: string[];
+  argv: Argv;
   cwd: string;
   env: Record<string, string>;
   tmpDir: string;
@@ -28,11 +29,12 @@ export async function prepareNodeLaunch(options: {
   const existing = options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
   // NODE_OPTIONS splits on spaces unless quoted; our temp path has none, but quote anyway.
   const nodeOptions = `${existing} --require="${preload.replace(/(["\\])/g, '\\$1')}"`.trim();
+  const [command, ...args] = options.argv;
   return {
     outDir,
     plan: {
-      command: options.argv[0]!,
-      args: options.argv.slice(1),
+      command,
+      args,
       cwd: options.cwd,
       beforeStop: () => requestNodeProfiles(outDir),
       // Profiles are on disk before we signal, so the grace before SIGKILL can be short.
@@ -80,9 +82,9 @@ const LAUNCHER_SCRIPTS = /(?:^|[\\/])(npm-cli|npx-cli|yarn|yarn\.js|pnpm\.cjs|pn
 
 /** "node server.js --port 3000" from a process's argv, with node's own path shortened. */
 export function describeArgv(argv: string[]): string {
-  if (!argv.length) return 'node';
   const [exe, ...rest] = argv;
-  return [basename(exe!), ...rest].join(' ').slice(0, 200);
+  if (exe === undefined) return 'node';
+  return [basename(exe), ...rest].join(' ').slice(0, 200);
 }
 
 export async function collectNodeProfiles(
@@ -113,7 +115,8 @@ export async function collectNodeProfiles(
   }
   ordered.sort((a, b) => (a.meta?.startedAt ?? 0) - (b.meta?.startedAt ?? 0));
   for (const { base, meta } of ordered) {
-    const [, pidText, threadText] = /^node-(\d+)-(\d+)$/.exec(base)!;
+    // `bases` holds only names of this form (filtered above).
+    const [, pidText, threadText] = defined(/^node-(\d+)-(\d+)$/.exec(base), `pid and thread in ${base}`);
     const pid = Number(pidText);
     const thread = Number(threadText);
     const command = `${meta ? describeArgv(meta.argv) : 'node'}${thread ? ` (worker ${thread})` : ''}`;

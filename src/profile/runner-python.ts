@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Locator } from './locate.js';
-import type { LaunchPlan } from './launch.js';
+import type { Argv, LaunchPlan } from './launch.js';
 import { parsePstatsJson, parseTracemallocJson, type PstatsJson, type TracemallocJson } from './parse-python.js';
 import { parseSpeedscope } from './parse-speedscope.js';
 import { PYTHON_HELPER } from './python-helper.js';
@@ -17,21 +17,26 @@ import type { SpeedscopeFile } from './export-speedscope.js';
 const OPTIONS_WITH_VALUE = new Set(['-W', '-X', '-Q']);
 
 /** [interpreter options, target…]: "-u -X dev app.py a" → [["-u","-X","dev"], ["app.py","a"]]. */
-export function splitPythonArgs(args: string[]): [string[], string[]] {
+export function splitPythonArgs(args: readonly string[]): [string[], string[]] {
   const options: string[] = [];
-  let i = 0;
-  while (i < args.length) {
-    const arg = args[i]!;
+  let isValue = false;
+  for (const arg of args) {
+    if (isValue) {
+      // The value of the option before (`-X dev`), whatever it looks like.
+      options.push(arg);
+      isValue = false;
+      continue;
+    }
     if (arg === '-m' || arg === '-c' || !arg.startsWith('-') || arg === '-') break;
     options.push(arg);
-    if (OPTIONS_WITH_VALUE.has(arg) && i + 1 < args.length) options.push(args[++i]!);
-    i++;
+    isValue = OPTIONS_WITH_VALUE.has(arg);
   }
-  return [options, args.slice(i)];
+  // Every argument taken so far went into `options`: the rest starts there.
+  return [options, args.slice(options.length)];
 }
 
 export async function preparePythonLaunch(options: {
-  argv: string[];
+  argv: Argv;
   cwd: string;
   env: Record<string, string>;
   tmpDir: string;
@@ -61,7 +66,7 @@ export async function preparePythonLaunch(options: {
           String(rate),
           '--subprocesses',
           '--',
-          python!,
+          python,
           ...rest,
         ],
         cwd: options.cwd,
@@ -76,7 +81,7 @@ export async function preparePythonLaunch(options: {
     outDir,
     profiler: options.kind === 'cpu' ? 'cProfile' : 'tracemalloc',
     plan: {
-      command: python!,
+      command: python,
       args: [...interpreterOptions, helper, options.kind, outDir, '--', ...target],
       cwd: options.cwd,
       env: {
