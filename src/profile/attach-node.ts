@@ -142,8 +142,8 @@ export function tcpPorts(pid: number | 'self', options: { listening: boolean }):
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       try {
         const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        const m = /^socket:\[(\d+)\]$/.exec(link);
-        if (m) inodes.add(m[1]!);
+        const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+        if (inode) inodes.add(inode);
       } catch {
         // fd closed meanwhile
       }
@@ -160,9 +160,12 @@ export function tcpPorts(pid: number | 'self', options: { listening: boolean }):
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10 || (options.listening && cols[3] !== '0A')) continue;
-      if (inodes.has(cols[9]!)) ports.add(parseInt(cols[1]!.split(':')[1]!, 16));
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+      const [, local, , state, , , , , , inode] = line.trim().split(/\s+/);
+      if (inode === undefined || (options.listening && state !== '0A') || !inodes.has(inode)) continue;
+      // local_address is ADDRESS:PORT in hex; a row without a port is not one we can use.
+      const port = local?.split(':')[1];
+      if (port) ports.add(parseInt(port, 16));
     }
   }
   return [...ports];

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { UserError } from '../common/errors.js';
 import type { Locator } from './locate.js';
 
 /**
@@ -43,10 +44,13 @@ export async function maxObjectId(path: string): Promise<number> {
   const raw = JSON.parse(await readFile(path, 'utf8')) as RawSnapshot;
   const fields = raw.snapshot.meta.node_fields;
   const idAt = fields.indexOf('id');
+  if (idAt < 0)
+    throw new UserError(`the heap snapshot ${path} has no node ids (its node_fields lack "id")`, 'take the snapshots with a Node.js (V8) inspector');
   let max = 0;
+  // Millions of nodes: a plain read, `i` stays inside the array by the loop's own bound.
   for (let i = idAt; i < raw.nodes.length; i += fields.length) {
-    const id = raw.nodes[i]!;
-    if (id % 2 === 1 && id > max) max = id;
+    const id = raw.nodes[i];
+    if (id !== undefined && id % 2 === 1 && id > max) max = id;
   }
   return max;
 }

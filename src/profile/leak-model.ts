@@ -55,36 +55,39 @@ export const WARMUP_SHARE = 0.3;
 
 /** Least squares with a common slope and one intercept per segment; `intercept` is the first segment's. */
 export function fitLine(points: readonly MemoryPoint[]): { slope: number; intercept: number; se: number; r2: number; df: number } {
-  const groups = new Map<number, MemoryPoint[]>();
-  for (const p of points) {
+  // Each point with its segment's running sums, which become the segment's means.
+  const segments = new Map<number, { sumX: number; sumY: number; n: number; x: number; y: number }>();
+  const rows = points.map((p) => {
     const key = p.segment ?? 0;
-    const list = groups.get(key) ?? [];
-    list.push(p);
-    groups.set(key, list);
-  }
-  const means = new Map<number, { x: number; y: number }>();
-  for (const [key, list] of groups) {
-    means.set(key, { x: list.reduce((a, p) => a + p.x, 0) / list.length, y: list.reduce((a, p) => a + p.y, 0) / list.length });
+    let m = segments.get(key);
+    if (!m) {
+      m = { sumX: 0, sumY: 0, n: 0, x: 0, y: 0 };
+      segments.set(key, m);
+    }
+    m.sumX += p.x;
+    m.sumY += p.y;
+    m.n++;
+    return { p, m };
+  });
+  for (const m of segments.values()) {
+    m.x = m.sumX / m.n;
+    m.y = m.sumY / m.n;
   }
   let sxx = 0;
   let sxy = 0;
   let syy = 0;
-  for (const p of points) {
-    const m = means.get(p.segment ?? 0)!;
+  for (const { p, m } of rows) {
     sxx += (p.x - m.x) ** 2;
     sxy += (p.x - m.x) * (p.y - m.y);
     syy += (p.y - m.y) ** 2;
   }
   const slope = sxx > 0 ? sxy / sxx : 0;
   let sse = 0;
-  for (const p of points) {
-    const m = means.get(p.segment ?? 0)!;
-    sse += (p.y - m.y - slope * (p.x - m.x)) ** 2;
-  }
-  const df = points.length - groups.size - 1;
+  for (const { p, m } of rows) sse += (p.y - m.y - slope * (p.x - m.x)) ** 2;
+  const df = points.length - segments.size - 1;
   const se = df > 0 && sxx > 0 ? Math.sqrt(sse / df / sxx) : Number.POSITIVE_INFINITY;
   const r2 = syy > 0 ? 1 - sse / syy : 0;
-  const first = means.get(points[0]?.segment ?? 0) ?? { x: 0, y: 0 };
+  const first = rows[0]?.m ?? { x: 0, y: 0 };
   return { slope, intercept: first.y - slope * first.x, se, r2, df };
 }
 
@@ -100,14 +103,16 @@ export function judgeLeak(points: readonly MemoryPoint[], options: { minSlope?: 
   const from = first + (last - first) * (options.warmupShare ?? WARMUP_SHARE);
   const used = sorted.filter((p) => p.x >= from);
   const empty: LeakFit = { verdict: 'inconclusive', slope: 0, intercept: 0, ci: [0, 0], n: used.length, r2: 0, growthBytes: 0, reason: '' };
-  if (used.length < MIN_POINTS || used.at(-1)!.x - used[0]!.x <= 0) {
+  // The x range the fit covers (none when nothing is left).
+  const span = (used.at(-1)?.x ?? 0) - (used[0]?.x ?? 0);
+  if (used.length < MIN_POINTS || span <= 0) {
     return { ...empty, reason: `only ${used.length} memory samples over distinct request counts after the warm-up (need ${MIN_POINTS}): run the load longer` };
   }
   const { slope, intercept, se, r2, df } = fitLine(used);
   if (df < 2) return { ...empty, reason: `too few memory samples between the snapshots (${used.length}): run the load longer` };
   const t = studentTQuantileUpper((1 - (options.confidence ?? 0.95)) / 2, df);
   const ci: [number, number] = [slope - t * se, slope + t * se];
-  const growthBytes = slope * (used.at(-1)!.x - used[0]!.x);
+  const growthBytes = slope * span;
   let verdict: LeakVerdict;
   let reason: string;
   if (ci[0] > minSlope) {
@@ -125,11 +130,13 @@ export function judgeLeak(points: readonly MemoryPoint[], options: { minSlope?: 
 
 /** Requests served at time t, linearly interpolated between the load generator's ticks. */
 export function requestsAt(ticks: ReadonlyArray<{ t: number; requests: number }>, t: number): number | undefined {
-  if (!ticks.length || t < ticks[0]!.t) return undefined;
-  for (let i = 1; i < ticks.length; i++) {
-    const a = ticks[i - 1]!;
-    const b = ticks[i]!;
+  const [first, ...rest] = ticks;
+  if (!first || t < first.t) return undefined;
+  let a = first;
+  for (const b of rest) {
     if (t <= b.t) return b.t === a.t ? b.requests : a.requests + ((b.requests - a.requests) * (t - a.t)) / (b.t - a.t);
+    a = b;
   }
-  return t - ticks.at(-1)!.t < 1500 ? ticks.at(-1)!.requests : undefined;
+  // After the last tick: its count, while it is recent.
+  return t - a.t < 1500 ? a.requests : undefined;
 }

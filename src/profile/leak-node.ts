@@ -88,7 +88,11 @@ export async function recordNodeLeak(options: {
   const session = await CdpSession.open(url);
   const samples: MemorySample[] = [];
   const warnings: string[] = ['allocation tracking was on during the window: allocation-heavy code runs slower, so throughput is lower than without it'];
-  const files = ['snapshot-1.heapsnapshot', 'snapshot-2.heapsnapshot', 'snapshot-3.heapsnapshot'].map((f) => join(options.dir, f)) as [string, string, string];
+  const files: [string, string, string] = [
+    join(options.dir, 'snapshot-1.heapsnapshot'),
+    join(options.dir, 'snapshot-2.heapsnapshot'),
+    join(options.dir, 'snapshot-3.heapsnapshot'),
+  ];
   let closed = false;
   const onAbort = () => {
     closed = true;
@@ -147,7 +151,8 @@ export async function recordNodeLeak(options: {
       }
     }
     if (taken < 2) warnings.push('the window was too short to space the snapshots: snapshot 1 or 2 was taken at the end of the load');
-    while (taken < 2) await snapshot(files[taken++]!);
+    if (taken < 1) await snapshot(files[0]);
+    if (taken < 2) await snapshot(files[1]);
     await sample();
     context.report(1, 1, 'heap snapshot 3 of 3');
     // Stopping the tracking writes the snapshot that carries the allocation stacks.

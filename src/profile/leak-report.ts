@@ -1,6 +1,6 @@
 import { formatBytes } from '../common/units.js';
 import { type Html, html, htmlList, renderHtmlTable, renderPage } from '../report/html.js';
-import type { LeakRecording } from './leak.js';
+import type { LeakOutput, LeakRecording } from './leak.js';
 import { MIN_LEAK_BYTES_PER_REQUEST, requestsAt, WARMUP_SHARE, type LeakFit } from './leak-model.js';
 import type { ProfileOutput } from './schema.js';
 
@@ -9,9 +9,8 @@ import type { ProfileOutput } from './schema.js';
  * line over the samples it used, the warm-up shaded), then the retained sites with their
  * retainer paths. The chart is inline SVG: it reads without JavaScript and needs no library.
  */
-export function renderLeakPage(options: { out: ProfileOutput; recording: LeakRecording; fit: LeakFit; perRequest: boolean }): string {
-  const { out, recording, fit, perRequest } = options;
-  const leak = out.leak!;
+export function renderLeakPage(options: { out: ProfileOutput; leak: LeakOutput; recording: LeakRecording; fit: LeakFit; perRequest: boolean }): string {
+  const { out, leak, recording, fit, perRequest } = options;
   const t0 = recording.samples[0]?.t ?? 0;
   const points = recording.samples
     .map((s) => ({ x: perRequest ? requestsAt(recording.ticks, s.t) : (s.t - t0) / 1000, y: s.heapUsed, segment: s.segment ?? 0 }))

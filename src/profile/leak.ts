@@ -2,15 +2,15 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
-import { CancelledError, UserError } from '../common/errors.js';
+import { CancelledError, defined, UserError } from '../common/errors.js';
 import { listDescendants } from '../common/spawn.js';
 import { round } from '../common/units.js';
 import { createRun } from '../store/runs.js';
 import { checkAttachScope, listeningPorts, processKind } from './attach-node.js';
-import { detectRuntime, findExecutable, splitCommand } from './command-line.js';
+import { detectRuntime, findExecutable } from './command-line.js';
 import type { LoadSummary } from './drive-load.js';
 import { analyseThreeSnapshots, maxObjectId, type RetainedSite } from './heap-snapshot.js';
-import { launchAndWait, outputTail, type LaunchPlan } from './launch.js';
+import { commandArgv, launchAndWait, outputTail, type LaunchPlan } from './launch.js';
 import { renderLeakPage } from './leak-report.js';
 import { judgeLeak, MIN_LEAK_BYTES_PER_REQUEST, requestsAt, WARMUP_SHARE, type LeakFit, type MemoryPoint } from './leak-model.js';
 import { recordNodeLeak, type MemorySample } from './leak-node.js';
@@ -35,13 +35,17 @@ interface Tick {
   share: number;
 }
 
+/** The `leak` part of the result. */
+export type LeakOutput = NonNullable<ProfileOutput['leak']>;
+
 export interface LeakRecording {
   runtime: 'node' | 'python';
   memory: string;
   samples: MemorySample[];
   ticks: Tick[];
   sites: RetainedSite[];
-  snapshots: string[];
+  /** Node's three heap snapshots (after the warm-up, later, at the end); none for Python. */
+  snapshots: [] | [string, string, string];
   snapshotSteps?: Array<{ t: number; bytes: number }>;
   warnings: string[];
   load?: LoadSummary;
@@ -72,15 +76,17 @@ function loadShare(ticks: Tick[]): number {
 }
 
 async function launchLeak(input: ProfileInput, context: RunContext, cwd: string, tmpDir: string, maxS: number): Promise<LeakRecording> {
-  const argv = Array.isArray(input.command) ? [...input.command] : splitCommand(input.command!);
+  const argv = commandArgv(defined(input.command, '`command` (runLeak launches only when no pid is given)'));
+  const [program, ...args] = argv;
   const env: Record<string, string> = { ...(input.env ?? {}) };
-  const executable = findExecutable(argv[0]!, cwd, env.PATH ?? process.env.PATH);
-  if (!executable) throw new UserError(`command not found: "${argv[0]}"`, 'check the spelling, or give the full path');
+  const executable = findExecutable(program, cwd, env.PATH ?? process.env.PATH);
+  if (!executable) throw new UserError(`command not found: "${program}"`, 'check the spelling, or give the full path');
   const runtime = input.runtime === 'auto' ? detectRuntime(argv, executable) : input.runtime;
   if (runtime !== 'node' && runtime !== 'python') {
     throw new UserError('kind "leak" works for Node.js and Python programs', 'for native programs use heaptrack or valgrind massif outside this tool');
   }
-  if (!input.load || input.waitForPort === undefined) {
+  const { waitForPort } = input;
+  if (!input.load || waitForPort === undefined) {
     throw new UserError(
       'kind "leak" needs `load` and `waitForPort` when launching: memory is measured against the requests the load serves',
       'add waitForPort (the port the server opens) and load, e.g. { "url": "http://127.0.0.1:3000/", "duration": "20s" }',
@@ -90,7 +96,7 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
   const ticks: Tick[] = [];
   const warnings: string[] = [];
   let samples: MemorySample[] = [];
-  let snapshots: string[] = [];
+  let snapshots: LeakRecording['snapshots'] = [];
   let snapshotSteps: LeakRecording['snapshotSteps'] = [];
   let pid = 0;
   let plan: LaunchPlan;
@@ -102,9 +108,9 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
   if (runtime === 'node') {
     const existing = env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
     // SIGUSR1 then opens the inspector on a free port, so parallel runs do not fight over 9229.
-    plan = { command: argv[0]!, args: argv.slice(1), cwd, env: { ...env, NODE_OPTIONS: `${existing} --inspect-port=127.0.0.1:0`.trim() }, killGraceMs: 5000 };
+    plan = { command: program, args, cwd, env: { ...env, NODE_OPTIONS: `${existing} --inspect-port=127.0.0.1:0`.trim() }, killGraceMs: 5000 };
     run = async (rootPid, loadEnded) => {
-      pid = await listenerOf(rootPid, input.waitForPort!, context.signal);
+      pid = await listenerOf(rootPid, waitForPort, context.signal);
       let ended = false;
       void loadEnded.then((load) => {
         finalTick(load);
@@ -120,10 +126,9 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
     await mkdir(pyDir, { recursive: true });
     const helper = join(tmpDir, 'perfeng_helper.py');
     await writeFile(helper, PYTHON_HELPER);
-    const [python, ...rest] = argv;
-    const [interpreterOptions, script] = splitPythonArgs(rest);
+    const [interpreterOptions, script] = splitPythonArgs(args);
     plan = {
-      command: python!,
+      command: program,
       args: [...interpreterOptions, helper, 'leak', pyDir, '--', ...script],
       cwd,
       env: { ...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1' },
@@ -154,7 +159,7 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
   }
   const result = await launchAndWait(plan, {
     durationS: maxS,
-    waitForPort: input.waitForPort,
+    waitForPort,
     waitForPortTimeoutS: input.waitForPortTimeoutS,
     load: input.load as Record<string, unknown>,
     context,
@@ -207,8 +212,7 @@ async function launchLeak(input: ProfileInput, context: RunContext, cwd: string,
   };
 }
 
-async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: string, durationS: number): Promise<LeakRecording> {
-  const pid = input.pid!;
+async function attachLeak(pid: number, input: ProfileInput, context: RunContext, tmpDir: string, durationS: number): Promise<LeakRecording> {
   checkAttachScope(pid, context);
   const { kind, command } = processKind(pid);
   if (kind !== 'node') {
@@ -264,7 +268,7 @@ async function attachLeak(input: ProfileInput, context: RunContext, tmpDir: stri
 export async function runLeak(input: ProfileInput, context: RunContext, cwd: string, durationS: number, maxS: number): Promise<ToolOutcome<ProfileOutput>> {
   const tmpDir = await mkdtemp(join(tmpdir(), 'perfeng-leak-'));
   try {
-    const recording = input.pid ? await attachLeak(input, context, tmpDir, durationS) : await launchLeak(input, context, cwd, tmpDir, maxS);
+    const recording = input.pid ? await attachLeak(input.pid, input, context, tmpDir, durationS) : await launchLeak(input, context, cwd, tmpDir, maxS);
     context.report(1, 1, 'analysing');
     const perRequest = recording.ticks.length > 0;
     const points: MemoryPoint[] = [];
@@ -275,9 +279,11 @@ export async function runLeak(input: ProfileInput, context: RunContext, cwd: str
     }
     // Without request counts the minimum effect is per second: 32 B/request at ~1000 req/s.
     const fit = judgeLeak(points, perRequest ? {} : { minSlope: MIN_LEAK_BYTES_PER_REQUEST * 1000 });
-    if (recording.runtime === 'node' && recording.snapshots.length === 3) {
-      const [afterId, upToId] = [await maxObjectId(recording.snapshots[0]!), await maxObjectId(recording.snapshots[1]!)];
-      const analysed = await analyseThreeSnapshots({ third: recording.snapshots[2]!, afterId, upToId, locator: new Locator(cwd), limit: input.top });
+    const { snapshots } = recording;
+    if (recording.runtime === 'node' && snapshots.length === 3) {
+      const [first, second, third] = snapshots;
+      const [afterId, upToId] = [await maxObjectId(first), await maxObjectId(second)];
+      const analysed = await analyseThreeSnapshots({ third, afterId, upToId, locator: new Locator(cwd), limit: input.top });
       recording.sites = analysed.sites;
       if (analysed.unattributedBytes > 0) {
         recording.warnings.push(
@@ -293,8 +299,7 @@ export async function runLeak(input: ProfileInput, context: RunContext, cwd: str
   }
 }
 
-function leakSummary(out: ProfileOutput, fit: LeakFit, recording: LeakRecording, runId: string): string {
-  const leak = out.leak!;
+function leakSummary(out: ProfileOutput, leak: LeakOutput, fit: LeakFit, recording: LeakRecording, runId: string): string {
   const word = leak.verdict === 'leak' ? 'LEAK' : leak.verdict === 'no-leak' ? 'NO LEAK' : 'INCONCLUSIVE';
   const rate =
     leak.bytesPerRequest !== null
@@ -334,7 +339,26 @@ async function writeLeakRun(
       () => undefined,
     );
   }
-  const seconds = recording.samples.length > 1 ? (recording.samples.at(-1)!.t - recording.samples[0]!.t) / 1000 : 0;
+  const firstSample = recording.samples[0];
+  const lastSample = recording.samples.at(-1);
+  const seconds = firstSample && lastSample ? (lastSample.t - firstSample.t) / 1000 : 0;
+  const bytesPerRequestCI: [number, number] = [round(fit.ci[0], 1), round(fit.ci[1], 1)];
+  const leak: LeakOutput = {
+    verdict: fit.verdict,
+    bytesPerRequest: perRequest ? round(fit.slope, 1) : null,
+    // Without request counts the CI is per second: no bytesPerRequestCI then.
+    ...(perRequest ? { bytesPerRequestCI } : {}),
+    ...(perRequest && seconds > 0 && recording.load
+      ? { bytesPerSecond: round(fit.slope * recording.load.throughputRps, 0) }
+      : !perRequest
+        ? { bytesPerSecond: round(fit.slope, 0) }
+        : {}),
+    growthMiB: round(fit.growthBytes / 1024 / 1024, 3),
+    memory: recording.memory,
+    samples: fit.n,
+    reason: fit.reason,
+    sites: recording.sites.slice(0, input.top),
+  };
   const out: ProfileOutput = {
     runtime: recording.runtime,
     profiler: recording.runtime === 'node' ? 'inspector heap snapshots (allocation tracking)' : 'tracemalloc',
@@ -345,21 +369,7 @@ async function writeLeakRun(
     hotPaths: [],
     peakRssBytes: recording.peakRssBytes,
     processes: recording.pid ? [{ pid: recording.pid, command: recording.target, samples: 0, cpuMs: 0 }] : [],
-    leak: {
-      verdict: fit.verdict,
-      bytesPerRequest: perRequest ? round(fit.slope, 1) : null,
-      bytesPerRequestCI: [round(fit.ci[0], 1), round(fit.ci[1], 1)],
-      ...(perRequest && seconds > 0 && recording.load
-        ? { bytesPerSecond: round(fit.slope * recording.load.throughputRps, 0) }
-        : !perRequest
-          ? { bytesPerSecond: round(fit.slope, 0) }
-          : {}),
-      growthMiB: round(fit.growthBytes / 1024 / 1024, 3),
-      memory: recording.memory,
-      samples: fit.n,
-      reason: fit.reason,
-      sites: recording.sites.slice(0, input.top),
-    },
+    leak,
     warnings: recording.warnings,
     artifacts: {
       dir: run.dir,
@@ -368,12 +378,11 @@ async function writeLeakRun(
       ...(snapshots.length ? { snapshots } : {}),
     },
   };
-  if (!perRequest) delete out.leak!.bytesPerRequestCI;
   if (recording.load) out.load = recording.load;
   out.exitCode = null;
   await run.writeJson('memory.json', { samples: recording.samples, ticks: recording.ticks, snapshotSteps: recording.snapshotSteps ?? [], fit });
-  await run.writeFile('report.html', renderLeakPage({ out, recording, fit, perRequest }));
+  await run.writeFile('report.html', renderLeakPage({ out, leak, recording, fit, perRequest }));
   out.verdict = profileProcessTool.verdict(out).verdict as ProfileOutput['verdict'];
   await run.writeResult({ tool: profileProcessTool.name, input, result: out, verdict: profileProcessTool.verdict(out), aborted: context.signal.aborted });
-  return { structured: out, summary: leakSummary(out, fit, recording, run.id) };
+  return { structured: out, summary: leakSummary(out, leak, fit, recording, run.id) };
 }
