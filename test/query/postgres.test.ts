@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgres } from '../../src/query/drivers/postgres.js';
 import { analyzeQuery } from '../../src/query/index.js';
 import { fixtureName, makeContext, ownTcpPorts, PG_URL } from './helpers.js';
 import { lacking } from '../helpers/system.js';
@@ -110,6 +111,19 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
     } finally {
       await other.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+
+  it('a HypoPG trial that fails after creating its hypothetical index leaves none behind for later plans', async () => {
+    const driver = await openPostgres({ url: PG_URL, timeoutMs: 5000, useHypopg: true, signal: new AbortController().signal });
+    try {
+      // The index is created, then the EXPLAIN fails and aborts the transaction (and the reset inside it).
+      const broken = { sql: `SELECT id FROM ${T} WHERE no_such_column = 1`, analyze: false, readOnly: true };
+      await expect(driver.tryIndex?.(broken, { table: T, columns: ['customer_id'] })).rejects.toThrow(/no_such_column/);
+      const plan = await driver.explain({ sql: `SELECT id FROM ${T} WHERE customer_id = 7`, analyze: false, readOnly: true });
+      expect(plan.nodes.map((n) => n.index ?? '').filter((name) => /btree/.test(name))).toEqual([]);
+    } finally {
+      await driver.close();
     }
   });
 

@@ -3,6 +3,7 @@ import { round } from '../../common/units.js';
 import { postgresClientConfig, type TlsFileAccess } from './connect-options.js';
 import { type CatalogReport, checkPostgresCatalog, type PgQuery } from './pg-guard.js';
 import { computeExclusiveTimes, type Plan, type PlanNode } from '../plan.js';
+import { TransactionalDriver } from './transactional.js';
 import {
   StatementTimeoutError,
   candidateIndexName,
@@ -120,12 +121,13 @@ async function pinSession(q: PgQuery, timeoutMs: number, searchPath: readonly st
 async function chooseReadRole(q: PgQuery, configured: string | undefined, warnings: string[]): Promise<string | undefined> {
   if (configured) {
     const r = await q<{ ok: boolean | null }>("SELECT pg_has_role(current_user, oid, 'MEMBER') AS ok FROM pg_roles WHERE rolname = $1", [configured]);
-    if (!r.rowCount)
+    const row = r.rows[0];
+    if (!row)
       throw new UserError(
         `query.role "${configured}" does not exist on this server`,
         'create it (e.g. CREATE ROLE … NOLOGIN; GRANT pg_read_all_data TO …) or fix query.role in .perf/config.json',
       );
-    if (!r.rows[0]!.ok) throw new UserError(`the connected user is not a member of query.role "${configured}"`, `GRANT "${configured}" TO the user in the URL`);
+    if (!row.ok) throw new UserError(`the connected user is not a member of query.role "${configured}"`, `GRANT "${configured}" TO the user in the URL`);
     return configured;
   }
   const me = await q<{ su: boolean; has: boolean; member: boolean | null }>(
@@ -151,49 +153,115 @@ async function chooseReadRole(q: PgQuery, configured: string | undefined, warnin
   return undefined;
 }
 
+/** The session facts read once after connecting. */
+interface PostgresSession {
+  /** The role reads run as (SET LOCAL ROLE); undefined: the connected user. */
+  readRole: string | undefined;
+  connectedUser: string;
+  /** server_version_num, 0 when unknown. */
+  serverVersion: number;
+  /** What choosing the read role had to say. */
+  warnings: string[];
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Driver> {
   const client = await connectPinned(options, { application_name: 'perfeng analyze_query' });
   const q = extendedQuery(client);
   const warnings: string[] = [];
   let readRole: string | undefined;
+  let connectedUser: string;
   try {
     await pinSession(q, options.timeoutMs, options.searchPath ?? ['$user', 'public']);
     readRole = await chooseReadRole(q, options.role, warnings);
+    connectedUser = String((await q<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? '');
   } catch (error) {
     await client.end().catch(() => undefined);
     if (error instanceof UserError) throw error;
     throw new UserError(`PostgreSQL: could not prepare the session: ${(error as Error).message}`, 'check the connection and the server log');
   }
-  const connectedUser = String((await q<{ u: string }>('SELECT current_user AS u')).rows[0]?.u ?? '');
-  // Cancellation: ask the server to cancel the running statement (from a second connection),
-  // so the ROLLBACK that follows runs at once instead of after the statement finishes.
-  const onAbort = () => {
-    const pid = (client as unknown as { processID?: number }).processID;
-    if (!pid) return;
-    void connectPinned(options, { connectionTimeoutMillis: 2000 })
-      .then(async (canceller) => {
-        await extendedQuery(canceller)('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
-        await canceller.end().catch(() => undefined);
-      })
-      .catch(() => undefined);
-  };
-  options.signal.addEventListener('abort', onAbort, { once: true });
-
-  const lockTimeout = Math.min(options.timeoutMs, 2000);
-  let hypopg: boolean | undefined;
   let serverVersion = 0;
   try {
     serverVersion = Number((await q<{ v: string }>('SHOW server_version_num')).rows[0]?.v ?? 0);
   } catch {
     // keep 0
   }
+  return new PostgresDriver(client, options, { readRole, connectedUser, serverVersion, warnings });
+}
 
-  const mapError = (error: unknown): Error => {
-    if (options.signal.aborted) return new CancelledError();
+/** How a transaction runs: READ ONLY or not, as which role, with DDL to run before both apply. */
+interface TransactionMode {
+  readOnly: boolean;
+  role?: string | undefined;
+  /** Runs before the switch to READ ONLY and to the role (the index a trial builds). */
+  setup?: () => Promise<void>;
+}
+
+class PostgresDriver extends TransactionalDriver {
+  readonly dialect = 'postgres' as const;
+  private readonly q: PgQuery;
+  private readonly lockTimeout: number;
+  /** HypoPG installed and wanted; undefined until the first index trial asks. */
+  private hypopg: boolean | undefined;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly client: PgClient,
+    private readonly options: PostgresOptions,
+    private readonly session: PostgresSession,
+  ) {
+    super(options.signal);
+    this.q = extendedQuery(client);
+    this.lockTimeout = Math.min(options.timeoutMs, 2000);
+    this.warnings.push(...session.warnings);
+    // Cancellation: ask the server to cancel the running statement (from a second connection),
+    // so the ROLLBACK that follows runs at once instead of after the statement finishes.
+    this.onAbort = () => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (!pid) return;
+      void connectPinned(options, { connectionTimeoutMillis: 2000 })
+        .then(async (canceller) => {
+          await extendedQuery(canceller)('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+          await canceller.end().catch(() => undefined);
+        })
+        .catch(() => undefined);
+    };
+    options.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  // ---------------------------------------------------------------- the transactional base's hooks
+
+  /** BEGIN [READ ONLY], then this transaction's own statement and lock timeouts. */
+  protected async begin(readOnly: boolean): Promise<void> {
+    await this.q(readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+    await this.q(`SET LOCAL statement_timeout = ${Math.floor(this.options.timeoutMs)}`);
+    await this.q(`SET LOCAL lock_timeout = ${Math.floor(this.lockTimeout)}`);
+  }
+
+  /** ROLLBACK succeeds in an aborted transaction too (a timeout, a cancel): it fails only when the session does. */
+  protected async rollback(): Promise<boolean> {
+    try {
+      await this.q('ROLLBACK');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * ROLLBACK failed: the session is gone (the server rolled its transaction back when it went)
+   * or in a state we cannot trust. Ending the connection makes the server discard whatever
+   * transaction it still holds; later calls fail as "connection closed", none runs in it.
+   */
+  protected override async recover(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+
+  protected mapError(error: unknown): Error {
+    if (this.signal.aborted) return new CancelledError();
     const e = error as { code?: string; message?: string; position?: string };
-    if (e.code === '57014') return new StatementTimeoutError(options.timeoutMs);
+    if (e.code === '57014') return new StatementTimeoutError(this.options.timeoutMs);
     if (e.code === '55P03')
-      return new UserError(`PostgreSQL: ${e.message} (lock_timeout ${lockTimeout} ms)`, 'another session holds a lock on the table; try again later');
+      return new UserError(`PostgreSQL: ${e.message} (lock_timeout ${this.lockTimeout} ms)`, 'another session holds a lock on the table; try again later');
     if (e.code === '42P01') return new UserError(`PostgreSQL: ${e.message}`, 'check the table name (and schema / search_path)');
     if (e.code === '42703') return new UserError(`PostgreSQL: ${e.message}`, 'check the column name');
     if (e.code === '08P01' && /bind message supplies/.test(e.message ?? ''))
@@ -203,163 +271,179 @@ export async function openPostgres(options: PostgresOptions): Promise<Driver> {
     if (e.code === '25006')
       return new UserError(`PostgreSQL refused a write inside our read-only transaction: ${e.message}`, 'the statement writes; nothing was changed');
     if (e.code && /^(42|22|23|0A)/.test(e.code)) return new UserError(`PostgreSQL: ${e.message}`, 'fix the statement or its parameters');
-    if ((error as NodeJS.ErrnoException)?.message?.includes('Connection terminated'))
+    // "Connection terminated": dropped during the statement; "… is not queryable": dropped before, or ended by recover().
+    if (/Connection terminated|is not queryable/.test((error as Error | undefined)?.message ?? ''))
       return new UserError('the PostgreSQL connection was closed during the analysis', 'check the server log');
     return error instanceof Error ? error : new Error(String(error));
-  };
+  }
 
   /**
-   * BEGIN [READ ONLY]; SET LOCAL timeouts [and ROLE]; work; ROLLBACK — always, also on error
-   * and cancel. `setup` runs before the switch to read-only and the role (index DDL).
+   * BEGIN [READ ONLY]; SET LOCAL timeouts (begin); [setup; SET TRANSACTION READ ONLY]; [SET
+   * LOCAL ROLE]; work; ROLLBACK — always, also on error and cancel (the base's inTransaction).
+   * A transaction with `setup` begins read-write and goes READ ONLY after it: going read-only
+   * is allowed at any point of a transaction, and nothing can switch it back.
    */
-  async function inTransaction<T>(mode: { readOnly: boolean; role?: string | undefined; setup?: () => Promise<void> }, work: () => Promise<T>): Promise<T> {
-    if (options.signal.aborted) throw new CancelledError();
-    await q(mode.readOnly && !mode.setup ? 'BEGIN READ ONLY' : 'BEGIN');
-    try {
-      await q(`SET LOCAL statement_timeout = ${Math.floor(options.timeoutMs)}`);
-      await q(`SET LOCAL lock_timeout = ${Math.floor(lockTimeout)}`);
-      if (mode.setup) {
-        await mode.setup();
-        // Going read-only is allowed at any point of a transaction; nothing can switch it back.
-        if (mode.readOnly) await q('SET TRANSACTION READ ONLY');
+  private transaction<T>(mode: TransactionMode, work: () => Promise<T>): Promise<T> {
+    const { setup, role } = mode;
+    return this.inTransaction(mode.readOnly && !setup, async () => {
+      if (setup) {
+        await setup();
+        if (mode.readOnly) await this.q('SET TRANSACTION READ ONLY');
       }
-      if (mode.role) await q(`SET LOCAL ROLE ${quoteIdent(mode.role, 'postgres')}`);
-      return await work();
+      if (role) await this.q(`SET LOCAL ROLE ${quoteIdent(role, 'postgres')}`);
+      return work();
+    });
+  }
+
+  // ---------------------------------------------------------------- plans
+
+  /** Reads run as the read role; writes need the connected user's privileges (and are rolled back). */
+  private modeFor(request: ExplainRequest): TransactionMode {
+    const readOnly = request.readOnly || !request.analyze;
+    return { readOnly, role: request.readOnly ? this.session.readRole : undefined };
+  }
+
+  private async runExplain(request: ExplainRequest): Promise<Plan> {
+    const hasPlaceholders = /\$\d/.test(request.sql) && !request.params?.length;
+    const generic = hasPlaceholders && this.session.serverVersion >= 160000 && !request.analyze;
+    const opts = request.analyze ? 'ANALYZE true, BUFFERS true, FORMAT JSON' : generic ? 'GENERIC_PLAN true, FORMAT JSON' : 'FORMAT JSON';
+    const result = await this.q(`EXPLAIN (${opts}) ${request.sql}`, request.params ?? []);
+    const json = result.rows[0]?.['QUERY PLAN'];
+    return normalisePostgresPlan(json, request.analyze);
+  }
+
+  // ---------------------------------------------------------------- Driver
+
+  async explain(request: ExplainRequest): Promise<Plan> {
+    return this.transaction(this.modeFor(request), () => this.runExplain(request));
+  }
+
+  async tableColumns(table: string): Promise<string[] | undefined> {
+    const r = await this.q<{ attname: string }>(
+      'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+      [quoteQualified(table, 'postgres')],
+    );
+    return r.rowCount ? r.rows.map((row) => row.attname) : undefined;
+  }
+
+  async tableRows(table: string): Promise<number | undefined> {
+    const r = await this.q<{ n: string | null }>('SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass($1)', [
+      quoteQualified(table, 'postgres'),
+    ]);
+    const n = Number(r.rows[0]?.n ?? -1);
+    return n >= 0 ? n : undefined;
+  }
+
+  async indexes(table: string): Promise<IndexInfo[]> {
+    const r = await this.q<{ name: string; columns: string[]; partial: boolean; exprs: boolean }>(
+      `SELECT i.relname AS name,
+              array_agg(a.attname ORDER BY k.ord) FILTER (WHERE a.attname IS NOT NULL) AS columns,
+              x.indpred IS NOT NULL AS partial, x.indexprs IS NOT NULL AS exprs
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+         LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
+        WHERE x.indrelid = to_regclass($1) AND k.ord <= x.indnkeyatts
+        GROUP BY i.relname, x.indpred, x.indexprs`,
+      [quoteQualified(table, 'postgres')],
+    );
+    return r.rows.map((row) => ({ name: row.name, table, columns: row.columns ?? [], partial: row.partial || row.exprs }));
+  }
+
+  /** HypoPG installed in this database and allowed by useHypopg; says once how trials are done otherwise. */
+  private async useHypopg(): Promise<boolean> {
+    if (this.hypopg !== undefined) return this.hypopg;
+    this.hypopg = false;
+    const lockNote =
+      'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
+    if (this.options.useHypopg) {
+      const r = await this.q("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
+      this.hypopg = (r.rowCount ?? 0) > 0;
+      if (!this.hypopg) this.warnings.push(`HypoPG is not installed in this database: ${lockNote}. CREATE EXTENSION hypopg avoids that.`);
+    } else this.warnings.push(`useHypopg is false: ${lockNote}`);
+    return this.hypopg;
+  }
+
+  async tryIndex(request: ExplainRequest, candidate: CandidateIndex): Promise<IndexTrial> {
+    const { q } = this;
+    const name = candidateIndexName(candidate);
+    const ddl = `CREATE INDEX ${quoteIdent(name, 'postgres')} ON ${quoteQualified(candidate.table, 'postgres')} (${candidate.columns.map((c) => quoteIdent(c, 'postgres')).join(', ')})`;
+    const planOnly = { ...request, analyze: false };
+    const role = request.readOnly ? this.session.readRole : undefined;
+    if (await this.useHypopg()) {
+      // HypoPG indexes live in this backend's memory only; the planner sees them in plain
+      // EXPLAIN (EXPLAIN ANALYZE ignores them because they cannot be executed).
+      let reset = false;
+      try {
+        return await this.transaction({ readOnly: true, role }, async () => {
+          try {
+            const created = await q<{ indexname: string }>('SELECT indexname FROM hypopg_create_index($1)', [ddl]);
+            const plan = await this.runExplain(planOnly);
+            return { plan, indexName: created.rows[0]?.indexname ?? name, method: 'hypopg' as const };
+          } finally {
+            reset = await q('SELECT hypopg_reset()').then(
+              () => true,
+              () => false,
+            );
+          }
+        });
+      } finally {
+        // A failed statement aborts the transaction, and the reset inside it fails with it; the
+        // hypothetical index is not transactional and would bend every later plan: reset it in a
+        // READ ONLY transaction of its own.
+        if (!reset) await this.transaction({ readOnly: true }, () => q('SELECT hypopg_reset()')).catch(() => undefined);
+      }
+    }
+    // The index is built as the connected user (it owns the table); the EXPLAIN that follows
+    // runs with the transaction switched to READ ONLY and, for reads, as the read role.
+    return this.transaction({ readOnly: true, role, setup: async () => void (await q(ddl)) }, async () => {
+      const plan = await this.runExplain(planOnly);
+      let ms: number | undefined;
+      if (request.analyze && request.readOnly) {
+        const analyzed = await this.runExplain(request);
+        ms = analyzed.executionMs;
+      }
+      return { plan, indexName: name, method: 'rollback' as const, ...(ms !== undefined ? { ms } : {}) };
+    });
+  }
+
+  async checkStatement(request: ExplainRequest): Promise<Protection> {
+    const executedWrite = request.analyze && !request.readOnly;
+    let report: CatalogReport;
+    try {
+      report = await checkPostgresCatalog(this.q, request.sql, {
+        executedWrite,
+        ...(request.kind ? { kind: request.kind } : {}),
+        usesDefaults: request.kind === 'insert' || request.kind === 'merge' || /\bdefault\b/i.test(request.sql),
+        trustedFunctions: this.options.trustedFunctions ?? [],
+        timeoutMs: this.options.timeoutMs,
+      });
     } catch (error) {
-      throw mapError(error);
-    } finally {
-      await q('ROLLBACK').catch(() => undefined);
+      throw error instanceof UserError ? error : this.mapError(error);
+    }
+    const mode = this.modeFor(request);
+    const trusted = report.trustedFunctions.length ? `; trusted functions run: ${report.trustedFunctions.join(', ')}` : '';
+    return {
+      statement: 'one statement: extended protocol (server refuses a second command); standard_conforming_strings and search_path pinned',
+      transaction: mode.readOnly ? 'READ ONLY transaction, rolled back' : 'read-write transaction, rolled back',
+      role: mode.role ? `${mode.role} (SET LOCAL ROLE)` : `connected user ${this.session.connectedUser}`,
+      catalog: `checked ${report.relations.length} relation(s), no untrusted user code, triggers or rules${trusted} (${round(report.ms, 1)} ms)`,
+    };
+  }
+
+  override async settings(): Promise<{ workMemKb?: number }> {
+    try {
+      const r = await this.q<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'work_mem'");
+      return { workMemKb: Number(r.rows[0]?.setting) };
+    } catch {
+      return {};
     }
   }
 
-  /** Reads run as the read role; writes need the connected user's privileges (and are rolled back). */
-  const modeFor = (request: ExplainRequest) => {
-    const readOnly = request.readOnly || !request.analyze;
-    return { readOnly, role: request.readOnly ? readRole : undefined };
-  };
-
-  const explainSql = (request: ExplainRequest, generic: boolean) => {
-    const opts = request.analyze ? 'ANALYZE true, BUFFERS true, FORMAT JSON' : generic ? 'GENERIC_PLAN true, FORMAT JSON' : 'FORMAT JSON';
-    return `EXPLAIN (${opts}) ${request.sql}`;
-  };
-
-  const runExplain = async (request: ExplainRequest): Promise<Plan> => {
-    const hasPlaceholders = /\$\d/.test(request.sql) && !request.params?.length;
-    const generic = hasPlaceholders && serverVersion >= 160000 && !request.analyze;
-    const result = await q(explainSql(request, generic), request.params ?? []);
-    const json = (result.rows[0] as Record<string, unknown>)['QUERY PLAN'];
-    return normalisePostgresPlan(json, request.analyze);
-  };
-
-  const driver: Driver = {
-    dialect: 'postgres',
-    warnings,
-    async explain(request) {
-      return inTransaction(modeFor(request), () => runExplain(request));
-    },
-    async tableColumns(table) {
-      const r = await q<{ attname: string }>(
-        'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
-        [quoteQualified(table, 'postgres')],
-      );
-      return r.rowCount ? r.rows.map((row) => row.attname) : undefined;
-    },
-    async tableRows(table) {
-      const r = await q<{ n: string | null }>('SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass($1)', [quoteQualified(table, 'postgres')]);
-      const n = Number(r.rows[0]?.n ?? -1);
-      return n >= 0 ? n : undefined;
-    },
-    async indexes(table): Promise<IndexInfo[]> {
-      const r = await q<{ name: string; columns: string[]; partial: boolean; exprs: boolean }>(
-        `SELECT i.relname AS name,
-                array_agg(a.attname ORDER BY k.ord) FILTER (WHERE a.attname IS NOT NULL) AS columns,
-                x.indpred IS NOT NULL AS partial, x.indexprs IS NOT NULL AS exprs
-           FROM pg_index x
-           JOIN pg_class i ON i.oid = x.indexrelid
-           CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-           LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0
-          WHERE x.indrelid = to_regclass($1) AND k.ord <= x.indnkeyatts
-          GROUP BY i.relname, x.indpred, x.indexprs`,
-        [quoteQualified(table, 'postgres')],
-      );
-      return r.rows.map((row) => ({ name: row.name, table, columns: row.columns ?? [], partial: row.partial || row.exprs }));
-    },
-    async tryIndex(request, candidate: CandidateIndex): Promise<IndexTrial> {
-      if (hypopg === undefined) {
-        hypopg = false;
-        const lockNote =
-          'index candidates were built with CREATE INDEX inside a transaction that was rolled back (it takes a SHARE lock that blocks writes to the table while each index builds)';
-        if (options.useHypopg) {
-          const r = await q("SELECT 1 FROM pg_extension WHERE extname = 'hypopg'");
-          hypopg = (r.rowCount ?? 0) > 0;
-          if (!hypopg) warnings.push(`HypoPG is not installed in this database: ${lockNote}. CREATE EXTENSION hypopg avoids that.`);
-        } else warnings.push(`useHypopg is false: ${lockNote}`);
-      }
-      const name = candidateIndexName(candidate);
-      const ddl = `CREATE INDEX ${quoteIdent(name, 'postgres')} ON ${quoteQualified(candidate.table, 'postgres')} (${candidate.columns.map((c) => quoteIdent(c, 'postgres')).join(', ')})`;
-      const planOnly = { ...request, analyze: false };
-      if (hypopg) {
-        // HypoPG indexes live in this backend's memory only; the planner sees them in plain
-        // EXPLAIN (EXPLAIN ANALYZE ignores them because they cannot be executed).
-        return inTransaction({ readOnly: true, role: request.readOnly ? readRole : undefined }, async () => {
-          try {
-            const created = await q<{ indexname: string }>('SELECT indexname FROM hypopg_create_index($1)', [ddl]);
-            const plan = await runExplain(planOnly);
-            return { plan, indexName: created.rows[0]?.indexname ?? name, method: 'hypopg' as const };
-          } finally {
-            await q('SELECT hypopg_reset()').catch(() => undefined);
-          }
-        });
-      }
-      // The index is built as the connected user (it owns the table); the EXPLAIN that follows
-      // runs with the transaction switched to READ ONLY and, for reads, as the read role.
-      return inTransaction({ readOnly: true, role: request.readOnly ? readRole : undefined, setup: async () => void (await q(ddl)) }, async () => {
-        const plan = await runExplain(planOnly);
-        let ms: number | undefined;
-        if (request.analyze && request.readOnly) {
-          const analyzed = await runExplain(request);
-          ms = analyzed.executionMs;
-        }
-        return { plan, indexName: name, method: 'rollback' as const, ...(ms !== undefined ? { ms } : {}) };
-      });
-    },
-    async checkStatement(request): Promise<Protection> {
-      const executedWrite = request.analyze && !request.readOnly;
-      let report: CatalogReport;
-      try {
-        report = await checkPostgresCatalog(q, request.sql, {
-          executedWrite,
-          ...(request.kind ? { kind: request.kind } : {}),
-          usesDefaults: request.kind === 'insert' || request.kind === 'merge' || /\bdefault\b/i.test(request.sql),
-          trustedFunctions: options.trustedFunctions ?? [],
-          timeoutMs: options.timeoutMs,
-        });
-      } catch (error) {
-        throw error instanceof UserError ? error : mapError(error);
-      }
-      const mode = modeFor(request);
-      const trusted = report.trustedFunctions.length ? `; trusted functions run: ${report.trustedFunctions.join(', ')}` : '';
-      return {
-        statement: 'one statement: extended protocol (server refuses a second command); standard_conforming_strings and search_path pinned',
-        transaction: mode.readOnly ? 'READ ONLY transaction, rolled back' : 'read-write transaction, rolled back',
-        role: mode.role ? `${mode.role} (SET LOCAL ROLE)` : `connected user ${connectedUser}`,
-        catalog: `checked ${report.relations.length} relation(s), no untrusted user code, triggers or rules${trusted} (${round(report.ms, 1)} ms)`,
-      };
-    },
-    async settings() {
-      try {
-        const r = await q<{ setting: string }>("SELECT setting FROM pg_settings WHERE name = 'work_mem'");
-        return { workMemKb: Number(r.rows[0]?.setting) };
-      } catch {
-        return {};
-      }
-    },
-    async close() {
-      options.signal.removeEventListener('abort', onAbort);
-      await client.end().catch(() => undefined);
-    },
-  };
-  return driver;
+  async close(): Promise<void> {
+    this.signal.removeEventListener('abort', this.onAbort);
+    await this.client.end().catch(() => undefined);
+  }
 }
 
 /** pg_stat_statements top N by total time (PostgreSQL 13+ column names). */
