@@ -95,8 +95,12 @@ export async function adviseIndexes(
   const existing = new Map<string, IndexInfo[]>();
   const candidates: CandidateIndex[] = [];
   for (const c of all) {
-    if (!existing.has(c.table)) existing.set(c.table, await driver.indexes(c.table));
-    if (!coveredByExisting(c, existing.get(c.table)!)) candidates.push(c);
+    let indexes = existing.get(c.table);
+    if (!indexes) {
+      indexes = await driver.indexes(c.table);
+      existing.set(c.table, indexes);
+    }
+    if (!coveredByExisting(c, indexes)) candidates.push(c);
   }
   if (candidates.length > MAX_CANDIDATES) {
     warnings.push(`${candidates.length} index candidates; tried the first ${MAX_CANDIDATES}`);

@@ -33,8 +33,13 @@ for (let c = 0; c < 128; c++) {
   else if (c === 32 || c === 10 || c === 9 || c === 13 || c === 12) CLASS[c] = SPACE;
   else if ('=<>!+-/%|&^~@#:'.includes(String.fromCharCode(c))) CLASS[c] = OP;
 }
+/** ASCII from the table; beyond it, letters of other scripts are word characters and U+00A0 a space. */
 function cls(c: number): number {
-  return c < 128 ? CLASS[c]! : c === 160 ? SPACE : WORD;
+  if (c < 128) {
+    const k = CLASS[c];
+    if (k !== undefined) return k;
+  }
+  return c === 160 ? SPACE : WORD;
 }
 function isWordStart(c: number): boolean {
   return cls(c) === WORD;
@@ -160,7 +165,7 @@ export function fingerprintSql(sql: string): string {
       i++;
       while (i < n) {
         const d = sql.charCodeAt(i);
-        if (d < 128 ? (CLASS[d]! & (WORD | DIGIT)) === 0 && d !== 36 : d === 160) break;
+        if ((cls(d) & (WORD | DIGIT)) === 0 && d !== 36) break;
         i++;
       }
       // E'…', N'…', X'…', B'…' literal prefixes

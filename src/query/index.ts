@@ -51,8 +51,9 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   // Without `sql`, analyse the statement that cost the most in the log (by total time, else count).
   let sql = input.sql;
   let params = input.params;
-  if (!sql && logged.length && connection) {
-    sql = heaviestStatement(logged);
+  const heaviest = !sql && connection ? heaviestStatement(logged) : undefined;
+  if (heaviest !== undefined) {
+    sql = heaviest;
     params = undefined;
     warnings.push(`no sql given: analysed the statement with the highest total time in the log`);
   }
@@ -263,7 +264,8 @@ export async function analyzeQuery(rawInput: QueryInput | Record<string, unknown
   return { structured, summary: renderSummary(full, verdict) };
 }
 
-function heaviestStatement(logged: LoggedQuery[]): string {
+/** The statement with the highest total time (else count) in the log; undefined for an empty log. */
+function heaviestStatement(logged: LoggedQuery[]): string | undefined {
   const totals = new Map<string, { sql: string; ms: number; count: number }>();
   for (const q of logged) {
     const key = fingerprintSql(q.sql);
@@ -272,7 +274,7 @@ function heaviestStatement(logged: LoggedQuery[]): string {
     entry.count++;
     totals.set(key, entry);
   }
-  return [...totals.values()].sort((a, b) => b.ms - a.ms || b.count - a.count)[0]!.sql;
+  return [...totals.values()].sort((a, b) => b.ms - a.ms || b.count - a.count)[0]?.sql;
 }
 
 type QueryConfig = RunContext['config']['query'];

@@ -1,3 +1,4 @@
+import { defined } from '../common/errors.js';
 import type { Dialect } from './plan.js';
 import { callSiteOf } from './query-log.js';
 import { fingerprintSql } from './fingerprint.js';
@@ -30,8 +31,8 @@ interface Run {
   fingerprint: string;
   callSite?: string;
   requestId?: string;
-  /** Indexes (into the log) of the run's statements. */
-  members: number[];
+  /** Indexes (into the log) of the run's statements: a run starts with one. */
+  members: [number, ...number[]];
   /** The statement that produced the keys (the "1" of N+1): filled in once all runs are known. */
   parent?: string;
   lastIndex: number;
@@ -42,7 +43,7 @@ interface Run {
 }
 
 export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions): NPlusOneItem[] {
-  const fingerprints = queries.map((q) => fingerprintSql(q.sql));
+  const fingerprints: string[] = [];
   const open = new Map<string, Run>();
   const finished: Run[] = [];
   const requestPositions = new Map<string, number>();
@@ -54,7 +55,8 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
     return site;
   };
   queries.forEach((query, index) => {
-    const fingerprint = fingerprints[index]!;
+    const fingerprint = fingerprintSql(query.sql);
+    fingerprints.push(fingerprint);
     const callSite = locate(callSiteOf(query.stack));
     const groupKey = `${fingerprint}\u0000${callSite ?? ''}`;
     const key = `${groupKey}\u0000${query.requestId ?? ''}`;
@@ -92,16 +94,16 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
 
   const repeated = finished.filter((run) => run.count >= options.minCount);
   findParents(queries, fingerprints, repeated);
-  const groups = new Map<string, { runs: Run[] }>();
+  const groups = new Map<string, [Run, ...Run[]]>();
   for (const run of repeated) {
-    const group = groups.get(run.groupKey) ?? { runs: [] };
-    group.runs.push(run);
-    groups.set(run.groupKey, group);
+    const runs = groups.get(run.groupKey);
+    if (runs) runs.push(run);
+    else groups.set(run.groupKey, [run]);
   }
   const withRequests = queries.some((q) => q.requestId !== undefined);
   const items: Array<NPlusOneItem & { order: number }> = [];
-  for (const { runs } of groups.values()) {
-    const first = runs[0]!;
+  for (const runs of groups.values()) {
+    const [first] = runs;
     const count = runs.reduce((s, r) => s + r.count, 0);
     const timed = runs.some((r) => r.timed);
     const totalMs = runs.reduce((s, r) => s + r.totalMs, 0);
@@ -134,7 +136,8 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
 function medianOf(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+  const upper = defined(sorted[mid], 'a value to take the median of');
+  return sorted.length % 2 ? upper : Math.round((defined(sorted[mid - 1], 'the lower middle value') + upper) / 2);
 }
 
 /** How far back (statements of the same request) the parent may be. */
@@ -152,11 +155,13 @@ function findParents(queries: LoggedQuery[], fingerprints: string[], runs: Run[]
   for (const run of runs) for (const m of run.members) inLoop.add(m);
   for (const run of runs) {
     let seen = 0;
-    for (let i = run.members[0]! - 1; i >= 0 && seen < PARENT_LOOKBACK; i--) {
-      if (queries[i]!.requestId !== run.requestId) continue;
+    for (let i = run.members[0] - 1; i >= 0 && seen < PARENT_LOOKBACK; i--) {
+      // i counts down from inside the log; both arrays hold one entry per logged statement.
+      if (defined(queries[i], 'a logged statement before the run').requestId !== run.requestId) continue;
       seen++;
-      if (inLoop.has(i) || fingerprints[i] === run.fingerprint) continue;
-      run.parent = fingerprints[i]!;
+      const fingerprint = defined(fingerprints[i], 'the fingerprint of a logged statement');
+      if (inLoop.has(i) || fingerprint === run.fingerprint) continue;
+      run.parent = fingerprint;
       break;
     }
   }
@@ -166,6 +171,7 @@ function findParents(queries: LoggedQuery[], fingerprints: string[], runs: Run[]
 export function suggestBatch(fingerprint: string, count: number, dialect: Dialect | 'none', parent?: string): string {
   const kind = /^\s*\(?\s*(\w+)/.exec(fingerprint)?.[1] ?? '';
   const lookup = /\bwhere\s+((?:[\w"`]+\.)?[\w"`]+)\s*=\s*\?/.exec(fingerprint);
+  const column = lookup?.[1];
   const table = /\b(?:from|update|into)\s+([\w"`.]+)/.exec(fingerprint)?.[1];
   const listForm = dialect === 'postgres' ? `= any($1)` : `in (?, ?, …)`;
   const keysNote = dialect === 'postgres' ? 'with all keys as one array parameter' : `with the ${count} keys in one list`;
@@ -174,8 +180,7 @@ export function suggestBatch(fingerprint: string, count: number, dialect: Dialec
       ? `${count} single-row INSERTs into ${table ?? 'the table'}: send one multi-row INSERT … VALUES (…), (…) or INSERT … SELECT * FROM unnest($1::type[], …), or COPY for bulk loads`
       : `${count} single-row INSERTs into ${table ?? 'the table'}: send one multi-row INSERT … VALUES (…), (…) per batch`;
   }
-  if (lookup) {
-    const column = lookup[1]!;
+  if (lookup && column !== undefined) {
     const rewritten = fingerprint.replace(lookup[0], `where ${column} ${listForm}`);
     const join =
       parent && kind === 'select'

@@ -1,6 +1,6 @@
 import { readInputFile } from '../common/input-files.js';
 import { resolve } from 'node:path';
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import type { LoggedQuery } from './schema.js';
 
 /**
@@ -75,7 +75,7 @@ export function parseQueryLog(text: string, source = 'query log'): LoggedQuery[]
       const match = PG_DURATION.exec(line);
       if (match) {
         if (current) out.push(current);
-        current = { sql: match[2]!, durationMs: Number(match[1]) };
+        current = { sql: defined(match[2], 'the statement text of a duration line'), durationMs: Number(match[1]) };
       } else if (
         current &&
         (line.startsWith('\t') || (!PG_LOG_PREFIX.test(line) && line.trim() && !/^\s*(DETAIL|HINT|CONTEXT|STATEMENT|LOG|ERROR):/.test(line)))

@@ -40,7 +40,9 @@ function rowsRead(node: PlanNode): number {
 
 function tableSize(node: PlanNode, context: RuleContext): number | undefined {
   if (!node.relation) return undefined;
-  return context.tableRows.get(node.relation.toLowerCase()) ?? context.tableRows.get(node.relation.split('.').pop()!.toLowerCase());
+  // "schema.table" is also looked up by its table name alone.
+  const unqualified = node.relation.slice(node.relation.lastIndexOf('.') + 1);
+  return context.tableRows.get(node.relation.toLowerCase()) ?? context.tableRows.get(unqualified.toLowerCase());
 }
 
 function round(value: number, digits = 1): number {

@@ -72,7 +72,8 @@ export function resolveAliases(shape: QueryShape): void {
     byAlias.set(t.name.toLowerCase(), t.name);
     if (t.alias) byAlias.set(t.alias.toLowerCase(), t.name);
   }
-  const single = new Set(shape.tables.map((t) => t.name)).size === 1 ? shape.tables[0]!.name : undefined;
+  const names = new Set(shape.tables.map((t) => t.name));
+  const single = names.size === 1 ? [...names][0] : undefined;
   const fix = (c: ColumnUse) => {
     if (c.table) c.table = byAlias.get(c.table.toLowerCase()) ?? c.table;
     else if (single) c.table = single;
@@ -98,8 +99,9 @@ function pgColumn(node: Node | undefined): ColumnUse | undefined {
   if (u[0] === 'TypeCast') return pgColumn(u[1].arg);
   if (u[0] !== 'ColumnRef') return undefined;
   const names = (u[1].fields as Node[]).map((f) => f.String?.sval).filter((s): s is string => typeof s === 'string');
-  if (!names.length || (u[1].fields as Node[]).some((f) => f.A_Star)) return undefined;
-  return names.length === 1 ? { column: names[0]! } : { table: names[names.length - 2], column: names[names.length - 1]! };
+  const column = names.at(-1);
+  if (column === undefined || (u[1].fields as Node[]).some((f) => f.A_Star)) return undefined;
+  return names.length === 1 ? { column } : { table: names.at(-2), column };
 }
 
 function pgFuncName(node: Node): string {

@@ -85,14 +85,13 @@ export async function parsePostgres(sql: string): Promise<ParsedStatement> {
     const at = details?.cursorPosition !== undefined ? ` at ${describePosition(sql, details.cursorPosition)}` : '';
     throw new UserError(`cannot parse the SQL: ${(error as Error).message}${at}`, 'fix the statement (PostgreSQL syntax)');
   }
-  const stmts = result.stmts ?? [];
-  if (stmts.length === 0) throw new UserError('the SQL is empty', 'give one statement in `sql`');
-  if (stmts.length > 1) {
-    const second = stmts[1]!;
+  const [only, second] = result.stmts ?? [];
+  if (!only) throw new UserError('the SQL is empty', 'give one statement in `sql`');
+  if (second) {
     const text = sql.slice(second.stmt_location ?? 0, (second.stmt_location ?? 0) + (second.stmt_len || sql.length)).trim();
     refuse('more than one statement', `the second statement is "${text.length > 80 ? `${text.slice(0, 77)}…` : text}"`);
   }
-  const stmt = stmts[0]!.stmt ?? {};
+  const stmt = only.stmt ?? {};
   const type = Object.keys(stmt)[0] ?? '';
   const shape = shapeFromPgStatement(stmt);
   const kinds: Record<string, StatementKind> = {
@@ -122,7 +121,7 @@ export function splitStatements(sql: string, dialect: 'mysql' | 'sqlite' = 'mysq
   let i = 0;
   const n = sql.length;
   while (i < n) {
-    const c = sql[i]!;
+    const c = sql.charAt(i);
     if (c === "'" || c === '"' || c === '`') {
       const close = c;
       i++;
@@ -130,7 +129,7 @@ export function splitStatements(sql: string, dialect: 'mysql' | 'sqlite' = 'mysq
       // `identifiers`, and never in SQLite).
       while (i < n && sql[i] !== close) i += sql[i] === '\\' && close !== '`' && dialect === 'mysql' ? 2 : 1;
       i++;
-    } else if (c === '-' && sql[i + 1] === '-' && (dialect === 'sqlite' || i + 2 >= n || /\s/.test(sql[i + 2]!))) {
+    } else if (c === '-' && sql[i + 1] === '-' && (dialect === 'sqlite' || i + 2 >= n || /\s/.test(sql.charAt(i + 2)))) {
       // MariaDB/MySQL: "--" starts a comment only when followed by whitespace; "1--1" is arithmetic.
       while (i < n && sql[i] !== '\n') i++;
     } else if (c === '/' && sql[i + 1] === '*') {
@@ -161,13 +160,9 @@ export function parseWithNodeSqlParser(sql: string, dialect: 'mysql' | 'sqlite')
     refuse('an executable comment (/*! … */)', 'MariaDB/MySQL run its contents as SQL, which our parser cannot see');
   // INTO OUTFILE/DUMPFILE writes a server file; any spacing or comment between the words counts.
   if (dialect === 'mysql' && /\b(outfile|dumpfile)\b/i.test(sql)) refuse('SELECT … INTO OUTFILE/DUMPFILE', 'it writes a file on the server');
-  const statements = splitStatements(sql, dialect);
-  if (statements.length === 0) throw new UserError('the SQL is empty', 'give one statement in `sql`');
-  if (statements.length > 1) {
-    const text = statements[1]!;
-    refuse('more than one statement', `the second statement is "${text.length > 80 ? `${text.slice(0, 77)}…` : text}"`);
-  }
-  const text = statements[0]!;
+  const [text, second] = splitStatements(sql, dialect);
+  if (text === undefined) throw new UserError('the SQL is empty', 'give one statement in `sql`');
+  if (second !== undefined) refuse('more than one statement', `the second statement is "${second.length > 80 ? `${second.slice(0, 77)}…` : second}"`);
   const first = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*\(?\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase() ?? '';
   const kind = FIRST_KEYWORD_KIND[first];
   if (!kind) {

@@ -376,6 +376,8 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
         if (t.using_temporary_table) flags.push('using_temporary_table');
         if (t.using_index) flags.push('using_index');
         const loops = num(t.r_loops);
+        const actualRows = num(t.r_rows);
+        const actualFilteredPct = num(t.r_filtered);
         const id = add({
           parentId,
           depth,
@@ -387,7 +389,7 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
           ...(t.attached_condition ? { filter: String(t.attached_condition) } : {}),
           ...(rows !== undefined ? { estimatedRows: rows } : {}),
           ...(num((t.cost_info as Json | undefined)?.prefix_cost) !== undefined ? { totalCost: num((t.cost_info as Json).prefix_cost) } : {}),
-          ...(analyzed && num(t.r_rows) !== undefined ? { actualRows: num(t.r_rows) } : {}),
+          ...(analyzed && actualRows !== undefined ? { actualRows } : {}),
           ...(analyzed && loops !== undefined ? { loops } : {}),
           // MariaDB's r_table_time_ms + r_other_time_ms is the time spent in this table alone, all loops.
           ...(analyzed && num(t.r_table_time_ms) !== undefined
@@ -397,8 +399,8 @@ export function normaliseMysqlPlan(json: Json, analyzed: boolean, aliases?: Map<
               }
             : {}),
           ...(filtered !== undefined ? { filteredPct: filtered } : {}),
-          ...(analyzed && num(t.r_rows) !== undefined && num(t.r_filtered) !== undefined
-            ? { rowsRemovedByFilter: Math.round((num(t.r_rows)! * (100 - num(t.r_filtered)!)) / 100) }
+          ...(analyzed && actualRows !== undefined && actualFilteredPct !== undefined
+            ? { rowsRemovedByFilter: Math.round((actualRows * (100 - actualFilteredPct)) / 100) }
             : {}),
           ...(flags.length ? { flags } : {}),
         });

@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors.js';
+import { defined, UserError } from '../../common/errors.js';
 import { loadPgParser } from '../statement.js';
 
 /**
@@ -90,8 +90,9 @@ export function calledFunctionNames(tree: unknown): Array<{ schema?: string; nam
     const call = record.FuncCall as { funcname?: Array<{ String?: { sval?: string; str?: string } }> } | undefined;
     if (call?.funcname) {
       const parts = call.funcname.map((p) => p.String?.sval ?? p.String?.str ?? '');
-      const name = parts[parts.length - 1] ?? '';
-      out.push(parts.length > 1 ? { schema: parts[parts.length - 2]!, name } : { name });
+      const name = parts.at(-1) ?? '';
+      const schema = parts.at(-2);
+      out.push(schema !== undefined ? { schema, name } : { name });
     }
     for (const value of Object.values(record)) visit(value);
   };
@@ -118,7 +119,7 @@ async function volatileBuiltins(q: PgQuery): Promise<Set<string>> {
 function sideEffectCallsInText(text: string, denied: Set<string>): string[] {
   const found = new Set<string>();
   for (const match of text.matchAll(/(^|[^a-z0-9_$."])(?:pg_catalog\.)?([a-z_][a-z0-9_$]*)\s*\(/gi)) {
-    const name = match[2]!.toLowerCase();
+    const name = defined(match[2], 'the function name in a call matched in SQL text').toLowerCase();
     if (denied.has(name)) found.add(name);
   }
   return [...found];
@@ -335,7 +336,8 @@ export async function checkPostgresCatalog(q: PgQuery, sql: string, options: Cat
     const oid = await q<{ oid: string }>(`SELECT p.oid::text AS oid FROM pg_proc p WHERE p.proname = $1 AND p.pronamespace = pg_my_temp_schema()`, [probeName]);
     // Definitions printed with every non-pg_catalog name schema-qualified.
     await q("SET LOCAL search_path = ''");
-    rows = (await q<WalkRow>(WALK_SQL, [oid.rows[0]!.oid, options.executedWrite, options.kind ?? '', options.usesDefaults])).rows;
+    const probe = defined(oid.rows[0], `the probe function pg_temp.${probeName} just created`);
+    rows = (await q<WalkRow>(WALK_SQL, [probe.oid, options.executedWrite, options.kind ?? '', options.usesDefaults])).rows;
   } finally {
     await q('ROLLBACK').catch(() => undefined);
   }

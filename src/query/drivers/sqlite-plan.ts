@@ -1,3 +1,4 @@
+import { defined } from '../../common/errors.js';
 import type { Plan, PlanNode } from '../plan.js';
 
 /**
@@ -52,9 +53,10 @@ export function normaliseSqlitePlan(rows: EqpRow[], stats: SqliteStats, analyzed
     const node: PlanNode = { id, parentId, depth, kind: 'other', label: row.detail };
     let m: RegExpExecArray | null;
     if ((m = SEARCH.exec(row.detail))) {
-      const table = tableOf(m[1]!);
+      const name = defined(m[1], 'the table name of a SEARCH row');
+      const table = tableOf(name);
       node.relation = table;
-      if (m[2] || table !== m[1]) node.alias = m[2] ?? m[1]!;
+      if (m[2] || table !== name) node.alias = m[2] ?? name;
       const n = stats.rows(table);
       const { eq, range } = constraintCounts(m[6]);
       if (m[3]) {
@@ -68,15 +70,18 @@ export function normaliseSqlitePlan(rows: EqpRow[], stats: SqliteStats, analyzed
         node.estimatedRows = range > 0 && eq === 0 ? Math.max(1, (n ?? 1_000_000) / 4 ** range) : 1;
       } else {
         node.kind = 'index-scan';
-        node.index = m[5]!;
-        const perKey = eq > 0 ? (stats.avgEq(m[5]!, eq) ?? 10) : (n ?? 1_000_000);
+        // Neither AUTOMATIC nor INTEGER PRIMARY KEY: the regex's third alternative, INDEX <name>.
+        const index = defined(m[5], 'the index name of a SEARCH … USING INDEX row');
+        node.index = index;
+        const perKey = eq > 0 ? (stats.avgEq(index, eq) ?? 10) : (n ?? 1_000_000);
         node.estimatedRows = Math.max(1, perKey / 4 ** range);
       }
       if (m[6]) node.indexCond = m[6];
     } else if ((m = SCAN.exec(row.detail)) && !/^SCAN (CONSTANT ROW|\d)/.test(row.detail)) {
-      const table = tableOf(m[1]!);
+      const name = defined(m[1], 'the table name of a SCAN row');
+      const table = tableOf(name);
       node.relation = table;
-      if (m[2] || table !== m[1]) node.alias = m[2] ?? m[1]!;
+      if (m[2] || table !== name) node.alias = m[2] ?? name;
       if (m[4]) {
         node.kind = m[3] ? 'index-only-scan' : 'full-index-scan';
         node.index = m[4];
