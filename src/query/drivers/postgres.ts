@@ -30,7 +30,8 @@ import {
  *   created when we connect as a superuser); executed writes in a transaction rolled back.
  * Index candidates are tried with HypoPG (hypothetical, nothing built) when installed,
  * otherwise built inside a transaction that is switched to READ ONLY before the EXPLAIN and
- * rolled back.
+ * rolled back. Every transaction opens and ends on the shared base (transactional.ts), as
+ * SQLite's and MariaDB's do: always a ROLLBACK, and a connection whose ROLLBACK failed is closed.
  */
 type PgClient = import('pg').Client;
 
