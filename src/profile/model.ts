@@ -111,10 +111,53 @@ export class ProfileBuilder {
   }
 }
 
+/**
+ * The error for an index the model guarantees but does not hold: samples name existing nodes,
+ * nodes existing frames and earlier parents (the parsers and ProfileBuilder build them so),
+ * so this is a bug in whoever built the profile. For per-sample loops, which check inline.
+ */
+export function missingEntry(what: string, index: number, length: number): Error {
+  return new Error(`internal error: ${what} ${index} is missing (of ${length})`);
+}
+
+/**
+ * `list[index]` where the model guarantees the entry (see missingEntry), for per-node loops.
+ * JavaScript arrays only; per-node number tables have their own (weightAt, intAt), so each
+ * check sees one kind of array and V8 keeps its load fast.
+ */
+export function entryAt<T>(list: readonly T[], index: number, what: string): T {
+  const value = list[index];
+  if (value === undefined) throw missingEntry(what, index, list.length);
+  return value;
+}
+
+/** `list[index]` of a per-node Float64Array (weights, totals) where the model guarantees it. */
+export function weightAt(list: Float64Array, index: number, what: string): number {
+  const value = list[index];
+  if (value === undefined) throw missingEntry(what, index, list.length);
+  return value;
+}
+
+/** `list[index]` of an Int32Array (a function per frame or node, counters) where the model guarantees it. */
+export function intAt(list: Int32Array, index: number, what: string): number {
+  const value = list[index];
+  if (value === undefined) throw missingEntry(what, index, list.length);
+  return value;
+}
+
 /** Self weight per call-tree node (index = node): the samples' weights summed where they fell. */
 export function selfWeightByNode(profile: Pick<Profile, 'nodes' | 'samples' | 'weights'>): Float64Array {
+  const { samples, weights } = profile;
   const self = new Float64Array(profile.nodes.length);
-  for (let i = 0; i < profile.samples.length; i++) self[profile.samples[i]!]! += profile.weights[i]!;
+  // Once per sample (millions in a long run): checks inline, no call per element.
+  for (let i = 0; i < samples.length; i++) {
+    const node = samples[i];
+    const weight = weights[i];
+    if (node === undefined || weight === undefined) throw missingEntry('node or weight of sample', i, samples.length);
+    const sum = self[node];
+    if (sum === undefined) throw missingEntry('node of a sample', node, self.length);
+    self[node] = sum + weight;
+  }
   return self;
 }
 
@@ -129,11 +172,12 @@ export function totalWeight(profile: Pick<Profile, 'weights'>): number {
  * flame graph shows one tower per process), frames are shared, timestamps kept.
  */
 export function mergeProfiles(profiles: Array<{ profile: Profile; process: ProcessInfo }>): Profile {
-  if (profiles.length === 1) {
-    const only = profiles[0]!;
+  const [only, ...others] = profiles;
+  if (only === undefined) throw new Error('internal error: a profile to merge is missing');
+  if (!others.length) {
     return { ...only.profile, processes: [{ ...only.process, samples: only.profile.samples.length, weight: totalWeight(only.profile) }] };
   }
-  const first = profiles[0]!.profile;
+  const first = only.profile;
   const builder = new ProfileBuilder();
   const samples: number[] = [];
   const weights: number[] = [];
@@ -148,17 +192,33 @@ export function mergeProfiles(profiles: Array<{ profile: Profile; process: Proce
     const frameMap = profile.frames.map((f) => builder.frame(f));
     const nodeMap = new Array<number>(profile.nodes.length);
     profile.nodes.forEach((n, i) => {
-      nodeMap[i] = builder.child(n.parent < 0 ? root : nodeMap[n.parent]!, frameMap[n.frame]!);
+      // Parents come before children, so the parent's new index is already known.
+      nodeMap[i] = builder.child(n.parent < 0 ? root : entryAt(nodeMap, n.parent, 'parent node'), entryAt(frameMap, n.frame, 'frame'));
     });
     for (const t of profile.lineTicks ?? []) {
-      lineTicks.push({ ...t, node: nodeMap[t.node]!, ...(t.owner !== undefined ? { owner: frameMap[t.owner]! } : {}) });
+      lineTicks.push({
+        ...t,
+        node: entryAt(nodeMap, t.node, 'node of a line tick'),
+        ...(t.owner !== undefined ? { owner: entryAt(frameMap, t.owner, 'owner frame of a line tick') } : {}),
+      });
     }
+    const times = keepTime ? profile.timestamps : undefined;
     let weight = 0;
+    // Once per sample: checks inline, no call per element.
     for (let i = 0; i < profile.samples.length; i++) {
-      samples.push(nodeMap[profile.samples[i]!]!);
-      weights.push(profile.weights[i]!);
-      weight += profile.weights[i]!;
-      if (keepTime) timestamps.push(profile.timestamps![i]!);
+      const node = profile.samples[i];
+      const w = profile.weights[i];
+      if (node === undefined || w === undefined) throw missingEntry('node or weight of sample', i, profile.samples.length);
+      const merged = nodeMap[node];
+      if (merged === undefined) throw missingEntry('node of a sample', node, nodeMap.length);
+      samples.push(merged);
+      weights.push(w);
+      weight += w;
+      if (times) {
+        const t = times[i];
+        if (t === undefined) throw missingEntry('timestamp of sample', i, times.length);
+        timestamps.push(t);
+      }
     }
     processes.push({ ...process, samples: profile.samples.length, weight, rootFrame });
     durationUs = Math.max(durationUs, profile.durationUs);
