@@ -1,5 +1,5 @@
 import { round } from '../common/units.js';
-import { selfWeightByNode, type Frame, type FrameCategory, type Profile } from './model.js';
+import { entryAt, intAt, selfWeightByNode, weightAt, type Frame, type FrameCategory, type Profile } from './model.js';
 
 /**
  * Where the weight went: self and total per function (merged by name+file+line, so the same
@@ -69,24 +69,24 @@ export function frameLabel(frame: Pick<Frame, 'name' | 'file' | 'line' | 'catego
 export function childrenOf(profile: Pick<Profile, 'nodes'>): { roots: number[]; children: number[][] } {
   const children: number[][] = profile.nodes.map(() => []);
   const roots: number[] = [];
-  profile.nodes.forEach((node, i) => (node.parent < 0 ? roots : children[node.parent]!).push(i));
+  profile.nodes.forEach((node, i) => (node.parent < 0 ? roots : entryAt(children, node.parent, 'parent node')).push(i));
   return { roots, children };
 }
 
 export function analyseProfile(profile: Profile, options: { pathLimit?: number } = {}): Analysis {
-  const nodeCount = profile.nodes.length;
+  const { nodes, frames } = profile;
   const nodeSelf = selfWeightByNode(profile);
   const nodeTotal = Float64Array.from(nodeSelf);
-  for (let n = nodeCount - 1; n >= 0; n--) {
-    const parent = profile.nodes[n]!.parent;
-    if (parent >= 0) nodeTotal[parent]! += nodeTotal[n]!;
+  for (let n = nodes.length - 1; n >= 0; n--) {
+    const parent = entryAt(nodes, n, 'node').parent;
+    if (parent >= 0) nodeTotal[parent] = weightAt(nodeTotal, parent, 'total of parent node') + weightAt(nodeTotal, n, 'total of node');
   }
 
   // Function identity: frames that differ only in column (or category) are one function.
-  const funcOfFrame = new Int32Array(profile.frames.length);
+  const funcOfFrame = new Int32Array(frames.length);
   const funcIndex = new Map<string, number>();
   const rows: FunctionRow[] = [];
-  profile.frames.forEach((frame, i) => {
+  frames.forEach((frame, i) => {
     const key = functionKey(frame);
     let index = funcIndex.get(key);
     if (index === undefined) {
@@ -96,39 +96,41 @@ export function analyseProfile(profile: Profile, options: { pathLimit?: number }
     }
     funcOfFrame[i] = index;
   });
+  const frameOfNode = nodes.map((node) => entryAt(frames, node.frame, 'frame'));
+  const funcOfNode = Int32Array.from(nodes, (node) => intAt(funcOfFrame, node.frame, 'function of frame'));
 
   const byCategory: Partial<Record<FrameCategory, number>> = {};
   let total = 0;
   let idle = 0;
-  for (let n = 0; n < nodeCount; n++) {
-    const self = nodeSelf[n]!;
-    if (self === 0) continue;
-    const frame = profile.frames[profile.nodes[n]!.frame]!;
-    rows[funcOfFrame[profile.nodes[n]!.frame]!]!.self += self;
+  frameOfNode.forEach((frame, n) => {
+    const self = weightAt(nodeSelf, n, 'self weight of node');
+    if (self === 0) return;
+    entryAt(rows, intAt(funcOfNode, n, 'function of node'), 'function').self += self;
     byCategory[frame.category] = (byCategory[frame.category] ?? 0) + self;
     total += self;
     if (frame.category === 'idle') idle += self;
-  }
+  });
 
   // Total: a node's subtree counts for its function unless the function is already on the
   // stack above it (recursion must not count the same time twice).
   const { roots, children } = childrenOf(profile);
   const onStack = new Int32Array(rows.length);
   const stack: Array<[node: number, entering: boolean]> = roots.map((r) => [r, true]);
-  while (stack.length) {
-    const [node, entering] = stack.pop()!;
-    const fn = funcOfFrame[profile.nodes[node]!.frame]!;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, entering] = top;
+    const fn = intAt(funcOfNode, node, 'function of node');
+    const depth = intAt(onStack, fn, 'stack depth of function');
     if (entering) {
-      if (onStack[fn] === 0) rows[fn]!.total += nodeTotal[node]!;
-      onStack[fn]!++;
+      if (depth === 0) entryAt(rows, fn, 'function').total += weightAt(nodeTotal, node, 'total of node');
+      onStack[fn] = depth + 1;
       stack.push([node, false]);
-      for (const child of children[node]!) stack.push([child, true]);
+      for (const child of entryAt(children, node, 'children of node')) stack.push([child, true]);
     } else {
-      onStack[fn]!--;
+      onStack[fn] = depth - 1;
     }
   }
 
-  const { lines, inlined } = attributeLineTicks(profile, nodeSelf, rows, funcOfFrame, byCategory);
+  const { lines, inlined } = attributeLineTicks(profile, nodeSelf, rows, funcOfFrame, funcOfNode, byCategory);
 
   if (profile.functionStats) {
     // cProfile counts exactly: its per-function figures beat the reconstructed tree's.
@@ -137,7 +139,7 @@ export function analyseProfile(profile: Profile, options: { pathLimit?: number }
       row.total = 0;
     }
     for (const stat of profile.functionStats) {
-      const row = rows[funcOfFrame[stat.frame]!]!;
+      const row = entryAt(rows, intAt(funcOfFrame, stat.frame, 'function of frame'), 'function');
       row.self += stat.self;
       row.total = Math.max(row.total, stat.total);
       row.calls = (row.calls ?? 0) + stat.calls;
@@ -148,17 +150,19 @@ export function analyseProfile(profile: Profile, options: { pathLimit?: number }
   functions.sort((a, b) => b.self - a.self || b.total - a.total);
 
   const limit = options.pathLimit ?? 15;
-  const heaviest = Array.from(nodeSelf.keys())
-    .filter((n) => nodeSelf[n]! > 0 && profile.frames[profile.nodes[n]!.frame]!.category !== 'idle')
-    .sort((a, b) => nodeSelf[b]! - nodeSelf[a]!)
-    .slice(0, limit);
-  const paths = heaviest.map((n) => {
+  const weighty: Array<{ node: number; self: number }> = [];
+  frameOfNode.forEach((frame, node) => {
+    const self = weightAt(nodeSelf, node, 'self weight of node');
+    if (self > 0 && frame.category !== 'idle') weighty.push({ node, self });
+  });
+  const heaviest = weighty.sort((a, b) => b.self - a.self).slice(0, limit);
+  const paths = heaviest.map(({ node, self }) => {
     const labels: string[] = [];
-    for (let m = n; m >= 0; m = profile.nodes[m]!.parent) {
-      const frame = profile.frames[profile.nodes[m]!.frame]!;
+    for (let m = node; m >= 0; m = entryAt(nodes, m, 'node').parent) {
+      const frame = entryAt(frameOfNode, m, 'frame of node');
       if (frame.category !== 'process') labels.push(frameLabel(frame));
     }
-    return { stack: labels.reverse(), self: nodeSelf[n]! };
+    return { stack: labels.reverse(), self };
   });
 
   return { total, idle, onCpu: total - idle, functions, paths, byCategory, lines, inlined, nodeSelf, nodeTotal };
@@ -175,47 +179,48 @@ function attributeLineTicks(
   nodeSelf: Float64Array,
   rows: FunctionRow[],
   funcOfFrame: Int32Array,
+  funcOfNode: Int32Array,
   byCategory: Partial<Record<FrameCategory, number>>,
 ): { lines: LineRow[]; inlined: InlinedRow[] } {
   if (!profile.lineTicks?.length) return { lines: [], inlined: [] };
-  const tickSum = new Float64Array(profile.nodes.length);
-  for (const t of profile.lineTicks) tickSum[t.node]! += t.ticks;
+  const { nodes } = profile;
+  const tickSum = new Float64Array(nodes.length);
+  for (const t of profile.lineTicks) tickSum[t.node] = weightAt(tickSum, t.node, 'node of a line tick') + t.ticks;
   const lineRows = new Map<string, LineRow & { into: Set<string> }>();
-  const inlinedRows = new Map<number, { self: number; into: Set<string> }>();
+  const inlinedRows = new Map<number, { function: FunctionRow; self: number; into: Set<string> }>();
   const onStackOf = (node: number, fn: number): boolean => {
-    for (let n = profile.nodes[node]!.parent; n >= 0; n = profile.nodes[n]!.parent) if (funcOfFrame[profile.nodes[n]!.frame] === fn) return true;
+    for (let n = entryAt(nodes, node, 'node').parent; n >= 0; n = entryAt(nodes, n, 'node').parent) if (funcOfNode[n] === fn) return true;
     return false;
   };
   for (const t of profile.lineTicks) {
-    const self = tickSum[t.node]! > 0 ? (nodeSelf[t.node]! * t.ticks) / tickSum[t.node]! : 0;
+    const ticksOfNode = weightAt(tickSum, t.node, 'node of a line tick');
+    const self = ticksOfNode > 0 ? (weightAt(nodeSelf, t.node, 'self weight of node') * t.ticks) / ticksOfNode : 0;
     if (self <= 0) continue;
-    const nodeFn = funcOfFrame[profile.nodes[t.node]!.frame]!;
-    const ownerFn = t.owner !== undefined ? funcOfFrame[t.owner]! : nodeFn;
+    const nodeFn = intAt(funcOfNode, t.node, 'function of node');
+    const ownerFn = t.owner !== undefined ? intAt(funcOfFrame, t.owner, 'function of frame') : nodeFn;
+    const nodeRow = entryAt(rows, nodeFn, 'function');
+    const ownerRow = entryAt(rows, ownerFn, 'function');
     const key = `${t.file}\u0000${t.line}\u0000${ownerFn}`;
     let row = lineRows.get(key);
-    if (!row) lineRows.set(key, (row = { file: t.file, line: t.line, function: rows[ownerFn]!.name, self: 0, inlinedInto: [], into: new Set() }));
+    if (!row) lineRows.set(key, (row = { file: t.file, line: t.line, function: ownerRow.name, self: 0, inlinedInto: [], into: new Set() }));
     row.self += self;
     if (ownerFn === nodeFn) continue;
-    const caller = rows[nodeFn]!.name;
+    const caller = nodeRow.name;
     row.into.add(caller);
-    rows[nodeFn]!.self -= self;
-    rows[ownerFn]!.self += self;
-    const fromCategory = rows[nodeFn]!.category;
-    const toCategory = rows[ownerFn]!.category;
-    byCategory[fromCategory] = (byCategory[fromCategory] ?? 0) - self;
-    byCategory[toCategory] = (byCategory[toCategory] ?? 0) + self;
-    if (!onStackOf(t.node, ownerFn)) rows[ownerFn]!.total += self;
+    nodeRow.self -= self;
+    ownerRow.self += self;
+    byCategory[nodeRow.category] = (byCategory[nodeRow.category] ?? 0) - self;
+    byCategory[ownerRow.category] = (byCategory[ownerRow.category] ?? 0) + self;
+    if (!onStackOf(t.node, ownerFn)) ownerRow.total += self;
     let moved = inlinedRows.get(ownerFn);
-    if (!moved) inlinedRows.set(ownerFn, (moved = { self: 0, into: new Set() }));
+    if (!moved) inlinedRows.set(ownerFn, (moved = { function: ownerRow, self: 0, into: new Set() }));
     moved.self += self;
     moved.into.add(caller);
   }
   // Floating-point dust from the proportional split must not leave a "-0.00 %" row.
   for (const row of rows) if (Math.abs(row.self) < 1e-9) row.self = 0;
   const lines = [...lineRows.values()].map(({ into, ...row }) => ({ ...row, inlinedInto: [...into] })).sort((a, b) => b.self - a.self);
-  const inlined = [...inlinedRows.entries()]
-    .map(([fn, moved]) => ({ function: rows[fn]!, self: moved.self, into: [...moved.into] }))
-    .sort((a, b) => b.self - a.self);
+  const inlined = [...inlinedRows.values()].map(({ into, ...moved }) => ({ ...moved, into: [...into] })).sort((a, b) => b.self - a.self);
   return { lines, inlined };
 }
 
