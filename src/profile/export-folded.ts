@@ -1,5 +1,6 @@
+import { defined } from '../common/errors.js';
 import { frameLabel } from './analyse.js';
-import { selfWeightByNode, type Profile } from './model.js';
+import { entryAt, selfWeightByNode, weightAt, type Profile } from './model.js';
 
 /**
  * Folded stacks, the input of Brendan Gregg's flamegraph.pl, inferno and speedscope:
@@ -17,9 +18,12 @@ export function toFolded(profile: Profile): string {
   const pathOf = new Array<string>(profile.nodes.length);
   const lines: string[] = [];
   profile.nodes.forEach((node, i) => {
-    pathOf[i] = node.parent < 0 ? labels[node.frame]! : `${pathOf[node.parent]!};${labels[node.frame]!}`;
-    const weight = Math.round(self[i]!);
-    if (weight > 0) lines.push(`${pathOf[i]} ${weight}`);
+    const label = entryAt(labels, node.frame, 'frame');
+    // Parents come before children, so the parent's path is already known.
+    const path = node.parent < 0 ? label : `${entryAt(pathOf, node.parent, 'path of parent node')};${label}`;
+    pathOf[i] = path;
+    const weight = Math.round(weightAt(self, i, 'self weight of node'));
+    if (weight > 0) lines.push(`${path} ${weight}`);
   });
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
@@ -31,7 +35,7 @@ export function parseFolded(text: string): Array<{ stack: string[]; weight: numb
     if (!line.trim()) continue;
     const match = /^(.*) (\d+(?:\.\d+)?)$/.exec(line);
     if (!match) throw new Error(`not a folded-stack line: ${line.slice(0, 80)}`);
-    out.push({ stack: match[1]!.split(';'), weight: Number(match[2]) });
+    out.push({ stack: defined(match[1], 'the stack of a folded line').split(';'), weight: Number(match[2]) });
   }
   return out;
 }

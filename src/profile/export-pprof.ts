@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile as PprofProfile, Sample, StringTable, ValueType } from 'pprof-format';
-import type { Profile } from './model.js';
+import { entryAt, missingEntry, weightAt, type Profile } from './model.js';
 
 /**
  * pprof (profile.proto, gzipped) via `pprof-format`, for `go tool pprof` and every tool that
@@ -20,7 +20,8 @@ export function toPprof(profile: Profile, options: { periodUs: number; startMs?:
 
   const functions: PprofFunction[] = [];
   const locations: Location[] = [];
-  const locationOfFrame = profile.frames.map((frame, i) => {
+  // One function and one location per frame, both with id = frame index + 1.
+  profile.frames.forEach((frame, i) => {
     const id = i + 1;
     functions.push(
       new PprofFunction({
@@ -32,26 +33,36 @@ export function toPprof(profile: Profile, options: { periodUs: number; startMs?:
       }),
     );
     locations.push(new Location({ id, line: [new Line({ functionId: id, line: frame.line })] }));
-    return id;
   });
 
-  const count = new Float64Array(profile.nodes.length);
-  const weight = new Float64Array(profile.nodes.length);
+  const { nodes, frames } = profile;
+  const count = new Float64Array(nodes.length);
+  const weight = new Float64Array(nodes.length);
+  // Once per sample: checks inline, no call per element.
   for (let i = 0; i < profile.samples.length; i++) {
-    count[profile.samples[i]!]!++;
-    weight[profile.samples[i]!]! += profile.weights[i]!;
+    const node = profile.samples[i];
+    const w = profile.weights[i];
+    if (node === undefined || w === undefined) throw missingEntry('node or weight of sample', i, profile.samples.length);
+    const c = count[node];
+    const sum = weight[node];
+    if (c === undefined || sum === undefined) throw missingEntry('node of a sample', node, nodes.length);
+    count[node] = c + 1;
+    weight[node] = sum + w;
   }
   const samples: Sample[] = [];
-  profile.nodes.forEach((_, n) => {
-    if (weight[n] === 0 && count[n] === 0) return;
+  for (let n = 0; n < nodes.length; n++) {
+    const c = weightAt(count, n, 'sample count of node');
+    const w = weightAt(weight, n, 'weight of node');
+    if (w === 0 && c === 0) continue;
     const locationId: number[] = [];
-    for (let m = n; m >= 0; m = profile.nodes[m]!.parent) {
-      const frame = profile.frames[profile.nodes[m]!.frame]!;
-      if (frame.category !== 'process') locationId.push(locationOfFrame[profile.nodes[m]!.frame]!);
+    for (let m = n; m >= 0; ) {
+      const node = entryAt(nodes, m, 'node');
+      if (entryAt(frames, node.frame, 'frame').category !== 'process') locationId.push(node.frame + 1);
+      m = node.parent;
     }
-    const value = cpu ? [Math.round(count[n]!), Math.round(weight[n]! * 1000)] : [Math.round(weight[n]!)];
+    const value = cpu ? [Math.round(c), Math.round(w * 1000)] : [Math.round(w)];
     samples.push(new Sample({ locationId, value }));
-  });
+  }
 
   const encoded = new PprofProfile({
     sampleType,

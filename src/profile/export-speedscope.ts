@@ -1,4 +1,4 @@
-import { selfWeightByNode, type Profile } from './model.js';
+import { entryAt, missingEntry, selfWeightByNode, weightAt, type Profile } from './model.js';
 
 /**
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json): shared
@@ -49,6 +49,7 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string, m
   for (const p of profile.processes) if (p.rootFrame !== undefined) processRoots.set(p.rootFrame, `${p.pid} ${p.command}`);
 
   // Stack of each node (cached by parent), without the synthetic per-process root frame.
+  // Parents come before children, so a parent's stack and owner are already known.
   const stacks = new Array<number[]>(profile.nodes.length);
   const owner = new Array<string>(profile.nodes.length);
   profile.nodes.forEach((node, i) => {
@@ -57,14 +58,13 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string, m
       owner[i] = proc ?? name;
       stacks[i] = proc !== undefined ? [] : [node.frame];
     } else {
-      owner[i] = owner[node.parent]!;
-      stacks[i] = [...stacks[node.parent]!, node.frame];
+      owner[i] = entryAt(owner, node.parent, 'owner of parent node');
+      stacks[i] = [...entryAt(stacks, node.parent, 'stack of parent node'), node.frame];
     }
   });
 
   type Entry = { samples: number[][]; weights: number[]; last: number };
-  const entryOf = (byOwner: Map<string, Entry>, node: number): Entry => {
-    const key = owner[node]!;
+  const entryOf = (byOwner: Map<string, Entry>, key: string): Entry => {
     let entry = byOwner.get(key);
     if (!entry) byOwner.set(key, (entry = { samples: [], weights: [], last: -1 }));
     return entry;
@@ -72,19 +72,29 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string, m
   let byOwner = new Map<string, Entry>();
   let frameRefs = 0;
   let timeOrder = true;
+  // Once per sample: checks inline.
   for (let i = 0; i < profile.samples.length; i++) {
-    const node = profile.samples[i]!;
-    const entry = entryOf(byOwner, node);
+    const node = profile.samples[i];
+    const weight = profile.weights[i];
+    if (node === undefined || weight === undefined) throw missingEntry('node or weight of sample', i, profile.samples.length);
+    const stack = stacks[node];
+    const key = owner[node];
+    if (stack === undefined || key === undefined) throw missingEntry('node of a sample', node, stacks.length);
+    const entry = entryOf(byOwner, key);
     if (entry.last === node) {
-      entry.weights[entry.weights.length - 1]! += profile.weights[i]!;
+      // `last` is set only with a push, so the entry has a last weight to add to.
+      const end = entry.weights.length - 1;
+      const previous = entry.weights[end];
+      if (previous === undefined) throw missingEntry('last weight of a speedscope profile', end, entry.weights.length);
+      entry.weights[end] = previous + weight;
     } else {
-      frameRefs += stacks[node]!.length;
+      frameRefs += stack.length;
       if (frameRefs > maxFrameRefs) {
         timeOrder = false;
         break;
       }
-      entry.samples.push(stacks[node]!);
-      entry.weights.push(profile.weights[i]!);
+      entry.samples.push(stack);
+      entry.weights.push(weight);
       entry.last = node;
     }
   }
@@ -92,10 +102,11 @@ export function toSpeedscope(profile: Profile, name: string, exporter: string, m
     const self = selfWeightByNode(profile);
     byOwner = new Map();
     for (let node = 0; node < profile.nodes.length; node++) {
-      if (self[node]! <= 0) continue;
-      const entry = entryOf(byOwner, node);
-      entry.samples.push(stacks[node]!);
-      entry.weights.push(self[node]!);
+      const weight = weightAt(self, node, 'self weight of node');
+      if (weight <= 0) continue;
+      const entry = entryOf(byOwner, entryAt(owner, node, 'owner of node'));
+      entry.samples.push(entryAt(stacks, node, 'stack of node'));
+      entry.weights.push(weight);
     }
   }
   const profiles = [...byOwner.entries()].map(([owned, entry]) => ({

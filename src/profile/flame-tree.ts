@@ -1,5 +1,5 @@
 import { functionKey } from './analyse.js';
-import type { FrameCategory, Profile } from './model.js';
+import { entryAt, selfWeightByNode, weightAt, type FrameCategory, type Profile } from './model.js';
 
 /**
  * The flame graph's data: the call tree merged by function (name+file+line) at each level —
@@ -22,15 +22,19 @@ export interface FlameTree {
   diff: boolean;
 }
 
-interface MergedNode {
-  key: string;
-  parent: MergedNode | undefined;
+/** The merged tree's root (no frame of its own), and what every box has. */
+interface MergedRoot {
   /** Identity of the root→node path of function keys, shared across profiles (for the diff). */
   path: number;
-  frame: number;
   self: number;
   total: number;
   children: Map<string, MergedNode>;
+}
+
+interface MergedNode extends MergedRoot {
+  key: string;
+  parent: MergedRoot;
+  frame: number;
 }
 
 /** Numbers root→node paths without building path strings (O(depth) each would be quadratic). */
@@ -47,19 +51,19 @@ class PathIds {
   }
 }
 
-function mergeByFunction(profile: Profile, paths: PathIds): { root: MergedNode; order: MergedNode[] } {
-  const root: MergedNode = { key: '', parent: undefined, path: 0, frame: -1, self: 0, total: 0, children: new Map() };
+function mergeByFunction(profile: Profile, paths: PathIds): { root: MergedRoot; order: MergedNode[] } {
+  const root: MergedRoot = { path: 0, self: 0, total: 0, children: new Map() };
   const order: MergedNode[] = [];
-  const selfOfNode = new Float64Array(profile.nodes.length);
-  for (let i = 0; i < profile.samples.length; i++) selfOfNode[profile.samples[i]!]! += profile.weights[i]!;
+  const selfOfNode = selfWeightByNode(profile);
   // A process's root frame is keyed by its command without the pid, so two runs line up.
   const keys = profile.frames.map((f) =>
     f.category === 'process' ? `process\u0000${f.name.replace(/^\(process \d+\) |^\d+ /, '')}` : `${functionKey(f)}\u0000${f.category}`,
   );
   const merged = new Array<MergedNode>(profile.nodes.length);
   profile.nodes.forEach((node, i) => {
-    const parent = node.parent < 0 ? root : merged[node.parent]!;
-    const key = keys[node.frame]!;
+    // Parents come before children, so the parent's box already exists.
+    const parent = node.parent < 0 ? root : entryAt(merged, node.parent, 'parent node');
+    const key = entryAt(keys, node.frame, 'frame');
     let m = parent.children.get(key);
     if (!m) {
       m = { key, parent, path: paths.id(parent.path, key), frame: node.frame, self: 0, total: 0, children: new Map() };
@@ -67,18 +71,18 @@ function mergeByFunction(profile: Profile, paths: PathIds): { root: MergedNode; 
       order.push(m);
     }
     merged[i] = m;
-    m.self += selfOfNode[i]!;
+    m.self += weightAt(selfOfNode, i, 'self weight of node');
   });
   // Created parent-before-child, so one backwards pass sums subtrees (no recursion: stacks
   // of deep recursion in the profiled program would overflow ours).
   for (const n of order) n.total = n.self;
   root.total = root.self;
-  for (let i = order.length - 1; i >= 0; i--) order[i]!.parent!.total += order[i]!.total;
+  for (const n of order.toReversed()) n.parent.total += n.total;
   return { root, order };
 }
 
 /** Self share per root→leaf path of function keys, for the diff. */
-function selfShareByPath(merged: { root: MergedNode; order: MergedNode[] }): Map<number, number> {
+function selfShareByPath(merged: { root: MergedRoot; order: MergedNode[] }): Map<number, number> {
   const out = new Map<number, number>();
   for (const n of merged.order) if (n.self > 0) out.set(n.path, n.self / (merged.root.total || 1));
   return out;
@@ -106,9 +110,9 @@ export function buildFlameTree(profile: Profile, options: { baseline?: Profile; 
   let pruned = 0;
   // Root of the picture: "all", so a click on it always zooms fully out.
   nodes.push([-1, intern(names, nameIndex, 'all'), intern(files, fileIndex, ''), 0, 0, root.self, root.total, 0]);
-  const stack: Array<[MergedNode, number]> = [[root, 0]];
-  while (stack.length) {
-    const [node, index] = stack.pop()!;
+  const stack: Array<[MergedRoot, number]> = [[root, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, index] = top;
     const children = [...node.children.values()].sort((a, b) => b.total - a.total);
     // Pushed in reverse so the heaviest child is emitted first (pre-order, left-heavy).
     const kept: Array<[MergedNode, number]> = [];
@@ -117,7 +121,7 @@ export function buildFlameTree(profile: Profile, options: { baseline?: Profile; 
         pruned += child.total;
         continue;
       }
-      const frame = profile.frames[child.frame]!;
+      const frame = entryAt(profile.frames, child.frame, 'frame');
       const delta = before ? (child.self / (root.total || 1) - (before.get(child.path) ?? 0)) * 100 : 0;
       const childIndex = nodes.length;
       nodes.push([
@@ -132,7 +136,7 @@ export function buildFlameTree(profile: Profile, options: { baseline?: Profile; 
       ]);
       kept.push([child, childIndex]);
     }
-    for (let i = kept.length - 1; i >= 0; i--) stack.push(kept[i]!);
+    for (const entry of kept.reverse()) stack.push(entry);
   }
   return { unit: profile.unit, total: root.total, names, files, nodes, pruned, diff: !!before };
 }
