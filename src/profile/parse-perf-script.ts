@@ -45,13 +45,16 @@ export function parsePerfScript(text: string, options: { intervalUs: number; exc
       flush();
       // comm may contain spaces: anchor on "pid[/tid] [cpu]? time:".
       const m = /^(.*?)\s+(\d+)(?:\/\d+)?\s+(?:\[\d+\]\s+)?(\d+\.\d+):\s+(?:(\d+)\s+)?(\S+?):/.exec(line);
-      if (m) header = { comm: m[1]!.trim(), pid: Number(m[2]), time: Number(m[3]), period: Number(m[4] ?? 0) };
+      const comm = m?.[1]; // a mandatory group: present whenever the line matched
+      if (m && comm !== undefined) header = { comm: comm.trim(), pid: Number(m[2]), time: Number(m[3]), period: Number(m[4] ?? 0) };
       continue;
     }
     const fm = /^\s+[0-9a-f]+\s+(.+?)\s+\((.*)\)\s*$/.exec(line);
-    if (!fm) continue;
-    let symbol = fm[1]!.replace(/\+0x[0-9a-f]+$/, '');
-    const dso = fm[2]!;
+    // Both groups are mandatory: present whenever the line matched.
+    const rawSymbol = fm?.[1];
+    const dso = fm?.[2];
+    if (rawSymbol === undefined || dso === undefined) continue;
+    let symbol = rawSymbol.replace(/\+0x[0-9a-f]+$/, '');
     if (symbol === '[unknown]') symbol = `[unknown] (${dso.split('/').pop()})`;
     const kernel = dso.startsWith('[kernel') || dso === '[vdso]';
     frames.push(builder.frame({ name: symbol, file: dso, line: 0, column: 0, category: kernel ? 'runtime' : 'native' }));

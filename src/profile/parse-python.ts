@@ -54,14 +54,18 @@ function pythonFrame(builder: ProfileBuilder, locator: Locator, info: PstatsJson
 
 export function parsePstatsJson(data: PstatsJson, locator: Locator): Profile {
   const builder = new ProfileBuilder();
-  const fns = data.functions;
-  const frames = fns.map((f) => pythonFrame(builder, locator, data.info, f.file, f.line, f.name));
-  const callees: Array<Array<{ callee: number; ct: number }>> = fns.map(() => []);
-  fns.forEach((f, i) => {
-    for (const [caller, , , , ct] of f.callers) callees[caller]!.push({ callee: i, ct });
-  });
+  type Fn = { stats: PstatsJson['functions'][number]; frame: number; callees: Array<{ callee: Fn; ct: number }> };
+  const fns: Fn[] = data.functions.map((f) => ({ stats: f, frame: pythonFrame(builder, locator, data.info, f.file, f.line, f.name), callees: [] }));
+  for (const fn of fns) {
+    for (const [caller, , , , ct] of fn.stats.callers) {
+      // The helper lists callers by their index in `functions` (python-helper.ts).
+      const from = fns[caller];
+      if (!from) throw new Error(`internal error: caller ${caller} of ${fn.stats.name} is missing from the profile helper's ${fns.length} functions`);
+      from.callees.push({ callee: fn, ct });
+    }
+  }
   let totalSelf = 0;
-  for (const f of fns) totalSelf += f.tt;
+  for (const f of data.functions) totalSelf += f.tt;
   const minTotal = totalSelf * 0.0005;
 
   const samples: number[] = [];
@@ -72,19 +76,18 @@ export function parsePstatsJson(data: PstatsJson, locator: Locator): Profile {
     weights.push(seconds * 1e6);
   };
   // Roots: functions nobody called (the helper's own frames are filtered by Python itself).
-  const roots = fns.map((f, i) => (f.callers.length === 0 ? i : -1)).filter((i) => i >= 0);
-  type Item = { fn: number; parent: number; total: number; path: Set<number>; depth: number };
-  const stack: Item[] = roots.map((fn) => ({ fn, parent: -1, total: fns[fn]!.ct, path: new Set([fn]), depth: 0 }));
+  const roots = fns.filter((fn) => fn.stats.callers.length === 0);
+  type Item = { fn: Fn; parent: number; total: number; path: Set<Fn>; depth: number };
+  const stack: Item[] = roots.map((fn) => ({ fn, parent: -1, total: fn.stats.ct, path: new Set([fn]), depth: 0 }));
   let nodes = 0;
-  while (stack.length && nodes < 200_000) {
-    const item = stack.pop()!;
-    const f = fns[item.fn]!;
-    const node = builder.child(item.parent, frames[item.fn]!);
+  for (let item = stack.pop(); item !== undefined && nodes < 200_000; item = stack.pop()) {
+    const f = item.fn.stats;
+    const node = builder.child(item.parent, item.fn.frame);
     nodes++;
     const scale = f.ct > 0 ? Math.min(1, item.total / f.ct) : 0;
     addSelf(node, f.tt * scale);
     if (item.depth >= 128) continue;
-    for (const edge of callees[item.fn]!) {
+    for (const edge of item.fn.callees) {
       if (item.path.has(edge.callee)) continue;
       const total = edge.ct * scale;
       if (total < minTotal) continue;
@@ -93,8 +96,8 @@ export function parsePstatsJson(data: PstatsJson, locator: Locator): Profile {
       stack.push({ fn: edge.callee, parent: node, total, path, depth: item.depth + 1 });
     }
   }
-  const functionStats = fns.map((f, i) => ({ frame: frames[i]!, self: f.tt * 1e6, total: f.ct * 1e6, calls: f.nc }));
-  const durationUs = Math.max(0, ...fns.map((f) => f.ct * 1e6));
+  const functionStats = fns.map(({ stats, frame }) => ({ frame, self: stats.tt * 1e6, total: stats.ct * 1e6, calls: stats.nc }));
+  const durationUs = Math.max(0, ...data.functions.map((f) => f.ct * 1e6));
   return {
     runtime: 'python',
     kind: 'cpu',

@@ -1,3 +1,4 @@
+import { UserError } from '../common/errors.js';
 import type { Locator } from './locate.js';
 import { ProfileBuilder, type Profile, type Runtime } from './model.js';
 import type { SpeedscopeFile } from './export-speedscope.js';
@@ -38,16 +39,26 @@ export function parseSpeedscope(file: SpeedscopeFile, locator: Locator, runtime:
   const multiple = file.profiles.length > 1;
   for (const p of file.profiles as Array<SpeedscopeFile['profiles'][number] | EventedProfile>) {
     const root = multiple ? builder.child(-1, builder.frame({ name: p.name, file: '', line: 0, column: 0, category: 'process' })) : -1;
+    // A stack (frame indices into shared.frames) → its node; a file naming a frame it lacks is damaged.
+    const nodeOf = (stack: readonly number[]): number => {
+      let node = root;
+      for (const f of stack) {
+        const frame = frameMap[f];
+        if (frame === undefined) {
+          throw new UserError(
+            `speedscope profile "${p.name}" names frame ${f}, but shared.frames has ${frameMap.length}`,
+            'the file is damaged or not speedscope JSON; export it again from the tool that wrote it',
+          );
+        }
+        node = builder.child(node, frame);
+      }
+      return node;
+    };
     durationUs = Math.max(durationUs, toUnit(p.endValue - p.startValue, p.unit));
     if (p.type === 'sampled') {
       let t = 0;
       p.samples.forEach((stack, i) => {
-        samples.push(
-          builder.path(
-            stack.map((f) => frameMap[f]!),
-            root,
-          ),
-        );
+        samples.push(nodeOf(stack));
         const w = toUnit(p.weights[i] ?? 1, p.unit);
         weights.push(w);
         timestamps.push(t);
@@ -58,12 +69,7 @@ export function parseSpeedscope(file: SpeedscopeFile, locator: Locator, runtime:
       let last = p.startValue;
       for (const event of p.events) {
         if (open.length && event.at > last) {
-          samples.push(
-            builder.path(
-              open.map((f) => frameMap[f]!),
-              root,
-            ),
-          );
+          samples.push(nodeOf(open));
           weights.push(toUnit(event.at - last, p.unit));
           timestamps.push(toUnit(last - p.startValue, p.unit));
         }

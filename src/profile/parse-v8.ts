@@ -83,8 +83,8 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
   const root = raw.nodes.find((n) => n.callFrame.functionName === '(root)') ?? raw.nodes[0];
   const modelNode = new Int32Array(maxId + 1).fill(-1);
   const queue: Array<[id: number, parent: number]> = (root?.children ?? []).map((id) => [id, -1]);
-  for (let head = 0; head < queue.length; head++) {
-    const [id, parent] = queue[head]!;
+  // for…of reads the length at each step, so it also visits the entries pushed on the way.
+  for (const [id, parent] of queue) {
     const node = byId[id];
     if (!node) continue;
     const index = builder.child(parent, frameOf(builder, locator, node.callFrame));
@@ -114,8 +114,9 @@ export function parseCpuProfile(raw: V8CpuProfile, locator: Locator, profiler = 
       timestamps[k] = previousTime - raw.startTime;
       k++;
     }
-    const id = ids[i]!;
-    previousNode = id <= maxId ? modelNode[id]! : -1; // a sample of "(root)" itself carries no frame
+    // A sample of "(root)" itself carries no frame (-1), nor one naming no node of the file.
+    const id = ids[i];
+    previousNode = (id !== undefined ? modelNode[id] : undefined) ?? -1;
     previousTime = t;
   }
   if (previousNode >= 0) {
@@ -178,7 +179,8 @@ function readLineTicks(raw: V8CpuProfile, builder: ProfileBuilder, locator: Loca
     return script;
   };
   for (const node of raw.nodes) {
-    if (!node.positionTicks?.length || modelNode[node.id]! < 0) continue;
+    const index = modelNode[node.id];
+    if (!node.positionTicks?.length || index === undefined || index < 0) continue;
     const f = node.callFrame;
     const script = f.url ? scriptOf(f.url) : null;
     const own = script?.functions.functionAt(f.lineNumber, f.columnNumber, f.functionName);
@@ -187,11 +189,11 @@ function readLineTicks(raw: V8CpuProfile, builder: ProfileBuilder, locator: Loca
       const where = locator.locateLine(f.url, line);
       const owner = script && own ? script.functions.ownerOfLine(line, own) : undefined;
       let ownerFrame: number | undefined;
-      if (owner) {
-        const v8Frame = script!.frames.get(owner) ?? { functionName: owner.name, url: f.url, lineNumber: owner.start.line, columnNumber: owner.start.column };
+      if (script && owner) {
+        const v8Frame = script.frames.get(owner) ?? { functionName: owner.name, url: f.url, lineNumber: owner.start.line, columnNumber: owner.start.column };
         ownerFrame = frameOf(builder, locator, v8Frame);
       }
-      out.push({ node: modelNode[node.id]!, file: where.file, line: where.line, ticks, ...(ownerFrame !== undefined ? { owner: ownerFrame } : {}) });
+      out.push({ node: index, file: where.file, line: where.line, ticks, ...(ownerFrame !== undefined ? { owner: ownerFrame } : {}) });
     }
   }
   return out;
@@ -213,8 +215,8 @@ export function parseHeapProfile(
   const samples: number[] = [];
   const weights: number[] = [];
   const stack: Array<[V8HeapNode, number]> = (raw.head.children ?? []).map((c) => [c, -1]);
-  while (stack.length) {
-    const [node, parent] = stack.pop()!;
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, parent] = top;
     let callFrame = node.callFrame;
     if (!callFrame.url && positions && callFrame.scriptId !== undefined && String(callFrame.scriptId) !== '0') {
       callFrame = positions.get(`${callFrame.scriptId}:${callFrame.functionName}`) ?? callFrame;
