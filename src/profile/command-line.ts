@@ -16,7 +16,7 @@ export function splitCommand(text: string): string[] {
   let inWord = false;
   let quote: '"' | "'" | undefined;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
+    const ch = text.charAt(i); // i < length: one UTF-16 unit, never ''
     if (quote === "'") {
       if (ch === "'") quote = undefined;
       else word += ch;
@@ -24,7 +24,7 @@ export function splitCommand(text: string): string[] {
     }
     if (quote === '"') {
       if (ch === '"') quote = undefined;
-      else if (ch === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1]!)) word += text[++i];
+      else if (ch === '\\' && i + 1 < text.length && '"\\$`'.includes(text.charAt(i + 1))) word += text.charAt(++i);
       else word += ch;
       continue;
     }
@@ -32,7 +32,7 @@ export function splitCommand(text: string): string[] {
       quote = ch;
       inWord = true;
     } else if (ch === '\\' && i + 1 < text.length) {
-      word += text[++i];
+      word += text.charAt(++i);
       inWord = true;
     } else if (/\s/.test(ch)) {
       if (inWord) words.push(word);
@@ -78,7 +78,9 @@ const NODE_LAUNCHERS = new Set(['node', 'nodejs', 'npm', 'npx', 'pnpm', 'yarn', 
 
 /** Which profiler fits: by the program's name, then by a script's shebang line. */
 export function detectRuntime(argv: readonly string[], executable: string | undefined): Runtime {
-  const name = basename(argv[0]!);
+  const [program] = argv;
+  if (program === undefined) throw new UserError('the command is empty', 'give a program to run, e.g. "node server.js"');
+  const name = basename(program);
   if (/^python(\d+(\.\d+)?)?$/.test(name) || name === 'pypy3') return 'python';
   if (NODE_LAUNCHERS.has(name) || /^node\d*$/.test(name)) return 'node';
   if (executable) {
@@ -89,7 +91,8 @@ export function detectRuntime(argv: readonly string[], executable: string | unde
       closeSync(fd);
       const head = buffer.subarray(0, read).toString('latin1');
       if (head.startsWith('#!')) {
-        const first = head.split('\n')[0]!;
+        const newline = head.indexOf('\n');
+        const first = newline < 0 ? head : head.slice(0, newline);
         if (/\bpython/.test(first)) return 'python';
         if (/\b(node|tsx|ts-node|bun)\b/.test(first)) return 'node';
       }

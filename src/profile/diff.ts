@@ -76,10 +76,10 @@ export function diffProfiles(before: Profile, after: Profile, top: number): { gr
   const a = selfShares(before);
   const b = selfShares(after);
   const entries: DiffEntry[] = [];
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
+  // Every function of either side, named as in the newer profile when it is in both.
+  for (const [key, ref] of new Map([...a, ...b])) {
     const x = a.get(key);
     const y = b.get(key);
-    const ref = (y ?? x)!;
     const beforePct = (x?.share ?? 0) * 100;
     const afterPct = (y?.share ?? 0) * 100;
     entries.push({

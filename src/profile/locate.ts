@@ -126,7 +126,8 @@ export class Locator {
   }
 
   private loadMap(path: string): TraceMap | null {
-    if (this.maps.has(path)) return this.maps.get(path)!;
+    const cached = this.maps.get(path);
+    if (cached !== undefined) return cached; // null: looked for before, no usable map
     let map: TraceMap | null = null;
     try {
       const text = readFileSync(path, 'utf8');

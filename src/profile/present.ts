@@ -14,9 +14,9 @@ function where(row: { file: string; line: number }): string {
 
 export function headline(out: ProfileOutput, target: string): string {
   const span = `${round(out.durationS, 1)} s`;
-  if (out.kind === 'heap' && out.heap?.topAllocators.length) {
-    const top = out.heap.topAllocators[0]!;
-    return `Heap profile of ${target} (${span}, ${out.profiler}): top allocator ${top.name}${where(top) ? ` (${where(top)})` : ''} — ${formatBytes(top.bytes)}, ${top.pct}% of ${formatBytes(out.heap.totalBytes)} sampled.`;
+  const allocator = out.heap?.topAllocators[0];
+  if (out.kind === 'heap' && out.heap && allocator) {
+    return `Heap profile of ${target} (${span}, ${out.profiler}): top allocator ${allocator.name}${where(allocator) ? ` (${where(allocator)})` : ''} — ${formatBytes(allocator.bytes)}, ${allocator.pct}% of ${formatBytes(out.heap.totalBytes)} sampled.`;
   }
   if (out.idle) {
     return `IDLE: ${target} was idle during the ${span} window — ${out.idle.quietPct}% of samples idle, (program) or GC, ${formatMs(out.idle.userCodeMs)} in its own code; nothing to rank. ${out.idle.advice}`;

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse, type Node } from 'acorn';
+import { defined } from '../common/errors.js';
 
 /**
  * The functions of one JavaScript file with their line spans, so a line of V8's line-level
@@ -73,16 +74,18 @@ export class ScriptFunctions {
     const functions: FunctionSpan[] = [];
     // Iterative walk over every child node; functions are recorded with their parent for naming.
     const stack: Array<[AnyNode, AnyNode | undefined]> = [[program as AnyNode, undefined]];
-    while (stack.length) {
-      const [node, parent] = stack.pop()!;
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [node, parent] = top;
       if (FUNCTION_TYPES.has(node.type)) {
-        const body = node.body as AnyNode;
+        // Parsed with `locations: true`, so acorn gives every node its loc.
+        const loc = defined(node.loc, 'the location of a function (acorn, locations: true)');
+        const bodyLoc = defined((node.body as AnyNode).loc, 'the location of a function body (acorn, locations: true)');
         functions.push({
           name: nameOf(node, parent),
-          startLine: node.loc!.start.line,
-          endLine: node.loc!.end.line,
-          start: { line: node.loc!.start.line - 1, column: node.loc!.start.column },
-          bodyStart: { line: body.loc!.start.line - 1, column: body.loc!.start.column },
+          startLine: loc.start.line,
+          endLine: loc.end.line,
+          start: { line: loc.start.line - 1, column: loc.start.column },
+          bodyStart: { line: bodyLoc.start.line - 1, column: bodyLoc.start.column },
         });
       }
       for (const value of Object.values(node)) {
