@@ -43,7 +43,8 @@ export function renderHistoryPage(data: HistoryPageData): string {
   const uplot = inlineUplot();
   const href = (runId: string) => `../${encodeURIComponent(runId)}/report.html`;
   const indexOf = new Map(data.points.map((p, i) => [p.runId, i]));
-  const cpIndices = data.changePoints.map((c) => indexOf.get(c.runId) ?? 0);
+  // A change point names one of the points; one that does not (a hand-edited page input) draws no step.
+  const cpIndices = data.changePoints.flatMap((c) => indexOf.get(c.runId) ?? []);
   const bounds = [0, ...cpIndices, data.points.length];
   const levels = bounds.slice(1).map((end, k) => median(data.points.slice(bounds[k], end).map((p) => p.value)));
   const cpSet = new Set(data.changePoints.map((c) => c.runId));
