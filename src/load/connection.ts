@@ -54,33 +54,36 @@ export interface Connection {
   sweep(nowMs: number, timeoutMs: number): void;
 }
 
-const CODE_KINDS: Record<string, ErrorKind> = {
-  ECONNREFUSED: 'connection_refused',
-  ENOTFOUND: 'dns',
-  EAI_AGAIN: 'dns',
-  EAI_FAIL: 'dns',
-  ECONNRESET: 'reset',
-  EPIPE: 'reset',
-  ECONNABORTED: 'reset',
-  UND_ERR_SOCKET: 'reset',
-  UND_ERR_CLOSED: 'reset',
-  ETIMEDOUT: 'timeout',
-  UND_ERR_CONNECT_TIMEOUT: 'timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'timeout',
-  UND_ERR_BODY_TIMEOUT: 'timeout',
-  HPE_INVALID_CONSTANT: 'protocol',
-  UND_ERR_RESPONSE_STATUS_CODE: 'http_status',
-  UND_ERR_INFO: 'protocol',
-  UND_ERR_ABORTED: 'aborted',
-  ABORT_ERR: 'aborted',
-};
+const CODE_KINDS = new Map<string, ErrorKind>(
+  Object.entries({
+    ECONNREFUSED: 'connection_refused',
+    ENOTFOUND: 'dns',
+    EAI_AGAIN: 'dns',
+    EAI_FAIL: 'dns',
+    ECONNRESET: 'reset',
+    EPIPE: 'reset',
+    ECONNABORTED: 'reset',
+    UND_ERR_SOCKET: 'reset',
+    UND_ERR_CLOSED: 'reset',
+    ETIMEDOUT: 'timeout',
+    UND_ERR_CONNECT_TIMEOUT: 'timeout',
+    UND_ERR_HEADERS_TIMEOUT: 'timeout',
+    UND_ERR_BODY_TIMEOUT: 'timeout',
+    HPE_INVALID_CONSTANT: 'protocol',
+    UND_ERR_RESPONSE_STATUS_CODE: 'http_status',
+    UND_ERR_INFO: 'protocol',
+    UND_ERR_ABORTED: 'aborted',
+    ABORT_ERR: 'aborted',
+  } satisfies Record<string, ErrorKind>),
+);
 
 /** Sorts a client error into the kinds reported under `errors`. */
 export function classifyError(error: unknown): { kind: ErrorKind; message: string } {
   const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = `${code ? `${code}: ` : ''}${e?.message ?? String(error)}`.slice(0, 200);
-  if (CODE_KINDS[code]) return { kind: CODE_KINDS[code]!, message };
+  const known = CODE_KINDS.get(code);
+  if (known) return { kind: known, message };
   if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code) || /SSL|TLS|certificate/i.test(e?.message ?? '')) {
     return { kind: 'tls', message };
   }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { defined } from '../common/errors.js';
 import { classifyError, type CompleteFn, type Connection, type RequestContext } from './connection.js';
 import { HttpParseError, Http1ResponseParser, type ParsedResponse } from './http1-parser.js';
 import type { PlannedRequest } from './plan.js';
@@ -28,6 +29,15 @@ export function serialiseRequest(request: PlannedRequest, userAgent: string): Bu
 }
 
 const MAX_PIPELINE_RETRIES = 3;
+
+/**
+ * The request's bytes. Every request on this path has them: the shard serialises each planned
+ * request once when the engine is "fast" (the only engine that builds FastConnections), and
+ * the k6 raw path builds them before sending.
+ */
+function wireOf(context: RequestContext): Buffer {
+  return defined(context.request.wire, "the request's serialised bytes (RuntimeRequest.wire) on the fast path");
+}
 
 /**
  * Reads go straight into one buffer per thread (net's `onread` option) instead of through
@@ -77,10 +87,11 @@ export class FastConnection implements Connection {
 
   send(context: RequestContext): void {
     if (this.destroyed) return;
+    const wire = wireOf(context);
     this.pending.push(context);
     this.written.push(performance.now());
     if (!this.socket) this.open();
-    else this.socket.write(context.request.wire!);
+    else this.socket.write(wire);
   }
 
   destroy(): void {
@@ -91,13 +102,15 @@ export class FastConnection implements Connection {
   }
 
   sweep(nowMs: number, timeoutMs: number): void {
-    if (!this.pending.length || nowMs - this.written[0]! < timeoutMs) return;
-    // The oldest request timed out: the connection is unusable (responses are ordered).
-    const expired: RequestContext[] = [];
-    while (this.pending.length && nowMs - this.written[0]! >= timeoutMs) {
-      expired.push(this.pending.shift()!);
-      this.written.shift();
+    // `written` runs parallel to `pending`, oldest first.
+    let timedOut = 0;
+    for (const writtenMs of this.written) {
+      if (nowMs - writtenMs < timeoutMs) break;
+      timedOut++;
     }
+    if (timedOut === 0) return;
+    // The oldest request timed out: the connection is unusable (responses are ordered).
+    const expired = this.pending.splice(0, timedOut);
     this.detach()?.destroy();
     const rest = this.pending;
     this.pending = [];
@@ -141,7 +154,7 @@ export class FastConnection implements Connection {
       if (socket === this.socket) this.onClose();
     });
     // Requests written before 'connect' are buffered by net.Socket and flushed once connected.
-    for (const context of this.pending) socket.write(context.request.wire!);
+    for (const context of this.pending) socket.write(wireOf(context));
   }
 
   /** Forgets the current socket (its late events are ignored) and returns it. */
@@ -201,15 +214,15 @@ export class FastConnection implements Connection {
     const waiting = this.pending;
     this.pending = [];
     this.written = [];
-    if (!waiting.length) return;
+    const [head, ...rest] = waiting;
+    if (head === undefined) return;
     if (!wasConnected) {
       // Could not connect (refused, unreachable, …): every request waiting on it fails.
       const { kind, message } = classifyError(this.lastError ?? Object.assign(new Error('connection closed'), { code: 'ECONNRESET' }));
       for (const context of waiting) this.onComplete(context, { status: 0, errorKind: kind, errorMessage: message, cache: 0 });
       return;
     }
-    const [head, ...rest] = waiting;
-    const raced = answeredBefore > 0 && !midResponse && head!.retries < 1;
+    const raced = answeredBefore > 0 && !midResponse && head.retries < 1;
     if (raced) {
       this.resend(waiting);
       return;
@@ -217,7 +230,7 @@ export class FastConnection implements Connection {
     const { kind, message } = this.lastError
       ? classifyError(this.lastError)
       : { kind: 'reset' as const, message: midResponse ? 'connection closed in the middle of a response' : 'connection closed before a response' };
-    this.onComplete(head!, { status: 0, errorKind: kind, errorMessage: message, cache: 0 });
+    this.onComplete(head, { status: 0, errorKind: kind, errorMessage: message, cache: 0 });
     this.resend(rest);
   }
 

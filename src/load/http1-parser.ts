@@ -69,7 +69,8 @@ const MAX_CAPTURE = 1024 * 1024;
 function equalsLower(buf: Buffer, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
   for (let i = 0; i < lower.length; i++) {
-    if ((buf[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+    const c = buf[start + i];
+    if (c === undefined || (c | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -114,6 +115,12 @@ function cacheStatusFlags(value: string): number {
     return CACHE_HIT;
   if (v.startsWith('MISS') || v.startsWith('TCP_MISS') || v === 'EXPIRED' || v === 'BYPASS' || v === 'DYNAMIC') return CACHE_MISS;
   return 0;
+}
+
+/** The captured body: the one chunk itself (no copy) or the chunks joined. */
+function joinChunks(chunks: Buffer[]): Buffer {
+  const first = chunks[0];
+  return chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks);
 }
 
 export class Http1ResponseParser {
@@ -215,8 +222,9 @@ export class Http1ResponseParser {
           let digits = 0;
           let j = i;
           for (; j < eol; j++) {
-            const c = buf[j]!;
+            const c = buf[j];
             let d: number;
+            if (c === undefined) break;
             if (c >= 48 && c <= 57) d = c - 48;
             else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) d = (c | 0x20) - 87;
             else break;
@@ -289,10 +297,16 @@ export class Http1ResponseParser {
     ) {
       throw new HttpParseError(`not an HTTP/1.x response: ${JSON.stringify(buf.toString('latin1', start, Math.min(end, start + 40)))}`);
     }
-    const minor = buf[start + 7]! - 48;
-    const s0 = buf[start + 9]! - 48;
-    const s1 = buf[start + 10]! - 48;
-    const s2 = buf[start + 11]! - 48;
+    // In range: the head is at least 12 bytes long (checked above).
+    const v = buf[start + 7];
+    const c0 = buf[start + 9];
+    const c1 = buf[start + 10];
+    const c2 = buf[start + 11];
+    if (v === undefined || c0 === undefined || c1 === undefined || c2 === undefined) throw new HttpParseError('malformed status line');
+    const minor = v - 48;
+    const s0 = c0 - 48;
+    const s1 = c1 - 48;
+    const s2 = c2 - 48;
     if (buf[start + 8] !== 32 || s0 < 1 || s0 > 5 || s1 < 0 || s1 > 9 || s2 < 0 || s2 > 9) {
       throw new HttpParseError('malformed status line');
     }
@@ -332,9 +346,9 @@ export class Http1ResponseParser {
               let n = 0;
               if (ve === vs) throw new HttpParseError('empty Content-Length');
               for (let k = vs; k < ve; k++) {
-                const d = buf[k]! - 48;
-                if (d < 0 || d > 9) throw new HttpParseError('invalid Content-Length');
-                n = n * 10 + d;
+                const c = buf[k];
+                if (c === undefined || c < 48 || c > 57) throw new HttpParseError('invalid Content-Length');
+                n = n * 10 + (c - 48);
               }
               if (contentLength >= 0 && contentLength !== n) throw new HttpParseError('conflicting Content-Length headers');
               contentLength = n;
@@ -418,7 +432,7 @@ export class Http1ResponseParser {
       keepAlive: this.keepAlive,
       cache: this.cache,
       bodyBytes: this.bodyBytes,
-      ...(this.chunks ? { body: this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks) } : {}),
+      ...(this.chunks ? { body: joinChunks(this.chunks) } : {}),
       ...(this.head !== undefined ? { head: this.head, reason: this.reason } : {}),
     };
     this.state = State.Head;
