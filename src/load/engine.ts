@@ -8,6 +8,7 @@ import { loadConnectionFactory, Shard, type ShardEnd } from './shard.js';
 import type { Histogram } from './histogram.js';
 import type { MetricsDelta } from './shard-metrics.js';
 import { evaluateThreshold } from './thresholds.js';
+import type { CoordinatorMessage, WorkerMessage } from './worker.js';
 
 /**
  * Coordinates the generator threads: starts them on a shared clock, merges their deltas,
@@ -61,9 +62,9 @@ export async function runEngine(plan: LoadPlan, options: { signal: AbortSignal; 
       ready.push(new Promise<void>((resolve) => (markReady = resolve)));
       const ended = new Promise<ShardEnd>((resolve, reject) => {
         let result: ShardEnd | undefined;
-        worker.on('message', (message: { type: string; delta?: MetricsDelta<string>; end?: ShardEnd; message?: string }) => {
+        worker.on('message', (message: WorkerMessage) => {
           if (message.type === 'ready') markReady();
-          else if (message.type === 'delta') aggregate.merge(shard, message.delta!);
+          else if (message.type === 'delta') aggregate.merge(shard, message.delta);
           else if (message.type === 'end') result = message.end;
           else if (message.type === 'error') reject(new Error(`load generator thread failed: ${message.message}`));
         });
@@ -77,12 +78,13 @@ export async function runEngine(plan: LoadPlan, options: { signal: AbortSignal; 
           else reject(new Error('load generator thread exited without a result'));
         });
       });
-      handles.push({ ended, cancel: () => worker.postMessage({ type: 'stop' }) });
+      handles.push({ ended, cancel: () => worker.postMessage({ type: 'stop' } satisfies CoordinatorMessage) });
     }
     await Promise.all(ready);
     // Every thread can send now: start them together on one wall-clock instant.
     measureStartLocal = performance.now() + 20 + plan.warmupMs;
-    for (const worker of workers) worker.postMessage({ type: 'start', measureStartEpochMs: performance.timeOrigin + measureStartLocal });
+    for (const worker of workers)
+      worker.postMessage({ type: 'start', measureStartEpochMs: performance.timeOrigin + measureStartLocal } satisfies CoordinatorMessage);
   } else {
     const connect = await loadConnectionFactory(plan);
     measureStartLocal = performance.now() + 5 + plan.warmupMs;

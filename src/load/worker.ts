@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { defined } from '../common/errors.js';
 import { encodeHistogram, type Histogram } from './histogram.js';
 import type { LoadPlan } from './plan.js';
-import { loadConnectionFactory, Shard } from './shard.js';
+import { loadConnectionFactory, Shard, type ShardEnd } from './shard.js';
 import type { MetricsDelta } from './shard-metrics.js';
 
 /**
@@ -17,6 +18,16 @@ export interface WorkerInit {
   shards: number;
 }
 
+/** What a generator thread posts to the coordinator (engine.ts). */
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'delta'; delta: MetricsDelta<string> }
+  | { type: 'end'; end: ShardEnd }
+  | { type: 'error'; message: string };
+
+/** What the coordinator posts to a generator thread. */
+export type CoordinatorMessage = { type: 'start'; measureStartEpochMs: number } | { type: 'stop' };
+
 function encodeDelta(delta: MetricsDelta<Histogram>): MetricsDelta<string> {
   return {
     ...delta,
@@ -26,10 +37,11 @@ function encodeDelta(delta: MetricsDelta<Histogram>): MetricsDelta<string> {
 }
 
 const init = workerData as WorkerInit;
-const port = parentPort!;
+const port = defined(parentPort, 'parentPort (load/worker.js runs only as a worker thread)');
+const post = (message: WorkerMessage) => port.postMessage(message);
 const connect = await loadConnectionFactory(init.plan);
 let shard: Shard | undefined;
-port.on('message', (message: { type: string; measureStartEpochMs?: number }) => {
+port.on('message', (message: CoordinatorMessage) => {
   if (message.type === 'start') {
     shard = new Shard({
       plan: init.plan,
@@ -37,16 +49,16 @@ port.on('message', (message: { type: string; measureStartEpochMs?: number }) => 
       shard: init.shard,
       shards: init.shards,
       // Wall-clock epoch (sub-ms) shared by all threads → this thread's performance.now().
-      measureStartMs: message.measureStartEpochMs! - performance.timeOrigin,
-      flush: (delta) => port.postMessage({ type: 'delta', delta: encodeDelta(delta) }),
+      measureStartMs: message.measureStartEpochMs - performance.timeOrigin,
+      flush: (delta) => post({ type: 'delta', delta: encodeDelta(delta) }),
     });
     shard.run().then(
       (end) => {
-        port.postMessage({ type: 'end', end });
+        post({ type: 'end', end });
         port.close();
       },
       (error: unknown) => {
-        port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        post({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         port.close();
       },
     );
@@ -55,4 +67,4 @@ port.on('message', (message: { type: string; measureStartEpochMs?: number }) => 
     else port.close();
   }
 });
-port.postMessage({ type: 'ready' });
+post({ type: 'ready' });
