@@ -1,9 +1,9 @@
+import { defined } from '../common/errors.js';
 import { round } from '../common/units.js';
 import { decodeHistogram, mergeInto, newHistogram, percentileMs, type Histogram } from './histogram.js';
-import { targetAt, type LoadPlan } from './plan.js';
-import type { MetricsDelta } from './shard-metrics.js';
-import { CACHE_FIELDS } from './shard-metrics.js';
-import type { MetricSource, ThresholdSpec } from './thresholds.js';
+import { targetAt, type CheckSpec, type LoadPlan, type PlannedRequest } from './plan.js';
+import { addCacheCounts, newCacheCounts, type CacheCounts, type MetricsDelta } from './shard-metrics.js';
+import type { MetricSource, ThresholdTag } from './thresholds.js';
 
 export interface TimelinePoint {
   t: number;
@@ -17,10 +17,17 @@ export interface TimelinePoint {
 }
 
 export interface EndpointTotals {
+  request: PlannedRequest;
   hist: Histogram;
   count: number;
   failed: number;
-  cache: number[];
+  cache: CacheCounts;
+}
+
+export interface CheckTotals {
+  check: CheckSpec;
+  passes: number;
+  fails: number;
 }
 
 interface SecondTotals {
@@ -41,7 +48,7 @@ export class RunAggregate implements MetricSource {
   readonly overall = newHistogram();
   readonly endpoints: EndpointTotals[];
   readonly errors = new Map<string, { kind: string; status?: number; count: number; example?: string }>();
-  readonly checks: Array<[number, number]>;
+  readonly checks: CheckTotals[];
   total = 0;
   failed = 0;
   dropped = 0;
@@ -58,8 +65,8 @@ export class RunAggregate implements MetricSource {
     private readonly plan: LoadPlan,
     shards: number,
   ) {
-    this.endpoints = plan.requests.map(() => ({ hist: newHistogram(), count: 0, failed: 0, cache: new Array<number>(CACHE_FIELDS).fill(0) }));
-    this.checks = plan.checks.map(() => [0, 0]);
+    this.endpoints = plan.requests.map((request) => ({ request, hist: newHistogram(), count: 0, failed: 0, cache: newCacheCounts() }));
+    this.checks = plan.checks.map((check) => ({ check, passes: 0, fails: 0 }));
     this.shardUpTo = new Array<number>(shards).fill(-Infinity);
     this.shardActive = new Array<number>(shards).fill(0);
   }
@@ -77,12 +84,13 @@ export class RunAggregate implements MetricSource {
       this.total += s.count;
       this.failed += s.failed;
     }
+    // Every thread runs the same plan: its endpoints and checks are ours, in the same order.
     delta.endpoints.forEach((e, i) => {
-      const totals = this.endpoints[i]!;
+      const totals = defined(this.endpoints[i], "a thread's endpoint in the plan");
       if (e.count > 0) mergeInto(totals.hist, hist(e.hist));
       totals.count += e.count;
       totals.failed += e.failed;
-      for (let k = 0; k < CACHE_FIELDS; k++) totals.cache[k]! += e.cache[k]!;
+      addCacheCounts(totals.cache, e.cache);
     });
     for (const e of delta.errors) {
       const key = e.status ? `${e.kind}:${e.status}` : e.kind;
@@ -91,8 +99,9 @@ export class RunAggregate implements MetricSource {
       else this.errors.set(key, { ...e });
     }
     delta.checks.forEach(([pass, fail], i) => {
-      this.checks[i]![0] += pass;
-      this.checks[i]![1] += fail;
+      const totals = defined(this.checks[i], "a thread's check in the plan");
+      totals.passes += pass;
+      totals.fails += fail;
     });
     this.dropped += delta.dropped;
     this.iterations += delta.iterations;
@@ -140,12 +149,13 @@ export class RunAggregate implements MetricSource {
 
   // ---- MetricSource (thresholds) --------------------------------------------------------
 
-  private endpointFor(tag: ThresholdSpec['tag']): number {
-    return this.plan.requests.findIndex((r) => (tag!.key === 'name' ? r.name === tag!.value : r.url === tag!.value));
+  /** The request a threshold's tag selects (`{name:…}` or `{url:…}`), if any. */
+  endpointFor(tag: ThresholdTag): EndpointTotals | undefined {
+    return this.endpoints.find(({ request }) => (tag.key === 'name' ? request.name === tag.value : request.url === tag.value));
   }
 
-  trend(aggregation: 'avg' | 'min' | 'max' | 'med' | 'p', percentile: number | undefined, tag?: ThresholdSpec['tag']): number | null {
-    const h = tag ? this.endpoints[this.endpointFor(tag)]?.hist : this.overall;
+  trend(aggregation: 'avg' | 'min' | 'max' | 'med' | 'p', percentile: number | undefined, tag?: ThresholdTag): number | null {
+    const h = tag ? this.endpointFor(tag)?.hist : this.overall;
     if (!h || h.totalCount === 0) return null;
     switch (aggregation) {
       case 'avg':
@@ -161,28 +171,27 @@ export class RunAggregate implements MetricSource {
     }
   }
 
-  rate(metric: 'http_req_failed' | 'checks', tag?: ThresholdSpec['tag']): number | null {
+  rate(metric: 'http_req_failed' | 'checks', tag?: ThresholdTag): number | null {
+    const e = tag ? this.endpointFor(tag) : undefined;
     if (metric === 'http_req_failed') {
-      const e = tag ? this.endpoints[this.endpointFor(tag)] : undefined;
       const total = e ? e.count : this.total;
       const failed = e ? e.failed : this.failed;
       return total > 0 ? failed / total : null;
     }
-    const index = tag ? this.endpointFor(tag) : -1;
     let pass = 0;
     let fail = 0;
-    this.plan.checks.forEach((check, i) => {
-      if (index >= 0 && check.request !== index) return;
-      pass += this.checks[i]![0];
-      fail += this.checks[i]![1];
-    });
+    for (const { check, passes, fails } of this.checks) {
+      if (e && check.request !== e.request.index) continue;
+      pass += passes;
+      fail += fails;
+    }
     return pass + fail > 0 ? pass / (pass + fail) : null;
   }
 
-  count(metric: 'http_reqs' | 'dropped_iterations' | 'iterations', tag?: ThresholdSpec['tag']): number {
+  count(metric: 'http_reqs' | 'dropped_iterations' | 'iterations', tag?: ThresholdTag): number {
     if (metric === 'dropped_iterations') return this.dropped;
     if (metric === 'iterations') return this.iterations;
-    return tag ? (this.endpoints[this.endpointFor(tag)]?.count ?? 0) : this.total;
+    return tag ? (this.endpointFor(tag)?.count ?? 0) : this.total;
   }
 
   elapsedS(): number {

@@ -32,7 +32,7 @@ export async function runLoadTest(
   /** Called once a second with the requests completed so far (profile_process kind "leak" plots memory against it). */
   observe?: (tick: { elapsedS: number; totalS: number; requests: number }) => void,
 ): Promise<ToolOutcome<LoadTestOutput>> {
-  if (input.script !== undefined) return runScriptInput(input, context);
+  if (input.script !== undefined) return runScriptInput(input, input.script, context);
   const scriptOnly = (['env', 'vus', 'iterations'] as const).filter((k) => input[k] !== undefined);
   if (scriptOnly.length)
     throw new UserError(`\`${scriptOnly[0]}\` applies to k6 scripts only`, 'give `script` (a k6 script), or use `connections` for virtual users');
@@ -84,7 +84,7 @@ export async function runLoadTest(
       histograms: {
         unit: 'microseconds',
         overall: encodeHistogram(agg.overall),
-        endpoints: Object.fromEntries(plan.requests.map((r, i) => [r.name, encodeHistogram(agg.endpoints[i]!.hist)])),
+        endpoints: Object.fromEntries(agg.endpoints.map((e) => [e.request.name, encodeHistogram(e.hist)])),
       },
     },
   });
@@ -104,7 +104,7 @@ function nextCalls(r: LoadTestOutput, input: LoadTestInput): { next?: string[] }
 }
 
 /** `script`: a k6 script on our engine (src/load/k6/); the plain-run fields do not mix with it. */
-async function runScriptInput(input: LoadTestInput, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
+async function runScriptInput(input: LoadTestInput, script: string, context: RunContext): Promise<ToolOutcome<LoadTestOutput>> {
   const plain = (['url', 'requests', 'rate', 'connections', 'stages', 'thresholds', 'warmup', 'body', 'headers', 'expect'] as const).filter(
     (k) => input[k] !== undefined,
   );
@@ -116,7 +116,7 @@ async function runScriptInput(input: LoadTestInput, context: RunContext): Promis
   }
   const { runK6Script } = await import('./k6/index.js');
   const outcome = await runK6Script(
-    { script: input.script!, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title },
+    { script, env: input.env, vus: input.vus, duration: input.duration, iterations: input.iterations, title: input.title },
     context,
   );
   // A script's thresholds are its author's: the user's.

@@ -1,8 +1,9 @@
-import type { RunAggregate } from './aggregate.js';
+import { defined } from '../common/errors.js';
+import type { EndpointTotals, RunAggregate } from './aggregate.js';
 import { percentileMs, summarise, type Histogram } from './histogram.js';
 import type { LoadPlan } from './plan.js';
 import type { LoadTestOutput } from './schema.js';
-import { evaluateThreshold } from './thresholds.js';
+import { evaluateThreshold, type ThresholdTag } from './thresholds.js';
 
 /**
  * k6 interop. `k6-summary.json` has the shape of the data k6 passes to `handleSummary()`
@@ -13,6 +14,11 @@ import { evaluateThreshold } from './thresholds.js';
 function trendValues(h: Histogram): Record<string, number> {
   const s = summarise(h);
   return { avg: s.mean, min: s.min, med: s.p50, max: s.max, 'p(90)': s.p90, 'p(95)': s.p95, 'p(99)': s.p99 };
+}
+
+/** The request a threshold's tag names: parseThresholds refuses a tag that names none. */
+function taggedEndpoint(agg: RunAggregate, tag: ThresholdTag): EndpointTotals {
+  return defined(agg.endpointFor(tag), `the request the threshold tag {${tag.key}:${tag.value}} names`);
 }
 
 export function buildK6Summary(plan: LoadPlan, agg: RunAggregate, result: Omit<LoadTestOutput, 'artifacts'>): Record<string, unknown> {
@@ -41,8 +47,7 @@ export function buildK6Summary(plan: LoadPlan, agg: RunAggregate, result: Omit<L
   if (plan.model === 'open') metrics.dropped_iterations = { type: 'counter', contains: 'default', values: { count: agg.dropped, rate: rate(agg.dropped) } };
   for (const spec of plan.thresholds) {
     if (!metrics[spec.metric] && spec.tag) {
-      const i = plan.requests.findIndex((r) => (spec.tag!.key === 'name' ? r.name : r.url) === spec.tag!.value);
-      const e = agg.endpoints[i]!;
+      const e = taggedEndpoint(agg, spec.tag);
       if (spec.name === 'http_req_duration') metrics[spec.metric] = { type: 'trend', contains: 'time', values: trendValues(e.hist) };
       else if (spec.name === 'http_reqs') metrics[spec.metric] = { type: 'counter', contains: 'default', values: { count: e.count, rate: rate(e.count) } };
       else if (spec.name === 'http_req_failed')
@@ -55,8 +60,8 @@ export function buildK6Summary(plan: LoadPlan, agg: RunAggregate, result: Omit<L
     const metric = metrics[spec.metric];
     if (!metric) continue;
     if (spec.aggregation === 'p' && metric.type === 'trend') {
-      const h = spec.tag ? agg.endpoints[plan.requests.findIndex((r) => (spec.tag!.key === 'name' ? r.name : r.url) === spec.tag!.value)]!.hist : agg.overall;
-      metric.values[`p(${spec.percentile})`] = percentileMs(h, spec.percentile!);
+      const h = spec.tag ? taggedEndpoint(agg, spec.tag).hist : agg.overall;
+      metric.values[`p(${spec.percentile})`] = percentileMs(h, spec.percentile);
     }
     metric.thresholds ??= {};
     metric.thresholds[spec.expression] = { ok: evaluateThreshold(spec, agg).ok };

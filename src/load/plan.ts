@@ -39,15 +39,19 @@ export interface PlannedStage {
   target: number;
 }
 
-export interface CheckSpec {
-  name: string;
-  request: number;
-  kind: 'status' | 'body' | 'latency';
-}
+/** A check on every response of one request, with what it expects. */
+export type CheckSpec = { name: string; request: number } & (
+  | { kind: 'status'; statuses: number[] }
+  | { kind: 'body'; includes: string }
+  | { kind: 'latency'; maxLatencyMs: number }
+);
+
+/** At least one: a plan always has a first request. */
+export type NonEmpty<T> = [T, ...T[]];
 
 export interface LoadPlan {
   model: 'open' | 'closed';
-  requests: PlannedRequest[];
+  requests: NonEmpty<PlannedRequest>;
   sequence: boolean;
   /** Closed model: steady virtual users. Open model: the in-flight cap. */
   connections: number;
@@ -105,7 +109,7 @@ export function defaultRequestName(method: string, url: URL): string {
   return `${method} ${url.pathname}${url.search}`;
 }
 
-function planRequests(input: LoadTestInput): PlannedRequest[] {
+function planRequests(input: LoadTestInput): NonEmpty<PlannedRequest> {
   const raw =
     input.requests ??
     (input.url !== undefined ? [{ url: input.url, method: input.method, headers: input.headers, body: input.body, expect: input.expect }] : undefined);
@@ -114,7 +118,7 @@ function planRequests(input: LoadTestInput): PlannedRequest[] {
     throw new UserError('give either `url` or `requests`, not both', 'put the URL into `requests` as one more entry');
   }
   const names = new Set<string>();
-  return raw.map((spec, index) => {
+  const [first, ...more] = raw.map((spec, index): PlannedRequest => {
     const where = input.requests ? `requests[${index}]` : 'url';
     const url = parseUrl(spec.url, where);
     const method = (spec.method ?? 'GET').toUpperCase();
@@ -142,16 +146,19 @@ function planRequests(input: LoadTestInput): PlannedRequest[] {
       expect: { statuses, bodyIncludes: spec.expect?.bodyIncludes, maxLatencyMs: spec.expect?.maxLatencyMs },
     };
   });
+  if (!first) throw new UserError('`requests` is empty', 'give at least one request, e.g. [{"url": "http://127.0.0.1:3000/"}]');
+  return [first, ...more];
 }
 
 function planChecks(requests: PlannedRequest[]): CheckSpec[] {
   const checks: CheckSpec[] = [];
   for (const r of requests) {
-    if (r.expect.statuses) checks.push({ name: `${r.name}: status is ${r.expect.statuses.join(' or ')}`, request: r.index, kind: 'status' });
-    if (r.expect.bodyIncludes !== undefined) {
-      checks.push({ name: `${r.name}: body includes ${JSON.stringify(r.expect.bodyIncludes)}`, request: r.index, kind: 'body' });
+    const { statuses, bodyIncludes, maxLatencyMs } = r.expect;
+    if (statuses) checks.push({ name: `${r.name}: status is ${statuses.join(' or ')}`, request: r.index, kind: 'status', statuses });
+    if (bodyIncludes !== undefined) {
+      checks.push({ name: `${r.name}: body includes ${JSON.stringify(bodyIncludes)}`, request: r.index, kind: 'body', includes: bodyIncludes });
     }
-    if (r.expect.maxLatencyMs !== undefined) checks.push({ name: `${r.name}: latency < ${r.expect.maxLatencyMs} ms`, request: r.index, kind: 'latency' });
+    if (maxLatencyMs !== undefined) checks.push({ name: `${r.name}: latency < ${maxLatencyMs} ms`, request: r.index, kind: 'latency', maxLatencyMs });
   }
   return checks;
 }
@@ -185,8 +192,9 @@ export function buildPlan(
   const timeoutS = input.timeoutMs / 1000;
   let connections: number;
   let rate = 0;
-  if (model === 'open') {
-    rate = input.rate!;
+  if (input.rate !== undefined) {
+    // The open model (`model` is 'open' exactly when a rate is given).
+    rate = input.rate;
     const peakRate = Math.max(rate, ...stages.map((s) => s.target));
     if (peakRate > caps.maxRate) {
       throw new UserError(`rate ${peakRate}/s is over the cap of ${caps.maxRate}/s`, 'lower it or raise "load.maxRate" in .perf/config.json');
@@ -231,7 +239,7 @@ export function buildPlan(
     startTarget: stages.length ? startTarget : steady,
     durationMs,
     warmupMs,
-    warmupTarget: stages.length ? stages[0]!.target : steady,
+    warmupTarget: stages[0]?.target ?? steady,
     timeoutMs: input.timeoutMs,
     pipelining: input.pipelining,
     http2: input.http2,
@@ -242,7 +250,7 @@ export function buildPlan(
     thresholdsFromConfig: !userThresholds,
     checks: planChecks(requests),
     addresses: options.addresses ?? {},
-    title: input.title ?? (requests.length === 1 ? requests[0]!.name : `${requests.length} requests`),
+    title: input.title ?? (requests.length === 1 ? requests[0].name : `${requests.length} requests`),
   };
 }
 
@@ -297,8 +305,7 @@ export class ArrivalSchedule {
   /** The next intended time (ms from the measured start), or undefined when the schedule is over. */
   next(): number | undefined {
     const target = this.n;
-    while (this.segment < this.segments.length) {
-      const s = this.segments[this.segment]!;
+    for (let s = this.segments[this.segment]; s !== undefined; s = this.segments[++this.segment]) {
       const total = s.a0 + ((s.r0 + s.r1) / 2) * s.duration;
       if (target < total) {
         const c = s.a0 - target;
@@ -310,7 +317,6 @@ export class ArrivalSchedule {
         this.n += 1;
         return s.start + Math.min(s.duration, Math.max(0, tau));
       }
-      this.segment++;
     }
     return undefined;
   }

@@ -27,9 +27,9 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
   const latencyMs = summarise(agg.overall);
   const thresholds = plan.thresholds.map((spec) => evaluateThreshold(spec, agg));
   const errors = [...agg.errors.values()].sort((a, b) => b.count - a.count);
-  const endpoints = plan.requests.map((request, i) => {
-    const e = agg.endpoints[i]!;
-    const [responses, cc, cacheable, etag, lastModified, hits, misses] = e.cache as [number, number, number, number, number, number, number];
+  const endpoints = agg.endpoints.map((e) => {
+    const request = e.request;
+    const [responses, cc, cacheable, etag, lastModified, hits, misses] = e.cache;
     return {
       name: request.name,
       method: request.method,
@@ -49,7 +49,7 @@ export function buildResult(plan: LoadPlan, engine: EngineResult): Omit<LoadTest
       },
     };
   });
-  const checks = plan.checks.map((check, i) => ({ name: check.name, passes: agg.checks[i]![0], fails: agg.checks[i]![1] }));
+  const checks = agg.checks.map(({ check, passes, fails }) => ({ name: check.name, passes, fails }));
 
   const lagP99 = Math.max(0, ...engine.ends.map((e) => e.lagP99Ms));
   const lagMean = Math.max(0, ...engine.ends.map((e) => e.lagMeanMs));

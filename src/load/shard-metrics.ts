@@ -1,3 +1,4 @@
+import { defined } from '../common/errors.js';
 import { newHistogram, type Histogram } from './histogram.js';
 import { CACHE_CONTROL, CACHE_HIT, CACHE_MISS, CACHEABLE, ETAG, LAST_MODIFIED } from './http1-parser.js';
 
@@ -14,12 +15,28 @@ export interface SecondDelta<H> {
   dropped: number;
 }
 
+/** Per endpoint: responses, with Cache-Control, cacheable, with ETag, with Last-Modified, cache hits, cache misses. */
+export type CacheCounts = [responses: number, cacheControl: number, cacheable: number, etag: number, lastModified: number, hits: number, misses: number];
+
+export function newCacheCounts(): CacheCounts {
+  return [0, 0, 0, 0, 0, 0, 0];
+}
+
+export function addCacheCounts(into: CacheCounts, from: CacheCounts): void {
+  into[0] += from[0];
+  into[1] += from[1];
+  into[2] += from[2];
+  into[3] += from[3];
+  into[4] += from[4];
+  into[5] += from[5];
+  into[6] += from[6];
+}
+
 export interface EndpointDelta<H> {
   hist: H;
   count: number;
   failed: number;
-  /** responses, Cache-Control, cacheable, ETag, Last-Modified, hits, misses */
-  cache: number[];
+  cache: CacheCounts;
 }
 
 export interface ErrorDelta {
@@ -43,8 +60,6 @@ export interface MetricsDelta<H> {
   active: number;
 }
 
-export const CACHE_FIELDS = 7;
-
 export class ShardMetrics {
   private seconds = new Map<number, SecondDelta<Histogram>>();
   private endpoints: Array<EndpointDelta<Histogram>>;
@@ -62,7 +77,7 @@ export class ShardMetrics {
   }
 
   private freshEndpoints(): Array<EndpointDelta<Histogram>> {
-    return Array.from({ length: this.endpointCount }, () => ({ hist: newHistogram(), count: 0, failed: 0, cache: new Array<number>(CACHE_FIELDS).fill(0) }));
+    return Array.from({ length: this.endpointCount }, () => ({ hist: newHistogram(), count: 0, failed: 0, cache: newCacheCounts() }));
   }
 
   private freshChecks(): Array<[number, number]> {
@@ -90,7 +105,7 @@ export class ShardMetrics {
   /** One finished request. `latencyUs` < 0: no latency to record (never connected). */
   recordRequest(endpoint: number, second: number, latencyUs: number, failed: boolean, cacheFlags: number, responded: boolean): void {
     const bucket = this.secondBucket(second);
-    const ep = this.endpoints[endpoint]!;
+    const ep = defined(this.endpoints[endpoint], "the request's endpoint totals");
     bucket.count++;
     ep.count++;
     if (failed) {
@@ -104,14 +119,14 @@ export class ShardMetrics {
     }
     if (responded) {
       const c = ep.cache;
-      c[0]!++;
+      c[0]++;
       if (cacheFlags !== 0) {
-        if (cacheFlags & CACHE_CONTROL) c[1]!++;
-        if (cacheFlags & CACHEABLE) c[2]!++;
-        if (cacheFlags & ETAG) c[3]!++;
-        if (cacheFlags & LAST_MODIFIED) c[4]!++;
-        if (cacheFlags & CACHE_HIT) c[5]!++;
-        if (cacheFlags & CACHE_MISS) c[6]!++;
+        if (cacheFlags & CACHE_CONTROL) c[1]++;
+        if (cacheFlags & CACHEABLE) c[2]++;
+        if (cacheFlags & ETAG) c[3]++;
+        if (cacheFlags & LAST_MODIFIED) c[4]++;
+        if (cacheFlags & CACHE_HIT) c[5]++;
+        if (cacheFlags & CACHE_MISS) c[6]++;
       }
     }
   }
@@ -124,7 +139,7 @@ export class ShardMetrics {
   }
 
   recordCheck(check: number, pass: boolean): void {
-    this.checks[check]![pass ? 0 : 1]++;
+    defined(this.checks[check], 'the pass/fail counts of the check')[pass ? 0 : 1]++;
   }
 
   recordDropped(second: number): void {

@@ -1,9 +1,10 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { defined } from '../common/errors.js';
 import { PACKAGE_VERSION } from '../common/version.js';
 import type { Connection, Outcome, RequestContext, RuntimeRequest } from './connection.js';
 import { serialiseRequest } from './fast-connection.js';
 import type { Histogram } from './histogram.js';
-import { ArrivalSchedule, targetAt, type LoadPlan } from './plan.js';
+import { ArrivalSchedule, targetAt, type LoadPlan, type NonEmpty, type PlannedRequest } from './plan.js';
 import { ShardMetrics, type MetricsDelta } from './shard-metrics.js';
 import type { UndiciConnectionOptions } from './undici-connection.js';
 
@@ -69,7 +70,8 @@ const MAX_GRACE_MS = 5000;
 interface PoolEntry {
   connection: Connection;
   listed: boolean;
-  origin: string;
+  /** The origin's pool this entry goes back to when it has a free slot. */
+  pool: PoolEntry[];
 }
 
 interface VirtualUser {
@@ -87,9 +89,11 @@ interface Journey {
 
 export class Shard {
   private readonly plan: LoadPlan;
-  private readonly requests: RuntimeRequest[];
+  private readonly requests: NonEmpty<RuntimeRequest>;
   private readonly metrics: ShardMetrics;
-  private readonly cumulativeWeights: number[];
+  /** Weighted pick: each request with the running sum of the weights up to it. */
+  private readonly choices: Array<{ upTo: number; request: RuntimeRequest }>;
+  private readonly lastRequest: RuntimeRequest;
   private readonly totalWeight: number;
   private readonly endMs: number;
   private readonly startMs: number;
@@ -107,7 +111,6 @@ export class Shard {
   private wantedUsers = 0;
   // open model
   private readonly pools = new Map<string, PoolEntry[]>();
-  private schedule: ArrivalSchedule | null = null;
   private nextArrival: number | undefined;
   private readonly slotCap: number;
   private finished!: () => void;
@@ -119,16 +122,21 @@ export class Shard {
     this.plan = options.plan;
     const userAgent = `perfeng/${PACKAGE_VERSION}`;
     const captureBody = new Set(this.plan.requests.filter((r) => r.expect.bodyIncludes !== undefined).map((r) => r.index));
-    this.requests = this.plan.requests.map((r) => ({
+    const runtime = (r: PlannedRequest): RuntimeRequest => ({
       ...r,
       captureBody: captureBody.has(r.index),
       isHead: r.method === 'HEAD',
       ...(this.plan.engine === 'fast' ? { wire: serialiseRequest(r, userAgent) } : {}),
-    }));
+    });
+    const [first, ...more] = this.plan.requests;
+    const head = runtime(first);
+    const tail = more.map(runtime);
+    this.requests = [head, ...tail];
     this.metrics = new ShardMetrics(this.requests.length, this.plan.checks.length);
     let sum = 0;
-    this.cumulativeWeights = this.requests.map((r) => (sum += r.weight));
+    this.choices = this.requests.map((request) => ({ upTo: (sum += request.weight), request }));
     this.totalWeight = sum;
+    this.lastRequest = tail.at(-1) ?? head;
     this.startMs = options.measureStartMs - this.plan.warmupMs;
     this.endMs = options.measureStartMs + this.plan.durationMs;
     // The in-flight cap is split across threads (at least one slot each).
@@ -149,9 +157,9 @@ export class Shard {
       this.timers.push(setInterval(() => this.controlUsers(), CONTROL_MS));
       this.controlUsers();
     } else {
-      this.schedule = new ArrivalSchedule(this.plan, 1 / this.options.shards, this.options.shard / this.options.shards);
-      this.nextArrival = this.schedule.next();
-      this.pump();
+      const schedule = new ArrivalSchedule(this.plan, 1 / this.options.shards, this.options.shard / this.options.shards);
+      this.nextArrival = schedule.next();
+      this.pump(schedule);
     }
     const endTimer = setTimeout(() => this.beginStop(), Math.max(0, this.endMs - performance.now()));
     await this.done;
@@ -175,10 +183,15 @@ export class Shard {
   }
 
   private pick(): RuntimeRequest {
-    if (this.requests.length === 1) return this.requests[0]!;
+    if (this.requests.length === 1) return this.requests[0];
     const x = Math.random() * this.totalWeight;
-    for (let i = 0; i < this.cumulativeWeights.length; i++) if (x < this.cumulativeWeights[i]!) return this.requests[i]!;
-    return this.requests[this.requests.length - 1]!;
+    for (const choice of this.choices) if (x < choice.upTo) return choice.request;
+    return this.lastRequest;
+  }
+
+  /** Closed model with `sequence`: the user's next step of the journey. */
+  private nextStep(user: VirtualUser): RuntimeRequest {
+    return defined(this.requests[user.step++ % this.requests.length], 'the request of a sequence step');
   }
 
   private newConnection(request: RuntimeRequest, capacity: number): Connection {
@@ -232,7 +245,7 @@ export class Shard {
         if (user.inFlight === 0) this.retireUser(user);
         return;
       }
-      const request = this.plan.sequence ? this.requests[user.step++ % this.requests.length]! : this.pick();
+      const request = this.plan.sequence ? this.nextStep(user) : this.pick();
       let connection = user.connections.get(request.origin);
       if (!connection) {
         connection = this.newConnection(request, this.plan.pipelining);
@@ -257,7 +270,7 @@ export class Shard {
 
   // ---- open model ---------------------------------------------------------------------
 
-  private pump(): void {
+  private pump(schedule: ArrivalSchedule): void {
     this.pumpTimer = null;
     this.pumpImmediate = null;
     if (this.stopping) return;
@@ -266,7 +279,7 @@ export class Shard {
     let guard = 0;
     while (this.nextArrival !== undefined && base + this.nextArrival <= horizon && guard++ < 10_000) {
       this.arrive(base + this.nextArrival);
-      this.nextArrival = this.schedule!.next();
+      this.nextArrival = schedule.next();
     }
     if (this.nextArrival === undefined) {
       this.beginStop();
@@ -274,8 +287,8 @@ export class Shard {
     }
     // A generator that fell behind catches up at once; otherwise sleep until the next
     // arrival enters the send-ahead window (timers fire on libuv's 1 ms grid).
-    if (guard > 10_000) this.pumpImmediate = setImmediate(() => this.pump());
-    else this.pumpTimer = setTimeout(() => this.pump(), Math.max(0, base + this.nextArrival - SEND_AHEAD_MS - this.now()));
+    if (guard > 10_000) this.pumpImmediate = setImmediate(() => this.pump(schedule));
+    else this.pumpTimer = setTimeout(() => this.pump(schedule), Math.max(0, base + this.nextArrival - SEND_AHEAD_MS - this.now()));
   }
 
   /** One scheduled arrival at `intendedMs`: start it if a slot is free, else count it dropped. */
@@ -287,7 +300,7 @@ export class Shard {
     }
     this.inFlight++;
     const journey: Journey = { step: 0, entry: null };
-    const request = this.plan.sequence ? this.requests[0]! : this.pick();
+    const request = this.plan.sequence ? this.requests[0] : this.pick();
     // Latency counts from the intended time when the request goes out late: a late generator
     // or a full connection does not hide the wait (wrk2's answer to coordinated omission).
     // One sent ahead of its time (see SEND_AHEAD_MS) counts from when it really went out.
@@ -301,22 +314,20 @@ export class Shard {
       pool = [];
       this.pools.set(request.origin, pool);
     }
-    let entry: PoolEntry | undefined;
-    while (pool.length) {
-      const candidate = pool[pool.length - 1]!;
-      if (candidate.connection.inFlight < candidate.connection.capacity) {
-        entry = candidate;
-        if (candidate.connection.inFlight + 1 >= candidate.connection.capacity) {
-          pool.pop();
-          candidate.listed = false;
-        }
-        break;
-      }
+    // The newest listed connection with a free slot; full ones leave the list on the way.
+    let entry = pool[pool.length - 1];
+    while (entry !== undefined && entry.connection.inFlight >= entry.connection.capacity) {
       pool.pop();
-      candidate.listed = false;
+      entry.listed = false;
+      entry = pool[pool.length - 1];
+    }
+    if (entry !== undefined && entry.connection.inFlight + 1 >= entry.connection.capacity) {
+      // This request takes its last slot.
+      pool.pop();
+      entry.listed = false;
     }
     if (!entry) {
-      entry = { connection: this.newConnection(request, this.plan.pipelining), listed: false, origin: request.origin };
+      entry = { connection: this.newConnection(request, this.plan.pipelining), listed: false, pool };
       if (this.plan.pipelining > 1) {
         entry.listed = true;
         pool.push(entry);
@@ -330,7 +341,7 @@ export class Shard {
     if (this.stopping) return;
     if (!entry.listed && entry.connection.inFlight < entry.connection.capacity) {
       entry.listed = true;
-      this.pools.get(entry.origin)!.push(entry);
+      entry.pool.push(entry);
     }
   }
 
@@ -351,8 +362,9 @@ export class Shard {
       const journey = context.owner as Journey;
       if (journey.entry) this.release(journey.entry);
       journey.step++;
-      if (this.plan.sequence && journey.step < this.requests.length && !this.stopping) {
-        const next = this.requests[journey.step]!;
+      const next = this.plan.sequence && !this.stopping ? this.requests[journey.step] : undefined;
+      if (next) {
+        // The journey's next step (there is none after the last).
         const nowMs = this.now();
         this.sendOnPool(next, { request: next, startMs: nowMs, measured: nowMs >= this.options.measureStartMs, retries: 0, owner: journey }, journey);
         return;
@@ -385,12 +397,12 @@ export class Shard {
   private recordChecks(request: RuntimeRequest, outcome: Outcome, latencyMs: number): void {
     const checks = this.plan.checks;
     for (let i = 0; i < checks.length; i++) {
-      const check = checks[i]!;
-      if (check.request !== request.index) continue;
+      const check = checks[i];
+      if (check === undefined || check.request !== request.index) continue;
       let pass: boolean;
-      if (check.kind === 'status') pass = outcome.status > 0 && request.expect.statuses!.includes(outcome.status);
-      else if (check.kind === 'body') pass = outcome.body !== undefined && outcome.body.includes(request.expect.bodyIncludes!);
-      else pass = outcome.status > 0 && latencyMs <= request.expect.maxLatencyMs!;
+      if (check.kind === 'status') pass = outcome.status > 0 && check.statuses.includes(outcome.status);
+      else if (check.kind === 'body') pass = outcome.body !== undefined && outcome.body.includes(check.includes);
+      else pass = outcome.status > 0 && latencyMs <= check.maxLatencyMs;
       this.metrics.recordCheck(i, pass);
     }
   }

@@ -1,4 +1,4 @@
-import { UserError } from '../common/errors.js';
+import { defined, UserError } from '../common/errors.js';
 import { type Comparator, holds, splitComparison } from '../common/comparison.js';
 import { parseDurationMs } from '../common/units.js';
 import type { PerfTargets } from '../store/config.js';
@@ -31,24 +31,43 @@ const OPERATORS: readonly Operator[] = ['<', '<=', '>', '>=', '==', '===', '!=']
 /** Where a threshold came from: the call's `thresholds`, a target in .perf/config.json, or a built-in default. */
 export type ThresholdSource = 'user' | 'config' | 'default';
 
-export interface ThresholdSpec {
+/** `{name:login}` or `{url:http://…}`: selects one request of the plan. */
+export interface ThresholdTag {
+  key: string;
+  value: string;
+}
+
+const NAMED_AGGREGATIONS = ['avg', 'min', 'max', 'med', 'rate', 'count'] as const;
+
+/** `p(N)` carries its N; the other aggregations have none. */
+export type ThresholdAggregation = { aggregation: 'p'; percentile: number } | { aggregation: (typeof NAMED_AGGREGATIONS)[number]; percentile?: undefined };
+
+export type ThresholdSpec = ThresholdAggregation & {
   source: ThresholdSource;
   /** As written, e.g. `http_req_duration{name:login}`. */
   metric: string;
   name: string;
-  tag?: { key: string; value: string };
+  /** The metric's kind (from METRICS, checked when parsed). */
+  kind: MetricKind;
+  tag?: ThresholdTag;
   expression: string;
-  aggregation: 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count';
-  percentile?: number;
   op: Operator;
   value: number;
   abortOnFail: boolean;
   delayAbortEvalMs: number;
-}
+};
 
 const AGGREGATION = /^(avg|min|max|med|count|rate|p\(\s*(\d+(?:\.\d+)?)\s*\))$/;
 const NUMBER = /^-?\d+(?:\.\d+)?$/;
 const METRIC = /^([a-z_][a-z0-9_]*)(?:\{\s*([a-z_]+)\s*:\s*([^}]*?)\s*\})?$/;
+
+/** An aggregation AGGREGATION matched other than p(N). */
+function namedAggregation(text: string): (typeof NAMED_AGGREGATIONS)[number] {
+  return defined(
+    NAMED_AGGREGATIONS.find((a) => a === text),
+    `aggregation "${text}" in NAMED_AGGREGATIONS`,
+  );
+}
 
 type Entry = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string | number };
 
@@ -61,7 +80,7 @@ export function parseThresholds(
   for (const [metric, entries] of Object.entries(raw)) {
     const m = METRIC.exec(metric.trim());
     if (!m) throw new UserError(`invalid threshold metric "${metric}"`, 'use e.g. "http_req_duration" or "http_req_duration{name:login}"');
-    const name = m[1]!;
+    const name = defined(m[1], 'the metric name group of METRIC');
     const kind = METRICS[name];
     if (!kind) {
       throw new UserError(`unknown threshold metric "${name}"`, `supported: ${Object.keys(METRICS).join(', ')}`);
@@ -74,7 +93,7 @@ export function parseThresholds(
       if (name === 'dropped_iterations' || name === 'iterations') {
         throw new UserError(`threshold metric "${metric}" cannot be tagged`, 'drop the {…} part');
       }
-      const value = m[3]!;
+      const value = defined(m[3], 'the tag value group of METRIC');
       const known = requests.some((r) => (m[2] === 'name' ? r.name === value : r.url === value));
       if (!known) {
         throw new UserError(
@@ -94,16 +113,18 @@ export function parseThresholds(
           'use "<aggregation> <op> <number>", e.g. "p(95)<500", "avg<200", "rate<0.01", "count>100"',
         );
       }
-      const aggregation = (e[1]!.startsWith('p(') ? 'p' : e[1]) as ThresholdSpec['aggregation'];
-      if (!AGGREGATIONS[kind].includes(aggregation)) {
+      const written = defined(e[1], 'the aggregation group of AGGREGATION');
+      // Group 2 is the N of p(N); the other alternatives of AGGREGATION are the aggregation names.
+      const stat: ThresholdAggregation =
+        e[2] !== undefined ? { aggregation: 'p', percentile: Number(e[2]) } : { aggregation: namedAggregation(written), percentile: undefined };
+      if (!AGGREGATIONS[kind].includes(stat.aggregation)) {
         throw new UserError(
-          `"${e[1]}" does not apply to ${name} (a ${kind} metric) in "${expression}"`,
+          `"${written}" does not apply to ${name} (a ${kind} metric) in "${expression}"`,
           `use one of: ${AGGREGATIONS[kind].map((a) => (a === 'p' ? 'p(N)' : a)).join(', ')}`,
         );
       }
-      const percentile = e[2] !== undefined ? Number(e[2]) : undefined;
-      if (percentile !== undefined && (percentile < 0 || percentile > 100)) {
-        throw new UserError(`percentile ${percentile} out of range in "${expression}"`, 'use p(0)…p(100)');
+      if (stat.percentile !== undefined && (stat.percentile < 0 || stat.percentile > 100)) {
+        throw new UserError(`percentile ${stat.percentile} out of range in "${expression}"`, 'use p(0)…p(100)');
       }
       const delay =
         typeof entry === 'string' || entry.delayAbortEval === undefined ? 0 : parseDurationMs(entry.delayAbortEval, `delayAbortEval of "${expression}"`);
@@ -111,10 +132,10 @@ export function parseThresholds(
         source,
         metric,
         name,
+        kind,
         tag,
         expression: expression.trim(),
-        aggregation,
-        percentile,
+        ...stat,
         op: comparison.op,
         value: Number(comparison.right),
         abortOnFail: typeof entry !== 'string' && entry.abortOnFail === true,
@@ -149,15 +170,15 @@ export function defaultThresholds(targets: PerfTargets, model: 'open' | 'closed'
 /** What a threshold needs to read; the aggregate implements it over the whole run so far. */
 export interface MetricSource {
   /** Latency in ms: avg/min/max/med/p(N), or null when nothing was recorded. */
-  trend(aggregation: 'avg' | 'min' | 'max' | 'med' | 'p', percentile: number | undefined, tag?: ThresholdSpec['tag']): number | null;
+  trend(aggregation: 'avg' | 'min' | 'max' | 'med' | 'p', percentile: number | undefined, tag?: ThresholdTag): number | null;
   /** Failed share, check pass share. */
-  rate(metric: 'http_req_failed' | 'checks', tag?: ThresholdSpec['tag']): number | null;
-  count(metric: 'http_reqs' | 'dropped_iterations' | 'iterations', tag?: ThresholdSpec['tag']): number;
+  rate(metric: 'http_req_failed' | 'checks', tag?: ThresholdTag): number | null;
+  count(metric: 'http_reqs' | 'dropped_iterations' | 'iterations', tag?: ThresholdTag): number;
   elapsedS(): number;
 }
 
 export function thresholdActual(spec: ThresholdSpec, source: MetricSource): number | null {
-  const kind = METRICS[spec.name]!;
+  const kind = spec.kind;
   if (kind === 'trend') return source.trend(spec.aggregation as 'avg', spec.percentile, spec.tag);
   if (kind === 'rate') return source.rate(spec.name as 'checks', spec.tag);
   const count = source.count(spec.name as 'http_reqs', spec.tag);
@@ -182,7 +203,6 @@ export interface ThresholdVerdict {
  */
 export function evaluateThreshold(spec: ThresholdSpec, source: MetricSource): ThresholdVerdict {
   const actual = thresholdActual(spec, source);
-  const kind = METRICS[spec.name]!;
-  const ok = actual === null ? kind !== 'trend' : holds(actual, spec.op, spec.value);
+  const ok = actual === null ? spec.kind !== 'trend' : holds(actual, spec.op, spec.value);
   return { source: spec.source, metric: spec.metric, expression: spec.expression, actual, ok, ...(spec.abortOnFail ? { abortOnFail: true } : {}) };
 }
