@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { mergeInto, newHistogram, percentileMs, type Histogram } from '../histogram.js';
 import type { ErrorKind } from '../connection.js';
-import { MetricRegistry, type Metric, type Tags } from './metrics.js';
+import { type BuiltinMetrics, MetricRegistry, type Tags } from './metrics.js';
 
 /**
  * Everything a k6 run measures, in one place: the k6 metric registry (what thresholds and
@@ -93,7 +93,8 @@ export class K6Collector {
   vusActive = 0;
   vusMax = 0;
   private start = performance.now();
-  private readonly m: Record<string, Metric>;
+  /** The built-in metrics every sample goes into. */
+  private readonly m: BuiltinMetrics = this.registry.builtin;
   /** Hot-path look-ups without building a key string per sample: method → name → totals, group → check name → totals. */
   private readonly endpointIndex = new Map<
     string,
@@ -104,13 +105,6 @@ export class K6Collector {
   private currentSecond: SecondTotals | null = null;
   private currentSecondEnd = -Infinity;
   private currentSecondStart = Infinity;
-
-  constructor() {
-    const get = (name: string) => this.registry.get(name)!;
-    this.m = Object.fromEntries(
-      [...HTTP_METRICS, 'iterations', 'iteration_duration', 'dropped_iterations', 'checks', 'group_duration', 'vus', 'vus_max'].map((n) => [n, get(n)]),
-    );
-  }
 
   /** Set once the measured part begins (after setup()); timeline seconds count from it. */
   get testStart(): number {
@@ -132,24 +126,30 @@ export class K6Collector {
   /** Do the HTTP metrics have tag-selected sub-metrics (thresholds like `http_req_duration{name:x}`)? Else samples need no tag object. */
   get httpTagged(): boolean {
     const m = this.m;
-    for (const name of HTTP_METRICS) if (m[name]?.submetrics.length) return true;
+    for (const name of HTTP_METRICS) if (m[name].submetrics.length) return true;
     return false;
   }
 
   /** Same for `checks` and `group_duration`. */
   get checksTagged(): boolean {
-    return (this.m.checks?.submetrics.length ?? 0) > 0;
+    return this.m.checks.submetrics.length > 0;
   }
 
   get groupsTagged(): boolean {
-    return (this.m.group_duration?.submetrics.length ?? 0) > 0;
+    return this.m.group_duration.submetrics.length > 0;
   }
 
   private second(now = performance.now()): SecondTotals {
     if (now < this.currentSecondEnd && now >= this.currentSecondStart && this.currentSecond) return this.currentSecond;
     const index = Math.max(0, Math.floor((now - this.testStart) / 1000));
-    while (this.seconds.length <= index) this.seconds.push({ count: 0, failed: 0, hist: newHistogram(), vus: this.vusActive, dropped: 0, iterations: 0 });
-    const sec = this.seconds[index]!;
+    // Seconds without samples get their own (empty) entry: the timeline has one per second.
+    const fresh = (): SecondTotals => ({ count: 0, failed: 0, hist: newHistogram(), vus: this.vusActive, dropped: 0, iterations: 0 });
+    while (this.seconds.length < index) this.seconds.push(fresh());
+    let sec = this.seconds[index];
+    if (sec === undefined) {
+      sec = fresh();
+      this.seconds.push(sec);
+    }
     // Cached with its bounds: one clock read per sample, no division (testStart's setter drops it).
     this.currentSecond = sec;
     this.currentSecondStart = this.testStart + index * 1000;
@@ -174,17 +174,17 @@ export class K6Collector {
     const r = this.registry;
     const m = this.m;
     const tags = s.tags ?? NO_TAGS;
-    r.add(m.http_reqs!, 1, tags);
-    r.add(m.http_req_duration!, s.duration, tags);
-    r.add(m.http_req_blocked!, s.blocked, tags);
-    r.add(m.http_req_connecting!, s.connecting, tags);
-    r.add(m.http_req_tls_handshaking!, s.tlsHandshaking, tags);
-    r.add(m.http_req_sending!, s.sending, tags);
-    r.add(m.http_req_waiting!, s.waiting, tags);
-    r.add(m.http_req_receiving!, s.receiving, tags);
-    r.add(m.data_sent!, s.sentBytes, tags);
-    r.add(m.data_received!, s.receivedBytes, tags);
-    if (s.failed !== null) r.add(m.http_req_failed!, s.failed ? 1 : 0, tags);
+    r.add(m.http_reqs, 1, tags);
+    r.add(m.http_req_duration, s.duration, tags);
+    r.add(m.http_req_blocked, s.blocked, tags);
+    r.add(m.http_req_connecting, s.connecting, tags);
+    r.add(m.http_req_tls_handshaking, s.tlsHandshaking, tags);
+    r.add(m.http_req_sending, s.sending, tags);
+    r.add(m.http_req_waiting, s.waiting, tags);
+    r.add(m.http_req_receiving, s.receiving, tags);
+    r.add(m.data_sent, s.sentBytes, tags);
+    r.add(m.data_received, s.receivedBytes, tags);
+    if (s.failed !== null) r.add(m.http_req_failed, s.failed ? 1 : 0, tags);
     const failed = s.failed === true || s.status === 0;
     const us = Math.max(1, Math.round(s.duration * 1000));
     const responded = s.status !== 0;
@@ -222,7 +222,7 @@ export class K6Collector {
 
   /** `tags` null when `checksTagged` is false (no sub-metric reads them). */
   check(name: string, groupPath: string, ok: boolean, tags: Tags | null): void {
-    this.registry.add(this.m.checks!, ok ? 1 : 0, tags ?? NO_TAGS);
+    this.registry.add(this.m.checks, ok ? 1 : 0, tags ?? NO_TAGS);
     let byName = this.checkIndex.get(groupPath);
     if (!byName) this.checkIndex.set(groupPath, (byName = new Map()));
     let c = byName.get(name);
@@ -241,27 +241,27 @@ export class K6Collector {
 
   groupDuration(path: string, ms: number, tags: Tags | null): void {
     this.group(path);
-    this.registry.add(this.m.group_duration!, ms, tags ?? NO_TAGS);
+    this.registry.add(this.m.group_duration, ms, tags ?? NO_TAGS);
   }
 
   iteration(ms: number, tags: Tags, now?: number): void {
     this.iterationsDone++;
     this.second(now).iterations++;
-    this.registry.add(this.m.iterations!, 1, tags);
-    this.registry.add(this.m.iteration_duration!, ms, tags);
+    this.registry.add(this.m.iterations, 1, tags);
+    this.registry.add(this.m.iteration_duration, ms, tags);
   }
 
   droppedIteration(tags: Tags): void {
     this.dropped++;
     this.second().dropped++;
-    this.registry.add(this.m.dropped_iterations!, 1, tags);
+    this.registry.add(this.m.dropped_iterations, 1, tags);
   }
 
   vus(active: number, max: number, now?: number): void {
     this.vusActive = active;
     if (max > this.vusMax) {
       this.vusMax = max;
-      this.registry.add(this.m.vus_max!, max, {});
+      this.registry.add(this.m.vus_max, max, {});
     }
     const sec = this.second(now);
     sec.vus = Math.max(sec.vus, active);
@@ -269,7 +269,7 @@ export class K6Collector {
 
   /** Once a second: the `vus` gauge, as k6 samples it. */
   sampleVus(): void {
-    this.registry.add(this.m.vus!, this.vusActive, {});
+    this.registry.add(this.m.vus, this.vusActive, {});
   }
 
   timeline(measuredS: number): Array<{ t: number; rps: number; p50: number; p99: number; errors: number; active: number; dropped?: number }> {

@@ -90,7 +90,8 @@ export function stageValueAt(start: number, stages: Stage[], t: number): number 
 
 async function rampingVus<V extends ExecutorVu>(s: Scenario, ctx: ExecutorContext<V>): Promise<void> {
   const vus = Array.from({ length: s.maxVUs }, () => ctx.acquire());
-  const busy = new Set<number>();
+  /** VUs inside an iteration, by index. */
+  const busy = new Map<number, V>();
   const overSince = new Map<number, number>();
   const desired = () => Math.round(stageValueAt(s.startVUs, s.stages, ctx.now()));
   const loops = vus.map(async (vu, index) => {
@@ -99,7 +100,7 @@ async function rampingVus<V extends ExecutorVu>(s: Scenario, ctx: ExecutorContex
         await ctx.wait(Math.min(50, s.durationMs - ctx.now()));
         continue;
       }
-      busy.add(index);
+      busy.set(index, vu);
       await ctx.iterate(vu);
       busy.delete(index);
     }
@@ -109,14 +110,14 @@ async function rampingVus<V extends ExecutorVu>(s: Scenario, ctx: ExecutorContex
   const watch = (async () => {
     while (watching && ctx.now() < s.durationMs && !ctx.stopped()) {
       const want = desired();
-      for (const index of busy) {
+      for (const [index, vu] of busy) {
         if (index < want) {
           overSince.delete(index);
           continue;
         }
         const since = overSince.get(index) ?? ctx.now();
         overSince.set(index, since);
-        if (ctx.now() - since >= s.gracefulRampDownMs) vus[index]!.interrupt();
+        if (ctx.now() - since >= s.gracefulRampDownMs) vu.interrupt();
       }
       await ctx.wait(100);
     }

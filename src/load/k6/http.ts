@@ -348,8 +348,7 @@ export class FileData {
 export function selectJson(value: unknown, selector: string): unknown {
   const parts = selector.split('.');
   let current: unknown = value;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
+  for (const [i, part] of parts.entries()) {
     if (current === null || current === undefined) return undefined;
     if (part === '#') {
       if (!Array.isArray(current)) return undefined;
@@ -624,7 +623,7 @@ function mapHost(hosts: Record<string, string>, hostname: string, port: number):
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(mapped);
   if (!m) return { host: mapped, port };
   if (isIP(mapped) === 6) return { host: mapped, port };
-  return { host: m[1]!, port: m[2] ? Number(m[2]) : port };
+  return { host: defined(m[1], 'the host group of the hosts entry pattern'), port: m[2] ? Number(m[2]) : port };
 }
 
 async function allowedAddress(state: HttpRunState, host: string, original: string): Promise<string> {
@@ -639,8 +638,10 @@ async function allowedAddress(state: HttpRunState, host: string, original: strin
           ),
         );
       }
-      (state.allowed ??= new Map()).set(host, verdict.addresses[0]!);
-      return verdict.addresses[0]!;
+      // An allowed host always has an address (checkHostAllowed allows none without), and the first is an allowed one.
+      const address = defined(verdict.addresses[0], `an address of the allowed host ${host}`);
+      (state.allowed ??= new Map()).set(host, address);
+      return address;
     });
     state.resolved.set(host, pending);
   }
@@ -1194,8 +1195,8 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
     // At most `batch` requests in flight at once (k6 option `batch`, default 20).
     let next = 0;
     const worker = async () => {
-      while (next < entries.length) {
-        const [key, r] = entries[next++]!;
+      for (let entry = entries[next++]; entry !== undefined; entry = entries[next++]) {
+        const [key, r] = entry;
         const [method, url, body, params] = normalise(r);
         results.set(key, await request(method, url, body, params));
       }

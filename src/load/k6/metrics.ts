@@ -1,4 +1,4 @@
-import { UserError } from '../../common/errors.js';
+import { defined, UserError } from '../../common/errors.js';
 import { parseDurationMs, round } from '../../common/units.js';
 import { newHistogram, type Histogram } from '../histogram.js';
 import { type Comparator as Operator, holds as compare, splitComparison } from '../../common/comparison.js';
@@ -73,16 +73,18 @@ export class Sink {
       }
       return this.hist.getValueAtPercentile(p) / 1000;
     }
-    const v = this.values!;
+    // Only trends have percentiles: a time trend keeps `hist`, any other trend `values`.
+    const v = defined(this.values, "a trend's values");
     if (!this.sorted) {
       v.sort((a, b) => a - b);
       this.sorted = true;
     }
-    // k6's trend percentile: linear interpolation between closest ranks.
-    const rank = (p / 100) * (v.length - 1);
-    const lo = Math.floor(rank);
-    const hi = Math.ceil(rank);
-    return v[lo]! + (v[hi]! - v[lo]!) * (rank - lo);
+    // k6's trend percentile: linear interpolation between closest ranks. p(N) over 100 (a
+    // summaryTrendStats entry can say so) is the maximum, as the HDR histogram of a time trend has it.
+    const rank = (Math.min(100, Math.max(0, p)) / 100) * (v.length - 1);
+    const lo = defined(v[Math.floor(rank)], 'the trend value below the rank');
+    const hi = defined(v[Math.ceil(rank)], 'the trend value above the rank');
+    return lo + (hi - lo) * (rank - Math.floor(rank));
   }
 
   /** k6's value names: trend avg/min/med/max/p(N); counter count/rate; rate rate/passes/fails; gauge value/min/max. */
@@ -148,26 +150,35 @@ export class Metric {
   }
 }
 
-const BUILTIN: Record<string, [MetricType, boolean]> = {
-  http_reqs: ['counter', false],
-  http_req_failed: ['rate', false],
-  http_req_duration: ['trend', true],
-  http_req_blocked: ['trend', true],
-  http_req_connecting: ['trend', true],
-  http_req_tls_handshaking: ['trend', true],
-  http_req_sending: ['trend', true],
-  http_req_waiting: ['trend', true],
-  http_req_receiving: ['trend', true],
-  iterations: ['counter', false],
-  iteration_duration: ['trend', true],
-  dropped_iterations: ['counter', false],
-  data_sent: ['counter', false],
-  data_received: ['counter', false],
-  checks: ['rate', false],
-  group_duration: ['trend', true],
-  vus: ['gauge', false],
-  vus_max: ['gauge', false],
-};
+/** k6's built-in metrics, each under its own name (the collector records into them directly). */
+function builtinMetrics() {
+  const counter = (name: string) => new Metric(name, 'counter', false);
+  const rate = (name: string) => new Metric(name, 'rate', false);
+  const time = (name: string) => new Metric(name, 'trend', true);
+  const gauge = (name: string) => new Metric(name, 'gauge', false);
+  return {
+    http_reqs: counter('http_reqs'),
+    http_req_failed: rate('http_req_failed'),
+    http_req_duration: time('http_req_duration'),
+    http_req_blocked: time('http_req_blocked'),
+    http_req_connecting: time('http_req_connecting'),
+    http_req_tls_handshaking: time('http_req_tls_handshaking'),
+    http_req_sending: time('http_req_sending'),
+    http_req_waiting: time('http_req_waiting'),
+    http_req_receiving: time('http_req_receiving'),
+    iterations: counter('iterations'),
+    iteration_duration: time('iteration_duration'),
+    dropped_iterations: counter('dropped_iterations'),
+    data_sent: counter('data_sent'),
+    data_received: counter('data_received'),
+    checks: rate('checks'),
+    group_duration: time('group_duration'),
+    vus: gauge('vus'),
+    vus_max: gauge('vus_max'),
+  };
+}
+
+export type BuiltinMetrics = ReturnType<typeof builtinMetrics>;
 
 const METRIC_NAME = /^[a-zA-Z_][a-zA-Z0-9_.-]{0,127}$/;
 
@@ -188,15 +199,12 @@ export function parseMetricSelector(text: string): { name: string; tags: Tags } 
       tags[key] = value;
     }
   }
-  return { name: m[1]!, tags };
+  return { name: defined(m[1], 'the name group of the metric selector'), tags };
 }
 
 export class MetricRegistry {
-  readonly metrics = new Map<string, Metric>();
-
-  constructor() {
-    for (const [name, [type, isTime]] of Object.entries(BUILTIN)) this.metrics.set(name, new Metric(name, type, isTime));
-  }
+  readonly builtin: BuiltinMetrics = builtinMetrics();
+  readonly metrics = new Map<string, Metric>(Object.values(this.builtin).map((metric) => [metric.name, metric]));
 
   /** `new Trend(name, isTime)` etc. in the init context; the same name twice must agree. */
   define(name: string, type: MetricType, isTime: boolean): Metric {
@@ -292,14 +300,12 @@ export function parseK6Thresholds(raw: unknown, registry: MetricRegistry): K6Thr
       const expression = typeof entry === 'string' ? entry : entry?.threshold;
       if (typeof expression !== 'string') throw new UserError(`invalid threshold for "${key}"`, 'use a string like "p(95)<500" or {threshold, abortOnFail}');
       const comparison = splitComparison(expression, OPERATORS);
-      const e =
-        comparison && STAT.test(comparison.left) && NUMBER.test(comparison.right) ? [expression, comparison.left, comparison.op, comparison.right] : null;
-      if (!e)
+      if (!comparison || !STAT.test(comparison.left) || !NUMBER.test(comparison.right))
         throw new UserError(
           `invalid threshold expression "${expression}" for ${key}`,
           'use "<stat> <op> <number>", e.g. "p(95)<500", "rate<0.01", "count>100"',
         );
-      const stat = e[1]!.replace(/\s+/g, '').toLowerCase();
+      const stat = comparison.left.replace(/\s+/g, '').toLowerCase();
       const type = found.metric.type;
       if (!STATS[type].test(stat))
         throw new UserError(`"${stat}" does not apply to ${found.metric.name} (a ${type}) in "${expression}"`, `a ${type} takes ${STATS[type].source}`);
@@ -307,8 +313,8 @@ export function parseK6Thresholds(raw: unknown, registry: MetricRegistry): K6Thr
         metric: key,
         expression: expression.trim(),
         stat,
-        op: e[2] as Operator,
-        value: Number(e[3]),
+        op: comparison.op,
+        value: Number(comparison.right),
         abortOnFail: typeof entry === 'object' && entry.abortOnFail === true,
         delayAbortEvalMs: typeof entry === 'object' && entry.delayAbortEval !== undefined ? parseDurationMs(entry.delayAbortEval, 'delayAbortEval') : 0,
         sink: found.sub ? found.sub.sink : found.metric.sink,

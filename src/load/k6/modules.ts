@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { K6Collector } from './collector.js';
 import { InterruptedIteration } from './http.js';
-import type { MetricType, Tags } from './metrics.js';
+import type { Metric, MetricType, Tags } from './metrics.js';
 
 /**
  * The k6 modules other than k6/http: `k6` (check, group, sleep, fail), `k6/metrics`,
@@ -85,7 +85,10 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     // A literal first (one object shape on the hot path), then any extra tags.
     const tags: Tags =
       check === undefined ? { scenario: vt.scenario ?? 'default', group: vu.groupPath } : { scenario: vt.scenario ?? 'default', group: vu.groupPath, check };
-    for (const k in vt) if (k !== 'scenario') tags[k] = vt[k]!;
+    for (const k in vt) {
+      const v = vt[k];
+      if (k !== 'scenario' && v !== undefined) tags[k] = v;
+    }
     if (extra) for (const k in extra) tags[k] = String(extra[k]);
     return tags;
   };
@@ -161,17 +164,18 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
   const metricClass = (type: MetricType) =>
     class {
       readonly name: string;
+      /** The registry's metric (private: invisible to the script, unlike `name`). */
+      readonly #metric: Metric;
       constructor(name: string, isTime = false) {
         if (!vu.inInit) throw new Error(`metrics must be declared in the init context (new ${type} "${name}")`);
         this.name = name;
-        collector.registry.define(name, type, type === 'trend' && isTime === true);
+        this.#metric = collector.registry.define(name, type, type === 'trend' && isTime === true);
       }
       add(value: unknown, tags?: Record<string, unknown>): boolean {
         if (vu.inInit) throw new Error('adding to a metric is not allowed in the init context');
-        const metric = collector.registry.get(this.name)!;
         const n = type === 'rate' ? (value ? 1 : 0) : Number(value);
         if (!Number.isFinite(n)) return false;
-        collector.registry.add(metric, n, sampleTags(tags));
+        collector.registry.add(this.#metric, n, sampleTags(tags));
         return true;
       }
     };

@@ -2,7 +2,7 @@ import { readInputFileSync } from '../../common/input-files.js';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { UserError } from '../../common/errors.js';
+import { defined, UserError } from '../../common/errors.js';
 import type { HostLookup } from '../../common/hosts.js';
 import { K6Collector } from './collector.js';
 import { runExecutor, type ExecutorContext, type ExecutorVu } from './executors.js';
@@ -277,8 +277,15 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
       if (existing) return existing;
       const exports: Record<string, unknown> = {};
       instances.set(path, exports);
-      const mod = loaded.modules.get(path)!;
-      const k6Import = (spec: string) => (spec in k6mods ? k6mods[spec] : instantiate(mod.imports.get(spec)!));
+      const mod = defined(loaded.modules.get(path), `the loaded module ${path}`);
+      const k6Import = (spec: string) => {
+        if (Object.hasOwn(k6mods, spec)) return k6mods[spec];
+        const target = mod.imports.get(spec);
+        // The transform turns only the module's own imports into __k6_import calls; a script
+        // calling __k6_import itself gets this error (wrapped as an init failure below).
+        if (target === undefined) throw new Error(`module "${spec}" is not among the imports of ${path}`);
+        return instantiate(target);
+      };
       mod.factory(k6Import, exports, eachAsync as never, vu, vu.env, openFile(dirname(path)));
       return exports;
     };
@@ -397,8 +404,8 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
       if (sc.startTimeMs > 0) await waitUntil(collector.testStart + sc.startTimeMs);
       if (stopped) return;
       const started = performance.now();
-      scenarioState.set(sc.name, { started, iterations: 0 });
-      const st = scenarioState.get(sc.name)!;
+      const st = { started, iterations: 0 };
+      scenarioState.set(sc.name, st);
       const fnName = sc.exec;
       const pool: Vu[] = [];
       const beginIteration = (vu: Vu): number => {

@@ -201,19 +201,20 @@ export function transformK6Module(source: string, file: string, importedAsync: (
 
   const visit = (node: AnyNode, parent: AnyNode | null, current: FnInfo | null): void => {
     if (isFunction(node)) {
-      const isMethod = (parent?.type === 'Property' && (parent.method || parent.kind !== 'init')) || parent?.type === 'MethodDefinition';
+      // A method (`{ m() {} }`, getters/setters, class members): its `async` goes before the key.
+      const method = (parent?.type === 'Property' && (parent.method || parent.kind !== 'init')) || parent?.type === 'MethodDefinition' ? parent : null;
       const info: FnInfo = {
         node,
         names: declaredNames(node, parent),
         calls: [],
         async: false,
         userAsync: !!node.async,
-        asyncAt: isMethod ? (parent!.computed ? parent!.start : parent!.key.start) : node.start,
+        asyncAt: method ? (method.computed ? method.start : method.key.start) : node.start,
         paramNames: new Set((node.params as AnyNode[]).filter((p) => p.type === 'Identifier').map((p) => p.name as string)),
         paramCalls: new Set(),
       };
       if (node.generator) info.userAsync = true; // never rewrite generators
-      if (isMethod && parent!.kind && parent!.kind !== 'method' && parent!.kind !== 'init') info.userAsync = true; // getters/setters/constructors
+      if (method?.kind && method.kind !== 'method' && method.kind !== 'init') info.userAsync = true; // getters/setters/constructors
       fns.push(info);
       fnOf.set(node, info);
       for (const child of children(node)) visit(child, node, info);
