@@ -12,15 +12,15 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = sortedCopy(values);
   const mid = Math.floor(sorted.length / 2);
-  const upper = sorted[mid] as number;
-  return sorted.length % 2 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
+  const upper = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2;
 }
 
 /** Nearest rank: the smallest value with at least `fraction` of the values at or below it. */
 export function nearestRank(values: readonly number[], fraction: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = sortedCopy(values);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] as number;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
 }
 
 export function minimum(values: readonly number[]): number {

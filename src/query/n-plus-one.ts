@@ -1,4 +1,5 @@
 import { defined } from '../common/errors.js';
+import { median } from '../common/sample-stats.js';
 import type { Dialect } from './plan.js';
 import { callSiteOf } from './query-log.js';
 import { fingerprintSql } from './fingerprint.js';
@@ -110,7 +111,8 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
     // Per request (or per run, without request ids): one loop's N, not N × the requests that ran it.
     const perKey = new Map<string, number>();
     runs.forEach((r, i) => perKey.set(r.requestId ?? String(i), (perKey.get(r.requestId ?? String(i)) ?? 0) + r.count));
-    const perRequest = medianOf([...perKey.values()]);
+    // statements per request are whole numbers: the median of an even count rounds half up
+    const perRequest = Math.round(median([...perKey.values()]));
     const parents = new Map<string, number>();
     for (const r of runs) if (r.parent !== undefined) parents.set(r.parent, (parents.get(r.parent) ?? 0) + 1);
     const parent = [...parents.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
@@ -131,13 +133,6 @@ export function detectNPlusOne(queries: LoggedQuery[], options: NPlusOneOptions)
     });
   }
   return items.sort((a, b) => b.order - a.order || b.count - a.count).map(({ order: _order, ...item }) => item);
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const upper = defined(sorted[mid], 'a value to take the median of');
-  return sorted.length % 2 ? upper : Math.round((defined(sorted[mid - 1], 'the lower middle value') + upper) / 2);
 }
 
 /** How far back (statements of the same request) the parent may be. */
