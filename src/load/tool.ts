@@ -38,7 +38,10 @@ function loadBrief(r: LoadTestOutput, word: string): string {
   else if (model?.state === 'stalled') parts.push(`stalled: requests stopped completing for ${model.stalledSeconds ?? 0} s`);
   // Then the first other warning (generator bottleneck, coordinated omission…).
   const warning = r.warnings.find((w) => !model || model.state === 'not saturated' || !/saturat|stopped completing|stalled/i.test(w));
-  if (warning) parts.push(warning.length > 220 ? `${warning.slice(0, 219)}…` : warning);
+  if (warning) {
+    const sentence = warning.replace(/\.$/, ''); // the brief ends with its own full stop
+    parts.push(sentence.length > 220 ? `${sentence.slice(0, 219)}…` : sentence);
+  }
   return `${parts.join('; ')}.`;
 }
 

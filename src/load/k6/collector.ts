@@ -84,6 +84,8 @@ export class K6Collector {
   readonly checks = new Map<string, CheckTotals>();
   readonly endpoints = new Map<string, { name: string; method: string; url: string; count: number; failed: number; hist: Histogram }>();
   readonly errors = new Map<string, { kind: string; status?: number; count: number; example?: string }>();
+  /** host:port → requests it refused (a connect answered by RST); filled on that error path only. */
+  private readonly refusedByOrigin = new Map<string, number>();
   readonly seconds: SecondTotals[] = [];
   requests = 0;
   failedRequests = 0;
@@ -209,8 +211,32 @@ export class K6Collector {
     e.count++;
     if (failed) e.failed++;
     if (responded) e.hist.recordValue(us);
-    if (s.errorKind) this.error(s.errorKind, undefined, s.errorMessage);
-    else if (failed) this.error('http_status', s.status, `${s.method} ${s.url}`);
+    if (s.errorKind) {
+      if (s.errorKind === 'connection_refused') this.refused(s.url);
+      this.error(s.errorKind, undefined, s.errorMessage);
+    } else if (failed) this.error('http_status', s.status, `${s.method} ${s.url}`);
+  }
+
+  private refused(url: string): void {
+    const origin = originOf(url);
+    if (origin) this.refusedByOrigin.set(origin, (this.refusedByOrigin.get(origin) ?? 0) + 1);
+  }
+
+  /**
+   * Origins that refused connections and never answered a request: nothing was listening there
+   * for the whole run. (An origin that refused some connections but answered others was
+   * restarting or overloaded — something the run measured, not a mistake in it.)
+   */
+  notListening(): Array<{ origin: string; refused: number }> {
+    const answered = new Map<string, number>();
+    for (const e of this.endpoints.values()) {
+      const origin = originOf(e.url);
+      if (origin) answered.set(origin, (answered.get(origin) ?? 0) + e.hist.totalCount);
+    }
+    return [...this.refusedByOrigin]
+      .filter(([origin]) => !answered.get(origin))
+      .map(([origin, refused]) => ({ origin, refused }))
+      .sort((a, b) => b.refused - a.refused);
   }
 
   error(kind: string, status: number | undefined, example: string | undefined): void {
@@ -285,5 +311,14 @@ export class K6Collector {
         ...(s.dropped ? { dropped: s.dropped } : {}),
       };
     });
+  }
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return undefined;
   }
 }

@@ -117,7 +117,18 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
 
   const warnings: string[] = [];
   const lagP99 = lag.percentile(99) / 1e6;
-  if (elu.utilization > 0.9 || cpuPct > 95) {
+  // As run_load_test's preflight does for a fixed target: a port nothing listens on fails the
+  // run — found afterwards here, since a script's URLs are known only as it runs.
+  const notListening = c.notListening();
+  const nothingAnswered = c.requests > 0 && c.failedRequests === c.requests;
+  if (notListening.length) {
+    const where = notListening.map((o) => `${o.origin} (${o.refused} refused)`).join(', ');
+    warnings.push(
+      `nothing is listening on ${where}: start the server first, or check the URL's port${nothingAnswered ? '; no request was answered, so this run measured nothing' : ''}.`,
+    );
+  }
+  // Spinning on instant refusals keeps the event loop busy without saying anything about the client.
+  if ((elu.utilization > 0.9 || cpuPct > 95) && !(nothingAnswered && notListening.length)) {
     warnings.push(
       `The load generator was the bottleneck (event loop ${(elu.utilization * 100).toFixed(0)}% busy, CPU ${cpuPct.toFixed(0)}%, lag p99 ${lagP99.toFixed(1)} ms): latencies include client delay and throughput is bounded by the client.`,
     );
@@ -130,7 +141,7 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   if (c.requests === 0) warnings.push('The script made no HTTP request.');
 
   const aborted = outcome.aborted;
-  const passed = !aborted && thresholds.every((t) => t.ok);
+  const passed = !aborted && thresholds.every((t) => t.ok) && notListening.length === 0;
   const run = await createRun(context.projectDir, 'load', input.title ?? `k6 ${relative(context.projectDir, scriptPath) || scriptPath}`);
   const artifacts: LoadTestOutput['artifacts'] = {
     dir: run.dir,
@@ -205,6 +216,8 @@ export function summariseK6(r: LoadTestOutput, runId: string): string {
     `${verdict}: k6 script, ${r.iterations?.total ?? 0} iterations, ${r.requests.total} requests in ${r.durationS.toFixed(1)} s (${r.throughputRps} req/s), p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, failed ${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)}, VUs max ${r.vusMax ?? 0}${r.iterations?.dropped ? `, dropped ${r.iterations.dropped}` : ''}.`,
   ];
   if (r.aborted && r.abortReason) parts.push(`Stopped: ${r.abortReason}.`);
+  const silent = r.warnings.find((w) => w.startsWith('nothing is listening'));
+  if (silent) parts.push(`${silent.charAt(0).toUpperCase()}${silent.slice(1)}`);
   if (failed.length)
     parts.push(
       `Thresholds failed: ${failed
