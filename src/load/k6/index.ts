@@ -127,21 +127,29 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
       `nothing is listening on ${where}: start the server first, or check the URL's port${nothingAnswered ? '; no request was answered, so this run measured nothing' : ''}.`,
     );
   }
-  // Spinning on instant refusals keeps the event loop busy without saying anything about the client.
-  if ((elu.utilization > 0.9 || cpuPct > 95) && !(nothingAnswered && notListening.length)) {
+  // A script that throws is a broken script, whatever k6's exit code would say: the agent reads
+  // this first, with the first error, and a run where no iteration got through fails.
+  const everyIterationThrew = outcome.scriptErrors > 0 && outcome.scriptErrors >= c.iterationsDone;
+  if (outcome.scriptErrors) {
+    const first = c.errors.get('script_error')?.example;
+    warnings.push(
+      `${everyIterationThrew ? `every iteration threw (${outcome.scriptErrors})` : `${outcome.scriptErrors} of ${c.iterationsDone} iterations threw`}${first ? `: ${first}` : ''} — see errors (kind script_error) and console.log in the run folder.`,
+    );
+  }
+  // Spinning on instant refusals keeps the event loop busy without saying anything about the
+  // client; under a second, loading and compiling the script is most of what it measured.
+  if ((elu.utilization > 0.9 || cpuPct > 95) && !(nothingAnswered && notListening.length) && durationS >= 1) {
     warnings.push(
       `The load generator was the bottleneck (event loop ${(elu.utilization * 100).toFixed(0)}% busy, CPU ${cpuPct.toFixed(0)}%, lag p99 ${lagP99.toFixed(1)} ms): latencies include client delay and throughput is bounded by the client.`,
     );
   }
-  if (outcome.scriptErrors)
-    warnings.push(`${outcome.scriptErrors} iterations threw an exception (see errors, kind script_error, and console.log in the run folder).`);
   if (c.interrupted) warnings.push(`${c.interrupted} iterations were interrupted (gracefulStop/gracefulRampDown ran out, or the run was stopped).`);
   if (c.dropped)
     warnings.push(`${c.dropped} iterations were dropped: every VU was busy and maxVUs was reached. Raise preAllocatedVUs/maxVUs or lower the rate.`);
   if (c.requests === 0) warnings.push('The script made no HTTP request.');
 
   const aborted = outcome.aborted;
-  const passed = !aborted && thresholds.every((t) => t.ok) && notListening.length === 0;
+  const passed = !aborted && thresholds.every((t) => t.ok) && notListening.length === 0 && !everyIterationThrew;
   const run = await createRun(context.projectDir, 'load', input.title ?? `k6 ${relative(context.projectDir, scriptPath) || scriptPath}`);
   const artifacts: LoadTestOutput['artifacts'] = {
     dir: run.dir,
@@ -216,8 +224,8 @@ export function summariseK6(r: LoadTestOutput, runId: string): string {
     `${verdict}: k6 script, ${r.iterations?.total ?? 0} iterations, ${r.requests.total} requests in ${r.durationS.toFixed(1)} s (${r.throughputRps} req/s), p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, failed ${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)}, VUs max ${r.vusMax ?? 0}${r.iterations?.dropped ? `, dropped ${r.iterations.dropped}` : ''}.`,
   ];
   if (r.aborted && r.abortReason) parts.push(`Stopped: ${r.abortReason}.`);
-  const silent = r.warnings.find((w) => w.startsWith('nothing is listening'));
-  if (silent) parts.push(`${silent.charAt(0).toUpperCase()}${silent.slice(1)}`);
+  const broken = r.warnings.find((w) => w.startsWith('nothing is listening') || / iterations? threw/.test(w));
+  if (broken) parts.push(`${broken.charAt(0).toUpperCase()}${broken.slice(1)}`);
   if (failed.length)
     parts.push(
       `Thresholds failed: ${failed

@@ -9,7 +9,7 @@ import { startServer, type TestServer } from './servers.js';
 
 // run_load_test refuses a fixed target nothing listens on before sending load; a k6 script's
 // URLs are known only as it runs, so the run itself must say so — never PASSED on refusals.
-describe('k6 script: a port nothing listens on', () => {
+describe('k6 scripts that measure nothing: a port nothing listens on, a script that throws', () => {
   let dir: string;
   let server: TestServer;
   let silentPort: number;
@@ -25,6 +25,8 @@ describe('k6 script: a port nothing listens on', () => {
       'silent.js': script([`http://127.0.0.1:${silentPort}/`]),
       'mixed.js': script([server.url, `http://127.0.0.1:${silentPort}/health`]),
       'answering.js': script([server.url]),
+      'throws.js': `import http from 'k6/http';\nexport const options = { iterations: 6 };\nexport default function () {\n  http.get('${server.url}');\n  JSON.parse('{not json');\n}\n`,
+      'throws-sometimes.js': `import http from 'k6/http';\nimport exec from 'k6/execution';\nexport const options = { iterations: 6 };\nexport default function () {\n  http.get('${server.url}');\n  if (exec.scenario.iterationInTest % 3 === 0) throw new Error('every third');\n}\n`,
     });
   });
   afterAll(async () => {
@@ -55,5 +57,20 @@ describe('k6 script: a port nothing listens on', () => {
     const { structured } = await runScript(dir, { script: 'answering.js' });
     expect(structured.passed).toBe(true);
     expect(structured.warnings.some((w) => w.startsWith('nothing is listening'))).toBe(false);
+  });
+
+  it('every iteration throws: FAILED, the first error and its line first among the warnings', async () => {
+    const { structured, summary } = await runScript(dir, { script: 'throws.js' });
+    expect(structured.passed).toBe(false);
+    expect(structured.warnings[0]).toMatch(/^every iteration threw \(6\): .*JSON.*throws\.js:5:/);
+    expect(summary).toMatch(/^FAILED: .* Every iteration threw \(6\)/);
+    // a run this short is mostly loading the script: no verdict on the generator
+    expect(structured.warnings.join(' ')).not.toMatch(/bottleneck/);
+  });
+
+  it('some iterations throw: still PASSED as k6 would, and the count comes first', async () => {
+    const { structured } = await runScript(dir, { script: 'throws-sometimes.js' });
+    expect(structured.passed).toBe(true);
+    expect(structured.warnings[0]).toMatch(/^2 of 6 iterations threw: Error: every third|^2 of 6 iterations threw: every third/);
   });
 });
