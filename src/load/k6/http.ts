@@ -4,6 +4,7 @@ import { isIP, type Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { defined, UserError } from '../../common/errors.js';
+import { parseHTML, type Selection } from './html.js';
 import { checkHostAllowed, type HostLookup } from '../../common/hosts.js';
 import { parseDurationMs } from '../../common/units.js';
 import { classifyError, type ErrorKind, type Outcome, type RequestContext, type RuntimeRequest } from '../connection.js';
@@ -559,8 +560,12 @@ export class K6Response {
     return selector === undefined ? this.parsed : selectJson(this.parsed, selector);
   }
 
-  html(): never {
-    throw new Error('res.html() (k6/html) is not supported here');
+  /** The body as k6/html's Selection of the document, or of what `selector` finds in it. */
+  html(selector?: string): Selection {
+    const body = this.body;
+    if (body === null || body === undefined) throw new Error('the response has no body (responseType "none"?)');
+    const document = parseHTML(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+    return selector === undefined ? document : document.find(selector);
   }
 
   submitForm(): never {

@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import vm from 'node:vm';
 import { UserError } from '../../common/errors.js';
+import { mayUseHtml } from './html.js';
 import { transformK6Module } from './transform.js';
 
 /**
@@ -27,6 +28,8 @@ export interface LoadedScript {
   context: vm.Context;
   /** Sink for console output (set by the runner). */
   console: { sink: (level: string, args: unknown[]) => void };
+  /** Some module may parse HTML (k6/html, res.html()): the runner loads the parser before the run. */
+  usesHtml: boolean;
 }
 
 const WRAPPER_PARAMS = '__k6_import, __k6_exports, __k6_each, __k6_vu, __ENV, open';
@@ -54,6 +57,7 @@ export function loadK6Script(entryPath: string, readFile: ScriptFileReader): Loa
   const modules: LoadedScript['modules'] = new Map();
   const asyncExports = new Map<string, Set<string>>();
   const visiting = new Set<string>();
+  let usesHtml = false;
 
   const load = (path: string): void => {
     if (modules.has(path) || visiting.has(path)) return;
@@ -68,6 +72,7 @@ export function loadK6Script(entryPath: string, readFile: ScriptFileReader): Loa
         'give a path relative to the project, e.g. load-test/smoke.js',
       );
     }
+    usesHtml ||= mayUseHtml(source);
     const imports = new Map<string, string>();
     const resolveLocal = (specifier: string) => {
       const target = resolve(dirname(path), specifier);
@@ -97,5 +102,5 @@ export function loadK6Script(entryPath: string, readFile: ScriptFileReader): Loa
     visiting.delete(path);
   };
   load(entryPath);
-  return { entry: entryPath, modules, context, console: consoleSink };
+  return { entry: entryPath, modules, context, console: consoleSink, usesHtml };
 }

@@ -2,12 +2,13 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { K6Collector } from './collector.js';
+import { parseHTML } from './html.js';
 import { InterruptedIteration } from './http.js';
 import type { Metric, MetricType, Tags } from './metrics.js';
 
 /**
  * The k6 modules other than k6/http: `k6` (check, group, sleep, fail), `k6/metrics`,
- * `k6/data`, `k6/execution`, `k6/encoding`, `k6/crypto`. One instance per VU: what they
+ * `k6/data`, `k6/execution`, `k6/encoding`, `k6/crypto`, `k6/html`. One instance per VU: what they
  * record carries that VU's tags and current group.
  */
 export interface ModuleVu {
@@ -276,5 +277,6 @@ export function createK6Modules(vu: ModuleVu, collector: K6Collector, execution:
     'k6/execution': withDefault(execModule as unknown as Record<string, unknown>),
     'k6/encoding': withDefault(encoding),
     'k6/crypto': withDefault(crypto),
+    'k6/html': withDefault({ parseHTML }),
   };
 }

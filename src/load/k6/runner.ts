@@ -7,6 +7,7 @@ import type { HostLookup } from '../../common/hosts.js';
 import { K6Collector } from './collector.js';
 import { runExecutor, type ExecutorContext, type ExecutorVu } from './executors.js';
 import { createHttpModule, DEFAULT_CALLBACK, FatalScriptError, InterruptedIteration, type HttpRunState } from './http.js';
+import { preloadHtml } from './html.js';
 import { loadK6Script, type LoadedScript } from './loader.js';
 import { evaluateK6Threshold, parseK6Thresholds, type K6Threshold } from './metrics.js';
 import { createK6Modules, resetSharedArrays, type ExecutionInfo } from './modules.js';
@@ -174,6 +175,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
   const scriptPath = resolve(options.scriptPath);
   const readScriptFile = (path: string, what: string) => readInputFileSync(path, { ...options.files, what });
   const loaded: LoadedScript = loadK6Script(scriptPath, readScriptFile);
+  if (loaded.usesHtml) await preloadHtml();
   const collector = new K6Collector();
   resetSharedArrays();
   const logs: string[] = [];

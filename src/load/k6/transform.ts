@@ -36,7 +36,7 @@ export interface TransformedModule {
 type AnyNode = Node & Record<string, any>;
 
 /** k6 modules we provide. */
-export const SUPPORTED_MODULES = new Set(['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto']);
+export const SUPPORTED_MODULES = new Set(['k6', 'k6/http', 'k6/metrics', 'k6/data', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/html']);
 
 const UNSUPPORTED: Array<[RegExp, string]> = [
   [/^k6\/browser$|^k6\/experimental\/browser$/, 'browser testing (k6/browser)'],
@@ -131,7 +131,7 @@ export function transformK6Module(source: string, file: string, importedAsync: (
         if (pattern.test(spec))
           throw new UserError(
             `${file}:${line}: ${feature} is not supported ("${spec}")`,
-            'only HTTP k6 scripts run here: k6, k6/http, k6/metrics, k6/data, k6/execution, k6/encoding, k6/crypto and local modules',
+            `only HTTP k6 scripts run here: ${[...SUPPORTED_MODULES].join(', ')} and local modules`,
           );
       }
       const local = spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/');
@@ -221,6 +221,15 @@ export function transformK6Module(source: string, file: string, importedAsync: (
       return;
     }
     if (node.type === 'CallExpression') {
+      const method = node.callee.type === 'MemberExpression' && !node.callee.computed ? node.callee.property.name : undefined;
+      if (method === 'submitForm' || method === 'clickLink') {
+        throw new UserError(
+          `${file}:${lineOf(source, node.start)}: res.${method}() is not supported here`,
+          method === 'submitForm'
+            ? "send the form with http.post(url, res.html('form').serializeObject()) (k6/html is supported)"
+            : "follow the link with http.get(res.html('a…').attr('href')) (k6/html is supported)",
+        );
+      }
       (current ? current.calls : topCalls).push(node);
       if (current && node.callee.type === 'Identifier' && current.paramNames.has(node.callee.name)) current.paramCalls.add(node);
     }
