@@ -60,7 +60,8 @@ function sameLoad(input: LoadTestInput): Record<string, unknown> | undefined {
 function loadNext(r: LoadTestOutput, input: LoadTestInput, runId: string | undefined): string[] {
   const next: string[] = [];
   const load = sameLoad(input);
-  const url = typeof load?.url === 'string' ? load.url : undefined;
+  // A k6 script names its URLs only as it runs: the busiest endpoint says which server it loaded.
+  const url = typeof load?.url === 'string' ? load.url : r.endpoints[0]?.url;
   let port: number | undefined;
   try {
     port = url ? Number(new URL(url).port) || undefined : undefined;

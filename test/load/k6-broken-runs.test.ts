@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTestInputSchema } from '../../src/load/schema.js';
 import { runLoadTestTool } from '../../src/load/tool.js';
 import { freePort } from '../helpers/ports.js';
 import { runScript, writeFiles } from './k6-helpers.js';
@@ -57,6 +58,9 @@ describe('k6 scripts that measure nothing: a port nothing listens on, a script t
     const { structured } = await runScript(dir, { script: 'answering.js' });
     expect(structured.passed).toBe(true);
     expect(structured.warnings.some((w) => w.startsWith('nothing is listening'))).toBe(false);
+    // the follow-up profiles the server the script loaded, on its port
+    const next = runLoadTestTool.next?.(structured, loadTestInputSchema.parse({ script: 'answering.js' }), 'run-1') ?? [];
+    expect(next[0]).toContain(`"waitForPort":${server.port}`);
   });
 
   it('every iteration throws: FAILED, the first error and its line first among the warnings', async () => {
