@@ -71,9 +71,7 @@ const sum = (t) => Math.abs(t.duration - (t.sending + t.waiting + t.receiving)) 
 
 function phases(base, label) {
   const first = http.get(base + '/slow');
-  // undici may open a second connection for a request sent as the first one completes; from
-  // the third on, a sequential VU's requests find one of those free.
-  http.get(base + '/');
+  // the very next request: a VU's requests follow one another on the connection it opened
   const again = http.get(base + '/slow');
   const trickle = http.get(base + '/trickle');
   check(first, {
@@ -100,11 +98,36 @@ export default function () {
 `,
     });
     const { structured: r } = await runScript(project.dir, { script: 'load-test/timings.js', env: { BASE_URL: server.url, TLS_URL: tlsUrl } });
-    expect(r.requests.total).toBe(8);
+    expect(r.requests.total).toBe(6);
     expect(r.requests.failed).toBe(0);
     expect(r.checks.length).toBe(14);
     for (const c of r.checks) expect(c, c.name).toMatchObject({ passes: 1, fails: 0 });
     for (const t of r.thresholds) expect(t, t.metric).toMatchObject({ ok: true });
     expect(r.thresholds.map((t) => t.metric)).toEqual(['http_req_connecting', 'http_req_tls_handshaking', 'http_req_waiting', 'http_req_receiving']);
+  });
+
+  it('https: one connection for a VU’s sequential requests, several for a batch', async () => {
+    let connections = 0;
+    const count = () => connections++;
+    tls.on('secureConnection', count);
+    try {
+      await writeFiles(project.dir, {
+        'load-test/reuse.js': `
+import http from 'k6/http';
+export const options = { vus: 1, iterations: 1, insecureSkipTLSVerify: true };
+export default function () {
+  for (let i = 0; i < 6; i++) http.get(__ENV.TLS_URL + '/');
+  http.batch([1, 2, 3, 4].map(() => ['GET', __ENV.TLS_URL + '/slow']));
+}
+`,
+      });
+      const sequential = await runScript(project.dir, { script: 'load-test/reuse.js', env: { TLS_URL: tlsUrl } });
+      expect(sequential.structured.requests).toMatchObject({ total: 10, failed: 0 });
+      // 1 for the six sequential requests (before: 2, used in turn, the second with its own
+      // TLS handshake), then the batch: its first request on that one, the other three at once
+      expect(connections).toBe(4);
+    } finally {
+      tls.off('secureConnection', count);
+    }
   });
 });

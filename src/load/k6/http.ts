@@ -659,21 +659,31 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
   // http_req_connecting and http_req_tls_handshaking).
   const connector = buildConnector({ rejectUnauthorized: !settings.insecureSkipTLSVerify });
   let lastConnect: ConnectTiming = NO_CONNECT;
-  const agent = new Agent({
-    connect: (opts, callback) => {
-      const timing: ConnectTiming = { start: performance.now(), tcp: 0, secure: 0 };
-      lastConnect = timing;
-      const socket = connector(opts, (error, connected) => {
-        if (!error) timing.secure = performance.now();
-        (callback as (e: Error | null, s: Socket | null) => void)(error, connected as Socket | null);
-      });
-      (socket as Socket | undefined)?.once?.('connect', () => {
-        timing.tcp = performance.now();
-      });
-      return socket;
-    },
-    keepAliveTimeout: 30_000,
-  });
+  const makeAgent = (connections?: number) =>
+    new Agent({
+      connect: (opts, callback) => {
+        const timing: ConnectTiming = { start: performance.now(), tcp: 0, secure: 0 };
+        lastConnect = timing;
+        const socket = connector(opts, (error, connected) => {
+          if (!error) timing.secure = performance.now();
+          (callback as (e: Error | null, s: Socket | null) => void)(error, connected as Socket | null);
+        });
+        (socket as Socket | undefined)?.once?.('connect', () => {
+          timing.tcp = performance.now();
+        });
+        return socket;
+      },
+      keepAliveTimeout: 30_000,
+      ...(connections ? { connections } : {}),
+    });
+  // undici's pool still counts a connection busy for a moment after a response completes, so a
+  // request sent right after the previous one opened a second connection, and a VU's requests
+  // then alternated between two (the second paying a TLS handshake). A VU sends one request at
+  // a time: one connection per origin for those, as in k6; requests that overlap (batch,
+  // asyncRequest) go to a second agent without the limit.
+  const agent = makeAgent(1);
+  let concurrentAgent: Agent | undefined;
+  let undiciInFlight = 0;
   const getLastConnect = () => lastConnect;
   const jar = new K6CookieJar();
 
@@ -1014,8 +1024,10 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
 
   function dispatchHop(r: Prepared, address: string): Promise<UndiciResponse> {
     const { route, timeoutMs } = r;
+    const chosen = undiciInFlight > 0 ? (concurrentAgent ??= makeAgent()) : agent;
+    undiciInFlight++;
     return dispatchRaw(
-      agent,
+      chosen,
       {
         origin: `${route.url.protocol}//${address.includes(':') ? `[${address}]` : address}:${route.target.port}`,
         path: route.path,
@@ -1029,7 +1041,9 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       vu.signal,
       r.responseType !== 'none' && r.method !== 'HEAD',
       getLastConnect,
-    );
+    ).finally(() => {
+      undiciInFlight--;
+    });
   }
 
   /**
@@ -1245,7 +1259,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       state.sweepers.delete(sweep);
       for (const pool of pools.values()) for (const conn of pool) conn.destroy();
       pools.clear();
-      await agent.destroy().catch(() => undefined);
+      await Promise.all([agent, concurrentAgent].map((a) => a?.destroy().catch(() => undefined)));
     },
   };
 }
