@@ -13,18 +13,32 @@ const QUIET_SHARE = 0.9;
 const CODE_SHARE_OF_WINDOW = 0.02;
 
 export interface IdleFinding {
-  /** Share of all samples in (idle), (program) or (garbage collector), 0–100. */
+  /** Share of all samples in (idle), (program) or (garbage collector), 0–100; with `offCpu`, the share of the window the process spent off the CPU. */
   quietPct: number;
+  /** Judged from CPU time (a CPU-timed profile), not from idle samples. */
+  offCpu?: true;
   /** Self time in the program's own code and its dependencies, ms (start-up inside Node itself is not counted). */
   userCodeMs: number;
 }
 
-/** `weightToMs` converts the analysis' weights (µs for V8 samples). */
-export function findIdle(analysis: Analysis, windowMs: number, weightToMs: number): IdleFinding | undefined {
-  if (analysis.total <= 0) return undefined;
+/**
+ * A profiler that times only CPU (cProfile with its CPU timer, py-spy without --idle) has no
+ * (idle) bucket: its total is the CPU the process used. Using at most this share of the window
+ * while its own code ran for no more than a sliver of it is idle the same way.
+ */
+const CPU_SHARE_OF_WINDOW = 0.25;
+
+/** `weightToMs` converts the analysis' weights (µs for V8 samples); `cpuTimed`: see CPU_SHARE_OF_WINDOW. */
+export function findIdle(analysis: Analysis, windowMs: number, weightToMs: number, options: { cpuTimed?: boolean } = {}): IdleFinding | undefined {
+  if (analysis.total <= 0 || windowMs <= 0) return undefined;
   const c = analysis.byCategory;
-  const quiet = (c.idle ?? 0) + (c.program ?? 0) + (c.gc ?? 0);
   const userCodeMs = ((c.app ?? 0) + (c.dependency ?? 0)) * weightToMs;
-  if (quiet / analysis.total < QUIET_SHARE || userCodeMs > CODE_SHARE_OF_WINDOW * windowMs) return undefined;
-  return { quietPct: round((quiet / analysis.total) * 100, 1), userCodeMs: round(userCodeMs, 1) };
+  if (userCodeMs > CODE_SHARE_OF_WINDOW * windowMs) return undefined;
+  const quiet = (c.idle ?? 0) + (c.program ?? 0) + (c.gc ?? 0);
+  if (quiet / analysis.total >= QUIET_SHARE) return { quietPct: round((quiet / analysis.total) * 100, 1), userCodeMs: round(userCodeMs, 1) };
+  const cpuMs = analysis.onCpu * weightToMs;
+  if (options.cpuTimed && cpuMs <= CPU_SHARE_OF_WINDOW * windowMs) {
+    return { quietPct: round(Math.max(0, 1 - cpuMs / windowMs) * 100, 1), userCodeMs: round(userCodeMs, 1), offCpu: true };
+  }
+  return undefined;
 }

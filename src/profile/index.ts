@@ -358,7 +358,7 @@ function idleAdvice(input: ProfileInput, out: ProfileOutput, durationS: number):
       next: [],
     };
   }
-  const port = out.processes.map((p) => listeningPorts(p.pid)[0]).find((p) => p !== undefined);
+  const port = input.waitForPort ?? out.processes.map((p) => listeningPorts(p.pid)[0]).find((p) => p !== undefined);
   const url = `http://127.0.0.1:${port ?? 'PORT'}/`;
   const loadArg = JSON.stringify({ url, duration: `${Math.round(durationS)}s` });
   if (input.pid) {
@@ -370,7 +370,7 @@ function idleAdvice(input: ProfileInput, out: ProfileOutput, durationS: number):
   const command = JSON.stringify(input.command);
   return {
     text: `Drive it while profiling: give \`load\` (the same fields as run_load_test), e.g. "load": ${loadArg}, with \`waitForPort\` when the URL's port is not the one it opens.`,
-    next: [`profile_process {"command":${command},"load":${loadArg}}`],
+    next: [`profile_process {"command":${command},${input.waitForPort ? `"waitForPort":${input.waitForPort},` : ''}"load":${loadArg}}`],
   };
 }
 
@@ -520,7 +520,8 @@ export async function runProfile(rawInput: unknown, context: RunContext): Promis
     if (input.memoryFunction && collected.runtime !== 'python') warnings.push('memoryFunction applies to launched Python programs only: ignored');
     if (collected.exitCode !== undefined) out.exitCode = collected.exitCode;
     if (collected.load) out.load = collected.load;
-    const idle = input.kind === 'cpu' && cpuAnalysis ? findIdle(cpuAnalysis, collected.wallMs, usToMs) : undefined;
+    const cpuTimed = collected.runtime === 'python' && (collected.profiler === 'cProfile' || collected.profiler === 'py-spy');
+    const idle = input.kind === 'cpu' && cpuAnalysis ? findIdle(cpuAnalysis, collected.wallMs, usToMs, { cpuTimed }) : undefined;
     let next: string[] | undefined;
     if (idle) {
       const advice = idleAdvice(input, out, durationS);

@@ -19,7 +19,8 @@ export function headline(out: ProfileOutput, target: string): string {
     return `Heap profile of ${target} (${span}, ${out.profiler}): top allocator ${allocator.name}${where(allocator) ? ` (${where(allocator)})` : ''} — ${formatBytes(allocator.bytes)}, ${allocator.pct}% of ${formatBytes(out.heap.totalBytes)} sampled.`;
   }
   if (out.idle) {
-    return `IDLE: ${target} was idle during the ${span} window — ${out.idle.quietPct}% of samples idle, (program) or GC, ${formatMs(out.idle.userCodeMs)} in its own code; nothing to rank. ${out.idle.advice}`;
+    const quiet = out.idle.offCpu ? `${out.idle.quietPct}% of it off the CPU` : `${out.idle.quietPct}% of samples idle, (program) or GC`;
+    return `IDLE: ${target} was idle during the ${span} window — ${quiet}, ${formatMs(out.idle.userCodeMs)} in its own code; nothing to rank. ${out.idle.advice}`;
   }
   const top = out.hotFunctions[0];
   if (!top) return `Profiled ${target} for ${span} (${out.profiler}) but it used almost no CPU: nothing to rank.`;

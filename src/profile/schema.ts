@@ -109,7 +109,8 @@ export const profileOutputSchema = z.object({
     .describe("what was found (the tool's one verdict rule, src/profile/tool.ts); IDLE: the process did (almost) nothing during the window, see `idle`"),
   idle: z
     .object({
-      quietPct: z.number().describe('share of samples in (idle), (program) or (garbage collector)'),
+      quietPct: z.number().describe('share of samples in (idle), (program) or (garbage collector); with offCpu, share of the window off the CPU'),
+      offCpu: z.literal(true).optional().describe('judged from CPU time: cProfile and py-spy record no idle samples'),
       userCodeMs: z.number().describe("self time in the program's own code and its dependencies"),
       advice: z.string(),
     })

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runProfile } from '../../src/profile/index.js';
+import { freePort } from '../helpers/ports.js';
 import { FIXTURES, tempProject } from './helpers.js';
 
 let project: Awaited<ReturnType<typeof tempProject>>;
@@ -60,4 +61,33 @@ it('launch an idle server: verdict IDLE, and the next call gives it `load`', asy
   expect(summary).toMatch(/^IDLE: /);
   expect(r.idle!.advice).toMatch(/give `load`/);
   expect(next?.[0]).toMatch(/^profile_process \{"command":\["node",".*sleeper\.js"\],"load":\{"url":"http:\/\/127\.0\.0\.1:/);
+});
+
+// cProfile (CPU timer) has no (idle) samples: an idle Python server is judged by the CPU it used.
+it('launch an idle Python server (cProfile): IDLE judged off the CPU, the next call loads its port; under load it is HOT', async () => {
+  const port = await freePort();
+  const command = ['python3', 'pyserver.py', String(port), 'threading'];
+  const idle = await runProfile({ command, waitForPort: port, durationS: 2, cwd: FIXTURES }, project.context);
+  expect(idle.structured.verdict, idle.summary).toBe('IDLE');
+  expect(idle.structured.idle).toMatchObject({ offCpu: true });
+  expect(idle.structured.idle!.quietPct).toBeGreaterThanOrEqual(75);
+  expect(idle.summary).toMatch(/^IDLE: .*% of it off the CPU/);
+  expect(idle.next?.[0]).toBe(
+    `profile_process {"command":${JSON.stringify(command)},"waitForPort":${port},"load":{"url":"http://127.0.0.1:${port}/","duration":"2s"}}`,
+  );
+
+  const busyPort = await freePort();
+  const busy = await runProfile(
+    {
+      command: ['python3', 'pyserver.py', String(busyPort), 'threading'],
+      waitForPort: busyPort,
+      durationS: 4,
+      cwd: FIXTURES,
+      load: { url: `http://127.0.0.1:${busyPort}/`, duration: '3s', connections: 4 },
+    },
+    project.context,
+  );
+  expect(busy.structured.verdict, busy.summary).toBe('HOT');
+  expect(busy.structured.idle).toBeUndefined();
+  expect(busy.structured.hotFunctions[0]?.name).toBe('render_report');
 });
