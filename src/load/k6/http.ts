@@ -32,6 +32,8 @@ export interface HttpSettings {
   maxRedirects: number;
   discardResponseBodies: boolean;
   batch: number;
+  /** Most requests of one batch in flight to one host (k6's batchPerHost); 0: no limit. */
+  batchPerHost: number;
   timeoutMs: number;
   /** Caps from .perf/config.json, enforced by the executors. */
 }
@@ -327,6 +329,15 @@ export function expectedStatuses(...args: Array<number | { min: number; max: num
 const DEFAULT_CALLBACK = expectedStatuses({ min: 200, max: 399 });
 
 /** `http.url\`…${id}\`` — the URL, named with its template so all ids share one `name` tag. */
+/** host:port a batch entry goes to (before `hosts` mapping, as k6 counts it); '' when it is no URL. */
+function hostOf(url: unknown): string {
+  try {
+    return new URL(url instanceof K6Url ? url.url : String(url)).host;
+  } catch {
+    return '';
+  }
+}
+
 export class K6Url {
   constructor(
     readonly url: string,
@@ -1211,13 +1222,37 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       ? requests.map((r, i) => [i, r])
       : Object.entries(requests as Record<string, unknown>);
     const results = new Map<string | number, K6Response>();
-    // At most `batch` requests in flight at once (k6 option `batch`, default 20).
+    // At most `batch` requests in flight at once (k6 option `batch`, default 20), and at most
+    // `batchPerHost` of them to one host (default 6), as k6 does.
+    const perHost = settings.batchPerHost;
+    const inFlight = new Map<string, number>();
+    const queued = new Map<string, Array<() => void>>();
+    const acquire = async (host: string) => {
+      while (perHost > 0 && (inFlight.get(host) ?? 0) >= perHost) {
+        await new Promise<void>((resolve) => {
+          const queue = queued.get(host) ?? [];
+          queue.push(resolve);
+          queued.set(host, queue);
+        });
+      }
+      inFlight.set(host, (inFlight.get(host) ?? 0) + 1);
+    };
+    const release = (host: string) => {
+      inFlight.set(host, (inFlight.get(host) ?? 1) - 1);
+      queued.get(host)?.shift()?.();
+    };
     let next = 0;
     const worker = async () => {
       for (let entry = entries[next++]; entry !== undefined; entry = entries[next++]) {
         const [key, r] = entry;
         const [method, url, body, params] = normalise(r);
-        results.set(key, await request(method, url, body, params));
+        const host = hostOf(url);
+        await acquire(host);
+        try {
+          results.set(key, await request(method, url, body, params));
+        } finally {
+          release(host);
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(settings.batch, entries.length) }, worker));

@@ -215,6 +215,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
       maxRedirects: 10,
       discardResponseBodies: false,
       batch: 20,
+      batchPerHost: 6,
       timeoutMs: 60_000,
     },
     collector,
@@ -318,6 +319,7 @@ export async function runK6(options: K6RunOptions): Promise<K6RunOutcome> {
   if (typeof options_.userAgent === 'string') s.userAgent = options_.userAgent;
   if (typeof options_.maxRedirects === 'number') s.maxRedirects = options_.maxRedirects;
   if (typeof options_.batch === 'number') s.batch = Math.max(1, options_.batch);
+  if (typeof options_.batchPerHost === 'number') s.batchPerHost = Math.max(0, Math.floor(options_.batchPerHost));
   if (options_.httpDebug) throw new UserError('options.httpDebug is not supported', 'remove it; response details are in the result artefacts');
   for (const unsupported of ['ext', 'cloud', 'browser'] as const) {
     if (options_[unsupported] !== undefined)
