@@ -6,6 +6,8 @@ import { parseInput } from '../common/validate.js';
 import type { LoadTestOutput } from '../load/schema.js';
 import { loadTestInputSchema } from '../load/schema.js';
 import type { ProfileOutput } from '../profile/schema.js';
+import { nPlusOneCount } from '../query/render.js';
+import type { QueryOutput } from '../query/schema.js';
 import { createRun } from '../store/runs.js';
 import { DEMO_ENDPOINTS, ORDER_SEARCH_SQL } from './app/endpoints.js';
 import { demoAppEntry, freeLoopbackPort, startAppProcess, type RunningApp } from './app-process.js';
@@ -24,7 +26,7 @@ type Phase = NonNullable<EndpointResult['before']>;
 
 /** The fields of analyze_query's and compare_benchmarks' results the demo reads. */
 interface QueryResultView {
-  nPlusOne: Array<{ fingerprint: string; count: number; callSite?: string }>;
+  nPlusOne: QueryOutput['nPlusOne'];
   findings: Array<{ rule: string; severity: string; message: string }>;
   indexSuggestions: Array<{ sql: string; verified: boolean; improvementPct: number | null }>;
   artifacts: { dir: string; report: string };
@@ -231,7 +233,12 @@ export async function runDemo(rawInput: Partial<DemoInput> | Record<string, unkn
       const { structured } = await analyzeQuery({ database, sql: ORDER_SEARCH_SQL, queryLog, limit: 5 }, context);
       const view = {
         runId: runIdOf(structured.artifacts.dir),
-        nPlusOne: structured.nPlusOne.map((n) => ({ fingerprint: n.fingerprint, count: n.count, ...(n.callSite ? { callSite: n.callSite } : {}) })),
+        nPlusOne: structured.nPlusOne.map((n) => ({
+          fingerprint: n.fingerprint,
+          count: n.count,
+          loop: nPlusOneCount(n),
+          ...(n.callSite ? { callSite: n.callSite } : {}),
+        })),
         findings: structured.findings.map((f) => ({ rule: f.rule, severity: f.severity, message: f.message })),
         indexSuggestions: structured.indexSuggestions.map((s) => ({ sql: s.sql, verified: s.verified, improvementPct: s.improvementPct })),
         report: structured.artifacts.report,

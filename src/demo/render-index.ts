@@ -66,8 +66,8 @@ export function renderDemoIndex(output: DemoOutput, run: Pick<RunHandle, 'dir' |
     if (output.query.nPlusOne.length) {
       findings.push(
         renderHtmlTable(
-          ['N+1 query shape', 'count', 'call site'],
-          output.query.nPlusOne.map((n) => [n.fingerprint, n.count, n.callSite ?? '']),
+          ['N+1 query shape', 'statements', 'call site'],
+          output.query.nPlusOne.map((n) => [n.fingerprint, n.loop, n.callSite ?? '']),
           [1],
         ),
       );

@@ -69,7 +69,14 @@ export const demoOutputSchema = z.object({
   query: z
     .object({
       runId: z.string(),
-      nPlusOne: z.array(z.object({ fingerprint: z.string(), count: z.number(), callSite: z.string().optional() })),
+      nPlusOne: z.array(
+        z.object({
+          fingerprint: z.string(),
+          count: z.number(),
+          loop: z.string().describe('"50 per request × 3 requests": the N of the loop first'),
+          callSite: z.string().optional(),
+        }),
+      ),
       findings: z.array(z.object({ rule: z.string(), severity: z.string(), message: z.string() })),
       indexSuggestions: z.array(z.object({ sql: z.string(), verified: z.boolean(), improvementPct: z.number().nullable() })),
       report: z.string(),

@@ -71,7 +71,7 @@ export function renderDemoSummary(output: DemoOutput, projectDir: string): strin
   }
   if (output.query) {
     const n1 = output.query.nPlusOne[0];
-    if (n1) lines.push(`N+1: "${n1.fingerprint}" ×${n1.count}${n1.callSite ? ` at ${n1.callSite}` : ''}`);
+    if (n1) lines.push(`N+1: "${n1.fingerprint}" ${n1.loop}${n1.callSite ? ` at ${n1.callSite}` : ''}`);
     const index = output.query.indexSuggestions.find((s) => s.verified);
     if (index) lines.push(`Verified index: ${index.sql}${index.improvementPct !== null ? ` (−${index.improvementPct.toFixed(0)}% cost)` : ''}`);
     else if (output.query.findings[0]) lines.push(`Plan: ${output.query.findings[0].message}`);

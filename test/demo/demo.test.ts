@@ -66,6 +66,8 @@ describe('runDemo --quick (real app, real tools)', () => {
     expect(output.profile!.topFunctions.map((f) => f.name).filter((n) => /^(rankProductsNaive|normaliseRowsNaive)$/.test(n)).length).toBeGreaterThan(0);
     const nPlusOne = output.query!.nPlusOne;
     expect(nPlusOne.some((n) => /from customers where id = \?/i.test(n.fingerprint) && n.count >= 50)).toBe(true);
+    // the loop's N per request first, never only the product (issue 14)
+    expect(nPlusOne.find((n) => /from customers/i.test(n.fingerprint))?.loop).toMatch(/^\d+ per request × \d+ requests?$/);
     // Only the N+1 endpoint repeats a query inside one request.
     expect(nPlusOne.every((n) => /customers|products/i.test(n.fingerprint))).toBe(true);
     const index = output.query!.indexSuggestions.find((s) => s.verified);
@@ -83,6 +85,7 @@ describe('runDemo --quick (real app, real tools)', () => {
     expect(summary.split('\n')[0]).toBe(output.verdict);
     expect(summary).toContain('index.html');
     expect(summary).toMatch(/recent-orders\s+[\d.]+ m?s → [\d.]+ m?s/);
+    expect(summary).toMatch(/^N\+1: ".*" \d+ per request × \d+ requests?/m);
     expect(JSON.parse(readFileSync(output.artifacts.result, 'utf8')).result.verdict).toBe(output.verdict);
     expect(readFileSync(output.artifacts.queryLog, 'utf8').split('\n').filter(Boolean).length).toBe(3 * (101 + 1 + 1 + 1));
   });
