@@ -67,21 +67,34 @@ export function childrenOf(plan: Plan, id: number): PlanNode[] {
 }
 
 /**
- * Exclusive time as pev2 and explain.depesz.com compute it: a node's total time × loops
- * minus its direct children's total time × loops (InitPlan/SubPlan children included).
- * Parallel workers report per-worker averages; we divide by (workers + 1) as pev2 does.
+ * Exclusive time as pev2 and explain.depesz.com compute it: a node's wall time minus its
+ * direct children's (InitPlan/SubPlan children included), where a node's wall time is its
+ * per-loop total × loops — divided, below a Gather, by the processes that ran that part of
+ * the plan (its loops there are the leader's and each worker's, run side by side). Without
+ * that division a parallel scan "spends" more than the whole execution, and the Gather above
+ * it nothing.
  */
 export function computeExclusiveTimes(plan: Plan): void {
   const total = plan.executionMs;
+  const byId = new Map(plan.nodes.map((n) => [n.id, n]));
+  const processesOf = new Map<number, number>();
+  const processes = (node: PlanNode): number => {
+    const known = processesOf.get(node.id);
+    if (known !== undefined) return known;
+    const parent = node.parentId === null ? undefined : byId.get(node.parentId);
+    // The Gather's direct child runs once per participating process: its loops count them
+    // (workers launched, plus the leader unless parallel_leader_participation is off).
+    const count = !parent ? 1 : parent.workers !== undefined ? Math.max(1, node.loops ?? parent.workers + 1) : processes(parent);
+    processesOf.set(node.id, count);
+    return count;
+  };
+  const wallMs = (node: PlanNode) => (node.actualTotalMs === undefined ? undefined : (node.actualTotalMs * (node.loops ?? 1)) / processes(node));
   for (const node of plan.nodes) {
-    if (node.actualTotalMs === undefined) continue;
-    const inclusive = node.actualTotalMs * (node.loops ?? 1);
+    const inclusive = wallMs(node);
+    if (inclusive === undefined) continue;
     let children = 0;
-    for (const child of childrenOf(plan, node.id)) {
-      if (child.actualTotalMs !== undefined) children += child.actualTotalMs * (child.loops ?? 1);
-    }
-    const divisor = node.workers ? node.workers + 1 : 1;
-    node.exclusiveMs = Math.max(0, inclusive - children) / divisor;
+    for (const child of childrenOf(plan, node.id)) children += wallMs(child) ?? 0;
+    node.exclusiveMs = Math.max(0, inclusive - children);
     if (total && total > 0) node.exclusivePct = (node.exclusiveMs / total) * 100;
   }
 }

@@ -40,6 +40,63 @@ const seq = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('PostgreSQL plan rules', () => {
+  // The plan PostgreSQL 15 printed for a filtered top-10 over 200k rows: one worker plus the
+  // leader ran the Sort and the Parallel Seq Scan side by side (loops=2, per-loop averages).
+  const parallel = (workers: number, loops: number) =>
+    pg(
+      {
+        'Node Type': 'Limit',
+        'Total Cost': 4040,
+        'Plan Rows': 10,
+        'Actual Total Time': 10.337,
+        'Actual Rows': 10,
+        'Actual Loops': 1,
+        Plans: [
+          {
+            'Node Type': 'Gather Merge',
+            'Total Cost': 4040,
+            'Plan Rows': 12,
+            'Actual Total Time': 10.333,
+            'Actual Rows': 10,
+            'Actual Loops': 1,
+            'Workers Planned': workers,
+            'Workers Launched': workers,
+            Plans: [
+              {
+                'Node Type': 'Sort',
+                'Total Cost': 3038,
+                'Plan Rows': 12,
+                'Actual Total Time': 6.253,
+                'Actual Rows': 8,
+                'Actual Loops': loops,
+                'Sort Key': ['created DESC'],
+                Plans: [
+                  seq({ 'Node Type': 'Seq Scan', 'Parallel Aware': true, 'Actual Total Time': 6.209, 'Actual Loops': loops, 'Rows Removed by Filter': 99_988 }),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      10.382,
+    );
+
+  it('exclusive time below a Gather: per process, so the parts add up to the execution, none over 100 %', () => {
+    for (const [workers, loops] of [
+      [1, 2], // leader participates
+      [2, 2], // parallel_leader_participation = off: the loops, not workers + 1, count the processes
+    ] as const) {
+      const plan = parallel(workers, loops);
+      const self = Object.fromEntries(plan.nodes.map((n) => [n.kind, n.exclusiveMs ?? Number.NaN]));
+      expect(self['seq-scan']).toBeCloseTo(6.209, 3);
+      expect(self.sort).toBeCloseTo(0.044, 3);
+      expect(self.limit).toBeCloseTo(0.004, 3);
+      const sum = plan.nodes.reduce((t, n) => t + (n.exclusiveMs ?? 0), 0);
+      expect(sum).toBeCloseTo(10.337, 3);
+      for (const n of plan.nodes) expect(n.exclusivePct ?? 0).toBeLessThanOrEqual(100);
+    }
+  });
+
   it('exclusive time: bands at 10/40/90 % of execution, naming the node', () => {
     const plan = pg(
       {
