@@ -8,7 +8,7 @@ import { quoteIdent, quoteQualified } from './drivers/types.js';
  * Index advisor — verified, never guessed (Dexter's method): candidate columns come from the
  * parsed WHERE / JOIN / ORDER BY / GROUP BY; single columns first, then two-column
  * combinations with equality columns before range and sort columns (Winand, "Use The Index,
- * Luke": equality first, then range / order); candidates an existing index already serves by
+ * Luke": equality first, then range / order), then all equalities with the sort column or a range; candidates an existing index already serves by
  * prefix are skipped. Each survivor is re-planned with the index in place and kept only if the
  * plan uses it and the estimated cost drops by at least `minImprovementPct`.
  */
@@ -70,6 +70,13 @@ export async function candidateIndexes(shape: QueryShape, driver: Driver, warnin
     for (const e of b.eq) {
       for (const other of [...b.eq.filter((x) => x !== e), ...b.range, ...(b.order[0] ? [b.order[0]] : []), ...(b.group[0] ? [b.group[0]] : [])])
         add(table, [e, other]);
+    }
+    // Every equality, then the sort column (or a range): with the rows already in order, a
+    // LIMIT stops after N index entries instead of sorting every match.
+    if (b.eq.length >= 2) {
+      const eqs = b.eq.slice(0, 3);
+      if (b.order[0]) add(table, [...eqs, b.order[0]]);
+      for (const r of b.range) add(table, [...eqs, r]);
     }
   }
   if (!perTable.size && shape.predicates.length)

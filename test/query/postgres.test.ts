@@ -80,6 +80,23 @@ describe.skipIf(!!lack)('analyze_query on PostgreSQL', () => {
     expect(await ourSessions()).toBe(0);
   });
 
+  it('equalities + ORDER BY … LIMIT: the index with every equality then the sort column wins (no sort, the LIMIT stops early)', async () => {
+    // Thousands of rows match both equalities: sorting them is what the third column saves.
+    const E = `${T}_events`;
+    await admin.query(
+      `CREATE TABLE ${E} AS SELECT g AS id, g % 4 AS region, g % 3 AS kind, timestamp '2024-01-01' + g * interval '1 second' AS at FROM generate_series(1, 200000) g; ANALYZE ${E}`,
+    );
+    const { structured } = await run({ sql: `SELECT id FROM ${E} WHERE region = 1 AND kind = 2 ORDER BY at DESC LIMIT 10` }).finally(() =>
+      admin.query(`DROP TABLE ${E}`),
+    );
+    const best = structured.indexSuggestions[0];
+    expect(best, JSON.stringify(structured.indexSuggestions.map((s) => [s.columns, s.after.cost]))).toMatchObject({
+      columns: ['region', 'kind', 'at'],
+      verified: true,
+      usedByPlan: true,
+    });
+  });
+
   it('without HypoPG: CREATE INDEX inside a rolled-back transaction, with measured time before → after', async () => {
     const before = await checksum();
     const { structured } = await run({ sql: `SELECT id FROM ${T} WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10`, params: [42], useHypopg: false });
