@@ -36,8 +36,20 @@ export async function collectSeries(
   projectDir: string,
   kind: string,
   metric: string,
-): Promise<{ points: HistoryPoint[]; unit: string; direction: MetricValue['direction']; known: string[] }> {
+  target?: string,
+): Promise<{
+  points: HistoryPoint[];
+  unit: string;
+  direction: MetricValue['direction'];
+  known: string[];
+  /** What the runs measured (targetOf), with how many runs each, when their inputs say. */
+  targets: Map<string, number>;
+  latestTarget: string | undefined;
+}> {
+  const wanted = target?.toLowerCase();
   const runs = await listRuns(projectDir, kind);
+  const targets = new Map<string, number>();
+  let latestTarget: string | undefined;
   const points: HistoryPoint[] = [];
   const hosts: string[] = [];
   const known = new Set<string>();
@@ -45,7 +57,10 @@ export async function collectSeries(
   let direction: MetricValue['direction'] = 'lower-is-better';
   const raw: Array<{ point: HistoryPoint; run: StoredRun }> = [];
   for (const run of runs) {
-    const metrics = extractMetrics(run.kind, await readResult(projectDir, run));
+    const stored = await readResult(projectDir, run);
+    const subject = targetOf(stored);
+    if (wanted && !`${subject ?? ''}\n${run.title}`.toLowerCase().includes(wanted)) continue;
+    const metrics = extractMetrics(run.kind, stored);
     const m = metrics[metric];
     if (!m) {
       for (const name of Object.keys(metrics)) known.add(name);
@@ -53,6 +68,8 @@ export async function collectSeries(
     }
     unit = m.unit;
     direction = m.direction;
+    if (subject !== undefined) targets.set(subject, (targets.get(subject) ?? 0) + 1);
+    latestTarget = subject;
     const env = run.environment;
     raw.push({ point: { commit: env?.git?.commit ?? null, runId: run.id, at: run.createdAt, value: m.value, flags: [] }, run });
     if (env) hosts.push(env.host);
@@ -65,7 +82,26 @@ export async function collectSeries(
     if (env && isLoaded(env)) point.flags.push('loaded');
     points.push(point);
   }
-  return { points, unit, direction, known: [...known].sort() };
+  return { points, unit, direction, known: [...known].sort(), targets, latestTarget };
+}
+
+/** The same history for one target: the one the latest run measured. */
+function followOne(input: HistoryInput, target: string): string {
+  return `performance_history ${JSON.stringify({ kind: input.kind, metric: input.metric, target })}`;
+}
+
+/**
+ * What a run measured, from the input it stored: the load test's script or URL, the profiled
+ * command, the page. A URL loses its port (a test server's port changes from run to run).
+ * Undefined where the metric name already says it (compare rows, query fingerprints).
+ */
+function targetOf(stored: unknown): string | undefined {
+  const input = (stored as { input?: Record<string, unknown> } | undefined)?.input;
+  if (!input) return undefined;
+  const requests = Array.isArray(input.requests) ? (input.requests as Array<{ url?: unknown }>) : [];
+  const url = input.url ?? requests[0]?.url;
+  const value = input.script ?? (typeof url === 'string' ? url : undefined) ?? (Array.isArray(input.command) ? input.command.join(' ') : undefined);
+  return typeof value === 'string' ? value.replace(/^(\w+:\/\/[^/:\s]+):\d+/, '$1') : undefined;
 }
 
 /** Change points of a series, each with the medians of the stretches before and after it. */
@@ -106,10 +142,15 @@ const short = (commit: string | null) => (commit ? commit.slice(0, 10) : 'no com
 const fmt = (v: number) => `${+v.toPrecision(4)}`;
 
 export async function runHistory(input: HistoryInput, context: RunContext): Promise<ToolOutcome<HistoryOutput>> {
-  const { points, unit, direction, known } = await collectSeries(context.projectDir, input.kind, input.metric);
+  const { points, unit, direction, known, targets, latestTarget } = await collectSeries(context.projectDir, input.kind, input.metric, input.target);
   const latest = points.at(-1);
   if (!latest) {
     const runs = await listRuns(context.projectDir, input.kind);
+    if (input.target && runs.length)
+      throw new UserError(
+        `no "${input.kind}" run with "${input.metric}" has a target (URL, script, command) or title containing "${input.target}"`,
+        `titles of these runs: ${[...new Set(runs.map((r) => r.title))].slice(0, 10).join(' | ')}`,
+      );
     if (!runs.length)
       throw new UserError(
         `no "${input.kind}" runs in .perf/runs`,
@@ -122,6 +163,15 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   }
   const changePoints = changePointsOf(points, direction, input.alpha);
   const flagged = points.filter((p) => p.flags.length).length;
+  // Runs of different targets side by side are not one metric over time: a change point between
+  // them says "another endpoint", not "this commit". Said first, with how to pick one.
+  const mixed = targets.size > 1 ? [...targets].map(([target, runs]) => ({ target, runs })).sort((a, b) => b.runs - a.runs) : undefined;
+  const mixedWarning = mixed
+    ? `the series mixes ${mixed.length} targets (${mixed
+        .slice(0, 3)
+        .map((t) => `"${t.target}" ×${t.runs}`)
+        .join(', ')}${mixed.length > 3 ? ', …' : ''}): pass target to follow one`
+    : undefined;
   const title = input.title ?? `${input.metric} of ${input.kind} runs`;
   const run = await createRun(context.projectDir, 'history', `${input.kind} ${input.metric}`);
   const artifacts = { dir: run.dir, report: run.path('history.html'), result: run.path('result.json') };
@@ -138,7 +188,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
         .join('; ')
     : 'no change point';
   const summary =
-    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}. Run ${run.id}`.slice(
+    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}${mixedWarning ? `; ${mixedWarning}` : ''}. Run ${run.id}`.slice(
       0,
       700,
     );
@@ -153,7 +203,8 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
     seriesTotal: points.length,
     changePoints,
     flagged,
-    ...nextCalls(input.kind, points, changePoints),
+    ...(mixed && mixedWarning ? { targets: mixed.slice(0, 10), warnings: [mixedWarning] } : {}),
+    ...(mixed && latestTarget ? { next: [followOne(input, latestTarget)] } : nextCalls(input.kind, points, changePoints)),
     artifacts,
   };
   await run.writeResult({ tool: 'performance_history', input, result: { ...structured, series: points }, verdict: { verdict, failed: false } });

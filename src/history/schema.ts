@@ -8,6 +8,7 @@ export const historyInputSchema = z.strictObject({
   kind: z.string().min(1).describe('run kind: load, profile, query, compare, vitals, bench (imports)'),
   metric: z.string().min(1).describe('STAT or STAT@SUBJECT, e.g. p95, p95@GET /api, median@BenchmarkX, self@fn, lcp'),
   title: z.string().optional().describe('page title'),
+  target: z.string().optional().describe('only runs whose target (load URL or script, profiled command, page) or title contains this'),
   alpha: z.number().gt(0).lt(0.5).default(0.01).describe('significance of a change point'),
   limit: z.number().int().min(1).max(1000).default(30).describe('latest points returned (all are in history.html)'),
 });
@@ -41,6 +42,11 @@ export const historyOutputSchema = z.object({
   seriesTotal: z.number().int(),
   changePoints: z.array(changePointSchema),
   flagged: z.number().int(),
+  targets: z
+    .array(z.object({ target: z.string(), runs: z.number().int() }))
+    .optional()
+    .describe('when the series mixes runs of several targets: each, with its run count (pass `target` to follow one)'),
+  warnings: z.array(z.string()).optional(),
   next: z.array(z.string()).optional(),
   artifacts: z.object({ dir: z.string(), report: z.string(), result: z.string() }),
 });

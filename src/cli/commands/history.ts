@@ -9,6 +9,7 @@ interface HistoryFlags {
   kind?: string;
   metric?: string;
   title?: string;
+  target?: string;
   alpha?: string;
   limit?: string;
   json?: boolean;
@@ -19,6 +20,7 @@ export function historyFlagsToInput(flags: HistoryFlags): Record<string, unknown
     kind: flags.kind,
     metric: flags.metric,
     ...(flags.title ? { title: flags.title } : {}),
+    ...(flags.target ? { target: flags.target } : {}),
     ...(flags.alpha ? { alpha: parseNumberFlag('alpha', flags.alpha) } : {}),
     ...(flags.limit ? { limit: parseNumberFlag('limit', flags.limit) } : {}),
   };
@@ -34,6 +36,7 @@ export function registerHistoryCommand(program: Command): void {
     .option('--kind <kind>', 'run kind: load, profile, query, compare, vitals, bench')
     .option('--metric <metric>', 'STAT or STAT@SUBJECT, e.g. p95, p95@GET /api, median@BenchmarkParse')
     .option('--title <text>', 'title of the trend page')
+    .option('--target <text>', 'only runs whose target (load URL or script, profiled command, page) or title contains this')
     .option('--alpha <p>', 'significance of a change point (default 0.01)')
     .option('--limit <n>', 'latest points in the result (default 30; the page and result.json have all)')
     .option('--json', 'print exactly the structured result')
