@@ -35,6 +35,11 @@ function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+/** The port a URL connects to: its own, or its scheme's default. */
+export function portOfUrl(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
 /** Host part of a URL or a bare host (with or without port). */
 export function hostOf(target: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {

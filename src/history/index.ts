@@ -85,6 +85,20 @@ export async function collectSeries(
   return { points, unit, direction, known: [...known].sort(), targets, latestTarget };
 }
 
+/**
+ * Runs of different targets side by side are not one metric over time: a change point between
+ * them says "another endpoint", not "this commit". Undefined when the runs measured one target.
+ */
+function mixedTargets(counts: Map<string, number>): { targets: Array<{ target: string; runs: number }>; warning: string } | undefined {
+  if (counts.size < 2) return undefined;
+  const targets = [...counts].map(([target, runs]) => ({ target, runs })).sort((a, b) => b.runs - a.runs);
+  const named = targets
+    .slice(0, 3)
+    .map((t) => `"${t.target}" ×${t.runs}`)
+    .join(', ');
+  return { targets, warning: `the series mixes ${targets.length} targets (${named}${targets.length > 3 ? ', …' : ''}): pass target to follow one` };
+}
+
 /** The same history for one target: the one the latest run measured. */
 function followOne(input: HistoryInput, target: string): string {
   return `performance_history ${JSON.stringify({ kind: input.kind, metric: input.metric, target })}`;
@@ -163,15 +177,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
   }
   const changePoints = changePointsOf(points, direction, input.alpha);
   const flagged = points.filter((p) => p.flags.length).length;
-  // Runs of different targets side by side are not one metric over time: a change point between
-  // them says "another endpoint", not "this commit". Said first, with how to pick one.
-  const mixed = targets.size > 1 ? [...targets].map(([target, runs]) => ({ target, runs })).sort((a, b) => b.runs - a.runs) : undefined;
-  const mixedWarning = mixed
-    ? `the series mixes ${mixed.length} targets (${mixed
-        .slice(0, 3)
-        .map((t) => `"${t.target}" ×${t.runs}`)
-        .join(', ')}${mixed.length > 3 ? ', …' : ''}): pass target to follow one`
-    : undefined;
+  const mixed = mixedTargets(targets);
   const title = input.title ?? `${input.metric} of ${input.kind} runs`;
   const run = await createRun(context.projectDir, 'history', `${input.kind} ${input.metric}`);
   const artifacts = { dir: run.dir, report: run.path('history.html'), result: run.path('result.json') };
@@ -188,7 +194,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
         .join('; ')
     : 'no change point';
   const summary =
-    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}${mixedWarning ? `; ${mixedWarning}` : ''}. Run ${run.id}`.slice(
+    `${verdict}: ${input.metric} of ${input.kind} over ${points.length} runs; ${cpText}; latest ${fmt(latest.value)} ${unit} at ${short(latest.commit)}${flagged ? `; ${flagged} runs flagged (dirty/other machine/loaded)` : ''}${mixed ? `; ${mixed.warning}` : ''}. Run ${run.id}`.slice(
       0,
       700,
     );
@@ -203,7 +209,7 @@ export async function runHistory(input: HistoryInput, context: RunContext): Prom
     seriesTotal: points.length,
     changePoints,
     flagged,
-    ...(mixed && mixedWarning ? { targets: mixed.slice(0, 10), warnings: [mixedWarning] } : {}),
+    ...(mixed ? { targets: mixed.targets.slice(0, 10), warnings: [mixed.warning] } : {}),
     ...(mixed && latestTarget ? { next: [followOne(input, latestTarget)] } : nextCalls(input.kind, points, changePoints)),
     artifacts,
   };

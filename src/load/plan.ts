@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../common/errors.js';
+import { portOfUrl } from '../common/hosts.js';
 import { parseDurationMs } from '../common/units.js';
 import type { PerfConfig, PerfTargets } from '../store/config.js';
 import type { LoadTestInput } from './schema.js';
@@ -128,7 +129,6 @@ function planRequests(input: LoadTestInput): NonEmpty<PlannedRequest> {
     names.add(name);
     const statusSpec = spec.expect?.status;
     const statuses = statusSpec === undefined ? null : Array.isArray(statusSpec) ? statusSpec : [statusSpec];
-    const defaultPort = url.protocol === 'https:' ? 443 : 80;
     return {
       index,
       name,
@@ -137,7 +137,7 @@ function planRequests(input: LoadTestInput): NonEmpty<PlannedRequest> {
       origin: url.origin,
       protocol: url.protocol as 'http:' | 'https:',
       hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port ? Number(url.port) : defaultPort,
+      port: portOfUrl(url),
       path: `${url.pathname || '/'}${url.search}`,
       hostHeader: url.host,
       headers: checkHeaders(spec.headers ?? {}, where),

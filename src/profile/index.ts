@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunContext, ToolOutcome } from '../common/context.js';
 import { defined, UserError } from '../common/errors.js';
+import { portOfUrl } from '../common/hosts.js';
 import { formatBytes, round } from '../common/units.js';
 import { parseInput } from '../common/validate.js';
 import { createRun } from '../store/runs.js';
@@ -40,8 +41,7 @@ function portOfLoad(load: Record<string, unknown> | undefined): number | undefin
   const url = (load?.url as string | undefined) ?? (load?.requests as Array<{ url?: string }> | undefined)?.[0]?.url;
   if (!url) return undefined;
   try {
-    const parsed = new URL(url);
-    return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+    return portOfUrl(new URL(url));
   } catch {
     return undefined;
   }

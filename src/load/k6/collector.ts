@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { portOfUrl } from '../../common/hosts.js';
 import { mergeInto, newHistogram, percentileMs, type Histogram } from '../histogram.js';
 import type { ErrorKind } from '../connection.js';
 import { type BuiltinMetrics, MetricRegistry, type Tags } from './metrics.js';
@@ -317,7 +318,7 @@ export class K6Collector {
 function originOf(url: string): string | undefined {
   try {
     const u = new URL(url);
-    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+    return `${u.hostname}:${portOfUrl(u)}`;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
 import { defined, UserError } from '../../common/errors.js';
 import { parseHTML, type Selection } from './html.js';
-import { checkHostAllowed, type HostLookup } from '../../common/hosts.js';
+import { checkHostAllowed, type HostLookup, portOfUrl } from '../../common/hosts.js';
 import { parseDurationMs } from '../../common/units.js';
 import { classifyError, type ErrorKind, type Outcome, type RequestContext, type RuntimeRequest } from '../connection.js';
 import { FastConnection } from '../fast-connection.js';
@@ -330,7 +330,7 @@ const DEFAULT_CALLBACK = expectedStatuses({ min: 200, max: 399 });
 
 /** `http.url\`…${id}\`` — the URL, named with its template so all ids share one `name` tag. */
 /** host:port a batch entry goes to (before `hosts` mapping, as k6 counts it); '' when it is no URL. */
-function hostOf(url: unknown): string {
+function batchHostKey(url: unknown): string {
   try {
     return new URL(url instanceof K6Url ? url.url : String(url)).host;
   } catch {
@@ -816,13 +816,12 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
   }
   const routeOf = (url: URL): Route => {
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const defaultPort = url.protocol === 'https:' ? 443 : 80;
     return {
       url,
       href: url.href,
       path: `${url.pathname}${url.search}`,
       hostname,
-      target: mapHost(settings.hosts, hostname, url.port ? Number(url.port) : defaultPort),
+      target: mapHost(settings.hosts, hostname, portOfUrl(url)),
       address: '',
       poolKey: '',
     };
@@ -1246,7 +1245,7 @@ export function createHttpModule(state: HttpRunState, vu: HttpVu): Record<string
       for (let entry = entries[next++]; entry !== undefined; entry = entries[next++]) {
         const [key, r] = entry;
         const [method, url, body, params] = normalise(r);
-        const host = hostOf(url);
+        const host = batchHostKey(url);
         await acquire(host);
         try {
           results.set(key, await request(method, url, body, params));

@@ -121,9 +121,11 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   // run — found afterwards here, since a script's URLs are known only as it runs.
   const notListening = c.notListening();
   const nothingAnswered = c.requests > 0 && c.failedRequests === c.requests;
+  // What makes the run measure something other than the server (the people's summary leads with it).
+  const broken: string[] = [];
   if (notListening.length) {
     const where = notListening.map((o) => `${o.origin} (${o.refused} refused)`).join(', ');
-    warnings.push(
+    broken.push(
       `nothing is listening on ${where}: start the server first, or check the URL's port${nothingAnswered ? '; no request was answered, so this run measured nothing' : ''}.`,
     );
   }
@@ -132,10 +134,11 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   const everyIterationThrew = outcome.scriptErrors > 0 && outcome.scriptErrors >= c.iterationsDone;
   if (outcome.scriptErrors) {
     const first = c.errors.get('script_error')?.example;
-    warnings.push(
+    broken.push(
       `${everyIterationThrew ? `every iteration threw (${outcome.scriptErrors})` : `${outcome.scriptErrors} of ${c.iterationsDone} iterations threw`}${first ? `: ${first}` : ''} — see errors (kind script_error) and console.log in the run folder.`,
     );
   }
+  warnings.push(...broken);
   // Spinning on instant refusals keeps the event loop busy without saying anything about the
   // client; under a second, loading and compiling the script is most of what it measured.
   if ((elu.utilization > 0.9 || cpuPct > 95) && !(nothingAnswered && notListening.length) && durationS >= 1) {
@@ -214,17 +217,16 @@ export async function runK6Script(input: K6ScriptInput, context: RunContext, tes
   });
   await run.writeFile('report.html', renderLoadReport(structured, c.overall, run.title));
   context.report(1, 1, 'done');
-  return { structured, summary: summariseK6(structured, run.id) };
+  return { structured, summary: summariseK6(structured, run.id, broken[0]) };
 }
 
-export function summariseK6(r: LoadTestOutput, runId: string): string {
+export function summariseK6(r: LoadTestOutput, runId: string, broken?: string): string {
   const failed = r.thresholds.filter((t) => !t.ok);
   const verdict = r.aborted ? 'ABORTED' : r.passed ? 'PASSED' : 'FAILED';
   const parts = [
     `${verdict}: k6 script, ${r.iterations?.total ?? 0} iterations, ${r.requests.total} requests in ${r.durationS.toFixed(1)} s (${r.throughputRps} req/s), p95 ${formatMs(r.latencyMs.p95)}, p99 ${formatMs(r.latencyMs.p99)}, failed ${formatPct(r.requests.total ? r.requests.failed / r.requests.total : 0)}, VUs max ${r.vusMax ?? 0}${r.iterations?.dropped ? `, dropped ${r.iterations.dropped}` : ''}.`,
   ];
   if (r.aborted && r.abortReason) parts.push(`Stopped: ${r.abortReason}.`);
-  const broken = r.warnings.find((w) => w.startsWith('nothing is listening') || / iterations? threw/.test(w));
   if (broken) parts.push(`${broken.charAt(0).toUpperCase()}${broken.slice(1)}`);
   if (failed.length)
     parts.push(
